@@ -1,0 +1,32 @@
+/*
+** densrt.h — the densc runtime library: everything generated programs use.
+**
+** Modules (one header each, prefix densrt_<module>_):
+**   error   status codes and the error handler
+**   json    JSON reading/writing (parameter files, results)
+**   io      data tables from CSV and FITS; atomic output files
+**   spline  cubic splines as linear maps of their knot values
+**   quad    quadrature rules in log space; normal CDF differences
+**   lbfgsb  bound-constrained minimisation (reference L-BFGS-B)
+**   spec    knot-set and integration-method specifications
+**   model   the model instance generated code evaluates
+**   dual    inline kernels for generated code
+**   cli     the generated program's command line
+*/
+#ifndef DENSRT_H
+#define DENSRT_H
+
+#include "error.h"
+#include "json.h"
+#include "io.h"
+#include "spline.h"
+#include "quad.h"
+#include "lbfgsb.h"
+#include "spec.h"
+#include "model.h"
+#include "dual.h"
+
+/* The generated program's main(): subcommands info, eval, optimize. */
+int densrt_cli_main(const densrt_model_def *def, int argc, char **argv);
+
+#endif

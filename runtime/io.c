@@ -1,0 +1,834 @@
+/*
+** io.c — numeric tables from CSV or FITS files, and atomically replaced output files.
+**
+** CSV rows are read with getline and split in place: quoted fields are
+** unescaped inside the line buffer and each wanted cell is NUL-terminated
+** there for strtod, so a row costs no allocation.  FITS tables go through
+** cfitsio, one whole column at a time.
+*/
+#include "io.h"
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <fitsio.h>
+
+#define LIST_NAMES 20      /* columns named in a "no column" message before "..." */
+#define SHOW_CELL 64       /* bytes of a bad cell quoted in a message */
+
+/* Growing column storage shared by both readers. */
+typedef struct {
+  double **cols;
+  size_t n_cols, n_rows, cap;
+} store;
+
+static void store_free(store *s)
+{
+  if (s->cols)
+    for (size_t c = 0; c < s->n_cols; c++)
+      free(s->cols[c]);
+  free(s->cols);
+  s->cols = NULL;
+  s->n_rows = s->cap = 0;
+}
+
+static int store_init(store *s, size_t n_cols, size_t cap)
+{
+  s->n_cols = n_cols;
+  s->n_rows = 0;
+  s->cap = cap ? cap : 1;
+  s->cols = calloc(n_cols, sizeof *s->cols);
+  if (!s->cols)
+    return 0;
+  for (size_t c = 0; c < n_cols; c++)
+    if (!(s->cols[c] = malloc(s->cap * sizeof **s->cols)))
+      return 0;
+  return 1;
+}
+
+static int store_push(store *s, const double *row)
+{
+  if (s->n_rows == s->cap) {
+    size_t cap = 2 * s->cap;
+    for (size_t c = 0; c < s->n_cols; c++) {
+      double *col = realloc(s->cols[c], cap * sizeof *col);
+      if (!col)
+        return 0;
+      s->cols[c] = col;
+    }
+    s->cap = cap;
+  }
+  for (size_t c = 0; c < s->n_cols; c++)
+    s->cols[c][s->n_rows] = row[c];
+  s->n_rows++;
+  return 1;
+}
+
+/* Hands the columns over to the table. */
+static void store_finish(store *s, densrt_io_table *out, size_t n_dropped)
+{
+  out->n_rows = s->n_rows;
+  out->n_cols = s->n_cols;
+  out->cols = s->cols;
+  out->n_dropped = n_dropped;
+  s->cols = NULL;
+}
+
+/* "a, b, c" or "a, b, ..., t, ..." for messages about missing columns. */
+static void list_names(char *buf, size_t size, char *const *names, size_t n)
+{
+  size_t len = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n && i < LIST_NAMES; i++) {
+    int w = snprintf(buf + len, size - len, "%s%s", i ? ", " : "", names[i]);
+    if (w < 0 || (size_t)w >= size - len) {
+      snprintf(buf + size - 4, 4, "...");
+      return;
+    }
+    len += (size_t)w;
+  }
+  if (n > LIST_NAMES)
+    snprintf(buf + len, size - len, ", ...");
+}
+
+static int missing_column(const char *path, const char *name, char *const *names, size_t n)
+{
+  char list[768];
+  list_names(list, sizeof list, names, n);
+  DENSRT_ERROR(DENSRT_EFORMAT, "%s: no column '%s' (columns: %s)", path, name, list);
+}
+
+static int outside(double x, const densrt_io_column *w)
+{
+  return x < w->lo || x > w->hi;
+}
+
+
+/*
+** {======================================================
+** CSV
+** =======================================================
+*/
+
+typedef struct {
+  const char *path;
+  FILE *f;
+  char *line;              /* getline buffer */
+  size_t line_cap;
+  size_t lineno;           /* physical line of the current line */
+  size_t n_fields;         /* fields in the header */
+  long *slot_of_field;     /* field -> index into cell_*, or -1 if not wanted */
+  size_t *slot_of_want;    /* requested column -> slot */
+  char **cell_lo, **cell_hi; /* bounds of each wanted cell of the current row */
+} csv;
+
+typedef struct {
+  const char *name;
+  size_t field;
+} header_name;
+
+static int is_blank(char c)
+{
+  return c == ' ' || c == '\t';
+}
+
+/* Reads the next line that is not blank or a comment; *end gets its end.
+** Returns 1 for a line, 0 at end of file, or a negative status after an error. */
+static int next_line(csv *r, char **start, char **end)
+{
+  for (;;) {
+    errno = 0;
+    ssize_t n = getline(&r->line, &r->line_cap, r->f);
+    if (n < 0) {
+      if (ferror(r->f))
+        return -DENSRT_FAIL(DENSRT_EIO, "%s: read error: %s", r->path, strerror(errno ? errno : EIO));
+      if (errno == ENOMEM)
+        return -DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
+      return 0;
+    }
+    r->lineno++;
+    char *s = r->line, *e = r->line + n;
+    if (memchr(s, '\0', (size_t)n))
+      return -DENSRT_FAIL(DENSRT_EFORMAT, "%s:%zu: binary data (NUL byte) in a text file", r->path, r->lineno);
+    if (r->lineno == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+      s += 3;
+    if (e > s && e[-1] == '\n')
+      e--;
+    if (e > s && e[-1] == '\r')
+      e--;
+    *e = '\0';
+    const char *q = s;
+    while (q < e && is_blank(*q))
+      q++;
+    if (q == e || *q == '#')
+      continue;
+    *start = s;
+    *end = e;
+    return 1;
+  }
+}
+
+/* field -> blank* ( '"' { char | '""' } '"' | { char except ',' } ) blank*
+** Leaves *pp at the ',' or the end; [*lo, *hi) is the unescaped, trimmed content. */
+static int next_field(csv *r, char **pp, char *end, char **lo, char **hi)
+{
+  char *p = *pp;
+  while (p < end && is_blank(*p))
+    p++;
+  if (p < end && *p == '"') {
+    char *rd = p + 1, *wr = p + 1;
+    *lo = wr;
+    for (;;) {
+      if (rd >= end)
+        DENSRT_ERROR(DENSRT_EFORMAT, "%s:%zu: unterminated quoted field", r->path, r->lineno);
+      if (*rd == '"') {
+        if (rd + 1 < end && rd[1] == '"') {
+          *wr++ = '"';
+          rd += 2;
+          continue;
+        }
+        rd++;
+        break;
+      }
+      *wr++ = *rd++;
+    }
+    *hi = wr;
+    while (rd < end && is_blank(*rd))
+      rd++;
+    if (rd < end && *rd != ',')
+      DENSRT_ERROR(DENSRT_EFORMAT, "%s:%zu: unexpected text after a quoted field", r->path, r->lineno);
+    *pp = rd;
+    return DENSRT_OK;
+  }
+  char *q = memchr(p, ',', (size_t)(end - p));
+  if (!q)
+    q = end;
+  *lo = p;
+  while (q > p && is_blank(q[-1]))
+    q--;
+  *hi = q;
+  while (q < end && *q != ',')
+    q++;
+  *pp = q;
+  return DENSRT_OK;
+}
+
+static int cmp_header(const void *a, const void *b)
+{
+  const header_name *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  if (c)
+    return c;
+  return x->field < y->field ? -1 : x->field > y->field;
+}
+
+/* Finds the first name (in file order) that repeats an earlier one, or -1. */
+static long first_duplicate(char *const *names, size_t n)
+{
+  header_name *h = malloc((n ? n : 1) * sizeof *h);
+  if (!h)
+    return -2;
+  for (size_t i = 0; i < n; i++) {
+    h[i].name = names[i];
+    h[i].field = i;
+  }
+  qsort(h, n, sizeof *h, cmp_header);
+  long best = -1;
+  for (size_t i = 1; i < n; i++)
+    if (strcmp(h[i].name, h[i - 1].name) == 0 && (best < 0 || h[i].field < (size_t)best))
+      best = (long)h[i].field;
+  free(h);
+  return best;
+}
+
+/* Reads the header row and maps the requested columns to fields. */
+static int read_header(csv *r, const densrt_io_column *want, size_t n_want)
+{
+  char *s, *e;
+  int got = next_line(r, &s, &e);
+  if (got < 0)
+    return -got;
+  if (got == 0)
+    DENSRT_ERROR(DENSRT_EFORMAT, "%s: empty file (no header row)", r->path);
+
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int st = DENSRT_OK;
+  for (char *p = s;;) {
+    char *lo, *hi;
+    if ((st = next_field(r, &p, e, &lo, &hi)))
+      goto done;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 16;
+      char **nn = realloc(names, cap * sizeof *nn);
+      if (!nn) {
+        st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
+        goto done;
+      }
+      names = nn;
+    }
+    if (!(names[n] = strndup(lo, (size_t)(hi - lo)))) {
+      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
+      goto done;
+    }
+    n++;
+    if (p >= e)
+      break;
+    p++;
+  }
+
+  long dup = first_duplicate(names, n);
+  if (dup == -2) {
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
+    goto done;
+  }
+  if (dup >= 0) {
+    st = DENSRT_FAIL(DENSRT_EFORMAT, "%s:%zu: duplicate column name '%s'", r->path, r->lineno, names[dup]);
+    goto done;
+  }
+
+  r->n_fields = n;
+  r->slot_of_field = malloc(n * sizeof *r->slot_of_field);
+  r->slot_of_want = malloc(n_want * sizeof *r->slot_of_want);
+  r->cell_lo = malloc(n_want * sizeof *r->cell_lo);
+  r->cell_hi = malloc(n_want * sizeof *r->cell_hi);
+  if (!r->slot_of_field || !r->slot_of_want || !r->cell_lo || !r->cell_hi) {
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++)
+    r->slot_of_field[i] = -1;
+  size_t n_slots = 0;
+  for (size_t c = 0; c < n_want; c++) {
+    size_t i = 0;
+    while (i < n && strcmp(names[i], want[c].name) != 0)
+      i++;
+    if (i == n) {
+      st = missing_column(r->path, want[c].name, names, n);
+      goto done;
+    }
+    if (r->slot_of_field[i] < 0)
+      r->slot_of_field[i] = (long)n_slots++;
+    r->slot_of_want[c] = (size_t)r->slot_of_field[i];
+  }
+
+done:
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  return st;
+}
+
+/* Reports a bad cell, quoting at most SHOW_CELL bytes of it. */
+static int cell_error(csv *r, int status, const char *name, const char *lo, const char *hi)
+{
+  size_t n = (size_t)(hi - lo);
+  int shown = n > SHOW_CELL ? SHOW_CELL : (int)n;
+  const char *more = n > SHOW_CELL ? "..." : "";
+  if (status == DENSRT_ENONFINITE)
+    DENSRT_ERROR(status, "%s:%zu: column '%s': non-finite value '%.*s%s'", r->path, r->lineno, name, shown, lo,
+                 more);
+  DENSRT_ERROR(status, "%s:%zu: column '%s': '%.*s%s' is not a number", r->path, r->lineno, name, shown, lo,
+               more);
+}
+
+static int read_rows(csv *r, const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
+                     store *s, size_t *n_dropped, double *row)
+{
+  size_t seen = 0;
+  for (;;) {
+    char *p, *e;
+    int got = next_line(r, &p, &e);
+    if (got < 0)
+      return -got;
+    if (got == 0)
+      break;
+    seen++;
+    size_t nf = 0;
+    for (;;) {
+      char *lo, *hi;
+      if (next_field(r, &p, e, &lo, &hi))
+        return DENSRT_EFORMAT;
+      if (nf < r->n_fields && r->slot_of_field[nf] >= 0) {
+        r->cell_lo[r->slot_of_field[nf]] = lo;
+        r->cell_hi[r->slot_of_field[nf]] = hi;
+      }
+      nf++;
+      if (p >= e)
+        break;
+      p++;
+    }
+    if (nf != r->n_fields)
+      DENSRT_ERROR(DENSRT_EFORMAT, "%s:%zu: expected %zu fields, found %zu", r->path, r->lineno, r->n_fields, nf);
+    for (size_t c = 0; c < n_want; c++) {
+      char *lo = r->cell_lo[r->slot_of_want[c]], *hi = r->cell_hi[r->slot_of_want[c]], *stop;
+      if (lo == hi)
+        DENSRT_ERROR(DENSRT_EFORMAT, "%s:%zu: column '%s': empty cell", r->path, r->lineno, want[c].name);
+      *hi = '\0';    /* the byte after a cell is a separator, a quote or the end */
+      row[c] = strtod(lo, &stop);
+      if (stop != hi)
+        return cell_error(r, DENSRT_EFORMAT, want[c].name, lo, hi);
+      if (!isfinite(row[c]))
+        return cell_error(r, DENSRT_ENONFINITE, want[c].name, lo, hi);
+    }
+    int keep = 1;
+    for (size_t c = 0; c < n_want && keep; c++) {
+      if (!outside(row[c], &want[c]))
+        continue;
+      if (policy != DENSRT_IO_OUTSIDE_DROP)
+        DENSRT_ERROR(DENSRT_EDOM, "%s:%zu: column '%s': value %g is outside the window [%g, %g]", r->path,
+                     r->lineno, want[c].name, row[c], want[c].lo, want[c].hi);
+      keep = 0;
+    }
+    if (!keep)
+      (*n_dropped)++;
+    else if (!store_push(s, row))
+      DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", r->path);
+  }
+  if (seen == 0)
+    DENSRT_ERROR(DENSRT_EFORMAT, "%s: no data rows", r->path);
+  return DENSRT_OK;
+}
+
+static int read_csv(const char *path, FILE *f, const densrt_io_column *want, size_t n_want,
+                    densrt_io_outside policy, densrt_io_table *out)
+{
+  csv r = { 0 };
+  store s = { 0 };
+  size_t n_dropped = 0;
+  double *row = malloc(n_want * sizeof *row);
+  r.path = path;
+  r.f = f;
+  int st = row ? read_header(&r, want, n_want) : DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+  if (!st && !store_init(&s, n_want, 1024))
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+  if (!st)
+    st = read_rows(&r, want, n_want, policy, &s, &n_dropped, row);
+  if (!st)
+    store_finish(&s, out, n_dropped);
+  store_free(&s);
+  free(row);
+  free(r.line);
+  free(r.slot_of_field);
+  free(r.slot_of_want);
+  free(r.cell_lo);
+  free(r.cell_hi);
+  return st;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** FITS
+** =======================================================
+*/
+
+static int fits_fail(const char *path, int status)
+{
+  char text[FLEN_STATUS];
+  fits_get_errstatus(status, text);
+  fits_clear_errmsg();    /* cfitsio keeps its own message stack; we report only the status */
+  DENSRT_ERROR(DENSRT_EIO, "%s: FITS error: %s", path, text);
+}
+
+static void free_names(char **names, int n)
+{
+  for (int i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+}
+
+/* Column names (TTYPEn) of the current table HDU; missing ones are "". */
+static int table_names(fitsfile *ff, char ***out, int *n_out, int *status)
+{
+  int n = 0;
+  *out = NULL;
+  *n_out = 0;
+  if (fits_get_num_cols(ff, &n, status))
+    return *status;
+  char **names = calloc(n > 0 ? (size_t)n : 1, sizeof *names);
+  if (!names)
+    return *status = MEMORY_ALLOCATION;
+  for (int i = 0; i < n; i++) {
+    char key[FLEN_KEYWORD], value[FLEN_VALUE] = "";
+    fits_make_keyn("TTYPE", i + 1, key, status);
+    if (fits_read_key(ff, TSTRING, key, value, NULL, status) == KEY_NO_EXIST) {
+      *status = 0;
+      fits_clear_errmsg();
+      value[0] = '\0';
+    }
+    if (*status || !(names[i] = strdup(value))) {
+      free_names(names, i);
+      return *status ? *status : (*status = MEMORY_ALLOCATION);
+    }
+  }
+  *out = names;
+  *n_out = n;
+  return 0;
+}
+
+static int is_numeric_type(int typecode)
+{
+  switch (typecode) {
+  case TBYTE: case TSBYTE: case TSHORT: case TUSHORT: case TINT: case TUINT:
+  case TLONG: case TULONG: case TLONGLONG: case TFLOAT: case TDOUBLE:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Moves to the first table HDU holding every wanted column and fills colnum. */
+static int find_table(const char *path, fitsfile *ff, const densrt_io_column *want, size_t n_want, int *colnum)
+{
+  int status = 0, n_hdu = 0, found = 0, st = DENSRT_OK;
+  char **first = NULL;     /* names in the first table, for the "no column" message */
+  int n_first = 0;
+  const char *missing = NULL;
+  if (fits_get_num_hdus(ff, &n_hdu, &status))
+    return fits_fail(path, status);
+  for (int h = 1; h <= n_hdu && !found && !st; h++) {
+    int type, n = 0;
+    char **names;
+    if (fits_movabs_hdu(ff, h, &type, &status))
+      break;
+    if (type != ASCII_TBL && type != BINARY_TBL)
+      continue;
+    if (table_names(ff, &names, &n, &status))
+      break;
+    const char *miss = NULL;
+    for (size_t c = 0; c < n_want && !st; c++) {
+      colnum[c] = 0;
+      for (int i = 0; i < n && !st; i++) {
+        if (strcasecmp(names[i], want[c].name) != 0)
+          continue;
+        if (colnum[c])
+          st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: HDU %d: duplicate column name '%s'", path, h, names[i]);
+        colnum[c] = i + 1;
+      }
+      if (!colnum[c] && !miss)
+        miss = want[c].name;
+    }
+    found = !miss;
+    if (!first) {
+      first = names;
+      n_first = n;
+      missing = miss;
+    } else {
+      free_names(names, n);
+    }
+  }
+  if (!st) {
+    if (status)
+      st = fits_fail(path, status);
+    else if (!first)
+      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: no table in FITS file", path);
+    else if (!found)
+      st = missing_column(path, missing, first, (size_t)n_first);
+  }
+  free_names(first, n_first);
+  return st;
+}
+
+static int read_fits(const char *path, const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
+                     densrt_io_table *out)
+{
+  fitsfile *ff = NULL;
+  int status = 0, st = DENSRT_OK;
+  int *colnum = calloc(n_want, sizeof *colnum);
+  char **isnull = calloc(n_want, sizeof *isnull);
+  int *is_float = calloc(n_want, sizeof *is_float);
+  store s = { 0 };
+  LONGLONG n_rows = 0;
+  if (!colnum || !isnull || !is_float) {
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  /* diskfile: take the name literally, no cfitsio extended-filename syntax */
+  if (fits_open_diskfile(&ff, path, READONLY, &status)) {
+    st = fits_fail(path, status);
+    goto done;
+  }
+  if ((st = find_table(path, ff, want, n_want, colnum)))
+    goto done;
+  if (fits_get_num_rowsll(ff, &n_rows, &status)) {
+    st = fits_fail(path, status);
+    goto done;
+  }
+  if (n_rows <= 0) {
+    st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: no data rows", path);
+    goto done;
+  }
+  if ((uint64_t)n_rows > SIZE_MAX / sizeof(double)) {
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  size_t nr = (size_t)n_rows;
+  if (!store_init(&s, n_want, nr)) {
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  for (size_t c = 0; c < n_want; c++) {
+    int typecode = 0, anynul = 0;
+    long repeat = 0, width = 0;
+    if (fits_get_coltype(ff, colnum[c], &typecode, &repeat, &width, &status)) {
+      st = fits_fail(path, status);
+      goto done;
+    }
+    if (!is_numeric_type(typecode) || repeat != 1) {
+      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: column '%s' is not a numeric scalar column", path, want[c].name);
+      goto done;
+    }
+    is_float[c] = typecode == TFLOAT || typecode == TDOUBLE;
+    if (!(isnull[c] = malloc(nr))) {
+      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+      goto done;
+    }
+    if (fits_read_colnull(ff, TDOUBLE, colnum[c], 1, 1, n_rows, s.cols[c], isnull[c], &anynul, &status)) {
+      st = fits_fail(path, status);
+      goto done;
+    }
+  }
+  /* row-major checks so the first bad row is the one reported */
+  size_t kept = 0, n_dropped = 0;
+  for (size_t r = 0; r < nr; r++) {
+    for (size_t c = 0; c < n_want; c++) {
+      if (isnull[c][r] && !is_float[c]) {
+        st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: row %zu: column '%s': null value", path, r + 1, want[c].name);
+        goto done;
+      }
+      if (isnull[c][r] || !isfinite(s.cols[c][r])) {
+        st = DENSRT_FAIL(DENSRT_ENONFINITE, "%s: row %zu: column '%s': non-finite value", path, r + 1,
+                         want[c].name);
+        goto done;
+      }
+    }
+    int keep = 1;
+    for (size_t c = 0; c < n_want && keep; c++) {
+      if (!outside(s.cols[c][r], &want[c]))
+        continue;
+      if (policy != DENSRT_IO_OUTSIDE_DROP) {
+        st = DENSRT_FAIL(DENSRT_EDOM, "%s: row %zu: column '%s': value %g is outside the window [%g, %g]",
+                         path, r + 1, want[c].name, s.cols[c][r], want[c].lo, want[c].hi);
+        goto done;
+      }
+      keep = 0;
+    }
+    if (!keep) {
+      n_dropped++;
+      continue;
+    }
+    for (size_t c = 0; c < n_want; c++)
+      s.cols[c][kept] = s.cols[c][r];
+    kept++;
+  }
+  s.n_rows = kept;
+  store_finish(&s, out, n_dropped);
+
+done:
+  if (ff) {
+    int close_status = 0;
+    fits_close_file(ff, &close_status);
+  }
+  fits_clear_errmsg();
+  store_free(&s);
+  for (size_t c = 0; isnull && c < n_want; c++)
+    free(isnull[c]);
+  free(isnull);
+  free(is_float);
+  free(colnum);
+  return st;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Public interface
+** =======================================================
+*/
+
+void densrt_io_table_free(densrt_io_table *t)
+{
+  if (!t)
+    return;
+  if (t->cols)
+    for (size_t c = 0; c < t->n_cols; c++)
+      free(t->cols[c]);
+  free(t->cols);
+  t->cols = NULL;
+  t->n_rows = t->n_cols = t->n_dropped = 0;
+}
+
+/* FITS by signature: plain FITS, or a gzip, compress or zip file for cfitsio to unpack. */
+static int looks_like_fits(const unsigned char *m, size_t n)
+{
+  if (n >= 9 && memcmp(m, "SIMPLE  =", 9) == 0)
+    return 1;
+  if (n >= 2 && m[0] == 0x1F && (m[1] == 0x8B || m[1] == 0x9D))
+    return 1;
+  return n >= 4 && memcmp(m, "PK\3\4", 4) == 0;
+}
+
+int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
+                   densrt_io_table *out)
+{
+  memset(out, 0, sizeof *out);
+  if (!path)
+    DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_read: no path");
+  if (n_want == 0 || !want)
+    DENSRT_ERROR(DENSRT_EINVAL, "%s: no columns requested", path);
+  for (size_t c = 0; c < n_want; c++)
+    if (!want[c].name)
+      DENSRT_ERROR(DENSRT_EINVAL, "%s: requested column %zu has no name", path, c + 1);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    DENSRT_ERROR(DENSRT_EIO, "%s: cannot open: %s", path, strerror(errno));
+  unsigned char magic[9];
+  size_t got = fread(magic, 1, sizeof magic, f);
+  int st;
+  if (looks_like_fits(magic, got)) {
+    fclose(f);
+    st = read_fits(path, want, n_want, policy, out);
+  } else {
+    rewind(f);
+    st = read_csv(path, f, want, n_want, policy, out);
+    fclose(f);
+  }
+  if (st)
+    memset(out, 0, sizeof *out);
+  return st;
+}
+
+/* Mode for a new output: the old file's, else what open(2) would give under the umask. */
+static mode_t output_mode(const char *path)
+{
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+    return sb.st_mode & 07777;
+  mode_t mask = umask(0);
+  umask(mask);
+  return 0666 & ~mask;
+}
+
+int densrt_io_out_open(densrt_io_out *o, const char *path)
+{
+  memset(o, 0, sizeof *o);
+  if (!path)
+    DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_out_open: no path");
+  if (!(o->path = strdup(path)))
+    DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+  if (strcmp(path, "-") == 0) {
+    o->f = stdout;
+    return DENSRT_OK;
+  }
+  size_t n = strlen(path);
+  if (!(o->tmp = malloc(n + sizeof ".tmpXXXXXX"))) {
+    densrt_io_out_abort(o);
+    DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+  }
+  memcpy(o->tmp, path, n);
+  memcpy(o->tmp + n, ".tmpXXXXXX", sizeof ".tmpXXXXXX");
+  int fd = mkstemp(o->tmp);
+  if (fd < 0) {
+    int e = errno;
+    free(o->tmp);
+    o->tmp = NULL;      /* nothing was created: keep abort from unlinking the template */
+    densrt_io_out_abort(o);
+    DENSRT_ERROR(DENSRT_EIO, "%s: cannot open for writing: %s", path, strerror(e));
+  }
+  (void)fchmod(fd, output_mode(path));    /* mkstemp makes 0600; a failure here is harmless */
+  if (!(o->f = fdopen(fd, "w"))) {
+    int e = errno;
+    close(fd);
+    densrt_io_out_abort(o);
+    DENSRT_ERROR(DENSRT_EIO, "%s: cannot open for writing: %s", path, strerror(e));
+  }
+  return DENSRT_OK;
+}
+
+/* Makes the rename durable; best effort, as not every file system can sync a directory. */
+static void sync_dir(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  if (!dir)
+    return;
+  int fd = open(dir, O_RDONLY);
+  if (fd >= 0) {
+    (void)fsync(fd);
+    close(fd);
+  }
+  free(dir);
+}
+
+int densrt_io_out_commit(densrt_io_out *o)
+{
+  if (!o || !o->f)
+    DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_out_commit: output is not open");
+  int e = 0;
+  const char *what = "write error";
+  errno = 0;
+  if (fflush(o->f) != 0)
+    e = errno ? errno : EIO;
+  else if (ferror(o->f))
+    e = EIO;     /* an earlier write failed; its errno is gone */
+  if (!o->tmp) {
+    o->f = NULL;
+    densrt_io_out_abort(o);
+    if (e)
+      DENSRT_ERROR(DENSRT_EIO, "standard output: write error: %s", strerror(e));
+    return DENSRT_OK;
+  }
+  if (!e && fsync(fileno(o->f)) != 0 && errno != EINVAL)
+    e = errno;
+  if (fclose(o->f) != 0 && !e)
+    e = errno ? errno : EIO;
+  o->f = NULL;
+  if (!e && rename(o->tmp, o->path) != 0) {
+    e = errno;
+    what = "cannot replace the file";
+  }
+  if (!e)
+    sync_dir(o->path);
+  else
+    unlink(o->tmp);
+  char *path = o->path;
+  o->path = NULL;
+  free(o->tmp);
+  o->tmp = NULL;
+  int st = e ? DENSRT_FAIL(DENSRT_EIO, "%s: %s: %s", path, what, strerror(e)) : DENSRT_OK;
+  free(path);
+  return st;
+}
+
+void densrt_io_out_abort(densrt_io_out *o)
+{
+  if (!o)
+    return;
+  if (o->f) {
+    if (o->tmp)
+      fclose(o->f);
+    else
+      fflush(o->f);
+  }
+  if (o->tmp)
+    unlink(o->tmp);
+  free(o->path);
+  free(o->tmp);
+  memset(o, 0, sizeof *o);
+}
+
+/* }====================================================== */

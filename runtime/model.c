@@ -1,0 +1,434 @@
+/*
+** model.c — the model instance: sizes, splines, integration plans and
+** quadrature rules built at run time from the generated tables.
+*/
+#include "model.h"
+#include "error.h"
+#include "quad.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NEW(p, n) ((p) = calloc((n) ? (n) : 1, sizeof *(p)))
+
+static void free_rule(densrt_points *r)
+{
+  for (int d = 0; d < DENSRT_MAX_DIMS; d++)
+    free(r->x[d]);
+  free(r->lw);
+  memset(r, 0, sizeof *r);
+}
+
+static int find_knots(const densrt_model *m, const char *name)
+{
+  for (size_t k = 0; k < m->def->n_knots; k++)
+    if (strcmp(m->def->knots[k].name, name) == 0)
+      return (int)k;
+  return -1;
+}
+
+static int find_dim(const densrt_model *m, const char *name)
+{
+  for (size_t d = 0; d < m->def->n_dims; d++)
+    if (strcmp(m->def->dims[d].name, name) == 0)
+      return (int)d;
+  return -1;
+}
+
+int densrt_model_param(const densrt_model *m, const char *name)
+{
+  for (size_t p = 0; p < m->def->n_params; p++)
+    if (strcmp(m->def->params[p].name, name) == 0)
+      return (int)p;
+  return -1;
+}
+
+int densrt_model_alloc(const densrt_model_def *def, densrt_model **out)
+{
+  densrt_model *m = calloc(1, sizeof *m);
+  *out = NULL;
+  if (!m)
+    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
+  m->def = def;
+  size_t nd = def->n_dims, nk = def->n_knots, nc = def->n_coefsets, nt = def->n_terms, np = def->n_params;
+  NEW(m->x, nd);
+  NEW(m->lo, nd);
+  NEW(m->hi, nd);
+  NEW(m->method, nd);
+  NEW(m->knots, nk);
+  NEW(m->n_knots, nk);
+  NEW(m->spline, nc);
+  NEW(m->coef, nc);
+  NEW(m->coef_adj, nc);
+  NEW(m->off, np);
+  NEW(m->size, np);
+  NEW(m->plan, nt);
+  NEW(m->rule, nt);
+  NEW(m->log_integral, nt);
+  if (!m->x || !m->lo || !m->hi || !m->method || !m->knots || !m->n_knots || !m->spline || !m->coef ||
+      !m->coef_adj || !m->off || !m->size || !m->plan || !m->rule || !m->log_integral) {
+    densrt_model_free(m);
+    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
+  }
+  for (size_t d = 0; d < nd; d++) {
+    m->lo[d] = def->dims[d].lo;
+    m->hi[d] = def->dims[d].hi;
+    int rc = densrt_spec_method(def->dims[d].method, &m->method[d]);
+    if (rc) {
+      densrt_model_free(m);
+      return rc;
+    }
+  }
+  for (size_t k = 0; k < nk; k++) {
+    int rc = densrt_model_set_knots(m, def->knots[k].name, def->knots[k].spec);
+    if (rc) {
+      densrt_model_free(m);
+      return rc;
+    }
+  }
+  *out = m;
+  return DENSRT_OK;
+}
+
+void densrt_model_free(densrt_model *m)
+{
+  if (!m)
+    return;
+  const densrt_model_def *def = m->def;
+  for (size_t d = 0; m->x && d < def->n_dims; d++)
+    free(m->x[d]);
+  for (size_t k = 0; m->knots && k < def->n_knots; k++)
+    free(m->knots[k]);
+  for (size_t c = 0; m->spline && c < def->n_coefsets; c++) {
+    densrt_spline_free(m->spline[c]);
+    free(m->coef[c]);
+    free(m->coef_adj[c]);
+  }
+  for (size_t t = 0; m->rule && t < def->n_terms; t++)
+    free_rule(&m->rule[t]);
+  free(m->x);
+  free(m->lo);
+  free(m->hi);
+  free(m->method);
+  free(m->knots);
+  free(m->n_knots);
+  free(m->spline);
+  free(m->coef);
+  free(m->coef_adj);
+  free(m->off);
+  free(m->size);
+  free(m->plan);
+  free(m->rule);
+  free(m->work);
+  free(m->log_integral);
+  free(m);
+}
+
+int densrt_model_set_knots(densrt_model *m, const char *name, const char *spec)
+{
+  int k = find_knots(m, name);
+  if (k < 0)
+    DENSRT_ERROR(DENSRT_EINVAL, "the model has no knot set '%s'", name);
+  double *t;
+  size_t n;
+  int rc = densrt_spec_knots(spec, &t, &n);
+  if (rc)
+    return rc;
+  int min = m->def->knots[k].min_knots;
+  if (n < (size_t)min) {
+    free(t);
+    DENSRT_ERROR(DENSRT_EINVAL, "knot set '%s' needs at least %d knots for its splines, got %zu", name, min, n);
+  }
+  free(m->knots[k]);
+  m->knots[k] = t;
+  m->n_knots[k] = n;
+  return DENSRT_OK;
+}
+
+int densrt_model_set_method(densrt_model *m, const char *column, const char *spec)
+{
+  int d = find_dim(m, column);
+  if (d < 0)
+    DENSRT_ERROR(DENSRT_EINVAL, "the model has no data column '%s'", column);
+  densrt_method meth;
+  int rc = densrt_spec_method(spec, &meth);
+  if (rc)
+    return rc;
+  m->method[d] = meth;
+  return DENSRT_OK;
+}
+
+int densrt_model_set_data(densrt_model *m, size_t n, double **cols)
+{
+  for (size_t d = 0; d < m->def->n_dims; d++) {
+    free(m->x[d]);
+    m->x[d] = cols[d];
+  }
+  m->n = n;
+  return DENSRT_OK;
+}
+
+/* {====================================================================
+** Quadrature rules
+** ===================================================================== */
+
+/* One column's rule at refinement level `level` (each level halves the spacing). */
+static int column_rule(densrt_model *m, size_t t, size_t d, int level, densrt_quad_rule *r)
+{
+  const densrt_method *meth = &m->method[d];
+  double lo = m->lo[d], hi = m->hi[d];
+  const densrt_term_def *term = &m->def->terms[t];
+  if (!isfinite(lo) || !isfinite(hi))
+    DENSRT_ERROR(DENSRT_EINVAL, "term '%s' must be integrated numerically over '%s', whose window is unbounded",
+                 term->name, m->def->dims[d].name);
+  size_t scale = (size_t)1 << level;
+  switch (meth->kind) {
+  case DENSRT_METHOD_ANALYTIC:
+    DENSRT_ERROR(DENSRT_EINVAL, "column '%s' is set to analytic integration, but term '%s' is not a normal in it",
+                 m->def->dims[d].name, term->name);
+  case DENSRT_METHOD_SIMPSON_POINTS:
+    return densrt_quad_rule_simpson_points(lo, hi, (meth->points - 1) * scale + 1, r);
+  case DENSRT_METHOD_SIMPSON_STEP:
+    return densrt_quad_rule_simpson_step(lo, hi, meth->step / (double)scale, r);
+  default: {
+    /* breakpoints: the knots of the splines along this column */
+    size_t nb = 0;
+    for (size_t k = 0; k < m->def->n_knots && k < 32; k++)
+      if (term->brk_knots[d] & (1u << k))
+        nb += m->n_knots[k];
+    double *brk = malloc((nb ? nb : 1) * sizeof *brk);
+    if (!brk)
+      DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
+    nb = 0;
+    for (size_t k = 0; k < m->def->n_knots && k < 32; k++)
+      if (term->brk_knots[d] & (1u << k)) {
+        memcpy(brk + nb, m->knots[k], m->n_knots[k] * sizeof *brk);
+        nb += m->n_knots[k];
+      }
+    size_t order = meth->order, subdiv = meth->subdiv;
+    for (int i = 0; i < level; i++) {
+      if (order * 2 <= 64)
+        order *= 2;
+      else
+        subdiv *= 2;
+    }
+    int rc = densrt_quad_rule_gl(lo, hi, brk, nb, order, subdiv, r);
+    free(brk);
+    return rc;
+  }
+  }
+}
+
+/* Tensor product of the column rules of term t's current plan. */
+static int build_rule(densrt_model *m, size_t t, int level, densrt_points *out)
+{
+  const densrt_term_def *term = &m->def->terms[t];
+  uint32_t cols = m->plan[t] == DENSRT_PLAN_EXACT ? term->exact_numeric : term->numeric;
+  densrt_quad_rule r1[DENSRT_MAX_DIMS];
+  memset(r1, 0, sizeof r1);
+  memset(out, 0, sizeof *out);
+  if (!cols)
+    return DENSRT_OK;
+  size_t n = 1;
+  int rc = DENSRT_OK;
+  for (size_t d = 0; d < m->def->n_dims; d++)
+    if (cols & (1u << d)) {
+      rc = column_rule(m, t, d, level, &r1[d]);
+      if (rc)
+        goto done;
+      if (n > ((size_t)1 << 40) / r1[d].n) {
+        rc = DENSRT_FAIL(DENSRT_EINVAL, "term '%s': the quadrature grid is too large", term->name);
+        goto done;
+      }
+      n *= r1[d].n;
+    }
+  out->n = n;
+  out->lw = malloc(n * sizeof *out->lw);
+  if (!out->lw) {
+    rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t q = 0; q < n; q++)
+    out->lw[q] = 0;
+  size_t stride = 1;
+  for (size_t d = 0; d < m->def->n_dims; d++) {
+    if (!(cols & (1u << d)))
+      continue;
+    out->x[d] = malloc(n * sizeof *out->x[d]);
+    if (!out->x[d]) {
+      rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+      goto done;
+    }
+    for (size_t q = 0; q < n; q++) {
+      size_t j = (q / stride) % r1[d].n;
+      out->x[d][q] = r1[d].x[j];
+      out->lw[q] += r1[d].lw[j];
+    }
+    stride *= r1[d].n;
+  }
+done:
+  for (size_t d = 0; d < DENSRT_MAX_DIMS; d++)
+    densrt_quad_rule_free(&r1[d]);
+  if (rc)
+    free_rule(out);
+  return rc;
+}
+
+static int build_rules(densrt_model *m, int level)
+{
+  size_t biggest = 1;
+  for (size_t t = 0; t < m->def->n_terms; t++) {
+    densrt_points r;
+    int rc = build_rule(m, t, level, &r);
+    if (rc)
+      return rc;
+    free_rule(&m->rule[t]);
+    m->rule[t] = r;
+    if (r.n > biggest)
+      biggest = r.n;
+  }
+  double *w = realloc(m->work, biggest * sizeof *w);
+  if (!w)
+    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
+  m->work = w;
+  return DENSRT_OK;
+}
+
+/* }==================================================================== */
+
+int densrt_model_prepare(densrt_model *m)
+{
+  const densrt_model_def *def = m->def;
+  size_t off = 0;
+  for (size_t p = 0; p < def->n_params; p++) {
+    const densrt_param_def *q = &def->params[p];
+    size_t size = q->size_kind == DENSRT_SIZE_KNOTS ? m->n_knots[q->knots] : q->size;
+    if (size < q->min_size)
+      DENSRT_ERROR(DENSRT_EINVAL, "parameter '%s' has %zu elements, but the model uses element %zu", q->name, size,
+                   q->min_size);
+    m->off[p] = off;
+    m->size[p] = size;
+    off += size;
+  }
+  m->n_theta = off;
+
+  for (size_t c = 0; c < def->n_coefsets; c++) {
+    const densrt_coefset_def *cs = &def->coefsets[c];
+    densrt_spline_free(m->spline[c]);
+    m->spline[c] = NULL;
+    free(m->coef[c]);
+    free(m->coef_adj[c]);
+    int rc = densrt_spline_alloc(m->knots[cs->knots], m->n_knots[cs->knots], cs->kind, &m->spline[c]);
+    if (rc)
+      return densrt_error(rc, __FILE__, __LINE__, "knot set '%s': %s", def->knots[cs->knots].name,
+                          densrt_error_message());
+    size_t nc = 4 * (m->n_knots[cs->knots] - 1);
+    m->coef[c] = calloc(nc, sizeof *m->coef[c]);
+    m->coef_adj[c] = calloc(nc, sizeof *m->coef_adj[c]);
+    if (!m->coef[c] || !m->coef_adj[c])
+      DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
+  }
+
+  /* The exact plan needs every analytic column to allow analytic integration. */
+  for (size_t t = 0; t < def->n_terms; t++) {
+    const densrt_term_def *term = &def->terms[t];
+    m->plan[t] = DENSRT_PLAN_EXACT;
+    for (size_t d = 0; d < def->n_dims; d++)
+      if ((term->analytic & (1u << d)) && m->method[d].kind != DENSRT_METHOD_AUTO &&
+          m->method[d].kind != DENSRT_METHOD_ANALYTIC)
+        m->plan[t] = DENSRT_PLAN_NUMERIC;
+  }
+  return build_rules(m, 0);
+}
+
+double densrt_model_log_density(densrt_model *m, const double *theta, double *grad)
+{
+  return m->def->log_density(m, theta, grad);
+}
+
+void densrt_model_spline_coefs(densrt_model *m, const double *theta)
+{
+  for (size_t c = 0; c < m->def->n_coefsets; c++) {
+    const densrt_coefset_def *cs = &m->def->coefsets[c];
+    densrt_spline_coefs(m->spline[c], theta + m->off[cs->param], m->coef[c]);
+    memset(m->coef_adj[c], 0, 4 * (m->n_knots[cs->knots] - 1) * sizeof *m->coef_adj[c]);
+  }
+}
+
+void densrt_model_spline_adjoint(densrt_model *m, double *grad)
+{
+  for (size_t c = 0; c < m->def->n_coefsets; c++) {
+    const densrt_coefset_def *cs = &m->def->coefsets[c];
+    densrt_spline_coefs_adjoint(m->spline[c], m->coef_adj[c], grad + m->off[cs->param]);
+  }
+}
+
+/* Log integrals of every term at theta with the current rules. */
+static int term_integrals(densrt_model *m, const double *theta, double *out)
+{
+  double *g = malloc((m->n_theta ? m->n_theta : 1) * sizeof *g);
+  if (!g)
+    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
+  m->def->log_density(m, theta, g);
+  free(g);
+  memcpy(out, m->log_integral, m->def->n_terms * sizeof *out);
+  return DENSRT_OK;
+}
+
+int densrt_model_refine(densrt_model *m, const double *theta, double tol, int *changed, double *rel_err)
+{
+  size_t nt = m->def->n_terms;
+  double *a = malloc((nt + 1) * sizeof *a), *b = malloc((nt + 1) * sizeof *b);
+  int rc = DENSRT_OK;
+  *changed = 0;
+  *rel_err = 0;
+  if (!a || !b) {
+    rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+    goto done;
+  }
+  int have_auto = 0;
+  for (size_t d = 0; d < m->def->n_dims; d++)
+    have_auto |= m->method[d].kind == DENSRT_METHOD_AUTO;
+  for (int round = 0; round < 8; round++) {
+    if ((rc = term_integrals(m, theta, a)))
+      goto done;
+    if ((rc = build_rules(m, 1)))
+      goto done;
+    if ((rc = term_integrals(m, theta, b)))
+      goto done;
+    double worst = 0;
+    for (size_t t = 0; t < nt; t++) {
+      double e = fabs(expm1(b[t] - a[t]));
+      if (isnan(e) || (isinf(a[t]) && a[t] == b[t]))
+        e = isnan(e) ? INFINITY : 0;
+      if (e > worst)
+        worst = e;
+    }
+    *rel_err = worst;
+    if (worst <= tol || !have_auto) {
+      rc = build_rules(m, 0);   /* the coarser rules are already accurate to the estimate */
+      goto done;
+    }
+    /* not converged: make the finer 'auto' rules the new base */
+    for (size_t d = 0; d < m->def->n_dims; d++) {
+      densrt_method *me = &m->method[d];
+      if (me->kind != DENSRT_METHOD_AUTO)
+        continue;
+      if (me->order * 2 <= 64)
+        me->order *= 2;
+      else
+        me->subdiv *= 2;
+    }
+    *changed = 1;
+    if ((rc = build_rules(m, 0)))
+      goto done;
+  }
+  rc = DENSRT_FAIL(DENSRT_ETOL, "the integral did not converge to %g (relative change %g after refining)", tol,
+                   *rel_err);
+done:
+  free(a);
+  free(b);
+  return rc;
+}

@@ -1,0 +1,129 @@
+/*
+** model.h — the contract between generated code and the runtime.
+**
+** densc emits, per model, constant description tables (densrt_model_def)
+** and one function, log_density(m, theta, grad), that reads everything it
+** needs from a densrt_model instance: data columns, windows, spline
+** coefficient maps, quadrature rules.  The runtime builds that instance
+** from the tables, the data file and the command line (knot sets and
+** integration methods can be changed without recompiling), so every size
+** is known only at run time.
+**
+** Conventions: columns ("dims") are indexed in declaration order; theta is
+** the flat parameter vector, parameter p occupying theta[off[p] .. off[p] +
+** size[p]); the log density returned is ln L + ln prior with
+**   ln L = sum_i ln n(x_i) - sum_terms integral of the term over the window.
+*/
+#ifndef DENSRT_MODEL_H
+#define DENSRT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "spline.h"
+#include "spec.h"
+
+#define DENSRT_MAX_DIMS 32
+
+typedef struct {
+  const char *name;
+  double lo, hi;          /* window; -INFINITY/INFINITY when unbounded */
+  const char *method;     /* default integration method: "auto", "analytic", "gauss_legendre(order = 8)", "simpson(points = 1025)" */
+} densrt_dim_def;
+
+typedef struct {
+  const char *name;
+  const char *spec;       /* default knots: "linspace(a, b, n)" or "[t1, t2, ...]" */
+  int min_knots;          /* the spline kinds using it need at least this many */
+} densrt_knots_def;
+
+typedef enum { DENSRT_SIZE_SCALAR, DENSRT_SIZE_FIXED, DENSRT_SIZE_KNOTS } densrt_size_kind;
+
+typedef struct {
+  const char *name;
+  densrt_size_kind size_kind;
+  size_t size;            /* FIXED: the length; SCALAR: 1 */
+  int knots;              /* KNOTS: the knot set giving the length */
+  double lo, hi;          /* bounds */
+  size_t min_size;        /* the model indexes element min_size - 1 */
+} densrt_param_def;
+
+typedef struct {
+  int knots;              /* knot set */
+  densrt_spline_kind kind;
+  int param;              /* vector parameter with the values at the knots */
+} densrt_coefset_def;
+
+typedef struct {
+  const char *name;               /* component name */
+  uint32_t analytic;              /* columns integrated analytically in the exact plan */
+  uint32_t exact_numeric;         /* columns left to quadrature in the exact plan */
+  uint32_t numeric;               /* columns of the all-quadrature plan */
+  const uint32_t *brk_knots;      /* per column: knot sets (bit mask) whose knots are breakpoints */
+} densrt_term_def;
+
+typedef struct densrt_model densrt_model;
+typedef double densrt_log_density_fn(densrt_model *m, const double *theta, double *grad);
+
+typedef struct densrt_model_def {
+  const char *name, *source, *version;
+  size_t n_dims;      const densrt_dim_def *dims;
+  size_t n_knots;     const densrt_knots_def *knots;
+  size_t n_params;    const densrt_param_def *params;
+  size_t n_coefsets;  const densrt_coefset_def *coefsets;
+  size_t n_terms;     const densrt_term_def *terms;
+  densrt_log_density_fn *log_density;
+} densrt_model_def;
+
+/* A point set with log weights: quadrature nodes of one term. */
+typedef struct {
+  size_t n;
+  double *x[DENSRT_MAX_DIMS];   /* x[d][q]; NULL for columns not integrated by quadrature */
+  double *lw;                   /* log weights */
+} densrt_points;
+
+enum { DENSRT_PLAN_NUMERIC = 0, DENSRT_PLAN_EXACT = 1 };
+
+struct densrt_model {
+  const densrt_model_def *def;
+  /* data */
+  size_t n;                     /* rows */
+  double **x;                   /* x[d][i] */
+  double *lo, *hi;              /* windows per column */
+  /* knot sets and splines */
+  double **knots;               /* per knot set */
+  size_t *n_knots;
+  densrt_spline **spline;       /* per coefficient set */
+  double **coef, **coef_adj;    /* per coefficient set: 4(K-1) */
+  /* parameters */
+  size_t n_theta;
+  size_t *off, *size;
+  /* integration */
+  densrt_method *method;        /* per column */
+  int *plan;                    /* per term: DENSRT_PLAN_EXACT or DENSRT_PLAN_NUMERIC */
+  densrt_points *rule;          /* per term */
+  double *work;                 /* scratch of the largest rule's size */
+  /* results of the last evaluation */
+  double *log_integral;         /* per term */
+  double log_lik, log_prior;
+};
+
+/* Lifecycle: alloc (defaults) -> set knots/methods -> load data -> prepare -> evaluate -> free. */
+int  densrt_model_alloc(const densrt_model_def *def, densrt_model **out);
+void densrt_model_free(densrt_model *m);
+int  densrt_model_set_knots(densrt_model *m, const char *name, const char *spec);   /* "--set k=linspace(...)" */
+int  densrt_model_set_method(densrt_model *m, const char *column, const char *spec); /* "--integrate z=simpson(points=1025)" */
+int  densrt_model_set_data(densrt_model *m, size_t n, double **cols);  /* takes ownership of cols[d] arrays */
+int  densrt_model_prepare(densrt_model *m);   /* sizes, splines, plans, quadrature rules */
+/* Log posterior and gradient; non-finite results are returned as they are (callers check). */
+double densrt_model_log_density(densrt_model *m, const double *theta, double *grad);
+/* Doubles the order of 'auto' columns until every term's integral changes by < tol (relative).
+   *changed tells whether the rules were refined. */
+int  densrt_model_refine(densrt_model *m, const double *theta, double tol, int *changed, double *rel_err);
+/* Parameter index of a name, -1 if none. */
+int  densrt_model_param(const densrt_model *m, const char *name);
+
+/* Called by generated code. */
+void densrt_model_spline_coefs(densrt_model *m, const double *theta);
+void densrt_model_spline_adjoint(densrt_model *m, double *grad);
+
+#endif

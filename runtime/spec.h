@@ -1,0 +1,35 @@
+/*
+** spec.h — the small text specifications accepted in models and on the
+** command line: knot sets and integration methods.
+**
+**   knots:   linspace(start, stop, count) | [t1, t2, ...]
+**   method:  auto | analytic | gauss_legendre(order = N[, subdiv = M])
+**            | simpson(points = N) | simpson(step = h)
+*/
+#ifndef DENSRT_SPEC_H
+#define DENSRT_SPEC_H
+
+#include <stddef.h>
+
+typedef enum {
+  DENSRT_METHOD_AUTO,            /* analytic where possible, else Gauss–Legendre refined to 1e-10 */
+  DENSRT_METHOD_ANALYTIC,        /* analytic only (an error where impossible) */
+  DENSRT_METHOD_GL,              /* piecewise Gauss–Legendre between breakpoints */
+  DENSRT_METHOD_SIMPSON_POINTS,  /* the seed's log-Simpson on linspace(lo, hi, points) */
+  DENSRT_METHOD_SIMPSON_STEP     /* the seed's log-Simpson on arange(lo, hi + 1e-3, step) */
+} densrt_method_kind;
+
+typedef struct {
+  densrt_method_kind kind;
+  size_t order, subdiv;   /* GL, and AUTO's current refinement */
+  size_t points;          /* SIMPSON_POINTS */
+  double step;            /* SIMPSON_STEP */
+} densrt_method;
+
+/* Knots as numpy.linspace computes them (last point exactly stop). *t is malloc'ed. */
+int densrt_spec_knots(const char *spec, double **t, size_t *n);
+int densrt_spec_method(const char *spec, densrt_method *m);
+/* Canonical text of a method, written into buf. */
+const char *densrt_spec_method_text(const densrt_method *m, char *buf, size_t len);
+
+#endif

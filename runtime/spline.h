@@ -1,0 +1,77 @@
+/*
+** spline.h — interpolating splines as a linear map from knot values to
+** per-segment cubic coefficients.
+**
+** A spline through (t_j, y_j), j = 0..K-1, is linear in the values y, so
+** densrt_spline_alloc precomputes once per knot set the matrix M with
+** coef = M y.  On segment j (t_j <= x < t_{j+1}), with u = x - t_j,
+**   s(x) = coef[4j] + coef[4j+1] u + coef[4j+2] u^2 + coef[4j+3] u^3.
+** Points before t_0 use segment 0 and points at or after t_{K-1} use
+** segment K-2, so the spline is extrapolated with its end pieces.
+**
+** Kinds:
+**   NOT_A_KNOT  cubic, third derivative continuous at t_1 and t_{K-2}
+**               (scipy CubicSpline bc_type='not-a-knot'); K >= 4.
+**   NATURAL     cubic, second derivative zero at t_0 and t_{K-1}; K >= 3.
+**   LINEAR      piecewise linear (coef[4j+2] = coef[4j+3] = 0); K >= 2.
+**
+** Knot numbers in error messages are 1-based ("knot 1" is knots[0]).
+*/
+#ifndef DENSRT_SPLINE_H
+#define DENSRT_SPLINE_H
+
+#include <stddef.h>
+
+typedef enum {
+  DENSRT_SPLINE_NOT_A_KNOT,
+  DENSRT_SPLINE_NATURAL,
+  DENSRT_SPLINE_LINEAR
+} densrt_spline_kind;
+
+typedef struct densrt_spline {
+  densrt_spline_kind kind;
+  size_t K;             /* knots */
+  double *t;            /* copy of the knots, strictly increasing */
+  double *M;            /* row-major (4*(K-1)) x K: coef = M values */
+  double h_inv_uniform; /* 1/spacing if knots are uniform to 1e-12 relative (O(1) locate), else 0 */
+} densrt_spline;
+
+/* Validates the knots and builds M.  On failure *out is NULL and the status
+** is DENSRT_EINVAL (too few knots, not increasing, bad kind),
+** DENSRT_ENONFINITE (a knot is NaN or infinite) or DENSRT_ENOMEM. */
+int densrt_spline_alloc(const double *knots, size_t K, densrt_spline_kind kind, densrt_spline **out);
+
+/* Frees s (NULL is allowed). */
+void densrt_spline_free(densrt_spline *s);
+
+/* Segment j in [0, K-2] holding x and *u = x - t[j]: x < t[0] gives 0,
+** x >= t[K-1] gives K-2, x exactly on knot j < K-1 gives j with *u = 0. */
+size_t densrt_spline_locate(const densrt_spline *s, double x, double *u);
+
+/* coef[4(K-1)] = M values. */
+void densrt_spline_coefs(const densrt_spline *s, const double *values, double *coef);
+
+/* values_adj[K] += M^T coef_adj (adds; the caller zeroes). */
+void densrt_spline_coefs_adjoint(const densrt_spline *s, const double *coef_adj, double *values_adj);
+
+/* The cubic of segment j at offset u from its left knot. */
+static inline double densrt_spline_seg_eval(const double *coef, size_t j, double u)
+{
+  const double *c = coef + 4 * j;
+  return c[0] + u * (c[1] + u * (c[2] + u * c[3]));
+}
+
+/* s(x) from coef; *slope = s'(x) unless slope is NULL. */
+double densrt_spline_eval(const densrt_spline *s, const double *coef, double x, double *slope);
+
+/* w[K] = d s(x) / d values (overwrites w). */
+void densrt_spline_weights(const densrt_spline *s, double x, double *w);
+
+/* Exact integral from a to b of the (extrapolated) piecewise cubic;
+** negative when b < a. */
+double densrt_spline_integral(const densrt_spline *s, const double *coef, double a, double b);
+
+/* "not_a_knot", "natural", "linear" ("unknown" otherwise). */
+const char *densrt_spline_kind_name(densrt_spline_kind k);
+
+#endif

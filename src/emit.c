@@ -1,0 +1,826 @@
+/*
+** emit.c — writes the generated C: description tables and the log
+** posterior with its gradient in compile-time-sparse forward mode.
+*/
+#include "emit.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LEAVES 64
+
+/* {====================================================================
+** Output helpers: C string literals, comments and #line are injection-proof
+** ===================================================================== */
+
+/* Writes s as a C string literal; '?' is escaped so no trigraph can form. */
+static void put_cstring(dc_buf *b, const char *s)
+{
+  dc_buf_putn(b, "\"", 1);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\' || *p == '?')
+      dc_buf_printf(b, "\\%c", *p);
+    else if (*p < 0x20 || *p >= 0x7f)
+      dc_buf_printf(b, "\\%03o", *p);
+    else
+      dc_buf_putn(b, (const char *)p, 1);
+  }
+  dc_buf_putn(b, "\"", 1);
+}
+
+/* Text safe inside a block comment: no "*" "/" pair, no control bytes. */
+static void put_comment_text(dc_buf *b, const char *s, size_t n)
+{
+  for (size_t i = 0; i < n && s[i]; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '*' && i + 1 < n && s[i + 1] == '/')
+      dc_buf_puts(b, "* ");
+    else if (c == '/' && i + 1 < n && s[i + 1] == '*')
+      dc_buf_puts(b, "/ ");
+    else if (c == '\t')
+      dc_buf_putn(b, " ", 1);
+    else if (c < 0x20 || c == 0x7f)
+      dc_buf_putn(b, "?", 1);
+    else
+      dc_buf_putn(b, (const char *)&s[i], 1);
+  }
+}
+
+static void put_double(dc_buf *b, double x)
+{
+  char num[40];
+  if (isinf(x)) {
+    dc_buf_puts(b, x > 0 ? "INFINITY" : "-INFINITY");
+    return;
+  }
+  dc_format_double(num, sizeof num, x);
+  if (!strpbrk(num, ".eEn"))
+    strcat(num, ".0");
+  if (x < 0)
+    dc_buf_printf(b, "(%s)", num);
+  else
+    dc_buf_puts(b, num);
+}
+
+static size_t count_lines(const dc_buf *b)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < b->len; i++)
+    n += b->s[i] == '\n';
+  return n;
+}
+
+typedef struct {
+  dc_ir *ir;
+  const dc_source *src;
+  const dc_emit_options *opt;
+  dc_buf out;
+} emitter;
+
+static void line_to_source(emitter *e, dc_loc loc)
+{
+  if (!e->opt->line_directives || loc.line < 1)
+    return;
+  dc_buf_printf(&e->out, "#line %d ", loc.line);
+  put_cstring(&e->out, e->opt->source_path);
+  dc_buf_puts(&e->out, "\n");
+}
+
+static void line_to_c(emitter *e)
+{
+  if (!e->opt->line_directives)
+    return;
+  dc_buf_printf(&e->out, "#line %zu ", count_lines(&e->out) + 2);
+  put_cstring(&e->out, e->opt->c_name);
+  dc_buf_puts(&e->out, "\n");
+}
+
+/* A comment quoting the source line of loc. */
+static void source_comment(emitter *e, const char *indent, const char *what, dc_loc loc)
+{
+  const dc_source *s = e->src;
+  dc_buf_printf(&e->out, "%s/* %s", indent, what);
+  if (s && loc.line >= 1 && (size_t)loc.line <= s->n_lines) {
+    size_t b = s->line_start[loc.line - 1], end = b;
+    while (end < s->len && s->text[end] != '\n' && s->text[end] != '\r')
+      end++;
+    while (b < end && (s->text[b] == ' ' || s->text[b] == '\t'))
+      b++;
+    dc_buf_printf(&e->out, " — line %d: ", loc.line);
+    put_comment_text(&e->out, s->text + b, end - b > 160 ? 160 : end - b);
+  }
+  dc_buf_puts(&e->out, " */\n");
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Dual-number code for one context (a loop body or the hoisted prelude)
+** ===================================================================== */
+
+typedef enum { CTX_OUTER, CTX_POINT, CTX_PRIOR } ctx_kind;
+
+typedef struct {
+  emitter *e;
+  ctx_kind kind;
+  const char *ind;         /* indentation */
+  const char *dp;          /* derivative prefix */
+  ir_node *leaf[MAX_LEAVES];
+  int n_leaf;
+  uint64_t *mask;          /* per node: leaves it depends on */
+  char *done;              /* per node: value available in this scope */
+  int values_only;         /* no derivatives (fallback loops) */
+} ctx;
+
+static void ctx_init(ctx *c, emitter *e, ctx_kind kind, const char *ind, const char *dp)
+{
+  memset(c, 0, sizeof *c);
+  c->e = e;
+  c->kind = kind;
+  c->ind = ind;
+  c->dp = dp;
+  c->mask = dc_xcalloc(e->ir->n_nodes, sizeof *c->mask);
+  c->done = dc_xcalloc(e->ir->n_nodes, 1);
+}
+
+static void ctx_free(ctx *c)
+{
+  free(c->mask);
+  free(c->done);
+}
+
+static int add_leaf(ctx *c, ir_node *n)
+{
+  for (int k = 0; k < c->n_leaf; k++)
+    if (c->leaf[k] == n)
+      return k;
+  if (c->n_leaf == MAX_LEAVES) {
+    fprintf(stderr, "densc: internal limit: more than %d inputs to one expression\n", MAX_LEAVES);
+    exit(3);
+  }
+  c->leaf[c->n_leaf] = n;
+  c->mask[n->id] = (uint64_t)1 << c->n_leaf;
+  c->done[n->id] = 1;
+  return c->n_leaf++;
+}
+
+/* Value of node n as C text. */
+static void val(dc_buf *b, const ir_node *n)
+{
+  if (n->op == IR_CONST)
+    put_double(b, n->value);
+  else if (n->op == IR_DATA)
+    dc_buf_printf(b, "x%d", n->index);
+  else
+    dc_buf_printf(b, "v%d", n->id);
+}
+
+/* Derivative of n w.r.t. leaf k as C text; returns 0 if it is zero. */
+static int der(const ctx *c, dc_buf *b, const ir_node *n, int k)
+{
+  if (!(c->mask[n->id] & ((uint64_t)1 << k)))
+    return 0;
+  if (c->leaf[k] == n)
+    dc_buf_puts(b, "1");
+  else
+    dc_buf_printf(b, "%s%d_%d", c->dp, n->id, k);
+  return 1;
+}
+
+/* Appends "factor * d(child)" to an accumulating sum; "1" factors vanish. */
+static void add_term(const ctx *c, dc_buf *b, int *first, const char *sign, const char *factor, const ir_node *ch,
+                     int k)
+{
+  dc_buf d;
+  dc_buf_init(&d);
+  if (!der(c, &d, ch, k)) {
+    dc_buf_free(&d);
+    return;
+  }
+  int neg = sign[0] == '-';
+  if (*first)
+    dc_buf_puts(b, neg ? "-" : "");
+  else
+    dc_buf_puts(b, neg ? " - " : " + ");
+  *first = 0;
+  int d_is_one = strcmp(d.s, "1") == 0;
+  if (factor && d_is_one)
+    dc_buf_puts(b, factor);
+  else if (factor)
+    dc_buf_printf(b, "%s * %s", factor, d.s);
+  else
+    dc_buf_puts(b, d.s);
+  dc_buf_free(&d);
+}
+
+static char *text_val(const ir_node *n)
+{
+  dc_buf b;
+  dc_buf_init(&b);
+  val(&b, n);
+  return dc_buf_take(&b);
+}
+
+static void emit_node(ctx *c, ir_node *n);
+
+static void emit_value_line(ctx *c, ir_node *n)
+{
+  dc_buf *o = &c->e->out;
+  ir_node *a = n->a[0], *b = n->a[1];
+  char *A = a ? text_val(a) : NULL, *B = b ? text_val(b) : NULL;
+  int id = n->id;
+  const char *in = c->ind;
+  switch (n->op) {
+  case IR_ADD: dc_buf_printf(o, "%sconst double v%d = %s + %s;\n", in, id, A, B); break;
+  case IR_SUB: dc_buf_printf(o, "%sconst double v%d = %s - %s;\n", in, id, A, B); break;
+  case IR_MUL: dc_buf_printf(o, "%sconst double v%d = %s * %s;\n", in, id, A, B); break;
+  case IR_DIV: dc_buf_printf(o, "%sconst double v%d = %s / %s;\n", in, id, A, B); break;
+  case IR_NEG: dc_buf_printf(o, "%sconst double v%d = -%s;\n", in, id, A); break;
+  case IR_EXP: dc_buf_printf(o, "%sconst double v%d = exp(%s);\n", in, id, A); break;
+  case IR_LOG: dc_buf_printf(o, "%sconst double v%d = log(%s);\n", in, id, A); break;
+  case IR_LOG1P: dc_buf_printf(o, "%sconst double v%d = log1p(%s);\n", in, id, A); break;
+  case IR_SQRT: dc_buf_printf(o, "%sconst double v%d = sqrt(%s);\n", in, id, A); break;
+  case IR_POW:
+    if (b->op == IR_CONST && b->value == 2)
+      dc_buf_printf(o, "%sconst double v%d = %s * %s;\n", in, id, A, A);
+    else
+      dc_buf_printf(o, "%sconst double v%d = pow(%s, %s);\n", in, id, A, B);
+    break;
+  case IR_LSE:
+    /* log(e^a + e^b) = max + log1p(e^-|a-b|); sa, sb are the softmax weights */
+    dc_buf_printf(o, "%sconst double e%d = exp(-fabs(%s - %s));\n", in, id, A, B);
+    dc_buf_printf(o, "%sconst double v%d = (%s > %s ? %s : %s) + log1p(e%d);\n", in, id, A, B, A, B, id);
+    if (c->mask[id] && !c->values_only) {
+      dc_buf_printf(o, "%sconst double sa%d = %s >= %s ? 1 / (1 + e%d) : e%d / (1 + e%d);\n", in, id, A, B, id, id,
+                    id);
+      dc_buf_printf(o, "%sconst double sb%d = 1 - sa%d;\n", in, id, id);
+    }
+    break;
+  case IR_LOG_NDIFF:
+    dc_buf_printf(o, "%sdouble dmu%d, dsd%d;\n", in, id, id);
+    dc_buf_printf(o, "%sconst double v%d = densrt_log_ndiff(m->lo[%d], m->hi[%d], %s, %s, &dmu%d, &dsd%d);\n", in,
+                  id, n->index, n->index, A, B, id, id);
+    break;
+  case IR_LOG_WIDTH:
+    dc_buf_printf(o, "%sconst double v%d = log(m->hi[%d] - m->lo[%d]);\n", in, id, n->index, n->index);
+    break;
+  default:
+    fprintf(stderr, "densc: internal error: cannot emit %s\n", ir_op_name(n->op));
+    exit(3);
+  }
+  free(A);
+  free(B);
+}
+
+static void emit_derivs(ctx *c, ir_node *n)
+{
+  dc_buf *o = &c->e->out;
+  ir_node *a = n->a[0], *b = n->a[1];
+  char *A = a ? text_val(a) : NULL, *B = b ? text_val(b) : NULL;
+  char f[128];
+  for (int k = 0; k < c->n_leaf; k++) {
+    if (!(c->mask[n->id] & ((uint64_t)1 << k)))
+      continue;
+    dc_buf s;
+    dc_buf_init(&s);
+    int first = 1;
+    switch (n->op) {
+    case IR_ADD: add_term(c, &s, &first, "+", NULL, a, k); add_term(c, &s, &first, "+", NULL, b, k); break;
+    case IR_SUB: add_term(c, &s, &first, "+", NULL, a, k); add_term(c, &s, &first, "-", NULL, b, k); break;
+    case IR_NEG: add_term(c, &s, &first, "-", NULL, a, k); break;
+    case IR_MUL: add_term(c, &s, &first, "+", B, a, k); add_term(c, &s, &first, "+", A, b, k); break;
+    case IR_DIV:
+      snprintf(f, sizeof f, "(1 / %s)", B);
+      add_term(c, &s, &first, "+", f, a, k);
+      snprintf(f, sizeof f, "(v%d / %s)", n->id, B);
+      add_term(c, &s, &first, "-", f, b, k);
+      break;
+    case IR_EXP: snprintf(f, sizeof f, "v%d", n->id); add_term(c, &s, &first, "+", f, a, k); break;
+    case IR_LOG: snprintf(f, sizeof f, "(1 / %s)", A); add_term(c, &s, &first, "+", f, a, k); break;
+    case IR_LOG1P: snprintf(f, sizeof f, "(1 / (1 + %s))", A); add_term(c, &s, &first, "+", f, a, k); break;
+    case IR_SQRT: snprintf(f, sizeof f, "(0.5 / v%d)", n->id); add_term(c, &s, &first, "+", f, a, k); break;
+    case IR_POW:
+      if (b->op == IR_CONST) {
+        snprintf(f, sizeof f, "(%s * pow(%s, %s - 1))", B, A, B);
+        if (b->value == 2)
+          snprintf(f, sizeof f, "(2 * %s)", A);
+        add_term(c, &s, &first, "+", f, a, k);
+      } else {
+        snprintf(f, sizeof f, "(%s * v%d / %s)", B, n->id, A);
+        add_term(c, &s, &first, "+", f, a, k);
+        snprintf(f, sizeof f, "(v%d * log(%s))", n->id, A);
+        add_term(c, &s, &first, "+", f, b, k);
+      }
+      break;
+    case IR_LSE:
+      snprintf(f, sizeof f, "sa%d", n->id);
+      add_term(c, &s, &first, "+", f, a, k);
+      snprintf(f, sizeof f, "sb%d", n->id);
+      add_term(c, &s, &first, "+", f, b, k);
+      break;
+    case IR_LOG_NDIFF:
+      snprintf(f, sizeof f, "dmu%d", n->id);
+      add_term(c, &s, &first, "+", f, a, k);
+      snprintf(f, sizeof f, "dsd%d", n->id);
+      add_term(c, &s, &first, "+", f, b, k);
+      break;
+    default:
+      break;
+    }
+    dc_buf_printf(o, "%sconst double %s%d_%d = %s;\n", c->ind, c->dp, n->id, k, s.s ? s.s : "0");
+    dc_buf_free(&s);
+  }
+  free(A);
+  free(B);
+}
+
+static void emit_node(ctx *c, ir_node *n)
+{
+  if (c->done[n->id] || n->op == IR_CONST || n->op == IR_DATA)
+    return;
+  uint64_t m = 0;
+  for (int i = 0; i < 3; i++)
+    if (n->a[i]) {
+      emit_node(c, n->a[i]);
+      m |= c->mask[n->a[i]->id];
+    }
+  c->mask[n->id] = c->values_only ? 0 : m;
+  emit_value_line(c, n);
+  if (!c->values_only)
+    emit_derivs(c, n);
+  c->done[n->id] = 1;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Point loops: log n at data points, log integrands at quadrature nodes
+** ===================================================================== */
+
+/* Collects hoisted inputs (dims-free subtrees) and splines of a per-point expression. */
+static void find_inputs(ir_node *n, char *seen, dc_vec *hoisted, dc_vec *splines)
+{
+  if (seen[n->id])
+    return;
+  seen[n->id] = 1;
+  if (n->op == IR_CONST || n->op == IR_DATA)
+    return;
+  if (!n->dims) {
+    dc_vec_push(hoisted, n);
+    return;
+  }
+  if (n->op == IR_SPLINE) {
+    dc_vec_push(splines, n);
+    return;
+  }
+  for (int i = 0; i < 3; i++)
+    if (n->a[i])
+      find_inputs(n->a[i], seen, hoisted, splines);
+}
+
+static void collect_dims(const ir_node *n, uint32_t *dims)
+{
+  *dims |= n->dims;
+}
+
+/*
+** Emits one loop over points; `src` names the point set ("data" or a rule),
+** the root's value is combined per point by `accumulate`:
+**   LIKELIHOOD: ll += v; adjoints += d
+**   INTEGRAL:   w = exp(lw + v); S += w; adjoints -= w * d
+*/
+typedef enum { ACC_LIKELIHOOD, ACC_INTEGRAL } acc_kind;
+
+static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int term, int values_only)
+{
+  dc_buf *o = &e->out;
+  ctx c;
+  ctx_init(&c, e, CTX_POINT, "    ", "d");
+  c.values_only = values_only;
+  char *seen = dc_xcalloc(e->ir->n_nodes, 1);
+  dc_vec hoisted = {0}, splines = {0};
+  find_inputs(root, seen, &hoisted, &splines);
+  free(seen);
+  for (size_t i = 0; i < hoisted.n; i++) {
+    ir_node *h = hoisted.v[i];
+    if (h->params && !values_only)
+      add_leaf(&c, h);
+    else
+      c.done[h->id] = 1; /* constant: value from the prelude, no derivative */
+  }
+  uint32_t dims = 0;
+  collect_dims(root, &dims);
+
+  if (acc == ACC_LIKELIHOOD)
+    dc_buf_printf(o, "  for (size_t i = 0; i < m->n; i++) {\n");
+  else
+    dc_buf_printf(o, "  for (size_t q = 0; q < r->n; q++) {\n");
+  for (int d = 0; d < DC_MAX_DIMS; d++)
+    if (dims & (1u << d))
+      dc_buf_printf(o, "    const double x%d = %s[%d][%s];\n", d, acc == ACC_LIKELIHOOD ? "m->x" : "r->x", d,
+                    acc == ACC_LIKELIHOOD ? "i" : "q");
+  /* spline inputs: locate the segment once, evaluate from the coefficients */
+  for (size_t i = 0; i < splines.n; i++) {
+    ir_node *s = splines.v[i];
+    emit_node(&c, s->a[0]);
+    char *X = text_val(s->a[0]);
+    dc_buf_printf(o, "    double u%d;\n", s->id);
+    dc_buf_printf(o, "    const size_t j%d = densrt_spline_locate(m->spline[%d], %s, &u%d);\n", s->id, s->index, X,
+                  s->id);
+    dc_buf_printf(o, "    const double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", s->id, s->index,
+                  s->id, s->id);
+    free(X);
+    if (!values_only)
+      add_leaf(&c, s);
+    else
+      c.done[s->id] = 1;
+  }
+  emit_node(&c, root);
+  char *R = text_val(root);
+  if (values_only) {
+    dc_buf_printf(o, "    lv[q] = %s;\n  }\n", R);
+  } else {
+    const char *w = acc == ACC_LIKELIHOOD ? NULL : "w";
+    if (acc == ACC_LIKELIHOOD) {
+      dc_buf_printf(o, "    ll += %s;\n", R);
+    } else {
+      dc_buf_printf(o, "    const double w = exp(r->lw[q] + %s);\n", R);
+      dc_buf_printf(o, "    S += w;\n");
+    }
+    for (int k = 0; k < c.n_leaf; k++) {
+      ir_node *l = c.leaf[k];
+      dc_buf dk;
+      dc_buf_init(&dk);
+      if (!der(&c, &dk, root, k)) {
+        dc_buf_free(&dk);
+        continue;
+      }
+      if (l->op == IR_SPLINE) {
+        dc_buf_printf(o, "    {\n      double *ca = m->coef_adj[%d] + 4 * j%d;\n", l->index, l->id);
+        if (w)
+          dc_buf_printf(o, "      const double a = -w * %s;\n", dk.s);
+        else
+          dc_buf_printf(o, "      const double a = %s;\n", dk.s);
+        dc_buf_printf(o, "      const double u = u%d;\n", l->id);
+        dc_buf_printf(o, "      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n    }\n");
+      } else if (w) {
+        dc_buf_printf(o, "    adj%d -= w * %s;\n", l->id, dk.s);
+      } else {
+        dc_buf_printf(o, "    adj%d += %s;\n", l->id, dk.s);
+      }
+      dc_buf_free(&dk);
+    }
+    dc_buf_puts(o, "  }\n");
+  }
+  free(R);
+  (void)term;
+  dc_vec_free(&hoisted);
+  dc_vec_free(&splines);
+  ctx_free(&c);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The log-density function
+** ===================================================================== */
+
+typedef struct {
+  ir_node *loglik;            /* expanded log n */
+  ir_node **exact, **numeric; /* expanded integrands per term */
+  ir_node **prior;            /* expanded prior log densities */
+} expanded;
+
+/* Hoisted values with parameter dependence: computed once, chained at the end. */
+static void collect_hoisted(emitter *e, const expanded *x, dc_vec *h)
+{
+  dc_ir *ir = e->ir;
+  char *seen = dc_xcalloc(ir->n_nodes, 1);
+  dc_vec splines = {0};
+  find_inputs(x->loglik, seen, h, &splines);
+  for (size_t t = 0; t < ir->n_terms; t++) {
+    if (x->exact[t]->dims)
+      find_inputs(x->exact[t], seen, h, &splines);
+    else if (!seen[x->exact[t]->id]) {
+      seen[x->exact[t]->id] = 1;
+      dc_vec_push(h, x->exact[t]);
+    }
+    find_inputs(x->numeric[t], seen, h, &splines);
+  }
+  free(seen);
+  dc_vec_free(&splines);
+}
+
+static void find_params(ir_node *n, char *seen, ctx *c)
+{
+  if (seen[n->id])
+    return;
+  seen[n->id] = 1;
+  if (n->op == IR_PARAM || n->op == IR_PARAM_I) {
+    add_leaf(c, n);
+    return;
+  }
+  for (int i = 0; i < 3; i++)
+    if (n->a[i])
+      find_params(n->a[i], seen, c);
+}
+
+static void param_index(dc_buf *b, const ir_node *p, const char *loop)
+{
+  if (p->op == IR_PARAM_I)
+    dc_buf_printf(b, "m->off[%d] + %s + %d", p->index, loop, p->elem);
+  else
+    dc_buf_printf(b, "m->off[%d] + %d", p->index, p->elem < 0 ? 0 : p->elem);
+}
+
+static void emit_param_leaves(ctx *c, const char *loop)
+{
+  dc_buf *o = &c->e->out;
+  for (int k = 0; k < c->n_leaf; k++) {
+    const ir_node *p = c->leaf[k];
+    const ir_param *q = &c->e->ir->params[p->index];
+    dc_buf_printf(o, "%sconst double v%d = th[", c->ind, p->id);
+    param_index(o, p, loop);
+    dc_buf_puts(o, "];   /* ");
+    put_comment_text(o, q->name, strlen(q->name));
+    if (p->op == IR_PARAM_I)
+      dc_buf_printf(o, "[i%+d]", p->elem);
+    else if (p->elem >= 0)
+      dc_buf_printf(o, "[%d]", p->elem + 1);
+    dc_buf_puts(o, " */\n");
+  }
+}
+
+static void emit_log_density(emitter *e)
+{
+  dc_ir *ir = e->ir;
+  dc_buf *o = &e->out;
+  expanded x;
+  x.loglik = ir_expand(ir, ir->logn);
+  x.exact = dc_xcalloc(ir->n_terms + 1, sizeof *x.exact);
+  x.numeric = dc_xcalloc(ir->n_terms + 1, sizeof *x.numeric);
+  x.prior = dc_xcalloc(ir->n_priors + 1, sizeof *x.prior);
+  for (size_t t = 0; t < ir->n_terms; t++) {
+    x.exact[t] = ir_expand(ir, ir->terms[t].exact.integrand);
+    x.numeric[t] = ir_expand(ir, ir->terms[t].numeric.integrand);
+  }
+  for (size_t p = 0; p < ir->n_priors; p++)
+    x.prior[p] = ir_expand(ir, ir->priors[p].lp);
+
+  dc_buf_puts(o, "/* The log posterior and its gradient (g is overwritten). */\n");
+  dc_buf_puts(o, "static double log_density(densrt_model *m, const double *th, double *g)\n{\n");
+  dc_buf_puts(o, "  memset(g, 0, m->n_theta * sizeof *g);\n");
+  if (ir->n_cs)
+    dc_buf_puts(o, "  densrt_model_spline_coefs(m, th);\n");
+
+  /* 1. hoisted parameter-only values, forward mode over the parameters */
+  dc_vec h = {0};
+  collect_hoisted(e, &x, &h);
+  ctx outer;
+  ctx_init(&outer, e, CTX_OUTER, "  ", "dp");
+  char *seen = dc_xcalloc(ir->n_nodes, 1);
+  for (size_t i = 0; i < h.n; i++)
+    find_params(h.v[i], seen, &outer);
+  free(seen);
+  dc_buf_puts(o, "\n  /* parameter-only values, hoisted out of the point loops */\n");
+  emit_param_leaves(&outer, "0");
+  for (size_t i = 0; i < h.n; i++)
+    emit_node(&outer, h.v[i]);
+  dc_buf_puts(o, "  /* adjoints of the hoisted values */\n");
+  for (size_t i = 0; i < h.n; i++) {
+    ir_node *n = h.v[i];
+    if (n->params)
+      dc_buf_printf(o, "  double adj%d = 0;\n", n->id);
+  }
+
+  /* 2. the data */
+  dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = 0;\n");
+  line_to_source(e, ir->terms[0].loc);
+  line_to_c(e);
+  emit_point_loop(e, x.loglik, ACC_LIKELIHOOD, -1, 0);
+
+  /* 3. minus the integral of each term */
+  for (size_t t = 0; t < ir->n_terms; t++) {
+    const ir_term *term = &ir->terms[t];
+    char what[300];
+    dc_buf_puts(o, "\n");
+    snprintf(what, sizeof what, "minus the integral of term %zu", t);
+    source_comment(e, "  ", what, term->loc);
+    dc_buf_printf(o, "  {\n    double logI;\n");
+    for (int plan = 0; plan < 2; plan++) {
+      ir_node *root = plan == 0 ? x.exact[t] : x.numeric[t];
+      dc_buf_printf(o, plan == 0 ? "    if (m->plan[%zu] == DENSRT_PLAN_EXACT) {\n" : "    } else {\n", t);
+      if (plan == 0 && !root->dims) {
+        /* fully analytic: a hoisted value */
+        char *R = text_val(root);
+        dc_buf_printf(o, "      const double I = exp(%s);\n      ll -= I;\n", R);
+        if (root->params)
+          dc_buf_printf(o, "      adj%d -= I;\n", root->id);
+        dc_buf_printf(o, "      logI = %s;\n", R);
+        free(R);
+        continue;
+      }
+      dc_buf_printf(o, "      const densrt_points *r = &m->rule[%zu];\n      double S = 0;\n", t);
+      /* The loop is emitted at two-space indentation; nest it in a block. */
+      dc_buf_puts(o, "      {\n");
+      emit_point_loop(e, root, ACC_INTEGRAL, (int)t, 0);
+      dc_buf_puts(o, "      }\n      ll -= S;\n      logI = log(S);\n");
+      dc_buf_puts(o, "      if (!(S > 0 && S < INFINITY)) {\n        /* under- or overflow: redo in log space */\n");
+      dc_buf_puts(o, "        double *lv = m->work;\n");
+      emit_point_loop(e, root, ACC_INTEGRAL, (int)t, 1);
+      dc_buf_puts(o, "        logI = densrt_quad_logsumexp(r->lw, lv, r->n);\n      }\n");
+    }
+    dc_buf_printf(o, "    }\n    m->log_integral[%zu] = logI;\n  }\n", t);
+  }
+
+  /* 4. priors */
+  dc_buf_puts(o, "\n  /* priors */\n  double lp = 0;\n");
+  for (size_t p = 0; p < ir->n_priors; p++) {
+    const ir_prior *pr = &ir->priors[p];
+    ctx c;
+    int loop = pr->elem < 0 && ir->params[pr->param].size_kind != IR_SIZE_SCALAR;
+    ctx_init(&c, e, CTX_PRIOR, loop ? "    " : "    ", "d");
+    char *pseen = dc_xcalloc(ir->n_nodes, 1);
+    find_params(x.prior[p], pseen, &c);
+    free(pseen);
+    source_comment(e, "  ", "prior", pr->loc);
+    line_to_source(e, pr->loc);
+    if (loop)
+      dc_buf_printf(o, "  for (size_t i = 0; i < m->size[%d]; i++) {\n", pr->param);
+    else
+      dc_buf_puts(o, "  {\n");
+    line_to_c(e);
+    emit_param_leaves(&c, "i");
+    emit_node(&c, x.prior[p]);
+    char *R = text_val(x.prior[p]);
+    dc_buf_printf(o, "    lp += %s;\n", R);
+    free(R);
+    for (int k = 0; k < c.n_leaf; k++) {
+      dc_buf dk;
+      dc_buf_init(&dk);
+      if (der(&c, &dk, x.prior[p], k)) {
+        dc_buf_puts(o, "    g[");
+        param_index(o, c.leaf[k], "i");
+        dc_buf_printf(o, "] += %s;\n", dk.s);
+      }
+      dc_buf_free(&dk);
+    }
+    dc_buf_puts(o, "  }\n");
+    ctx_free(&c);
+  }
+
+  /* 5. chain the adjoints to the parameters */
+  dc_buf_puts(o, "\n  /* chain rule: hoisted values and spline coefficients to the parameters */\n");
+  for (size_t i = 0; i < h.n; i++) {
+    ir_node *n = h.v[i];
+    for (int k = 0; k < outer.n_leaf; k++) {
+      dc_buf dk;
+      dc_buf_init(&dk);
+      if (n->params && der(&outer, &dk, n, k)) {
+        dc_buf_puts(o, "  g[");
+        param_index(o, outer.leaf[k], "0");
+        if (strcmp(dk.s, "1") == 0)
+          dc_buf_printf(o, "] += adj%d;\n", n->id);
+        else
+          dc_buf_printf(o, "] += adj%d * %s;\n", n->id, dk.s);
+      }
+      dc_buf_free(&dk);
+    }
+  }
+  if (ir->n_cs)
+    dc_buf_puts(o, "  densrt_model_spline_adjoint(m, g);\n");
+  dc_buf_puts(o, "  m->log_lik = ll;\n  m->log_prior = lp;\n  return ll + lp;\n}\n\n");
+  ctx_free(&outer);
+  dc_vec_free(&h);
+  free(x.exact);
+  free(x.numeric);
+  free(x.prior);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Description tables and the program entry
+** ===================================================================== */
+
+static void emit_tables(emitter *e)
+{
+  dc_ir *ir = e->ir;
+  dc_buf *o = &e->out;
+  dc_buf_puts(o, "static const densrt_dim_def dims[] = {\n");
+  for (size_t d = 0; d < ir->n_dims; d++) {
+    dc_buf_puts(o, "  {");
+    put_cstring(o, ir->dims[d].name);
+    dc_buf_puts(o, ", ");
+    put_double(o, ir->dims[d].lo);
+    dc_buf_puts(o, ", ");
+    put_double(o, ir->dims[d].hi);
+    dc_buf_puts(o, ", ");
+    put_cstring(o, ir->dims[d].method);
+    dc_buf_puts(o, "},\n");
+  }
+  dc_buf_puts(o, "};\n\n");
+
+  if (ir->n_knots) {
+    dc_buf_puts(o, "static const densrt_knots_def knots[] = {\n");
+    for (size_t k = 0; k < ir->n_knots; k++) {
+      dc_buf_puts(o, "  {");
+      put_cstring(o, ir->knots[k].name);
+      dc_buf_puts(o, ", ");
+      put_cstring(o, ir->knots[k].spec);
+      dc_buf_printf(o, ", %d},\n", ir->knots[k].min_knots);
+    }
+    dc_buf_puts(o, "};\n\n");
+  }
+
+  /* largest constant index used per parameter, so resized knot sets are checked */
+  size_t *min_size = dc_xcalloc(ir->n_params + 1, sizeof *min_size);
+  for (size_t i = 0; i < ir->n_nodes; i++) {
+    const ir_node *n = ir->nodes[i];
+    if (n->op == IR_PARAM && n->elem >= 0 && (size_t)n->elem + 1 > min_size[n->index])
+      min_size[n->index] = (size_t)n->elem + 1;
+  }
+  dc_buf_puts(o, "static const densrt_param_def params[] = {\n");
+  for (size_t p = 0; p < ir->n_params; p++) {
+    const ir_param *q = &ir->params[p];
+    static const char *const kinds[] = {"DENSRT_SIZE_SCALAR", "DENSRT_SIZE_FIXED", "DENSRT_SIZE_KNOTS"};
+    dc_buf_puts(o, "  {");
+    put_cstring(o, q->name);
+    dc_buf_printf(o, ", %s, %zu, %d, ", kinds[q->size_kind], q->size_kind == IR_SIZE_FIXED ? q->size : 1, q->knots);
+    put_double(o, q->lo);
+    dc_buf_puts(o, ", ");
+    put_double(o, q->hi);
+    dc_buf_printf(o, ", %zu},\n", min_size[p]);
+  }
+  dc_buf_puts(o, "};\n\n");
+  free(min_size);
+
+  if (ir->n_cs) {
+    static const char *const kinds[] = {"DENSRT_SPLINE_NOT_A_KNOT", "DENSRT_SPLINE_NATURAL", "DENSRT_SPLINE_LINEAR"};
+    dc_buf_puts(o, "/* spline coefficient sets: knot set, kind, parameter holding the values */\n");
+    dc_buf_puts(o, "static const densrt_coefset_def coefsets[] = {\n");
+    for (size_t c = 0; c < ir->n_cs; c++)
+      dc_buf_printf(o, "  {%d, %s, %d},\n", ir->cs[c].knots, kinds[ir->cs[c].kind], ir->cs[c].param);
+    dc_buf_puts(o, "};\n\n");
+  }
+
+  for (size_t t = 0; t < ir->n_terms; t++) {
+    dc_buf_printf(o, "static const uint32_t term%zu_breakpoints[] = {", t);
+    for (size_t d = 0; d < ir->n_dims; d++)
+      dc_buf_printf(o, "%s%#xu", d ? ", " : "", ir->terms[t].brk_knots[d]);
+    dc_buf_puts(o, "};\n");
+  }
+  dc_buf_puts(o, "static const densrt_term_def terms[] = {\n");
+  for (size_t t = 0; t < ir->n_terms; t++) {
+    const ir_term *q = &ir->terms[t];
+    dc_buf_puts(o, "  {");
+    put_cstring(o, q->name);
+    dc_buf_printf(o, ", %#xu, %#xu, %#xu, term%zu_breakpoints},\n", q->analytic, q->exact.numeric,
+                  q->numeric.numeric, t);
+  }
+  dc_buf_puts(o, "};\n\n");
+}
+
+static void emit_definition(emitter *e)
+{
+  dc_ir *ir = e->ir;
+  dc_buf *o = &e->out;
+  dc_buf_puts(o, "static const densrt_model_def model = {\n  .name = ");
+  put_cstring(o, e->opt->model_name);
+  dc_buf_puts(o, ",\n  .source = ");
+  put_cstring(o, e->opt->source_path);
+  dc_buf_puts(o, ",\n  .version = ");
+  put_cstring(o, e->opt->version);
+  dc_buf_printf(o, ",\n  .n_dims = %zu, .dims = dims,\n", ir->n_dims);
+  dc_buf_printf(o, "  .n_knots = %zu, .knots = %s,\n", ir->n_knots, ir->n_knots ? "knots" : "NULL");
+  dc_buf_printf(o, "  .n_params = %zu, .params = params,\n", ir->n_params);
+  dc_buf_printf(o, "  .n_coefsets = %zu, .coefsets = %s,\n", ir->n_cs, ir->n_cs ? "coefsets" : "NULL");
+  dc_buf_printf(o, "  .n_terms = %zu, .terms = terms,\n", ir->n_terms);
+  dc_buf_puts(o, "  .log_density = log_density,\n};\n\n");
+  dc_buf_puts(o, "int main(int argc, char **argv)\n{\n  return densrt_cli_main(&model, argc, argv);\n}\n");
+}
+
+int dc_emit(dc_ir *ir, const dc_source *src, const dc_emit_options *opt, FILE *out)
+{
+  emitter e = {ir, src, opt, {0}};
+  dc_buf *o = &e.out;
+  dc_buf_init(o);
+  dc_buf_printf(o, "/* Code generated by densc %s from ", opt->version);
+  put_comment_text(o, opt->source_path, strlen(opt->source_path));
+  dc_buf_puts(o, ". DO NOT EDIT.\n**\n** Log posterior of an inhomogeneous Poisson process,\n"
+                 "**   ln p = sum_i ln n(x_i) - integral of n over the window + ln prior,\n"
+                 "** with its exact gradient in forward-mode dual numbers: v<N> holds a value,\n"
+                 "** d<N>_<k> its derivative with respect to input k of the loop it is in,\n"
+                 "** dp<N>_<k> with respect to parameter input k.\n*/\n");
+  dc_buf_puts(o, "#include <math.h>\n#include <stdint.h>\n#include <string.h>\n#include \"densrt.h\"\n\n");
+  emit_tables(&e);
+  emit_log_density(&e);
+  emit_definition(&e);
+  int rc = fwrite(o->s, 1, o->len, out) == o->len ? 0 : 1;
+  dc_buf_free(o);
+  return rc;
+}
+
+/* }==================================================================== */

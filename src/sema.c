@@ -1,0 +1,857 @@
+/*
+** sema.c — resolves names, checks shapes and contexts, lowers to the IR.
+*/
+#include "sema.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* {====================================================================
+** Symbols and built-ins
+** ===================================================================== */
+
+typedef enum { SYM_NONE, SYM_DATA, SYM_KNOTS, SYM_PARAM, SYM_COMPONENT } sym_kind;
+
+typedef enum {
+#define DC_BUILTIN(name, lo, hi, kind) BI_##name,
+#include "builtins.def"
+#undef DC_BUILTIN
+  BI__COUNT
+} builtin_id;
+
+typedef enum { FN, DENSITY, SPLINE, KNOTSPEC } builtin_kind;
+
+static const struct {
+  const char *name;
+  int min_args, max_args;
+  builtin_kind kind;
+} builtins[BI__COUNT] = {
+#define DC_BUILTIN(name, lo, hi, kind) {#name, lo, hi, kind},
+#include "builtins.def"
+#undef DC_BUILTIN
+};
+
+static int builtin_find(const char *name)
+{
+  for (int i = 0; i < BI__COUNT; i++)
+    if (strcmp(builtins[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+/* Spline kinds, in the runtime's densrt_spline_kind order. */
+enum { KIND_NOT_A_KNOT, KIND_NATURAL, KIND_LINEAR };
+static const int kind_min_knots[] = {4, 3, 2};
+static const char *const kind_text[] = {"a not-a-knot cubic spline", "a natural cubic spline",
+                                        "a linear spline"};
+
+typedef struct {
+  const char *name;
+  sym_kind kind;
+  int index;               /* into ir->dims/knots/params or the component table */
+  dc_loc loc;
+} symbol;
+
+typedef struct {
+  const ast_decl *decl;
+  int state;               /* 0: not lowered, 1: lowering (cycle guard), 2: done */
+  ir_node *logn;
+} component;
+
+typedef struct {
+  const ast_program *prog;
+  dc_diag *diag;
+  dc_ir *ir;
+  symbol *syms;
+  size_t n_syms;
+  component *comps;
+  size_t n_comps;
+  /* prior loop context: the left-hand vector, or -1 */
+  int loop_param;
+  int in_prior;
+} sema;
+
+static const symbol *lookup(const sema *s, const char *name)
+{
+  for (size_t i = 0; i < s->n_syms; i++)
+    if (strcmp(s->syms[i].name, name) == 0)
+      return &s->syms[i];
+  return NULL;
+}
+
+static const char *sym_kind_text(sym_kind k)
+{
+  switch (k) {
+  case SYM_DATA: return "data column";
+  case SYM_KNOTS: return "knot set";
+  case SYM_PARAM: return "parameter";
+  case SYM_COMPONENT: return "component";
+  default: return "name";
+  }
+}
+
+static int declare(sema *s, const char *name, dc_loc loc, sym_kind kind, int index)
+{
+  const symbol *old = lookup(s, name);
+  if (old) {
+    dc_diag_error(s->diag, loc, "'%s' is already declared", name);
+    dc_diag_note(s->diag, old->loc, "previous declaration of '%s' (a %s)", name, sym_kind_text(old->kind));
+    return 0;
+  }
+  if (builtin_find(name) >= 0) {
+    dc_diag_error(s->diag, loc, "'%s' is a built-in function and cannot be redeclared", name);
+    return 0;
+  }
+  s->syms = dc_xrealloc(s->syms, (s->n_syms + 1) * sizeof *s->syms);
+  s->syms[s->n_syms++] = (symbol){name, kind, index, loc};
+  return 1;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Constant expressions (windows, bounds, knots, method arguments)
+** ===================================================================== */
+
+static int const_eval(sema *s, const ast_expr *e, double *out, const char *what)
+{
+  double a, b;
+  switch (e->kind) {
+  case AST_NUM:
+    *out = e->num;
+    return 1;
+  case AST_NEG:
+    if (!const_eval(s, e->lhs, &a, what))
+      return 0;
+    *out = -a;
+    return 1;
+  case AST_BINOP:
+    if (!const_eval(s, e->lhs, &a, what) || !const_eval(s, e->rhs, &b, what))
+      return 0;
+    switch (e->op) {
+    case '+': *out = a + b; break;
+    case '-': *out = a - b; break;
+    case '*': *out = a * b; break;
+    case '/': *out = a / b; break;
+    default: *out = pow(a, b); break;
+    }
+    break;
+  case AST_CALL: {
+    int bi = builtin_find(e->name);
+    if (bi < 0 || builtins[bi].kind != FN || e->n_args != (size_t)builtins[bi].min_args) {
+      dc_diag_error(s->diag, e->loc, "%s must be a constant number", what);
+      return 0;
+    }
+    if (!const_eval(s, e->args[0], &a, what))
+      return 0;
+    if (e->n_args > 1 && !const_eval(s, e->args[1], &b, what))
+      return 0;
+    switch (bi) {
+    case BI_exp: *out = exp(a); break;
+    case BI_log: *out = log(a); break;
+    case BI_log1p: *out = log1p(a); break;
+    case BI_sqrt: *out = sqrt(a); break;
+    case BI_pow: *out = pow(a, b); break;
+    default: *out = fmax(a, b) + log1p(exp(-fabs(a - b))); break;
+    }
+    break;
+  }
+  default:
+    dc_diag_error(s->diag, e->loc, "%s must be a constant number", what);
+    return 0;
+  }
+  if (!isfinite(*out)) {
+    dc_diag_error(s->diag, e->loc, "%s is not a finite number", what);
+    return 0;
+  }
+  return 1;
+}
+
+static int const_int(sema *s, const ast_expr *e, long lo, long *out, const char *what)
+{
+  double v;
+  if (!const_eval(s, e, &v, what))
+    return 0;
+  if (v != floor(v) || v < (double)lo || v > 1e9) {
+    dc_diag_error(s->diag, e->loc, "%s must be an integer >= %ld", what, lo);
+    return 0;
+  }
+  *out = (long)v;
+  return 1;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Declarations
+** ===================================================================== */
+
+static void check_data(sema *s, const ast_decl *d)
+{
+  dc_ir *ir = s->ir;
+  if (ir->n_dims == DC_MAX_DIMS) {
+    dc_diag_error(s->diag, d->name_loc, "too many data columns (limit is %d)", DC_MAX_DIMS);
+    return;
+  }
+  ir_dim dim = {dc_xstrdup(d->name), d->name_loc, -INFINITY, INFINITY, dc_xstrdup("auto"), d->name_loc};
+  if (d->lo) {
+    double lo, hi;
+    int ok = const_eval(s, d->lo, &lo, "a window bound");
+    ok &= const_eval(s, d->hi, &hi, "a window bound");
+    if (ok && !(lo < hi)) {
+      dc_diag_error(s->diag, d->lo->loc, "empty window: the lower bound must be below the upper bound");
+      ok = 0;
+    }
+    if (ok) {
+      dim.lo = lo;
+      dim.hi = hi;
+    }
+  }
+  if (declare(s, d->name, d->name_loc, SYM_DATA, (int)ir->n_dims)) {
+    ir->dims = dc_xrealloc(ir->dims, (ir->n_dims + 1) * sizeof *ir->dims);
+    ir->dims[ir->n_dims++] = dim;
+  } else {
+    free(dim.name);
+    free(dim.method);
+  }
+}
+
+/* numpy.linspace: start + i*step, the last point exactly `stop`. */
+static double *linspace(double a, double b, long n)
+{
+  double *t = dc_xmalloc((size_t)n * sizeof *t);
+  double step = n > 1 ? (b - a) / (double)(n - 1) : 0;
+  for (long i = 0; i < n; i++)
+    t[i] = a + (double)i * step;
+  if (n > 1)
+    t[n - 1] = b;
+  return t;
+}
+
+static void check_knots(sema *s, const ast_decl *d)
+{
+  const ast_expr *v = d->value;
+  double *t = NULL;
+  long n = 0;
+  dc_buf spec;
+  dc_buf_init(&spec);
+  char num[40];
+  if (v->kind == AST_CALL && strcmp(v->name, "linspace") == 0) {
+    double a, b;
+    if (v->n_args != 3 || v->bar) {
+      dc_diag_error(s->diag, v->loc, "linspace() takes 3 arguments (start, stop, count), got %zu", v->n_args);
+      goto fail;
+    }
+    int ok = const_eval(s, v->args[0], &a, "linspace start");
+    ok &= const_eval(s, v->args[1], &b, "linspace stop");
+    ok &= const_int(s, v->args[2], 2, &n, "the number of knots");
+    if (!ok)
+      goto fail;
+    t = linspace(a, b, n);
+    dc_buf_puts(&spec, "linspace(");
+    dc_format_double(num, sizeof num, a);
+    dc_buf_printf(&spec, "%s, ", num);
+    dc_format_double(num, sizeof num, b);
+    dc_buf_printf(&spec, "%s, %ld)", num, n);
+  } else if (v->kind == AST_LIST) {
+    n = (long)v->n_args;
+    t = dc_xmalloc((size_t)n * sizeof *t);
+    dc_buf_puts(&spec, "[");
+    for (long i = 0; i < n; i++) {
+      if (!const_eval(s, v->args[i], &t[i], "a knot"))
+        goto fail;
+      dc_format_double(num, sizeof num, t[i]);
+      dc_buf_printf(&spec, "%s%s", i ? ", " : "", num);
+    }
+    dc_buf_puts(&spec, "]");
+    if (n < 2) {
+      dc_diag_error(s->diag, v->loc, "a knot set needs at least 2 knots, got %ld", n);
+      goto fail;
+    }
+  } else {
+    dc_diag_error(s->diag, v->loc, "a knot set is linspace(start, stop, count) or a list [t1, t2, ...]");
+    goto fail;
+  }
+  for (long i = 1; i < n; i++) {
+    if (!(t[i] > t[i - 1])) {
+      dc_diag_error(s->diag, v->kind == AST_LIST ? v->args[i]->loc : v->loc,
+                    "knots must be strictly increasing: knot %ld (%g) is not above knot %ld (%g)", i + 1, t[i],
+                    i, t[i - 1]);
+      goto fail;
+    }
+  }
+  if (declare(s, d->name, d->name_loc, SYM_KNOTS, (int)s->ir->n_knots)) {
+    dc_ir *ir = s->ir;
+    ir->knots = dc_xrealloc(ir->knots, (ir->n_knots + 1) * sizeof *ir->knots);
+    ir->knots[ir->n_knots++] = (ir_knots){dc_xstrdup(d->name), d->loc, dc_buf_take(&spec), t, (size_t)n, 2};
+    return;
+  }
+fail:
+  free(t);
+  dc_buf_free(&spec);
+}
+
+static void check_param(sema *s, const ast_decl *d)
+{
+  dc_ir *ir = s->ir;
+  if (ir->n_params == DC_MAX_PARAMS) {
+    dc_diag_error(s->diag, d->name_loc, "too many parameter declarations (limit is %d)", DC_MAX_PARAMS);
+    return;
+  }
+  ir_param p = {dc_xstrdup(d->name), d->name_loc, IR_SIZE_SCALAR, 1, -1, -INFINITY, INFINITY};
+  int ok = 1;
+  if (d->is_vector) {
+    if (d->size->kind == AST_IDENT) {
+      const symbol *k = lookup(s, d->size->name);
+      if (!k || k->kind != SYM_KNOTS) {
+        dc_diag_error(s->diag, d->size->loc, "'%s' is not a knot set%s", d->size->name,
+                      k ? "" : " (knot sets must be declared before use)");
+        ok = 0;
+      } else {
+        p.size_kind = IR_SIZE_KNOTS;
+        p.knots = k->index;
+      }
+    } else {
+      long n;
+      ok = const_int(s, d->size, 1, &n, "a vector size");
+      p.size_kind = IR_SIZE_FIXED;
+      p.size = (size_t)n;
+    }
+  }
+  if (d->lo)
+    ok &= const_eval(s, d->lo, &p.lo, "a lower bound");
+  if (d->hi)
+    ok &= const_eval(s, d->hi, &p.hi, "an upper bound");
+  if (ok && d->lo && d->hi && !(p.lo < p.hi)) {
+    dc_diag_error(s->diag, d->lo->loc, "the lower bound must be below the upper bound");
+    ok = 0;
+  }
+  if (ok && declare(s, d->name, d->name_loc, SYM_PARAM, (int)ir->n_params)) {
+    ir->params = dc_xrealloc(ir->params, (ir->n_params + 1) * sizeof *ir->params);
+    ir->params[ir->n_params++] = p;
+  } else {
+    free(p.name);
+  }
+}
+
+/* Canonical text of an integration method, or NULL after reporting an error. */
+static char *check_method(sema *s, const ast_expr *m)
+{
+  dc_buf b;
+  dc_buf_init(&b);
+  if (m->kind == AST_IDENT && (strcmp(m->name, "auto") == 0 || strcmp(m->name, "analytic") == 0))
+    return dc_xstrdup(m->name);
+  if (m->kind == AST_CALL && (strcmp(m->name, "gauss_legendre") == 0 || strcmp(m->name, "simpson") == 0)) {
+    int gl = m->name[0] == 'g';
+    dc_buf_printf(&b, "%s(", m->name);
+    int have_size = 0;
+    for (size_t i = 0; i < m->n_args; i++) {
+      const char *an = m->arg_names[i];
+      const char *ok_names = gl ? "order, subdiv" : "points, step";
+      if (!an || m->bar) {
+        dc_diag_error(s->diag, m->args[i]->loc, "name the argument: %s(%s = ...)", m->name,
+                      gl ? "order" : "points");
+        goto fail;
+      }
+      int known = gl ? (!strcmp(an, "order") || !strcmp(an, "subdiv"))
+                     : (!strcmp(an, "points") || !strcmp(an, "step"));
+      if (!known) {
+        dc_diag_error(s->diag, m->args[i]->loc, "unknown argument '%s' of %s(): expected %s", an, m->name,
+                      ok_names);
+        goto fail;
+      }
+      if (!strcmp(an, "step")) {
+        double h;
+        if (!const_eval(s, m->args[i], &h, "the Simpson step"))
+          goto fail;
+        if (!(h > 0)) {
+          dc_diag_error(s->diag, m->args[i]->loc, "the Simpson step must be positive");
+          goto fail;
+        }
+        char num[40];
+        dc_format_double(num, sizeof num, h);
+        dc_buf_printf(&b, "%sstep = %s", i ? ", " : "", num);
+      } else {
+        long v;
+        long min = !strcmp(an, "points") ? 3 : 1;
+        if (!const_int(s, m->args[i], min, &v, !strcmp(an, "points") ? "the number of Simpson points"
+                                                                      : "a Gauss-Legendre setting"))
+          goto fail;
+        if (!strcmp(an, "points") && v % 2 == 0) {
+          dc_diag_error(s->diag, m->args[i]->loc,
+                        "Simpson's rule needs an odd number of points (got %ld; use %ld or %ld)", v, v - 1,
+                        v + 1);
+          goto fail;
+        }
+        if (!strcmp(an, "order") && v > 1024) {
+          dc_diag_error(s->diag, m->args[i]->loc, "Gauss-Legendre order must be at most 1024");
+          goto fail;
+        }
+        dc_buf_printf(&b, "%s%s = %ld", i ? ", " : "", an, v);
+      }
+      if (!gl)
+        have_size++;
+    }
+    if (!gl && have_size != 1) {
+      dc_diag_error(s->diag, m->loc, "simpson() takes exactly one of points = N or step = h");
+      goto fail;
+    }
+    dc_buf_puts(&b, ")");
+    return dc_buf_take(&b);
+  }
+  dc_diag_error(s->diag, m->loc,
+                "unknown integration method: expected auto, analytic, gauss_legendre(order = N), "
+                "simpson(points = N) or simpson(step = h)");
+fail:
+  dc_buf_free(&b);
+  return NULL;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Expressions
+** ===================================================================== */
+
+static ir_node *lower_val(sema *s, const ast_expr *e);
+static ir_node *lower_log(sema *s, const ast_expr *e);
+static ir_node *component_log(sema *s, int c, dc_loc use);
+
+static int same_size(const dc_ir *ir, int p, int q)
+{
+  const ir_param *a = &ir->params[p], *b = &ir->params[q];
+  if (a->size_kind != b->size_kind)
+    return 0;
+  return a->size_kind == IR_SIZE_KNOTS ? a->knots == b->knots : a->size == b->size;
+}
+
+static size_t default_size(const dc_ir *ir, int p)
+{
+  const ir_param *a = &ir->params[p];
+  return a->size_kind == IR_SIZE_KNOTS ? ir->knots[a->knots].n : a->size;
+}
+
+static ir_node *error_node(sema *s)
+{
+  return ir_const(s->ir, 0.0);
+}
+
+static ir_node *lower_ident(sema *s, const ast_expr *e)
+{
+  const symbol *y = lookup(s, e->name);
+  if (!y) {
+    dc_diag_error(s->diag, e->loc, "'%s' is not declared", e->name);
+    return error_node(s);
+  }
+  switch (y->kind) {
+  case SYM_DATA:
+    if (s->in_prior) {
+      dc_diag_error(s->diag, e->loc, "data column '%s' cannot appear in a prior", e->name);
+      return error_node(s);
+    }
+    return ir_leaf(s->ir, IR_DATA, y->index, 0, e->loc);
+  case SYM_PARAM: {
+    const ir_param *p = &s->ir->params[y->index];
+    if (p->size_kind == IR_SIZE_SCALAR)
+      return ir_leaf(s->ir, IR_PARAM, y->index, -1, e->loc);
+    if (s->loop_param >= 0) {
+      if (!same_size(s->ir, s->loop_param, y->index)) {
+        dc_diag_error(s->diag, e->loc, "'%s' has %zu elements but '%s' has %zu", e->name,
+                      default_size(s->ir, y->index), s->ir->params[s->loop_param].name,
+                      default_size(s->ir, s->loop_param));
+        return error_node(s);
+      }
+      return ir_leaf(s->ir, IR_PARAM_I, y->index, 0, e->loc);
+    }
+    dc_diag_error(s->diag, e->loc, "'%s' is a vector: index it (%s[1]) or pass it to spline()", e->name, e->name);
+    return error_node(s);
+  }
+  case SYM_KNOTS:
+    dc_diag_error(s->diag, e->loc, "knot set '%s' can only be the first argument of a spline", e->name);
+    return error_node(s);
+  case SYM_COMPONENT:
+    if (s->in_prior) {
+      dc_diag_error(s->diag, e->loc, "component '%s' cannot appear in a prior", e->name);
+      return error_node(s);
+    }
+    return ir_op1(s->ir, IR_EXP, component_log(s, y->index, e->loc), e->loc);
+  default:
+    return error_node(s);
+  }
+}
+
+static ir_node *lower_index(sema *s, const ast_expr *e)
+{
+  const symbol *y = lookup(s, e->name);
+  if (!y || y->kind != SYM_PARAM || s->ir->params[y->index].size_kind == IR_SIZE_SCALAR) {
+    dc_diag_error(s->diag, e->name_loc, y ? "'%s' is not a vector parameter" : "'%s' is not declared", e->name);
+    return error_node(s);
+  }
+  long i;
+  if (!const_int(s, e->lhs, 1, &i, "an index"))
+    return error_node(s);
+  size_t n = default_size(s->ir, y->index);
+  if ((size_t)i > n) {
+    dc_diag_error(s->diag, e->lhs->loc, "index %ld is out of range: '%s' has %zu elements", i, e->name, n);
+    return error_node(s);
+  }
+  return ir_leaf(s->ir, IR_PARAM, y->index, (int)i - 1, e->loc);
+}
+
+static ir_node *lower_spline(sema *s, const ast_expr *e, int bi)
+{
+  int kind = bi == BI_spline ? KIND_NOT_A_KNOT : bi == BI_natural_spline ? KIND_NATURAL : KIND_LINEAR;
+  const ast_expr *ka = e->args[0], *va = e->args[1];
+  if (s->in_prior) {
+    dc_diag_error(s->diag, e->loc, "splines cannot appear in priors");
+    return error_node(s);
+  }
+  const symbol *k = ka->kind == AST_IDENT ? lookup(s, ka->name) : NULL;
+  if (!k || k->kind != SYM_KNOTS) {
+    dc_diag_error(s->diag, ka->loc, "the first argument of %s() must be a knot set", e->name);
+    return error_node(s);
+  }
+  const symbol *v = va->kind == AST_IDENT ? lookup(s, va->name) : NULL;
+  if (!v || v->kind != SYM_PARAM || s->ir->params[v->index].size_kind == IR_SIZE_SCALAR) {
+    dc_diag_error(s->diag, va->loc, "the second argument of %s() must be a vector parameter", e->name);
+    return error_node(s);
+  }
+  const ir_param *p = &s->ir->params[v->index];
+  ir_knots *ks = &s->ir->knots[k->index];
+  if (p->size_kind != IR_SIZE_KNOTS || p->knots != k->index) {
+    dc_diag_error(s->diag, va->loc, "'%s' must be declared vector[%s] to hold the values at the knots of '%s'",
+                  va->name, ka->name, ka->name);
+    return error_node(s);
+  }
+  if ((int)ks->n < kind_min_knots[kind]) {
+    dc_diag_error(s->diag, ka->loc, "%s needs at least %d knots; '%s' has %zu", kind_text[kind],
+                  kind_min_knots[kind], ka->name, ks->n);
+    return error_node(s);
+  }
+  if (kind_min_knots[kind] > ks->min_knots)
+    ks->min_knots = kind_min_knots[kind];
+  ir_node *x = lower_val(s, e->args[2]);
+  if (x->params || x->loop_i) {
+    dc_diag_error(s->diag, e->args[2]->loc, "the spline abscissa cannot depend on parameters");
+    return error_node(s);
+  }
+  if (!x->dims) {
+    dc_diag_error(s->diag, e->args[2]->loc, "the spline abscissa must depend on a data column");
+    return error_node(s);
+  }
+  int cs = ir_coefset_get(s->ir, k->index, kind, v->index);
+  return ir_spline(s->ir, cs, x, e->loc);
+}
+
+/* Checks a call's form; returns the builtin or -1 after an error. */
+static int check_call(sema *s, const ast_expr *e)
+{
+  int bi = builtin_find(e->name);
+  if (bi < 0) {
+    const symbol *y = lookup(s, e->name);
+    if (y)
+      dc_diag_error(s->diag, e->name_loc, "'%s' is a %s, not a function", e->name, sym_kind_text(y->kind));
+    else
+      dc_diag_error(s->diag, e->name_loc, "unknown function '%s'", e->name);
+    return -1;
+  }
+  if (builtins[bi].kind == KNOTSPEC) {
+    dc_diag_error(s->diag, e->name_loc, "%s() is only allowed in the knots block", e->name);
+    return -1;
+  }
+  for (size_t i = 0; i < e->n_args; i++)
+    if (e->arg_names[i]) {
+      dc_diag_error(s->diag, e->args[i]->loc, "%s() takes no named arguments", e->name);
+      return -1;
+    }
+  size_t n = e->n_args;
+  if (n < (size_t)builtins[bi].min_args || n > (size_t)builtins[bi].max_args) {
+    dc_diag_error(s->diag, e->loc, "%s() takes %d argument%s, got %zu", e->name, builtins[bi].min_args,
+                  builtins[bi].min_args == 1 ? "" : "s", n);
+    return -1;
+  }
+  if (builtins[bi].kind == DENSITY && !e->bar) {
+    dc_diag_error(s->diag, e->loc, "write the density as %s(x | mu, sigma)", e->name);
+    return -1;
+  }
+  if (builtins[bi].kind != DENSITY && e->bar) {
+    dc_diag_error(s->diag, e->loc, "'|' is only used in densities such as normal(x | mu, sigma)");
+    return -1;
+  }
+  return bi;
+}
+
+static ir_node *lower_call_val(sema *s, const ast_expr *e)
+{
+  int bi = check_call(s, e);
+  if (bi < 0)
+    return error_node(s);
+  if (builtins[bi].kind == SPLINE)
+    return lower_spline(s, e, bi);
+  if (builtins[bi].kind == DENSITY) {
+    if (s->in_prior) {
+      dc_diag_error(s->diag, e->loc, "in priors write 'x ~ %s(mu, sigma)'", e->name);
+      return error_node(s);
+    }
+    return ir_op1(s->ir, IR_EXP, lower_log(s, e), e->loc);
+  }
+  ir_node *a = lower_val(s, e->args[0]);
+  switch (bi) {
+  case BI_exp: return ir_op1(s->ir, IR_EXP, a, e->loc);
+  case BI_log: return ir_op1(s->ir, IR_LOG, a, e->loc);
+  case BI_log1p: return ir_op1(s->ir, IR_LOG1P, a, e->loc);
+  case BI_sqrt: return ir_op1(s->ir, IR_SQRT, a, e->loc);
+  case BI_pow: return ir_op2(s->ir, IR_POW, a, lower_val(s, e->args[1]), e->loc);
+  default: return ir_op2(s->ir, IR_LSE, a, lower_val(s, e->args[1]), e->loc);
+  }
+}
+
+static ir_node *lower_val(sema *s, const ast_expr *e)
+{
+  switch (e->kind) {
+  case AST_NUM:
+    return ir_const(s->ir, e->num);
+  case AST_IDENT:
+    return lower_ident(s, e);
+  case AST_INDEX:
+    return lower_index(s, e);
+  case AST_NEG:
+    return ir_op1(s->ir, IR_NEG, lower_val(s, e->lhs), e->loc);
+  case AST_BINOP: {
+    ir_node *a = lower_val(s, e->lhs), *b = lower_val(s, e->rhs);
+    ir_op op = e->op == '+' ? IR_ADD : e->op == '-' ? IR_SUB : e->op == '*' ? IR_MUL : e->op == '/' ? IR_DIV : IR_POW;
+    return ir_op2(s->ir, op, a, b, e->loc);
+  }
+  case AST_CALL:
+    return lower_call_val(s, e);
+  case AST_LIST:
+    dc_diag_error(s->diag, e->loc, "lists are only allowed in the knots block");
+    return error_node(s);
+  }
+  return error_node(s);
+}
+
+/* log of an intensity expression, without ever forming exp() of a log. */
+static ir_node *lower_log(sema *s, const ast_expr *e)
+{
+  dc_ir *ir = s->ir;
+  switch (e->kind) {
+  case AST_NUM:
+    if (!(e->num > 0)) {
+      dc_diag_error(s->diag, e->loc, "an intensity factor must be positive (got %g)", e->num);
+      return error_node(s);
+    }
+    return ir_const(ir, log(e->num));
+  case AST_IDENT: {
+    const symbol *y = lookup(s, e->name);
+    if (y && y->kind == SYM_COMPONENT)
+      return component_log(s, y->index, e->loc);
+    break;
+  }
+  case AST_BINOP:
+    switch (e->op) {
+    case '*': return ir_op2(ir, IR_ADD, lower_log(s, e->lhs), lower_log(s, e->rhs), e->loc);
+    case '/': return ir_op2(ir, IR_SUB, lower_log(s, e->lhs), lower_log(s, e->rhs), e->loc);
+    case '+': return ir_op2(ir, IR_LSE, lower_log(s, e->lhs), lower_log(s, e->rhs), e->loc);
+    case '^': return ir_op2(ir, IR_MUL, lower_val(s, e->rhs), lower_log(s, e->lhs), e->loc);
+    default: break;
+    }
+    break;
+  case AST_CALL: {
+    int bi = builtin_find(e->name);
+    if (bi == BI_exp || bi == BI_sqrt || bi == BI_normal) {
+      if (check_call(s, e) < 0)
+        return error_node(s);
+      if (bi == BI_exp)
+        return lower_val(s, e->args[0]);
+      if (bi == BI_sqrt)
+        return ir_op2(ir, IR_MUL, ir_const(ir, 0.5), lower_log(s, e->args[0]), e->loc);
+      return ir_op3(ir, IR_NORMAL_LPDF, lower_val(s, e->args[0]), lower_val(s, e->args[1]),
+                    lower_val(s, e->args[2]), e->loc);
+    }
+    break;
+  }
+  default:
+    break;
+  }
+  return ir_op1(ir, IR_LOG, lower_val(s, e), e->loc);
+}
+
+static ir_node *component_log(sema *s, int c, dc_loc use)
+{
+  component *comp = &s->comps[c];
+  if (comp->state == 1) {
+    dc_diag_error(s->diag, use, "component '%s' is defined in terms of itself", comp->decl->name);
+    return error_node(s);
+  }
+  if (comp->state == 0) {
+    comp->state = 1;
+    comp->logn = lower_log(s, comp->decl->value);
+    comp->state = 2;
+  }
+  return comp->logn;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The model: terms of the intensity, integration methods, priors
+** ===================================================================== */
+
+static void add_term(sema *s, const char *name, ir_node *logn, dc_loc loc)
+{
+  dc_ir *ir = s->ir;
+  ir->terms = dc_xrealloc(ir->terms, (ir->n_terms + 1) * sizeof *ir->terms);
+  ir_term *t = &ir->terms[ir->n_terms++];
+  memset(t, 0, sizeof *t);
+  t->name = dc_xstrdup(name);
+  t->loc = loc;
+  t->logn = logn;
+}
+
+/* A top-level sum splits into terms; a component summand keeps its name. */
+static void collect_terms(sema *s, const ast_expr *e, int *unnamed)
+{
+  if (e->kind == AST_BINOP && e->op == '+') {
+    collect_terms(s, e->lhs, unnamed);
+    collect_terms(s, e->rhs, unnamed);
+    return;
+  }
+  if (e->kind == AST_IDENT) {
+    const symbol *y = lookup(s, e->name);
+    if (y && y->kind == SYM_COMPONENT) {
+      const ast_expr *body = s->comps[y->index].decl->value;
+      if (body->kind == AST_BINOP && body->op == '+' && s->comps[y->index].state != 1) {
+        s->comps[y->index].state = 1;
+        collect_terms(s, body, unnamed);
+        s->comps[y->index].state = 2;
+        return;
+      }
+      add_term(s, e->name, component_log(s, y->index, e->loc), e->loc);
+      return;
+    }
+  }
+  char name[32];
+  snprintf(name, sizeof name, "term%d", ++*unnamed);
+  add_term(s, name, lower_log(s, e), e->loc);
+}
+
+static void check_prior(sema *s, const ast_decl *d)
+{
+  dc_ir *ir = s->ir;
+  const ast_expr *lhs = d->lhs, *rhs = d->value;
+  const symbol *y = (lhs->kind == AST_IDENT || lhs->kind == AST_INDEX) ? lookup(s, lhs->name) : NULL;
+  if (!y || y->kind != SYM_PARAM) {
+    dc_diag_error(s->diag, lhs->loc, "the left of '~' must be a parameter or a parameter element");
+    return;
+  }
+  if (rhs->kind != AST_CALL || builtin_find(rhs->name) < 0 || builtins[builtin_find(rhs->name)].kind != DENSITY) {
+    dc_diag_error(s->diag, rhs->loc, "the right of '~' must be a distribution such as normal(mu, sigma)");
+    return;
+  }
+  if (rhs->bar) {
+    dc_diag_error(s->diag, rhs->loc, "in priors write '%s ~ %s(mu, sigma)', without '|'", lhs->name, rhs->name);
+    return;
+  }
+  if (rhs->n_args != 2) {
+    dc_diag_error(s->diag, rhs->loc, "%s() in a prior takes 2 arguments (mu, sigma), got %zu", rhs->name,
+                  rhs->n_args);
+    return;
+  }
+  s->in_prior = 1;
+  int vector = ir->params[y->index].size_kind != IR_SIZE_SCALAR && lhs->kind == AST_IDENT;
+  s->loop_param = vector ? y->index : -1;
+  ir_node *x = lhs->kind == AST_INDEX ? lower_index(s, lhs) : lower_ident(s, lhs);
+  ir_node *mu = lower_val(s, rhs->args[0]);
+  ir_node *sd = lower_val(s, rhs->args[1]);
+  s->in_prior = 0;
+  s->loop_param = -1;
+  ir->priors = dc_xrealloc(ir->priors, (ir->n_priors + 1) * sizeof *ir->priors);
+  ir->priors[ir->n_priors++] = (ir_prior){d->loc, y->index, vector ? -1 : (x->op == IR_PARAM ? x->elem : -1),
+                                          ir_op3(ir, IR_NORMAL_LPDF, x, mu, sd, d->loc)};
+}
+
+int dc_sema(const ast_program *prog, dc_diag *diag, dc_ir *ir)
+{
+  int before = diag->n_errors;
+  sema s = {prog, diag, ir, NULL, 0, NULL, 0, -1, 0};
+  const ast_decl *intensity = NULL;
+
+  /* Declarations first, in order: sizes refer to earlier knot sets. */
+  for (size_t i = 0; i < prog->n_decls; i++) {
+    const ast_decl *d = prog->decls[i];
+    switch (d->kind) {
+    case DECL_DATA: check_data(&s, d); break;
+    case DECL_KNOTS: check_knots(&s, d); break;
+    case DECL_PARAM: check_param(&s, d); break;
+    case DECL_COMPONENT:
+      if (declare(&s, d->name, d->name_loc, SYM_COMPONENT, (int)s.n_comps)) {
+        s.comps = dc_xrealloc(s.comps, (s.n_comps + 1) * sizeof *s.comps);
+        s.comps[s.n_comps++] = (component){d, 0, NULL};
+      }
+      break;
+    case DECL_INTENSITY:
+      if (intensity) {
+        dc_diag_error(diag, d->name_loc, "'intensity' is defined twice");
+        dc_diag_note(diag, intensity->name_loc, "first defined here");
+      } else {
+        intensity = d;
+      }
+      break;
+    default:
+      break;
+    }
+  }
+
+  for (size_t i = 0; i < prog->n_decls; i++) {
+    const ast_decl *d = prog->decls[i];
+    if (d->kind == DECL_INTEGRATE) {
+      const symbol *y = lookup(&s, d->name);
+      if (!y || y->kind != SYM_DATA) {
+        dc_diag_error(diag, d->name_loc, "'%s' is not a data column", d->name);
+        continue;
+      }
+      ir_dim *dim = &ir->dims[y->index];
+      if (dim->method_loc.line != dim->loc.line || dim->method_loc.col != dim->loc.col) {
+        dc_diag_error(diag, d->loc, "the integration of '%s' is already set", d->name);
+        dc_diag_note(diag, dim->method_loc, "set here first");
+        continue;
+      }
+      char *m = check_method(&s, d->value);
+      if (m) {
+        free(dim->method);
+        dim->method = m;
+        dim->method_loc = d->loc;
+      }
+    } else if (d->kind == DECL_PRIOR) {
+      check_prior(&s, d);
+    }
+  }
+
+  if (!prog->block_seen[BLOCK_DATA] && diag->n_errors == before)
+    dc_diag_error(diag, (dc_loc){1, 1, 1, 1}, "the model has no 'data' block (declare the columns: data { real x; })");
+  if (!intensity) {
+    if (diag->n_errors == before)
+      dc_diag_error(diag, prog->block_seen[BLOCK_MODEL] ? prog->block_loc[BLOCK_MODEL] : (dc_loc){1, 1, 1, 1},
+                    "the model does not define 'intensity' (model { intensity = ...; })");
+  } else {
+    int unnamed = 0;
+    collect_terms(&s, intensity->value, &unnamed);
+    ir->logn = ir->terms[0].logn;
+    for (size_t t = 1; t < ir->n_terms; t++)
+      ir->logn = ir_op2(ir, IR_LSE, ir->logn, ir->terms[t].logn, intensity->loc);
+  }
+  for (size_t c = 0; c < s.n_comps; c++)
+    if (s.comps[c].state == 0)
+      component_log(&s, (int)c, s.comps[c].decl->name_loc);
+
+  if (diag->n_errors == before)
+    dc_ir_plan(ir, diag);
+  free(s.syms);
+  free(s.comps);
+  return diag->n_errors - before;
+}
+
+/* }==================================================================== */
