@@ -31,6 +31,8 @@ typedef struct {
   int drop_outside;
   long max_iter;
   double ftol, gtol, tol;
+  long random, seed;
+  double error_tol;
   int quiet;
 } options;
 
@@ -42,7 +44,9 @@ static void usage(const densrt_model_def *def, FILE *f)
           "Commands:\n"
           "  info                 parameters, sizes, data columns, knot sets, integration\n"
           "  eval                 log posterior and gradient at --params (JSON on stdout or --out)\n"
-          "  optimize             maximum a posteriori fit with L-BFGS-B\n\n"
+          "  optimize             maximum a posteriori fit with L-BFGS-B\n"
+          "  diagnose             gradient against finite differences at --params (or the\n"
+          "                       default start) and --random N points around it\n\n"
           "Options:\n"
           "  --data FILE          data table: CSV with a header row, or a FITS binary table\n"
           "  --column NAME=COL    read model column NAME from file column COL (repeatable)\n"
@@ -60,6 +64,10 @@ static void usage(const densrt_model_def *def, FILE *f)
           "  --gtol X             optimize: stop when the projected gradient is below X\n"
           "                       (default 1e-9)\n"
           "  --tol X              relative accuracy of 'auto' integrals (default 1e-10)\n"
+          "  --random N           diagnose: also N random points (default 5)\n"
+          "  --seed S             diagnose: random seed (default 1)\n"
+          "  --error-tol X        diagnose: allowed |fd - gradient| / max(1, |gradient|)\n"
+          "                       (default 1e-6)\n"
           "  --quiet              no progress on stderr\n"
           "  -h, --help           this help;  --version   the densc version\n\n"
           "The objective is -(log likelihood + log prior) / N, N the number of data rows.\n"
@@ -109,6 +117,9 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->ftol = 1e-13;
   o->gtol = 1e-9;
   o->tol = 1e-10;
+  o->random = 5;
+  o->seed = 1;
+  o->error_tol = 1e-6;
   if (argc < 2) {
     usage(def, stderr);
     return EXIT_BAD;
@@ -122,12 +133,14 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     printf("%s (densc %s)\n", def->name, def->version);
     return -1;
   }
-  if (strcmp(o->cmd, "info") && strcmp(o->cmd, "eval") && strcmp(o->cmd, "optimize")) {
+  if (strcmp(o->cmd, "info") && strcmp(o->cmd, "eval") && strcmp(o->cmd, "optimize") &&
+      strcmp(o->cmd, "diagnose")) {
     fail("unknown command '%s' (try '%s --help')", o->cmd, prog);
     return EXIT_BAD;
   }
   static const char *const with_value[] = {"--data", "--column", "--outside", "--params", "--init", "--out", "--set",
-                                           "--integrate", "--max-iter", "--ftol", "--gtol", "--tol"};
+                                           "--integrate", "--max-iter", "--ftol", "--gtol", "--tol",
+                                           "--random", "--seed", "--error-tol"};
   for (int i = 2; i < argc; i++) {
     char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -172,15 +185,25 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
         return EXIT_BAD;
       }
       o->drop_outside = !strcmp(value, "drop");
-    } else if (!strcmp(key, "--max-iter")) {
+    } else if (!strcmp(key, "--max-iter") || !strcmp(key, "--random") || !strcmp(key, "--seed")) {
       double v;
-      if (!parse_double(key, value, &v, 0) || v != floor(v) || v < 1 || v > 1e9) {
-        fail("--max-iter: expected a positive integer, got '%s'", value);
+      long min = strcmp(key, "--max-iter") ? 0 : 1;
+      char *end;
+      errno = 0;
+      v = strtod(value, &end);
+      if (end == value || *end || errno || v != floor(v) || v < (double)min || v > 1e9) {
+        fail("%s: expected an integer >= %ld, got '%s'", key, min, value);
         return EXIT_BAD;
       }
-      o->max_iter = (long)v;
+      if (!strcmp(key, "--max-iter"))
+        o->max_iter = (long)v;
+      else if (!strcmp(key, "--random"))
+        o->random = (long)v;
+      else
+        o->seed = (long)v;
     } else {
-      double *dst = !strcmp(key, "--ftol") ? &o->ftol : !strcmp(key, "--gtol") ? &o->gtol : &o->tol;
+      double *dst = !strcmp(key, "--ftol") ? &o->ftol : !strcmp(key, "--gtol") ? &o->gtol
+                    : !strcmp(key, "--tol") ? &o->tol : &o->error_tol;
       if (!parse_double(key, value, dst, 0))
         return EXIT_BAD;
     }
@@ -455,7 +478,8 @@ static int cmd_info(densrt_model *m)
   printf("terms:\n");
   for (size_t t = 0; t < def->n_terms; t++)
     printf("  %-16s %s integral, %zu quadrature nodes\n", def->terms[t].name,
-           m->plan[t] == DENSRT_PLAN_EXACT ? (m->rule[t].n ? "partly analytic" : "analytic") : "numeric",
+           m->plan[t] == DENSRT_PLAN_NUMERIC || !def->terms[t].analytic ? "numeric"
+           : m->rule[t].n ? "partly analytic" : "analytic",
            m->rule[t].n);
   return 0;
 }
@@ -660,6 +684,101 @@ done:
   return rc;
 }
 
+/* Central differences with Richardson extrapolation (error O(h^4)). */
+static double finite_difference(objective_ctx *c, double *x, size_t i, double *scratch)
+{
+  double xi = x[i], h = 1e-4 * fmax(1, fabs(xi)), d[2];
+  for (int k = 0; k < 2; k++, h /= 2) {
+    x[i] = xi + h;
+    double fp = objective(x, scratch, c);
+    x[i] = xi - h;
+    double fm = objective(x, scratch, c);
+    d[k] = (fp - fm) / (2 * h);
+  }
+  x[i] = xi;
+  return (4 * d[1] - d[0]) / 3;
+}
+
+static int cmd_diagnose(densrt_model *m, const options *o)
+{
+  size_t n = m->n_theta;
+  double *x0 = calloc(n + 1, sizeof *x0), *x = calloc(n + 1, sizeof *x), *g = calloc(n + 1, sizeof *g);
+  double *scratch = calloc(n + 1, sizeof *scratch);
+  int rc = EXIT_BAD;
+  if (!x0 || !x || !g || !scratch) {
+    fail("out of memory");
+    goto done;
+  }
+  if (o->params) {
+    if ((rc = read_params(m, o->params, x0, 1)))
+      goto done;
+  } else {
+    default_init(m, x0);
+  }
+  objective_ctx ctx = {m, (double)m->n};
+  densrt_io_out out;
+  if ((rc = open_out(o, &out)))
+    goto done;
+  FILE *f = out.f;
+  unsigned long long state = (unsigned long long)o->seed * 0x9E3779B97F4A7C15ull + 1;
+  double worst = 0;
+  fputs("{\n  \"points\": [", f);
+  for (long pt = 0; pt <= o->random; pt++) {
+    for (size_t i = 0; i < n; i++) {
+      double u = 0;
+      if (pt > 0) {
+        /* xorshift64*: reproducible points in [-1, 1] around the start, kept inside the bounds */
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        u = 2 * ((double)((state * 2685821657736338717ull) >> 11) / 9007199254740992.0) - 1;
+      }
+      x[i] = x0[i] + u;
+    }
+    for (size_t p = 0; p < m->def->n_params; p++)
+      for (size_t i = 0; i < m->size[p]; i++) {
+        double *xi = &x[m->off[p] + i];
+        double lo = m->def->params[p].lo, hi = m->def->params[p].hi;
+        if (*xi <= lo || *xi >= hi)
+          *xi = x0[m->off[p] + i];
+      }
+    double fx = objective(x, g, &ctx);
+    double err = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+      double fd = finite_difference(&ctx, x, i, scratch);
+      double e = fabs(fd - g[i]) / fmax(1, fabs(g[i]));
+      if (!(e <= err)) {
+        err = e;
+        at = i;
+      }
+    }
+    if (!(err <= worst))
+      worst = err;
+    fprintf(f, "%s\n    {\"objective\": ", pt ? "," : "");
+    densrt_json_write_number(f, fx);
+    fputs(", \"max_error\": ", f);
+    densrt_json_write_number(f, err);
+    fprintf(f, ", \"at\": %zu}", at);
+  }
+  fputs("\n  ],\n  \"max_error\": ", f);
+  densrt_json_write_number(f, worst);
+  fputs(",\n  \"error_tol\": ", f);
+  densrt_json_write_number(f, o->error_tol);
+  fputs("\n}\n", f);
+  if ((rc = close_out(&out)))
+    goto done;
+  rc = worst <= o->error_tol ? 0 : EXIT_NOCONV;
+  if (rc)
+    fail("the gradient differs from finite differences by %g (tolerance %g)", worst, o->error_tol);
+done:
+  free(x0);
+  free(x);
+  free(g);
+  free(scratch);
+  return rc;
+}
+
 /* }==================================================================== */
 
 int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
@@ -683,6 +802,8 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     rc = cmd_info(m);
   else if (!strcmp(o.cmd, "eval"))
     rc = cmd_eval(m, &o);
+  else if (!strcmp(o.cmd, "diagnose"))
+    rc = cmd_diagnose(m, &o);
   else
     rc = cmd_optimize(m, &o);
 done:

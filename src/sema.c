@@ -566,18 +566,18 @@ static int check_call(sema *s, const ast_expr *e)
       dc_diag_error(s->diag, e->args[i]->loc, "%s() takes no named arguments", e->name);
       return -1;
     }
-  size_t n = e->n_args;
-  if (n < (size_t)builtins[bi].min_args || n > (size_t)builtins[bi].max_args) {
-    dc_diag_error(s->diag, e->loc, "%s() takes %d argument%s, got %zu", e->name, builtins[bi].min_args,
-                  builtins[bi].min_args == 1 ? "" : "s", n);
-    return -1;
-  }
   if (builtins[bi].kind == DENSITY && !e->bar) {
     dc_diag_error(s->diag, e->loc, "write the density as %s(x | mu, sigma)", e->name);
     return -1;
   }
   if (builtins[bi].kind != DENSITY && e->bar) {
     dc_diag_error(s->diag, e->loc, "'|' is only used in densities such as normal(x | mu, sigma)");
+    return -1;
+  }
+  size_t n = e->n_args;
+  if (n < (size_t)builtins[bi].min_args || n > (size_t)builtins[bi].max_args) {
+    dc_diag_error(s->diag, e->loc, "%s() takes %d argument%s, got %zu", e->name, builtins[bi].min_args,
+                  builtins[bi].min_args == 1 ? "" : "s", n);
     return -1;
   }
   return bi;
@@ -676,7 +676,12 @@ static ir_node *lower_log(sema *s, const ast_expr *e)
   default:
     break;
   }
-  return ir_op1(ir, IR_LOG, lower_val(s, e), e->loc);
+  ir_node *v = lower_val(s, e);
+  if (v->op == IR_CONST && !(v->value > 0)) {
+    dc_diag_error(s->diag, e->loc, "an intensity factor must be positive (got %g)", v->value);
+    return error_node(s);
+  }
+  return ir_op1(ir, IR_LOG, v, e->loc);
 }
 
 static ir_node *component_log(sema *s, int c, dc_loc use)

@@ -132,6 +132,11 @@ void dc_vec_free(dc_vec *a)
 
 void dc_format_double(char *out, size_t outlen, double x)
 {
+  /* integers print as integers: 110, not 1.1e+02 */
+  if (x == (double)(long long)x && x > -1e15 && x < 1e15) {
+    snprintf(out, outlen, "%lld", (long long)x);
+    return;
+  }
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(out, outlen, "%.*g", prec, x);
     if (strtod(out, NULL) == x)

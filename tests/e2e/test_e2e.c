@@ -1,0 +1,367 @@
+/*
+** test_e2e.c — compiles the example models with the built densc, runs the
+** generated programs, and compares with ../shared/reference/seed_values.json;
+** also bad data, bad parameter files and bad command lines.
+*/
+#include <check.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "json.h"
+
+static char tmp[256];
+static densrt_json *ref;
+static const char *gauss_csv = SHARED_DIR "/data/gauss1d.csv";
+
+/* Runs a shell command line; returns the exit status. */
+static int run(const char *fmt, ...)
+{
+  char cmd[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  int st = system(cmd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return strdup("");
+  static char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  return strdup(buf);
+}
+
+static int exists(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+static densrt_json *load(const char *path)
+{
+  densrt_json *j = NULL;
+  ck_assert_msg(densrt_json_parse_file(path, &j) == 0, "cannot parse %s", path);
+  return j;
+}
+
+static const densrt_json *member(const densrt_json *o, const char *k)
+{
+  const densrt_json *v = densrt_json_member(o, k);
+  ck_assert_msg(v != NULL, "missing member '%s'", k);
+  return v;
+}
+
+/* Writes a parameter file for model `model` from the reference point `point`. */
+static void write_params(const char *model, const char *point, const char *path)
+{
+  const densrt_json *m = member(ref, model);
+  const densrt_json *x = member(member(member(m, "points"), point), "x");
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  if (!strcmp(model, "gaussian1d")) {
+    fprintf(f, "{\"ln_N0\": %.17g, \"mean\": %.17g, \"ln_std\": %.17g}\n", x->items[0].number, x->items[1].number,
+            x->items[2].number);
+  } else {
+    fputs("{\"ln_n0\": [", f);
+    for (size_t i = 0; i < x->n; i++)
+      fprintf(f, "%s%.17g", i ? ", " : "", x->items[i].number);
+    fputs("]}\n", f);
+  }
+  fclose(f);
+}
+
+static void check_eval(const char *model, const char *point, const char *extra)
+{
+  char params[512], out[512];
+  snprintf(params, sizeof params, "%s/%s-%s.json", tmp, model, point);
+  snprintf(out, sizeof out, "%s/%s-%s.eval.json", tmp, model, point);
+  write_params(model, point, params);
+  int rc = run("%s/%s eval --data %s --params %s --out %s %s", tmp, model, gauss_csv, params, out, extra);
+  ck_assert_int_eq(rc, 0);
+  densrt_json *e = load(out);
+  const densrt_json *p = member(member(member(ref, model), "points"), point);
+  double f = member(e, "objective")->number, fref = member(p, "objective")->number;
+  ck_assert_msg(fabs(f - fref) <= 1e-12 * fabs(fref), "%s %s: objective %.17g, reference %.17g (rel %.3g)", model,
+                point, f, fref, fabs(f - fref) / fabs(fref));
+  const densrt_json *g = member(e, "gradient"), *gref = member(p, "gradient");
+  ck_assert_int_eq(g->n, gref->n);
+  for (size_t i = 0; i < g->n; i++)
+    ck_assert_msg(fabs(g->items[i].number - gref->items[i].number) <= 1e-9, "%s %s: gradient[%zu] %.17g vs %.17g",
+                  model, point, i, g->items[i].number, gref->items[i].number);
+  densrt_json_free(e);
+}
+
+START_TEST(test_gaussian1d_eval)
+{
+  check_eval("gaussian1d", "seed_init", "");
+  check_eval("gaussian1d", "seed_optimum", "");
+}
+END_TEST
+
+START_TEST(test_spline1d_eval)
+{
+  check_eval("spline1d", "seed_init_without_jitter", "");
+  check_eval("spline1d", "seed_optimum", "");
+}
+END_TEST
+
+START_TEST(test_gaussian1d_optimize)
+{
+  char init[512], out[512];
+  snprintf(init, sizeof init, "%s/g-init.json", tmp);
+  snprintf(out, sizeof out, "%s/g-fit.json", tmp);
+  write_params("gaussian1d", "seed_init", init);
+  ck_assert_int_eq(run("%s/gaussian1d optimize --quiet --data %s --init %s --out %s", tmp, gauss_csv, init, out), 0);
+  densrt_json *fit = load(out);
+  ck_assert(member(fit, "objective")->number <= -10.26140957734);
+  const densrt_json *pr = member(fit, "params");
+  ck_assert(fabs(member(pr, "ln_N0")->number - 11.5129243) <= 1e-5);
+  ck_assert(fabs(member(pr, "mean")->number - 0.02868799) <= 1e-5);
+  ck_assert(fabs(member(pr, "ln_std")->number - (-1.16748798)) <= 1e-5);
+  ck_assert(member(fit, "converged")->type == DENSRT_JSON_BOOL && member(fit, "converged")->number == 1);
+  densrt_json_free(fit);
+  /* the default start (zeros) reaches the same optimum */
+  ck_assert_int_eq(run("%s/gaussian1d optimize --quiet --data %s --out %s", tmp, gauss_csv, out), 0);
+  fit = load(out);
+  ck_assert(member(fit, "objective")->number <= -10.26140957734);
+  densrt_json_free(fit);
+}
+END_TEST
+
+START_TEST(test_spline1d_optimize)
+{
+  char init[512], out[512], out2[512];
+  snprintf(init, sizeof init, "%s/s-init.json", tmp);
+  snprintf(out, sizeof out, "%s/s-fit.json", tmp);
+  snprintf(out2, sizeof out2, "%s/s-fit-auto.json", tmp);
+  write_params("spline1d", "seed_init_without_jitter", init);
+  ck_assert_int_eq(run("%s/spline1d optimize --quiet --data %s --init %s --out %s", tmp, gauss_csv, init, out), 0);
+  densrt_json *fit = load(out);
+  double f_simpson = member(fit, "objective")->number;
+  ck_assert(f_simpson <= -10.2608879095);
+  /* with 'auto' integration: the integral is accurate to 1e-10 and the optimum
+     moves by what Simpson's error explains */
+  ck_assert_int_eq(
+    run("%s/spline1d optimize --quiet --data %s --init %s --out %s --integrate z=auto", tmp, gauss_csv, init, out2),
+    0);
+  densrt_json *fa = load(out2);
+  double f_auto = member(fa, "objective")->number;
+  ck_assert(member(fa, "integral_rel_err")->number <= 1e-10);
+  ck_assert_msg(fabs(f_auto - f_simpson) < 1e-7, "auto %.17g vs simpson %.17g", f_auto, f_simpson);
+  densrt_json_free(fit);
+  densrt_json_free(fa);
+}
+END_TEST
+
+START_TEST(test_gradients_vs_finite_differences)
+{
+  char params[512];
+  snprintf(params, sizeof params, "%s/s-opt.json", tmp);
+  write_params("spline1d", "seed_optimum", params);
+  ck_assert_int_eq(run("%s/spline1d diagnose --quiet --random 4 --data %s --params %s --out %s/d1.json", tmp,
+                       gauss_csv, params, tmp), 0);
+  ck_assert_int_eq(run("%s/spline1d diagnose --quiet --random 4 --data %s --params %s --integrate z=auto "
+                       "--out %s/d2.json", tmp, gauss_csv, params, tmp), 0);
+  ck_assert_int_eq(run("%s/gaussian1d diagnose --quiet --random 6 --seed 7 --data %s --out %s/d3.json", tmp,
+                       gauss_csv, tmp), 0);
+  /* the check can fail: an absurd tolerance must be reported */
+  ck_assert_int_eq(run("%s/gaussian1d diagnose --quiet --random 1 --error-tol 0 --data %s --out %s/d4.json "
+                       "2>/dev/null", tmp, gauss_csv, tmp), 1);
+}
+END_TEST
+
+START_TEST(test_knots_at_run_time)
+{
+  ck_assert_int_eq(run("%s/spline1d info --set 'k=linspace(-3, 3, 15)' > %s/info.txt", tmp, tmp), 0);
+  char path[512];
+  snprintf(path, sizeof path, "%s/info.txt", tmp);
+  char *info = slurp(path);
+  ck_assert_msg(strstr(info, "ln_n0            size 15") != NULL, "%s", info);
+  free(info);
+  ck_assert_int_eq(run("%s/spline1d optimize --quiet --data %s --set 'k=[-3, -1, 0, 0.5, 1, 3]' --out %s/k.json",
+                       tmp, gauss_csv, tmp), 0);
+  snprintf(path, sizeof path, "%s/k.json", tmp);
+  densrt_json *fit = load(path);
+  ck_assert_int_eq(member(member(fit, "params"), "ln_n0")->n, 6);
+  densrt_json_free(fit);
+  ck_assert_int_eq(run("%s/spline1d info --set 'k=[0, 1, 1, 2]' 2>%s/err.txt", tmp, tmp), 2);
+  ck_assert_int_eq(run("%s/spline1d info --set 'k=[0, 1, 2]' 2>%s/err.txt", tmp, tmp), 2);
+  snprintf(path, sizeof path, "%s/err.txt", tmp);
+  info = slurp(path);
+  ck_assert_msg(strstr(info, "knot set 'k' needs at least 4 knots for its splines, got 3") != NULL, "%s", info);
+  free(info);
+}
+END_TEST
+
+/* Bad data: exit 2, the message names file, line and column, no output file. */
+static const struct {
+  const char *content;   /* NULL: the file does not exist */
+  const char *model;
+  const char *expect;
+} bad_data[] = {
+  {NULL, "spline1d", "cannot open"},
+  {"", "spline1d", "empty file (no header row)"},
+  {"z\n", "spline1d", "no data rows"},
+  {"y\n1\n", "spline1d", "no column 'z' (columns: y)"},
+  {"z\n0.5\nnan\n", "spline1d", ":3: column 'z': non-finite value 'nan'"},
+  {"z\n0.5\ninf\n", "spline1d", ":3: column 'z': non-finite value 'inf'"},
+  {"z\n0.5\nabc\n", "spline1d", ":3: column 'z': 'abc' is not a number"},
+  {"z\n0.5\n3.5\n", "spline1d", ":3: column 'z': value 3.5 is outside the window [-3, 3]"},
+  {"z,z\n1,2\n", "spline1d", ":1: duplicate column name 'z'"},
+  {"z,w\n1\n", "gaussian1d", ":2: expected 2 fields, found 1"},
+};
+
+START_TEST(test_bad_data)
+{
+  char data[512], out[512], err[512];
+  snprintf(data, sizeof data, "%s/bad%d.csv", tmp, _i);
+  snprintf(out, sizeof out, "%s/bad%d.out.json", tmp, _i);
+  snprintf(err, sizeof err, "%s/bad%d.err", tmp, _i);
+  unlink(data);
+  if (bad_data[_i].content) {
+    FILE *f = fopen(data, "w");
+    fputs(bad_data[_i].content, f);
+    fclose(f);
+  }
+  ck_assert_int_eq(run("%s/%s optimize --quiet --data %s --out %s 2>%s", tmp, bad_data[_i].model, data, out, err), 2);
+  char *msg = slurp(err);
+  ck_assert_msg(strstr(msg, data) && strstr(msg, bad_data[_i].expect), "case %d: %s", _i, msg);
+  free(msg);
+  ck_assert_msg(!exists(out), "case %d left %s", _i, out);
+}
+END_TEST
+
+/* Bad parameter files and command lines: exit 2 with a clear message. */
+static const struct {
+  const char *json;      /* written to p.json; NULL: no --params */
+  const char *args;
+  const char *expect;
+} bad_cli[] = {
+  {"{\"ln_N0\": 1, \"mean\": 0}", "", "missing parameter 'ln_std'"},
+  {"{\"ln_N0\": 1, \"mean\": 0, \"ln_std\": 0, \"x\": 1}", "", "'x' is not a parameter of the model"},
+  {"{\"ln_N0\": [1], \"mean\": 0, \"ln_std\": 0}", "", "'ln_N0' must be a number"},
+  {"{\"ln_N0\": 1, \"mean\": 0, ", "", "p.json:1:"},
+  {NULL, "", "eval needs --params FILE"},
+  {NULL, "--bogus", "unknown option '--bogus'"},
+  {NULL, "--tol abc", "--tol: 'abc' is not a valid number"},
+  {NULL, "--tol -1", "--tol: '-1' is not a valid number (must not be negative)"},
+  {NULL, "--integrate 'z=simpson(points=4)'", "Simpson's rule needs an odd number of points"},
+  {NULL, "--integrate y=auto", "the model has no data column 'y'"},
+  {NULL, "--set 'k=linspace(0,1,5)'", "the model has no knot set 'k'"},
+  {NULL, "--column z", "--column: expected NAME=VALUE, got 'z'"},
+  {NULL, "--outside maybe", "--outside: expected 'error' or 'drop', got 'maybe'"},
+};
+
+START_TEST(test_bad_cli)
+{
+  char p[512], err[512], out[512];
+  snprintf(p, sizeof p, "%s/p.json", tmp);
+  snprintf(err, sizeof err, "%s/cli%d.err", tmp, _i);
+  snprintf(out, sizeof out, "%s/cli%d.json", tmp, _i);
+  if (bad_cli[_i].json) {
+    FILE *f = fopen(p, "w");
+    fputs(bad_cli[_i].json, f);
+    fclose(f);
+  }
+  ck_assert_int_eq(run("%s/gaussian1d eval --data %s %s%s %s --out %s 2>%s", tmp, gauss_csv,
+                       bad_cli[_i].json ? "--params " : "", bad_cli[_i].json ? p : "", bad_cli[_i].args, out, err),
+                   2);
+  char *msg = slurp(err);
+  ck_assert_msg(strstr(msg, bad_cli[_i].expect) != NULL, "case %d: %s", _i, msg);
+  free(msg);
+  ck_assert(!exists(out));
+}
+END_TEST
+
+START_TEST(test_unwritable_output)
+{
+  char p[512];
+  snprintf(p, sizeof p, "%s/g-init.json", tmp);
+  write_params("gaussian1d", "seed_init", p);
+  ck_assert_int_eq(run("%s/gaussian1d eval --data %s --params %s --out /nonexistent/dir/x.json 2>/dev/null", tmp,
+                       gauss_csv, p), 2);
+}
+END_TEST
+
+/* Model names that collide with C keywords and generated names still compile and run. */
+START_TEST(test_hostile_names)
+{
+  char model[512];
+  snprintf(model, sizeof model, "%s/names.dens", tmp);
+  FILE *f = fopen(model, "w");
+  fputs("// names that are C keywords or names the generated code uses */ #include <stdio.h>\n"
+        "data { real int in [-3, 3]; }\n"
+        "knots { main = linspace(-3, 3, 5); }\n"
+        "parameters { vector[main] g; real m; real th; real v0; real x0; real adj0; real "
+        "a_very_long_name_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; }\n"
+        "model { component return = exp(spline(main, g, int) + m + th + v0 + x0 + adj0 + "
+        "a_very_long_name_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa);\n"
+        "        intensity = return; } // trailing backslash \\\n"
+        "priors { m ~ normal(0, 1); th ~ normal(0, 1); v0 ~ normal(0, 1); x0 ~ normal(0, 1); adj0 ~ normal(0, 1);\n"
+        "         a_very_long_name_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        " ~ normal(0, 1); }\n",
+        f);
+  fclose(f);
+  ck_assert_int_eq(run("%s %s -o %s/names", DENSC, model, tmp), 0);
+  char data[512];
+  snprintf(data, sizeof data, "%s/names.csv", tmp);
+  f = fopen(data, "w");
+  fputs("int\n-1\n0\n0.5\n2\n", f);
+  fclose(f);
+  ck_assert_int_eq(run("%s/names diagnose --quiet --random 2 --data %s --out %s/names-d.json", tmp, data, tmp), 0);
+}
+END_TEST
+
+int main(void)
+{
+  snprintf(tmp, sizeof tmp, "/tmp/densc-e2e-XXXXXX");
+  if (!mkdtemp(tmp))
+    return 99;
+  if (densrt_json_parse_file(SHARED_DIR "/reference/seed_values.json", &ref) != 0) {
+    fprintf(stderr, "cannot read the shared references\n");
+    return 99;
+  }
+  const char *models[] = {"gaussian1d", "spline1d"};
+  for (int i = 0; i < 2; i++)
+    if (run("%s %s/models/%s.dens -o %s/%s", DENSC, SRCDIR, models[i], tmp, models[i]) != 0) {
+      fprintf(stderr, "densc failed on %s\n", models[i]);
+      return 1;
+    }
+
+  Suite *s = suite_create("e2e");
+  TCase *tc = tcase_create("seed");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_gaussian1d_eval);
+  tcase_add_test(tc, test_spline1d_eval);
+  tcase_add_test(tc, test_gaussian1d_optimize);
+  tcase_add_test(tc, test_spline1d_optimize);
+  tcase_add_test(tc, test_gradients_vs_finite_differences);
+  tcase_add_test(tc, test_knots_at_run_time);
+  suite_add_tcase(s, tc);
+  TCase *tb = tcase_create("bad input");
+  tcase_set_timeout(tb, 120);
+  tcase_add_loop_test(tb, test_bad_data, 0, (int)(sizeof bad_data / sizeof *bad_data));
+  tcase_add_loop_test(tb, test_bad_cli, 0, (int)(sizeof bad_cli / sizeof *bad_cli));
+  tcase_add_test(tb, test_unwritable_output);
+  tcase_add_test(tb, test_hostile_names);
+  suite_add_tcase(s, tb);
+  SRunner *r = srunner_create(s);
+  srunner_run_all(r, CK_NORMAL);
+  int failed = srunner_ntests_failed(r);
+  srunner_free(r);
+  densrt_json_free(ref);
+  run("rm -rf %s", tmp);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
