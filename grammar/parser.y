@@ -276,6 +276,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, dc_p
       dc_buf_printf(&b, "%s%s", i == 0 ? ", expected " : (i == n - 1 ? " or " : ", "),
                     yysymbol_name(exp[i]));
   }
+  if (tok == YYSYMBOL_YYEOF)
+    st->eof_reported = 1;
   if (tok == YYSYMBOL_YYEOF && st->open_block >= 0)
     dc_buf_printf(&b, " (to close '%s' block at line %d)", ast_block_name((ast_block_kind)st->open_block),
                   st->open_loc.line);

@@ -3,11 +3,9 @@
 
 #include "error.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <gsl/gsl_integration.h>
 

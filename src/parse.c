@@ -7,7 +7,7 @@
 
 int dc_parse(const dc_source *src, dc_diag *diag, ast_program *prog)
 {
-  dc_parse_state st = {diag, prog, 1, 1, {0, 0, 0, 0}, -1, {0, 0, 0, 0}};
+  dc_parse_state st = {diag, prog, 1, 1, {0, 0, 0, 0}, -1, {0, 0, 0, 0}, 0};
   yyscan_t scanner;
   int before = diag->n_errors;
   dc_yylex_init_extra(&st, &scanner);
@@ -15,6 +15,10 @@ int dc_parse(const dc_source *src, dc_diag *diag, ast_program *prog)
   int rc = yyparse(scanner, &st);
   dc_yy_delete_buffer(buf, scanner);
   dc_yylex_destroy(scanner);
+  /* after error recovery the parser may reach the end without saying a block is open */
+  if (st.open_block >= 0 && !st.eof_reported)
+    dc_diag_error(diag, st.open_loc, "'%s' block is not closed: expected '}' before the end of the file",
+                  ast_block_name((ast_block_kind)st.open_block));
   if (rc != 0 && diag->n_errors == before)
     dc_diag_error(diag, (dc_loc){1, 1, 1, 1}, "could not parse the model");
   return diag->n_errors - before;
@@ -23,7 +27,7 @@ int dc_parse(const dc_source *src, dc_diag *diag, ast_program *prog)
 void dc_dump_tokens(const dc_source *src, dc_diag *diag, FILE *out)
 {
   ast_program prog = {0};
-  dc_parse_state st = {diag, &prog, 1, 1, {0, 0, 0, 0}, -1, {0, 0, 0, 0}};
+  dc_parse_state st = {diag, &prog, 1, 1, {0, 0, 0, 0}, -1, {0, 0, 0, 0}, 0};
   yyscan_t scanner;
   dc_yylex_init_extra(&st, &scanner);
   YY_BUFFER_STATE buf = dc_yy_scan_bytes(src->text, (int)src->len, scanner);

@@ -15,6 +15,7 @@ typedef struct dc_parse_state {
   dc_loc comment_loc;      /* start of an open block comment */
   int open_block;          /* ast_block_kind being parsed, -1 outside blocks */
   dc_loc open_loc;         /* its keyword */
+  int eof_reported;        /* a syntax error at end of file was reported */
 } dc_parse_state;
 
 /* Parses src into prog; errors go to diag. Returns the number of errors. */

@@ -433,9 +433,10 @@ static size_t default_size(const dc_ir *ir, int p)
   return a->size_kind == IR_SIZE_KNOTS ? ir->knots[a->knots].n : a->size;
 }
 
+/* Stands in for an erroneous expression; 1 is positive and finite, so no follow-on errors. */
 static ir_node *error_node(sema *s)
 {
-  return ir_const(s->ir, 0.0);
+  return ir_const(s->ir, 1.0);
 }
 
 static ir_node *lower_ident(sema *s, const ast_expr *e)
@@ -532,7 +533,10 @@ static ir_node *lower_spline(sema *s, const ast_expr *e, int bi)
   }
   if (kind_min_knots[kind] > ks->min_knots)
     ks->min_knots = kind_min_knots[kind];
+  int before = s->diag->n_errors;
   ir_node *x = lower_val(s, e->args[2]);
+  if (s->diag->n_errors > before)
+    return error_node(s);
   if (x->params || x->loop_i) {
     dc_diag_error(s->diag, e->args[2]->loc, "the spline abscissa cannot depend on parameters");
     return error_node(s);
@@ -620,7 +624,8 @@ static ir_node *lower_val(sema *s, const ast_expr *e)
   case AST_NEG:
     return ir_op1(s->ir, IR_NEG, lower_val(s, e->lhs), e->loc);
   case AST_BINOP: {
-    ir_node *a = lower_val(s, e->lhs), *b = lower_val(s, e->rhs);
+    ir_node *a = lower_val(s, e->lhs);
+    ir_node *b = lower_val(s, e->rhs);
     ir_op op = e->op == '+' ? IR_ADD : e->op == '-' ? IR_SUB : e->op == '*' ? IR_MUL : e->op == '/' ? IR_DIV : IR_POW;
     return ir_op2(s->ir, op, a, b, e->loc);
   }
@@ -651,13 +656,17 @@ static ir_node *lower_log(sema *s, const ast_expr *e)
     break;
   }
   case AST_BINOP:
-    switch (e->op) {
-    case '*': return ir_op2(ir, IR_ADD, lower_log(s, e->lhs), lower_log(s, e->rhs), e->loc);
-    case '/': return ir_op2(ir, IR_SUB, lower_log(s, e->lhs), lower_log(s, e->rhs), e->loc);
-    case '+': return ir_op2(ir, IR_LSE, lower_log(s, e->lhs), lower_log(s, e->rhs), e->loc);
-    case '^': return ir_op2(ir, IR_MUL, lower_val(s, e->rhs), lower_log(s, e->lhs), e->loc);
-    default: break;
+    if (e->op == '*' || e->op == '/' || e->op == '+') {
+      /* operands in source order, so errors come out in that order */
+      ir_node *a = lower_log(s, e->lhs);
+      ir_node *b = lower_log(s, e->rhs);
+      return ir_op2(ir, e->op == '*' ? IR_ADD : e->op == '/' ? IR_SUB : IR_LSE, a, b, e->loc);
     }
+    if (e->op == '^') {
+      ir_node *a = lower_log(s, e->lhs);
+      return ir_op2(ir, IR_MUL, lower_val(s, e->rhs), a, e->loc);
+    }
+    break;
     break;
   case AST_CALL: {
     int bi = builtin_find(e->name);
@@ -668,8 +677,9 @@ static ir_node *lower_log(sema *s, const ast_expr *e)
         return lower_val(s, e->args[0]);
       if (bi == BI_sqrt)
         return ir_op2(ir, IR_MUL, ir_const(ir, 0.5), lower_log(s, e->args[0]), e->loc);
-      return ir_op3(ir, IR_NORMAL_LPDF, lower_val(s, e->args[0]), lower_val(s, e->args[1]),
-                    lower_val(s, e->args[2]), e->loc);
+      ir_node *x = lower_val(s, e->args[0]);
+      ir_node *mu = lower_val(s, e->args[1]);
+      return ir_op3(ir, IR_NORMAL_LPDF, x, mu, lower_val(s, e->args[2]), e->loc);
     }
     break;
   }

@@ -324,6 +324,41 @@ START_TEST(test_hostile_names)
 }
 END_TEST
 
+/* The 2-D mixture of tests/golden: Gaussian stream (analytic in phi2) plus background. */
+START_TEST(test_mixture2d)
+{
+  char data[512];
+  snprintf(data, sizeof data, "%s/mix.csv", tmp);
+  FILE *f = fopen(data, "w");
+  fputs("phi1,phi2\n", f);
+  unsigned long long s = 12345;
+  for (int i = 0; i < 2000; i++) {
+    double u[3];
+    for (int k = 0; k < 3; k++) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      u[k] = (double)(s >> 11) / 9007199254740992.0;
+    }
+    double p1 = -100 + 120 * u[0];
+    double p2 = u[1] < 0.3 ? 0.01 * p1 + (u[2] - 0.5) : -7 + 12 * u[2];
+    fprintf(f, "%.17g,%.17g\n", p1, p2);
+  }
+  fclose(f);
+  ck_assert_int_eq(run("%s %s/tests/golden/mixture2d.dens -o %s/mix", DENSC, SRCDIR, tmp), 0);
+  ck_assert_int_eq(run("%s/mix diagnose --quiet --random 3 --data %s --out %s/mix-d.json", tmp, data, tmp), 0);
+  ck_assert_int_eq(run("%s/mix diagnose --quiet --random 1 --data %s --integrate 'phi2=simpson(points=61)' "
+                       "--integrate 'phi1=gauss_legendre(order=4, subdiv=2)' --out %s/mix-d2.json", tmp, data, tmp), 0);
+  ck_assert_int_eq(run("%s/mix optimize --quiet --data %s --out %s/mix-fit.json", tmp, data, tmp), 0);
+  char path[512];
+  snprintf(path, sizeof path, "%s/mix-fit.json", tmp);
+  densrt_json *fit = load(path);
+  /* at the maximum of a Poisson likelihood with a free amplitude the integral equals N */
+  const densrt_json *in = member(fit, "integrals");
+  double total = member(member(in, "stream"), "value")->number + member(member(in, "background"), "value")->number;
+  ck_assert_msg(fabs(total - 2000) < 2, "total integral %g", total);
+  densrt_json_free(fit);
+}
+END_TEST
+
 int main(void)
 {
   snprintf(tmp, sizeof tmp, "/tmp/densc-e2e-XXXXXX");
@@ -349,6 +384,7 @@ int main(void)
   tcase_add_test(tc, test_spline1d_optimize);
   tcase_add_test(tc, test_gradients_vs_finite_differences);
   tcase_add_test(tc, test_knots_at_run_time);
+  tcase_add_test(tc, test_mixture2d);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);

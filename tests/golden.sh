@@ -1,0 +1,31 @@
+#!/bin/sh
+# tests/golden.sh — snapshot tests of the compiler's output.
+#   models/*.dens, tests/golden/*.dens -> tests/golden/NAME.c (--print-c) and NAME.ir (--debug-ir)
+#   tests/bad/*.dens                   -> tests/bad/NAME.expected (diagnostics and exit status)
+# Refresh after an intended change with:  make update-golden   (then review git diff)
+. "$top_srcdir/tests/setup.sh"
+cd "$top_srcdir"
+fail=0
+check() {   # check EXPECTED-FILE COMMAND...
+  expected=$1; shift
+  "$@" > "$TMPD/out" 2>&1 && rc=0 || rc=$?
+  echo "[exit $rc]" >> "$TMPD/out"
+  if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+    cp "$TMPD/out" "$expected"
+  elif ! diff -u "$expected" "$TMPD/out"; then
+    echo "FAIL: $* (expected $expected)"
+    fail=1
+  fi
+}
+n=0
+for m in models/*.dens tests/golden/*.dens; do
+  name=$(basename "$m" .dens)
+  check "tests/golden/$name.c" "$DENSC" --print-c --snapshot-version "$m"
+  check "tests/golden/$name.ir" "$DENSC" --debug-ir "$m"
+  n=$((n + 2))
+done
+for m in tests/bad/*.dens; do
+  check "tests/bad/$(basename "$m" .dens).expected" "$DENSC" --check "$m"
+  n=$((n + 1))
+done
+if [ $fail = 0 ]; then echo "$n passed, 0 failed"; else exit 1; fi
