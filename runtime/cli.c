@@ -6,6 +6,8 @@
 */
 #include "densrt.h"
 
+#include <gsl/gsl_errno.h>
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { EXIT_NOCONV = 1, EXIT_BAD = 2, EXIT_INTR = 130 };
 
@@ -46,7 +49,8 @@ static void usage(const densrt_model_def *def, FILE *f)
           "  eval                 log posterior and gradient at --params (JSON on stdout or --out)\n"
           "  optimize             maximum a posteriori fit with L-BFGS-B\n"
           "  diagnose             gradient against finite differences at --params (or the\n"
-          "                       default start) and --random N points around it\n\n"
+          "                       default start) and --random N points around it\n"
+          "  benchmark            median time of one log posterior + gradient evaluation\n\n"
           "Options:\n"
           "  --data FILE          data table: CSV with a header row, or a FITS binary table\n"
           "  --column NAME=COL    read model column NAME from file column COL (repeatable)\n"
@@ -64,7 +68,8 @@ static void usage(const densrt_model_def *def, FILE *f)
           "  --gtol X             optimize: stop when the projected gradient is below X\n"
           "                       (default 1e-9)\n"
           "  --tol X              relative accuracy of 'auto' integrals (default 1e-10)\n"
-          "  --random N           diagnose: also N random points (default 5)\n"
+          "  --random N           diagnose: also N random points (default 5);\n"
+          "                       benchmark: number of timed batches (default 21)\n"
           "  --seed S             diagnose: random seed (default 1)\n"
           "  --error-tol X        diagnose: allowed |fd - gradient| / max(1, |gradient|)\n"
           "                       (default 1e-6)\n"
@@ -134,7 +139,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     return -1;
   }
   if (strcmp(o->cmd, "info") && strcmp(o->cmd, "eval") && strcmp(o->cmd, "optimize") &&
-      strcmp(o->cmd, "diagnose")) {
+      strcmp(o->cmd, "diagnose") && strcmp(o->cmd, "benchmark")) {
     fail("unknown command '%s' (try '%s --help')", o->cmd, prog);
     return EXIT_BAD;
   }
@@ -779,6 +784,60 @@ done:
   return rc;
 }
 
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median over batches of the time per evaluation; each batch lasts about 0.05 s. */
+static int cmd_benchmark(densrt_model *m, const options *o)
+{
+  size_t n = m->n_theta;
+  long batches = o->random == 5 ? 21 : (o->random < 1 ? 1 : o->random);
+  double *x = calloc(n + 1, sizeof *x), *g = calloc(n + 1, sizeof *g), *t = calloc((size_t)batches, sizeof *t);
+  int rc = EXIT_BAD;
+  if (!x || !g || !t) {
+    fail("out of memory");
+    goto done;
+  }
+  if (o->params) {
+    if ((rc = read_params(m, o->params, x, 1)))
+      goto done;
+  } else {
+    default_init(m, x);
+  }
+  double sink = 0, t0 = now();
+  long reps = 0;
+  do {
+    sink += densrt_model_log_density(m, x, g);
+    reps++;
+  } while (now() - t0 < 0.05);
+  for (long b = 0; b < batches; b++) {
+    t0 = now();
+    for (long r = 0; r < reps; r++)
+      sink += densrt_model_log_density(m, x, g);
+    t[b] = (now() - t0) / (double)reps;
+  }
+  qsort(t, (size_t)batches, sizeof *t, cmp_double);
+  printf("{\"median_seconds\": %.6g, \"min_seconds\": %.6g, \"evaluations_per_batch\": %ld, \"batches\": %ld, "
+         "\"n\": %zu, \"parameters\": %zu, \"checksum\": %.6g}\n",
+         t[batches / 2], t[0], reps, batches, m->n, n, sink);
+  rc = 0;
+done:
+  free(x);
+  free(g);
+  free(t);
+  return rc;
+}
+
 /* }==================================================================== */
 
 int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
@@ -787,6 +846,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     const char *slash = strrchr(argv[0], '/');
     prog = slash ? slash + 1 : argv[0];
   }
+  gsl_set_error_handler_off();   /* GSL reports through status codes; it must never abort */
   options o;
   int rc = parse_args(def, argc, argv, &o);
   densrt_model *m = NULL;
@@ -804,6 +864,8 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     rc = cmd_eval(m, &o);
   else if (!strcmp(o.cmd, "diagnose"))
     rc = cmd_diagnose(m, &o);
+  else if (!strcmp(o.cmd, "benchmark"))
+    rc = cmd_benchmark(m, &o);
   else
     rc = cmd_optimize(m, &o);
 done:
