@@ -191,6 +191,10 @@ primary
   : NUMBER                 { $$ = ast_num(LOC(@$), $1); }
   | IDENT                  { $$ = ast_ident(LOC(@$), $1); }
   | IDENT '[' expr ']'     { $$ = ast_index(LOC(@$), LOC(@1), $1, $3); }
+  | IDENT '[' expr ':' expr ']' { $$ = ast_slice(LOC(@$), LOC(@1), $1, $3, $5); }
+  | IDENT '[' expr ':' ']'      { $$ = ast_slice(LOC(@$), LOC(@1), $1, $3, NULL); }
+  | IDENT '[' ':' expr ']'      { $$ = ast_slice(LOC(@$), LOC(@1), $1, NULL, $4); }
+  | IDENT '[' ':' ']'           { $$ = ast_slice(LOC(@$), LOC(@1), $1, NULL, NULL); }
   | IDENT '(' ')'           { $$ = ast_call(LOC(@$), LOC(@1), $1); }
   | IDENT '(' call_args ')' { $$ = $3; $$->name = $1; $$->loc = LOC(@$); $$->name_loc = LOC(@1); }
   | IDENT '(' expr '|' call_args ')'

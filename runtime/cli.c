@@ -31,7 +31,8 @@ typedef struct {
   const char **columns;  size_t n_columns;    /* name=COL */
   const char **sets;     size_t n_sets;       /* knots=spec */
   const char **integr;   size_t n_integr;     /* column=method */
-  int drop_outside;
+  const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
+  int outside;                                /* 0 error, 1 drop, 2 keep */
   long max_iter;
   double ftol, gtol, tol;
   long random, seed;
@@ -54,7 +55,11 @@ static void usage(const densrt_model_def *def, FILE *f)
           "Options:\n"
           "  --data FILE          data table: CSV with a header row, or a FITS binary table\n"
           "  --column NAME=COL    read model column NAME from file column COL (repeatable)\n"
-          "  --outside error|drop rows outside the window: stop (default) or drop them\n"
+          "  --outside error|drop|keep\n"
+          "                       rows outside the window: stop (default), drop them, or keep\n"
+          "                       them (they still count in the sum over the data)\n"
+          "  --where 'COL OP X'   keep only rows where the model column COL compares to the\n"
+          "                       number X (OP: < <= > >= == !=); repeatable, applied first\n"
           "  --params FILE        eval: parameter values, JSON object name -> number or array\n"
           "  --init FILE          optimize: starting values (default: 0, moved inside bounds)\n"
           "  --out FILE           write the JSON result to FILE (atomically) instead of stdout\n"
@@ -145,7 +150,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   }
   static const char *const with_value[] = {"--data", "--column", "--outside", "--params", "--init", "--out", "--set",
                                            "--integrate", "--max-iter", "--ftol", "--gtol", "--tol",
-                                           "--random", "--seed", "--error-tol"};
+                                           "--random", "--seed", "--error-tol", "--where"};
   for (int i = 2; i < argc; i++) {
     char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -184,12 +189,13 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     else if (!strcmp(key, "--column")) push(&o->columns, &o->n_columns, value);
     else if (!strcmp(key, "--set")) push(&o->sets, &o->n_sets, value);
     else if (!strcmp(key, "--integrate")) push(&o->integr, &o->n_integr, value);
+    else if (!strcmp(key, "--where")) push(&o->where, &o->n_where, value);
     else if (!strcmp(key, "--outside")) {
-      if (strcmp(value, "error") && strcmp(value, "drop")) {
-        fail("--outside: expected 'error' or 'drop', got '%s'", value);
+      if (strcmp(value, "error") && strcmp(value, "drop") && strcmp(value, "keep")) {
+        fail("--outside: expected 'error', 'drop' or 'keep', got '%s'", value);
         return EXIT_BAD;
       }
-      o->drop_outside = !strcmp(value, "drop");
+      o->outside = !strcmp(value, "drop") ? 1 : !strcmp(value, "keep") ? 2 : 0;
     } else if (!strcmp(key, "--max-iter") || !strcmp(key, "--random") || !strcmp(key, "--seed")) {
       double v;
       long min = strcmp(key, "--max-iter") ? 0 : 1;
@@ -267,6 +273,58 @@ bad:
   return EXIT_BAD;
 }
 
+typedef struct {
+  size_t dim;
+  int op;        /* '<' '>' 'l' (<=) 'g' (>=) '=' '!' */
+  double x;
+} filter;
+
+static int parse_filter(const densrt_model_def *def, const char *text, filter *f)
+{
+  const char *p = text;
+  while (*p == ' ')
+    p++;
+  const char *b = p;
+  while (*p && *p != ' ' && !strchr("<>=!", *p))
+    p++;
+  size_t len = (size_t)(p - b);
+  f->dim = def->n_dims;
+  for (size_t d = 0; d < def->n_dims; d++)
+    if (strlen(def->dims[d].name) == len && !strncmp(def->dims[d].name, b, len))
+      f->dim = d;
+  while (*p == ' ')
+    p++;
+  static const struct { const char *s; int op; } ops[] = {{"<=", 'l'}, {">=", 'g'}, {"==", '='}, {"!=", '!'},
+                                                        {"<", '<'}, {">", '>'}};
+  f->op = 0;
+  for (size_t i = 0; i < sizeof ops / sizeof *ops && !f->op; i++)
+    if (!strncmp(p, ops[i].s, strlen(ops[i].s))) {
+      f->op = ops[i].op;
+      p += strlen(ops[i].s);
+    }
+  char *end;
+  f->x = strtod(p, &end);
+  while (*end == ' ')
+    end++;
+  if (f->dim == def->n_dims || !f->op || end == p || *end || !isfinite(f->x)) {
+    fail("--where: expected 'COLUMN OP NUMBER' with a model column and OP one of < <= > >= == !=, got '%s'", text);
+    return 0;
+  }
+  return 1;
+}
+
+static int filter_pass(const filter *f, double v)
+{
+  switch (f->op) {
+  case '<': return v < f->x;
+  case '>': return v > f->x;
+  case 'l': return v <= f->x;
+  case 'g': return v >= f->x;
+  case '=': return v == f->x;
+  default: return v != f->x;
+  }
+}
+
 static int load_data(densrt_model *m, const options *o)
 {
   const densrt_model_def *def = m->def;
@@ -291,19 +349,65 @@ static int load_data(densrt_model *m, const options *o)
     }
     want[d].name = value;
   }
+  /* With filters or kept outliers the windows are applied here, after the filters. */
+  int own_windows = o->n_where > 0 || o->outside == 2;
+  filter f[16];
+  if (o->n_where > 16) {
+    fail("--where: at most 16 filters");
+    return EXIT_BAD;
+  }
+  for (size_t i = 0; i < o->n_where; i++)
+    if (!parse_filter(def, o->where[i], &f[i]))
+      return EXIT_BAD;
+  if (own_windows)
+    for (size_t d = 0; d < def->n_dims; d++)
+      want[d].lo = -INFINITY, want[d].hi = INFINITY;
   densrt_io_table t;
-  if (densrt_io_read(o->data, want, def->n_dims, o->drop_outside ? DENSRT_IO_OUTSIDE_DROP : DENSRT_IO_OUTSIDE_ERROR,
+  if (densrt_io_read(o->data, want, def->n_dims, o->outside == 1 ? DENSRT_IO_OUTSIDE_DROP : DENSRT_IO_OUTSIDE_ERROR,
                      &t)) {
     fail("%s", densrt_error_message());
     return EXIT_BAD;
   }
+  if (own_windows) {
+    size_t kept = 0, outside = 0;
+    for (size_t r = 0; r < t.n_rows; r++) {
+      int keep = 1;
+      for (size_t i = 0; i < o->n_where && keep; i++)
+        keep = filter_pass(&f[i], t.cols[f[i].dim][r]);
+      if (!keep)
+        continue;
+      int in = 1;
+      for (size_t d = 0; d < def->n_dims; d++) {
+        double v = t.cols[d][r];
+        if (v < m->lo[d] || v > m->hi[d]) {
+          in = 0;
+          if (o->outside == 0) {
+            fail("%s: row %zu: column '%s': value %g is outside the window [%g, %g]", o->data, r + 1, want[d].name, v,
+                 m->lo[d], m->hi[d]);
+            densrt_io_table_free(&t);
+            return EXIT_BAD;
+          }
+        }
+      }
+      if (!in && o->outside == 1)
+        continue;
+      outside += !in;
+      for (size_t d = 0; d < def->n_dims; d++)
+        t.cols[d][kept] = t.cols[d][r];
+      kept++;
+    }
+    t.n_dropped += t.n_rows - kept;
+    t.n_rows = kept;
+    if (outside && !o->quiet)
+      fprintf(stderr, "%s: kept %zu rows outside the window\n", prog, outside);
+  }
   if (t.n_rows == 0) {
-    fail("%s: no data rows%s", o->data, t.n_dropped ? " inside the window" : "");
+    fail("%s: no data rows%s", o->data, t.n_dropped ? " left after filtering" : "");
     densrt_io_table_free(&t);
     return EXIT_BAD;
   }
   if (t.n_dropped && !o->quiet)
-    fprintf(stderr, "%s: dropped %zu rows outside the window\n", prog, t.n_dropped);
+    fprintf(stderr, "%s: dropped %zu rows; %zu remain\n", prog, t.n_dropped, t.n_rows);
   densrt_model_set_data(m, t.n_rows, t.cols);
   free(t.cols);   /* the columns themselves now belong to the model */
   return 0;
@@ -873,5 +977,6 @@ done:
   free(o.columns);
   free(o.sets);
   free(o.integr);
+  free(o.where);
   return rc < 0 ? 0 : rc;
 }

@@ -12,4 +12,8 @@ for m in gaussian1d spline1d; do
   _build/densc "models/$m.dens" -o "out/$m"
   "out/$m" optimize --data data/gauss1d.csv --out "out/$m-fit.json"
 done
-echo "results: out/gaussian1d-fit.json out/spline1d-fit.json"
+echo "== gd1: compile models/gd1.dens and fit the GD-1 catalogue (data/gd1-gaiadr3-blog.fits)"
+_build/densc models/gd1.dens -o out/gd1
+out/gd1 optimize --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 \
+  --where 'phi2 > -7' --outside keep --init models/gd1-init.json --out out/gd1-fit.json
+echo "results: out/gaussian1d-fit.json out/spline1d-fit.json out/gd1-fit.json"

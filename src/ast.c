@@ -55,6 +55,16 @@ ast_expr *ast_index(dc_loc loc, dc_loc name_loc, char *name, ast_expr *index)
   return e;
 }
 
+ast_expr *ast_slice(dc_loc loc, dc_loc name_loc, char *name, ast_expr *start, ast_expr *end)
+{
+  ast_expr *e = new_expr(AST_SLICE, loc);
+  e->name = name;
+  e->name_loc = name_loc;
+  e->lhs = start;
+  e->rhs = end;
+  return e;
+}
+
 ast_expr *ast_call(dc_loc loc, dc_loc name_loc, char *name)
 {
   ast_expr *e = new_expr(AST_CALL, loc);
@@ -162,6 +172,15 @@ void ast_expr_print(const ast_expr *e, FILE *out)
   case AST_INDEX:
     fprintf(out, "%s[", e->name);
     ast_expr_print(e->lhs, out);
+    fputc(']', out);
+    break;
+  case AST_SLICE:
+    fprintf(out, "%s[", e->name);
+    if (e->lhs)
+      ast_expr_print(e->lhs, out);
+    fputc(':', out);
+    if (e->rhs)
+      ast_expr_print(e->rhs, out);
     fputc(']', out);
     break;
   case AST_CALL:

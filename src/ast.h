@@ -18,6 +18,7 @@ typedef enum {
   AST_BINOP,   /* a op b, op in + - * / ^ */
   AST_NEG,     /* -a                      */
   AST_INDEX,   /* v[i]                    */
+  AST_SLICE,   /* v[a:b], v[a:], v[:b], v[:]; bounds may use 'end' */
   AST_LIST     /* [a, b, c]               */
 } ast_expr_kind;
 
@@ -27,8 +28,8 @@ typedef struct ast_expr {
   double num;               /* NUM */
   char *name;               /* IDENT, CALL (function), INDEX (vector) */
   int op;                   /* BINOP */
-  struct ast_expr *lhs;     /* BINOP left, NEG operand, INDEX index */
-  struct ast_expr *rhs;     /* BINOP right */
+  struct ast_expr *lhs;     /* BINOP left, NEG operand, INDEX index, SLICE start (or NULL) */
+  struct ast_expr *rhs;     /* BINOP right, SLICE end (or NULL) */
   struct ast_expr **args;   /* CALL arguments, LIST items */
   char **arg_names;         /* CALL: name of each argument or NULL (named arguments) */
   size_t n_args;
@@ -74,6 +75,7 @@ ast_expr *ast_ident(dc_loc loc, char *name);
 ast_expr *ast_binop(dc_loc loc, int op, ast_expr *a, ast_expr *b);
 ast_expr *ast_neg(dc_loc loc, ast_expr *a);
 ast_expr *ast_index(dc_loc loc, dc_loc name_loc, char *name, ast_expr *index);
+ast_expr *ast_slice(dc_loc loc, dc_loc name_loc, char *name, ast_expr *start, ast_expr *end);
 ast_expr *ast_call(dc_loc loc, dc_loc name_loc, char *name);   /* arguments appended with ast_add_arg */
 ast_expr *ast_list(dc_loc loc);
 void ast_add_arg(ast_expr *call, char *arg_name, ast_expr *value);

@@ -647,7 +647,9 @@ static void emit_log_density(emitter *e)
     free(pseen);
     source_comment(e, "  ", "prior", pr->loc);
     line_to_source(e, pr->loc);
-    if (loop)
+    if (loop && pr->start + pr->end)
+      dc_buf_printf(o, "  for (size_t i = 0; i + %d < m->size[%d]; i++) {\n", pr->start + pr->end, pr->param);
+    else if (loop)
       dc_buf_printf(o, "  for (size_t i = 0; i < m->size[%d]; i++) {\n", pr->param);
     else
       dc_buf_puts(o, "  {\n");

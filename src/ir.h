@@ -109,7 +109,8 @@ typedef struct {
 typedef struct {
   dc_loc loc;
   int param;              /* left-hand side parameter */
-  int elem;               /* its element (-1: all, a loop) */
+  int elem;               /* its element (-1: a loop over elements) */
+  int start, end;         /* loop: skip `start` first and `end` last elements */
   ir_node *lp;            /* log density of one element */
 } ir_prior;
 

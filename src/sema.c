@@ -68,8 +68,8 @@ typedef struct {
   size_t n_syms;
   component *comps;
   size_t n_comps;
-  /* prior loop context: the left-hand vector, or -1 */
-  int loop_param;
+  /* prior loop context: the left-hand vector (or -1) and its slice offsets */
+  int loop_param, loop_start, loop_end;
   int in_prior;
 } sema;
 
@@ -439,6 +439,99 @@ static ir_node *error_node(sema *s)
   return ir_const(s->ir, 1.0);
 }
 
+/* Element i of a vector (slice) in a prior loop; its length must match the loop's. */
+static ir_node *loop_element(sema *s, const ast_expr *e, int p, int start, int end)
+{
+  const dc_ir *ir = s->ir;
+  int q = s->loop_param;
+  long n_p = (long)default_size(ir, p) - start - end, n_q = (long)default_size(ir, q) - s->loop_start - s->loop_end;
+  if (!same_size(ir, q, p) || start + end != s->loop_start + s->loop_end) {
+    if (ir->params[p].size_kind == IR_SIZE_FIXED && ir->params[q].size_kind == IR_SIZE_FIXED && n_p == n_q)
+      return ir_leaf(s->ir, IR_PARAM_I, p, start, e->loc);
+    dc_diag_error(s->diag, e->loc, "'%s' has %ld elements here but the left of '~' has %ld", e->name, n_p, n_q);
+    return error_node(s);
+  }
+  return ir_leaf(s->ir, IR_PARAM_I, p, start, e->loc);
+}
+
+/* A slice bound: a constant, or 'end' plus or minus a constant. */
+static int slice_bound(sema *s, const ast_expr *e, long *c, int *uses_end)
+{
+  if (e->kind == AST_IDENT && strcmp(e->name, "end") == 0) {
+    *c = 0;
+    *uses_end = 1;
+    return 1;
+  }
+  if (e->kind == AST_BINOP && (e->op == '+' || e->op == '-') && e->lhs->kind == AST_IDENT &&
+      strcmp(e->lhs->name, "end") == 0) {
+    double v;
+    if (!const_eval(s, e->rhs, &v, "a slice bound"))
+      return 0;
+    if (v != floor(v)) {
+      dc_diag_error(s->diag, e->rhs->loc, "a slice bound must be an integer");
+      return 0;
+    }
+    *c = e->op == '+' ? (long)v : -(long)v;
+    *uses_end = 1;
+    return 1;
+  }
+  *uses_end = 0;
+  return const_int(s, e, 1, c, "a slice bound");
+}
+
+/* v[a:b] -> (parameter, elements skipped at the start, elements skipped at the end). */
+static int slice_offsets(sema *s, const ast_expr *e, int *param, int *start, int *end)
+{
+  const symbol *y = lookup(s, e->name);
+  if (!y || y->kind != SYM_PARAM || s->ir->params[y->index].size_kind == IR_SIZE_SCALAR) {
+    dc_diag_error(s->diag, e->name_loc, y ? "'%s' is not a vector parameter" : "'%s' is not declared", e->name);
+    return 0;
+  }
+  const ir_param *p = &s->ir->params[y->index];
+  long a = 1, b = 0;
+  int a_end = 0, b_end = 1;
+  if (e->lhs && !slice_bound(s, e->lhs, &a, &a_end))
+    return 0;
+  if (e->rhs && !slice_bound(s, e->rhs, &b, &b_end))
+    return 0;
+  if (a_end) {
+    dc_diag_error(s->diag, e->lhs->loc, "the start of a slice must be a constant");
+    return 0;
+  }
+  long n = (long)default_size(s->ir, y->index);
+  if (!b_end) {
+    if (p->size_kind != IR_SIZE_FIXED) {
+      dc_diag_error(s->diag, e->rhs->loc, "'%s' is sized by a knot set: end the slice with 'end' or 'end - k'", e->name);
+      return 0;
+    }
+    b = b - n;   /* as an offset from the end */
+  }
+  if (b > 0) {
+    dc_diag_error(s->diag, e->rhs->loc, "the slice ends after the last element of '%s'", e->name);
+    return 0;
+  }
+  if (a - 1 + (-b) >= n) {
+    dc_diag_error(s->diag, e->loc, "the slice of '%s' is empty", e->name);
+    return 0;
+  }
+  *param = y->index;
+  *start = (int)(a - 1);
+  *end = (int)-b;
+  return 1;
+}
+
+static ir_node *lower_slice(sema *s, const ast_expr *e)
+{
+  int p, a, b;
+  if (!s->in_prior || s->loop_param < 0) {
+    dc_diag_error(s->diag, e->loc, "slices are only allowed in priors on vectors");
+    return error_node(s);
+  }
+  if (!slice_offsets(s, e, &p, &a, &b))
+    return error_node(s);
+  return loop_element(s, e, p, a, b);
+}
+
 static ir_node *lower_ident(sema *s, const ast_expr *e)
 {
   const symbol *y = lookup(s, e->name);
@@ -457,15 +550,8 @@ static ir_node *lower_ident(sema *s, const ast_expr *e)
     const ir_param *p = &s->ir->params[y->index];
     if (p->size_kind == IR_SIZE_SCALAR)
       return ir_leaf(s->ir, IR_PARAM, y->index, -1, e->loc);
-    if (s->loop_param >= 0) {
-      if (!same_size(s->ir, s->loop_param, y->index)) {
-        dc_diag_error(s->diag, e->loc, "'%s' has %zu elements but '%s' has %zu", e->name,
-                      default_size(s->ir, y->index), s->ir->params[s->loop_param].name,
-                      default_size(s->ir, s->loop_param));
-        return error_node(s);
-      }
-      return ir_leaf(s->ir, IR_PARAM_I, y->index, 0, e->loc);
-    }
+    if (s->loop_param >= 0)
+      return loop_element(s, e, y->index, 0, 0);
     dc_diag_error(s->diag, e->loc, "'%s' is a vector: index it (%s[1]) or pass it to spline()", e->name, e->name);
     return error_node(s);
   }
@@ -621,6 +707,8 @@ static ir_node *lower_val(sema *s, const ast_expr *e)
     return lower_ident(s, e);
   case AST_INDEX:
     return lower_index(s, e);
+  case AST_SLICE:
+    return lower_slice(s, e);
   case AST_NEG:
     return ir_op1(s->ir, IR_NEG, lower_val(s, e->lhs), e->loc);
   case AST_BINOP: {
@@ -757,9 +845,10 @@ static void check_prior(sema *s, const ast_decl *d)
 {
   dc_ir *ir = s->ir;
   const ast_expr *lhs = d->lhs, *rhs = d->value;
-  const symbol *y = (lhs->kind == AST_IDENT || lhs->kind == AST_INDEX) ? lookup(s, lhs->name) : NULL;
+  const symbol *y = (lhs->kind == AST_IDENT || lhs->kind == AST_INDEX || lhs->kind == AST_SLICE)
+                      ? lookup(s, lhs->name) : NULL;
   if (!y || y->kind != SYM_PARAM) {
-    dc_diag_error(s->diag, lhs->loc, "the left of '~' must be a parameter or a parameter element");
+    dc_diag_error(s->diag, lhs->loc, "the left of '~' must be a parameter, an element or a slice");
     return;
   }
   if (rhs->kind != AST_CALL || builtin_find(rhs->name) < 0 || builtins[builtin_find(rhs->name)].kind != DENSITY) {
@@ -775,23 +864,29 @@ static void check_prior(sema *s, const ast_decl *d)
                   rhs->n_args);
     return;
   }
+  int start = 0, end = 0, p = y->index;
+  if (lhs->kind == AST_SLICE && !slice_offsets(s, lhs, &p, &start, &end))
+    return;
   s->in_prior = 1;
-  int vector = ir->params[y->index].size_kind != IR_SIZE_SCALAR && lhs->kind == AST_IDENT;
+  int vector = ir->params[y->index].size_kind != IR_SIZE_SCALAR && lhs->kind != AST_INDEX;
   s->loop_param = vector ? y->index : -1;
-  ir_node *x = lhs->kind == AST_INDEX ? lower_index(s, lhs) : lower_ident(s, lhs);
+  s->loop_start = start;
+  s->loop_end = end;
+  ir_node *x = lhs->kind == AST_INDEX ? lower_index(s, lhs)
+             : vector ? ir_leaf(ir, IR_PARAM_I, p, start, lhs->loc) : lower_ident(s, lhs);
   ir_node *mu = lower_val(s, rhs->args[0]);
   ir_node *sd = lower_val(s, rhs->args[1]);
   s->in_prior = 0;
   s->loop_param = -1;
   ir->priors = dc_xrealloc(ir->priors, (ir->n_priors + 1) * sizeof *ir->priors);
   ir->priors[ir->n_priors++] = (ir_prior){d->loc, y->index, vector ? -1 : (x->op == IR_PARAM ? x->elem : -1),
-                                          ir_op3(ir, IR_NORMAL_LPDF, x, mu, sd, d->loc)};
+                                          start, end, ir_op3(ir, IR_NORMAL_LPDF, x, mu, sd, d->loc)};
 }
 
 int dc_sema(const ast_program *prog, dc_diag *diag, dc_ir *ir)
 {
   int before = diag->n_errors;
-  sema s = {prog, diag, ir, NULL, 0, NULL, 0, -1, 0};
+  sema s = {prog, diag, ir, NULL, 0, NULL, 0, -1, 0, 0, 0};
   const ast_decl *intensity = NULL;
 
   /* Declarations first, in order: sizes refer to earlier knot sets. */

@@ -261,7 +261,7 @@ static const struct {
   {NULL, "--integrate y=auto", "the model has no data column 'y'"},
   {NULL, "--set 'k=linspace(0,1,5)'", "the model has no knot set 'k'"},
   {NULL, "--column z", "--column: expected NAME=VALUE, got 'z'"},
-  {NULL, "--outside maybe", "--outside: expected 'error' or 'drop', got 'maybe'"},
+  {NULL, "--outside maybe", "--outside: expected 'error', 'drop' or 'keep', got 'maybe'"},
 };
 
 START_TEST(test_bad_cli)
@@ -321,6 +321,56 @@ START_TEST(test_hostile_names)
   fputs("int\n-1\n0\n0.5\n2\n", f);
   fclose(f);
   ck_assert_int_eq(run("%s/names diagnose --quiet --random 2 --data %s --out %s/names-d.json", tmp, data, tmp), 0);
+}
+END_TEST
+
+/* GD-1: the seed's third model on the real catalogue, exact and Simpson integrals. */
+static void check_gd1(const char *point, const char *method)
+{
+  const densrt_json *p = member(member(member(ref, "gd1"), "points"), point);
+  const densrt_json *x = member(p, "x");
+  char params[512], out[512], key[64];
+  snprintf(params, sizeof params, "%s/gd1-%s.json", tmp, point);
+  snprintf(out, sizeof out, "%s/gd1-%s-%s.json", tmp, point, method);
+  FILE *f = fopen(params, "w");
+  const char *names[] = {"ln_n0", "mean_phi2", "ln_std_phi2", "ln_n0_bkg"};
+  const size_t sizes[] = {31, 17, 17, 7};
+  size_t k = 0;
+  fputc('{', f);
+  for (int v = 0; v < 4; v++) {
+    fprintf(f, "%s\"%s\": [", v ? ", " : "", names[v]);
+    for (size_t i = 0; i < sizes[v]; i++, k++)
+      fprintf(f, "%s%.17g", i ? ", " : "", x->items[k].number);
+    fputc(']', f);
+  }
+  fputs("}\n", f);
+  fclose(f);
+  const char *integrate = !strcmp(method, "simpson")
+    ? "--integrate 'phi1=simpson(step=0.1)' --integrate 'phi2=simpson(step=0.1)'" : "";
+  ck_assert_int_eq(run("%s/gd1 eval --quiet --data %s/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 "
+                       "--column phi2=gd1_phi2 --where 'phi2 > -7' --outside keep --params %s --out %s %s",
+                       tmp, SRCDIR, params, out, integrate), 0);
+  densrt_json *e = load(out);
+  ck_assert_int_eq((int)member(e, "n")->number, 2960);
+  snprintf(key, sizeof key, "objective_%s", method);
+  double o = member(e, "objective")->number, r = member(p, key)->number;
+  ck_assert_msg(fabs(o - r) <= 1e-12 * fabs(r), "gd1 %s %s: objective %.17g vs %.17g", point, method, o, r);
+  snprintf(key, sizeof key, "gradient_%s", method);
+  const densrt_json *g = member(e, "gradient"), *gr = member(p, key);
+  ck_assert_int_eq(g->n, 72);
+  for (size_t i = 0; i < 72; i++)
+    ck_assert_msg(fabs(g->items[i].number - gr->items[i].number) <= 1e-9, "gd1 %s %s: gradient[%zu] %.17g vs %.17g",
+                  point, method, i, g->items[i].number, gr->items[i].number);
+  densrt_json_free(e);
+}
+
+START_TEST(test_gd1_eval)
+{
+  ck_assert_int_eq(run("%s %s/models/gd1.dens -o %s/gd1", DENSC, SRCDIR, tmp), 0);
+  check_gd1("seed_init", "exact");
+  check_gd1("seed_optimum", "exact");
+  check_gd1("seed_init", "simpson");
+  check_gd1("seed_optimum", "simpson");
 }
 END_TEST
 
@@ -385,6 +435,7 @@ int main(void)
   tcase_add_test(tc, test_gradients_vs_finite_differences);
   tcase_add_test(tc, test_knots_at_run_time);
   tcase_add_test(tc, test_mixture2d);
+  tcase_add_test(tc, test_gd1_eval);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);

@@ -112,13 +112,19 @@ static const struct {
   {"data { real z; } knots { k = linspace(-3, 3, 5); } parameters { vector[k] v; } model { intensity = exp(spline(k, v, z)); }", "error: the integral of 'term1' diverges: a spline along 'z' is extrapolated over an unbounded window"},
   {"data { real z; } parameters { real a; } model { intensity = exp(a * z); }", "error: cannot integrate 'term1' over the unbounded window of 'z'"},
   /* checker: priors */
-  {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { z ~ normal(0, 1); }", "error: the left of '~' must be a parameter or a parameter element"},
+  {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { z ~ normal(0, 1); }", "error: the left of '~' must be a parameter, an element or a slice"},
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ exp(1); }", "error: the right of '~' must be a distribution such as normal(mu, sigma)"},
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ normal(a | 0, 1); }", "error: in priors write 'a ~ normal(mu, sigma)', without '|'"},
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ normal(0); }", "error: normal() in a prior takes 2 arguments (mu, sigma), got 1"},
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ normal(z, 1); }", "error: data column 'z' cannot appear in a prior"},
-  {GOOD_HEAD "parameters { vector[2] a; vector[3] b; } model { intensity = exp(a[1]); } priors { a ~ normal(b, 1); }", "error: 'b' has 3 elements but 'a' has 2"},
+  {GOOD_HEAD "parameters { vector[2] a; vector[3] b; } model { intensity = exp(a[1]); } priors { a ~ normal(b, 1); }", "error: 'b' has 3 elements here but the left of '~' has 2"},
   {GOOD_HEAD "parameters { real a; } model { component c = exp(a); intensity = c; } priors { a ~ normal(c, 1); }", "error: component 'c' cannot appear in a prior"},
+  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[2:end] ~ normal(v[1:end], 1); }", "error: 'v' has 4 elements here but the left of '~' has 3"},
+  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[2:5] ~ normal(0, 1); }", "error: the slice ends after the last element of 'v'"},
+  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[end:end] ~ normal(0, 1); }", "error: the start of a slice must be a constant"},
+  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[3:2] ~ normal(0, 1); }", "error: the slice of 'v' is empty"},
+  {GOOD_HEAD "knots { k = linspace(0, 1, 5); } parameters { vector[k] v; } model { intensity = exp(v[1]); } priors { v[1:4] ~ normal(0, 1); }", "error: 'v' is sized by a knot set: end the slice with 'end' or 'end - k'"},
+  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[2:3]); }", "error: slices are only allowed in priors on vectors"},
 };
 
 START_TEST(test_bad_model)
