@@ -35,7 +35,7 @@ typedef struct {
   int outside;                                /* 0 error, 1 drop, 2 keep */
   long max_iter;
   double ftol, gtol, tol;
-  long random, seed;
+  long random, seed, width, height;
   double error_tol;
   int quiet;
 } options;
@@ -51,7 +51,8 @@ static void usage(const densrt_model_def *def, FILE *f)
           "  optimize             maximum a posteriori fit with L-BFGS-B\n"
           "  diagnose             gradient against finite differences at --params (or the\n"
           "                       default start) and --random N points around it\n"
-          "  benchmark            median time of one log posterior + gradient evaluation\n\n"
+          "  benchmark            median time of one log posterior + gradient evaluation\n"
+          "  plot                 PNG figure of the model at --params over the data (--out)\n\n"
           "Options:\n"
           "  --data FILE          data table: CSV with a header row, or a FITS binary table\n"
           "  --column NAME=COL    read model column NAME from file column COL (repeatable)\n"
@@ -60,7 +61,9 @@ static void usage(const densrt_model_def *def, FILE *f)
           "                       them (they still count in the sum over the data)\n"
           "  --where 'COL OP X'   keep only rows where the model column COL compares to the\n"
           "                       number X (OP: < <= > >= == !=); repeatable, applied first\n"
-          "  --params FILE        eval: parameter values, JSON object name -> number or array\n"
+          "  --params FILE        parameter values: a JSON object name -> number or array,\n"
+          "                       or the output of optimize (its \"params\" are used)\n"
+          "  --width W, --height H  plot: figure size in pixels (default 1000 x 500)\n"
           "  --init FILE          optimize: starting values (default: 0, moved inside bounds)\n"
           "  --out FILE           write the JSON result to FILE (atomically) instead of stdout\n"
           "  --set KNOTS=SPEC     replace a knot set, e.g. --set k='linspace(-3, 3, 15)'\n"
@@ -130,6 +133,8 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->random = 5;
   o->seed = 1;
   o->error_tol = 1e-6;
+  o->width = 1000;
+  o->height = 500;
   if (argc < 2) {
     usage(def, stderr);
     return EXIT_BAD;
@@ -144,13 +149,14 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     return -1;
   }
   if (strcmp(o->cmd, "info") && strcmp(o->cmd, "eval") && strcmp(o->cmd, "optimize") &&
-      strcmp(o->cmd, "diagnose") && strcmp(o->cmd, "benchmark")) {
+      strcmp(o->cmd, "diagnose") && strcmp(o->cmd, "benchmark") && strcmp(o->cmd, "plot")) {
     fail("unknown command '%s' (try '%s --help')", o->cmd, prog);
     return EXIT_BAD;
   }
   static const char *const with_value[] = {"--data", "--column", "--outside", "--params", "--init", "--out", "--set",
                                            "--integrate", "--max-iter", "--ftol", "--gtol", "--tol",
-                                           "--random", "--seed", "--error-tol", "--where"};
+                                           "--random", "--seed", "--error-tol", "--where",
+                                           "--width", "--height"};
   for (int i = 2; i < argc; i++) {
     char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -196,7 +202,8 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
         return EXIT_BAD;
       }
       o->outside = !strcmp(value, "drop") ? 1 : !strcmp(value, "keep") ? 2 : 0;
-    } else if (!strcmp(key, "--max-iter") || !strcmp(key, "--random") || !strcmp(key, "--seed")) {
+    } else if (!strcmp(key, "--max-iter") || !strcmp(key, "--random") || !strcmp(key, "--seed") ||
+               !strcmp(key, "--width") || !strcmp(key, "--height")) {
       double v;
       long min = strcmp(key, "--max-iter") ? 0 : 1;
       char *end;
@@ -208,6 +215,10 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
       }
       if (!strcmp(key, "--max-iter"))
         o->max_iter = (long)v;
+      else if (!strcmp(key, "--width"))
+        o->width = (long)v;
+      else if (!strcmp(key, "--height"))
+        o->height = (long)v;
       else if (!strcmp(key, "--random"))
         o->random = (long)v;
       else
@@ -437,6 +448,10 @@ static int read_params(const densrt_model *m, const char *path, double *theta, i
     return EXIT_BAD;
   }
   int rc = EXIT_BAD;
+  densrt_json *whole = j;
+  const densrt_json *inner = densrt_json_member(j, "params");
+  if (inner && inner->type == DENSRT_JSON_OBJECT)
+    j = (densrt_json *)inner;   /* the output of optimize or eval */
   if (j->type != DENSRT_JSON_OBJECT) {
     fail("%s: expected a JSON object of parameter values", path);
     goto done;
@@ -484,7 +499,7 @@ static int read_params(const densrt_model *m, const char *path, double *theta, i
   }
   rc = 0;
 done:
-  densrt_json_free(j);
+  densrt_json_free(whole);
   return rc;
 }
 
@@ -611,6 +626,21 @@ static int close_out(densrt_io_out *out)
   return 0;
 }
 
+/* Says which part of the log posterior is not finite: a term's integral, the data sum, the priors. */
+static void explain_nonfinite(const densrt_model *m, const char *where)
+{
+  fail("the log posterior is not finite at the parameters of %s", where);
+  for (size_t t = 0; t < m->def->n_terms; t++)
+    if (isnan(m->log_integral[t]) || exp(m->log_integral[t]) == INFINITY)
+      fail("  the integral of component '%s' is %s (log integral %g)", m->def->terms[t].name,
+           isnan(m->log_integral[t]) ? "not a number" : "too large for a double", m->log_integral[t]);
+  if (!isfinite(m->log_prior))
+    fail("  the log prior is %g", m->log_prior);
+  if (isnan(m->log_lik) || m->log_lik == INFINITY)
+    fail("  the sum of log n over the data is %g (an intensity is negative, zero or undefined at a data row)",
+         m->log_lik);
+}
+
 static int cmd_eval(densrt_model *m, const options *o)
 {
   if (!o->params) {
@@ -632,6 +662,11 @@ static int cmd_eval(densrt_model *m, const options *o)
     fprintf(stderr, "%s: warning: %s\n", prog, densrt_error_message());
   double lp = densrt_model_log_density(m, theta, g);
   double N = (double)m->n;
+  if (!isfinite(lp)) {
+    explain_nonfinite(m, o->params);
+    rc = EXIT_BAD;
+    goto done;
+  }
   densrt_io_out out;
   if ((rc = open_out(o, &out)))
     goto done;
@@ -653,10 +688,6 @@ static int cmd_eval(densrt_model *m, const options *o)
   write_params(f, m, "params", theta);
   fputs("\n}\n", f);
   rc = close_out(&out);
-  if (!rc && !isfinite(lp)) {
-    fail("the log posterior is not finite at these parameters");
-    rc = EXIT_BAD;
-  }
 done:
   free(theta);
   free(g);
@@ -754,6 +785,10 @@ static int cmd_optimize(densrt_model *m, const options *o)
   sigaction(SIGINT, &old, NULL);
   if (status == DENSRT_ENONFINITE || status == DENSRT_EINVAL) {
     fail("%s", densrt_error_message());
+    if (status == DENSRT_ENONFINITE) {
+      densrt_model_log_density(m, x, g);
+      explain_nonfinite(m, o->init ? o->init : "the default start");
+    }
     rc = EXIT_BAD;
     goto done;
   }
@@ -942,6 +977,26 @@ done:
   return rc;
 }
 
+static int cmd_plot(densrt_model *m, const options *o)
+{
+  if (!o->params || !o->out) {
+    fail("plot needs --params FILE and --out FIGURE.png");
+    return EXIT_BAD;
+  }
+  double *x = calloc(m->n_theta + 1, sizeof *x);
+  if (!x) {
+    fail("out of memory");
+    return EXIT_BAD;
+  }
+  int rc = read_params(m, o->params, x, 1);
+  if (!rc && densrt_plot_png(m, x, o->out, (int)o->width, (int)o->height)) {
+    fail("%s", densrt_error_message());
+    rc = EXIT_BAD;
+  }
+  free(x);
+  return rc;
+}
+
 /* }==================================================================== */
 
 int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
@@ -970,6 +1025,8 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     rc = cmd_diagnose(m, &o);
   else if (!strcmp(o.cmd, "benchmark"))
     rc = cmd_benchmark(m, &o);
+  else if (!strcmp(o.cmd, "plot"))
+    rc = cmd_plot(m, &o);
   else
     rc = cmd_optimize(m, &o);
 done:

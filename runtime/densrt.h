@@ -11,6 +11,7 @@
 **   spec    knot-set and integration-method specifications
 **   model   the model instance generated code evaluates
 **   dual    inline kernels for generated code
+**   plot    PNG figures of model and data
 **   cli     the generated program's command line
 */
 #ifndef DENSRT_H
@@ -24,6 +25,7 @@
 #include "lbfgsb.h"
 #include "spec.h"
 #include "model.h"
+#include "plot.h"
 #include "dual.h"
 
 /* The generated program's main(): subcommands info, eval, optimize. */

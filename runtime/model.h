@@ -63,6 +63,8 @@ typedef struct {
 
 typedef struct densrt_model densrt_model;
 typedef double densrt_log_density_fn(densrt_model *m, const double *theta, double *grad);
+/* log n_t(x) of every term t at n points x[d][i] (values only), out[t * n + i]. */
+typedef void densrt_log_terms_fn(densrt_model *m, const double *theta, size_t n, const double *const *x, double *out);
 
 typedef struct densrt_model_def {
   const char *name, *source, *version;
@@ -72,6 +74,7 @@ typedef struct densrt_model_def {
   size_t n_coefsets;  const densrt_coefset_def *coefsets;
   size_t n_terms;     const densrt_term_def *terms;
   densrt_log_density_fn *log_density;
+  densrt_log_terms_fn *log_terms;
 } densrt_model_def;
 
 /* A point set with log weights: quadrature nodes of one term. */

@@ -16,4 +16,9 @@ echo "== gd1: compile models/gd1.dens and fit the GD-1 catalogue (data/gd1-gaiad
 _build/densc models/gd1.dens -o out/gd1
 out/gd1 optimize --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 \
   --where 'phi2 > -7' --outside keep --init models/gd1-init.json --out out/gd1-fit.json
+out/gd1 plot --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 \
+  --where 'phi2 > -7' --outside keep --params out/gd1-fit.json --out out/gd1.png
+out/spline1d plot --data data/gauss1d.csv --params out/spline1d-fit.json --out out/spline1d.png
 echo "results: out/gaussian1d-fit.json out/spline1d-fit.json out/gd1-fit.json"
+echo "figures: out/gd1.png (log density of the fitted model over phi1-phi2, with the stars)"
+echo "         out/spline1d.png (histogram of the data and the fitted intensity)"

@@ -701,6 +701,72 @@ static void emit_log_density(emitter *e)
   free(x.prior);
 }
 
+/* Per-term log intensity at arbitrary points, values only: maps, membership, plots. */
+static void emit_log_terms(emitter *e)
+{
+  dc_ir *ir = e->ir;
+  dc_buf *o = &e->out;
+  ir_node **roots = dc_xcalloc(ir->n_terms + 1, sizeof *roots);
+  for (size_t t = 0; t < ir->n_terms; t++)
+    roots[t] = ir_expand(ir, ir->terms[t].logn);
+  dc_buf_puts(o, "/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */\n");
+  dc_buf_puts(o, "static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, "
+                 "double *out)\n{\n");
+  if (ir->n_cs)
+    dc_buf_puts(o, "  densrt_model_spline_coefs(m, th);\n");
+  char *seen = dc_xcalloc(ir->n_nodes, 1);
+  dc_vec hoisted = {0}, splines = {0};
+  for (size_t t = 0; t < ir->n_terms; t++)
+    find_inputs(roots[t], seen, &hoisted, &splines);
+  free(seen);
+  ctx outer;
+  ctx_init(&outer, e, CTX_OUTER, "  ", "dp");
+  char *pseen = dc_xcalloc(ir->n_nodes, 1);
+  for (size_t i = 0; i < hoisted.n; i++)
+    find_params(hoisted.v[i], pseen, &outer);
+  free(pseen);
+  emit_param_leaves(&outer, "0");
+  outer.values_only = 1;
+  for (size_t i = 0; i < hoisted.n; i++)
+    emit_node(&outer, hoisted.v[i]);
+  ctx c;
+  ctx_init(&c, e, CTX_POINT, "    ", "d");
+  c.values_only = 1;
+  for (size_t i = 0; i < hoisted.n; i++)
+    c.done[((ir_node *)hoisted.v[i])->id] = 1;
+  uint32_t dims = 0;
+  for (size_t t = 0; t < ir->n_terms; t++)
+    dims |= roots[t]->dims;
+  dc_buf_puts(o, "  for (size_t i = 0; i < n; i++) {\n");
+  for (int d = 0; d < DC_MAX_DIMS; d++)
+    if (dims & (1u << d))
+      dc_buf_printf(o, "    const double x%d = x[%d][i];\n", d, d);
+  for (size_t i = 0; i < splines.n; i++) {
+    ir_node *sp = splines.v[i];
+    emit_node(&c, sp->a[0]);
+    char *X = text_val(sp->a[0]);
+    dc_buf_printf(o, "    double u%d;\n", sp->id);
+    dc_buf_printf(o, "    const size_t j%d = densrt_spline_locate(m->spline[%d], %s, &u%d);\n", sp->id, sp->index, X,
+                  sp->id);
+    dc_buf_printf(o, "    const double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", sp->id, sp->index,
+                  sp->id, sp->id);
+    free(X);
+    c.done[sp->id] = 1;
+  }
+  for (size_t t = 0; t < ir->n_terms; t++) {
+    emit_node(&c, roots[t]);
+    char *R = text_val(roots[t]);
+    dc_buf_printf(o, "    out[%zu * n + i] = %s;\n", t, R);
+    free(R);
+  }
+  dc_buf_puts(o, "  }\n}\n\n");
+  ctx_free(&c);
+  ctx_free(&outer);
+  dc_vec_free(&hoisted);
+  dc_vec_free(&splines);
+  free(roots);
+}
+
 /* }==================================================================== */
 
 /* {====================================================================
@@ -800,7 +866,7 @@ static void emit_definition(emitter *e)
   dc_buf_printf(o, "  .n_params = %zu, .params = params,\n", ir->n_params);
   dc_buf_printf(o, "  .n_coefsets = %zu, .coefsets = %s,\n", ir->n_cs, ir->n_cs ? "coefsets" : "NULL");
   dc_buf_printf(o, "  .n_terms = %zu, .terms = terms,\n", ir->n_terms);
-  dc_buf_puts(o, "  .log_density = log_density,\n};\n\n");
+  dc_buf_puts(o, "  .log_density = log_density,\n  .log_terms = log_terms,\n};\n\n");
   dc_buf_puts(o, "int main(int argc, char **argv)\n{\n  return densrt_cli_main(&model, argc, argv);\n}\n");
 }
 
@@ -819,6 +885,7 @@ int dc_emit(dc_ir *ir, const dc_source *src, const dc_emit_options *opt, FILE *o
   dc_buf_puts(o, "#include <math.h>\n#include <stdint.h>\n#include <string.h>\n#include \"densrt.h\"\n\n");
   emit_tables(&e);
   emit_log_density(&e);
+  emit_log_terms(&e);
   emit_definition(&e);
   int rc = fwrite(o->s, 1, o->len, out) == o->len ? 0 : 1;
   dc_buf_free(o);

@@ -132,6 +132,19 @@ START_TEST(test_gaussian1d_optimize)
   ck_assert(fabs(member(pr, "ln_std")->number - (-1.16748798)) <= 1e-5);
   ck_assert(member(fit, "converged")->type == DENSRT_JSON_BOOL && member(fit, "converged")->number == 1);
   densrt_json_free(fit);
+  /* a figure of the fit: a PNG file, nothing when the parameters are bad */
+  char png[512];
+  snprintf(png, sizeof png, "%s/g.png", tmp);
+  ck_assert_int_eq(run("%s/gaussian1d plot --quiet --data %s --params %s --out %s", tmp, gauss_csv, out, png), 0);
+  char *img = slurp(png);
+  ck_assert_int_eq(memcmp(img, "\x89PNG\r\n\x1a\n", 8), 0);
+  free(img);
+  unlink(png);
+  ck_assert_int_eq(run("%s/gaussian1d plot --quiet --data %s --params %s --out %s 2>/dev/null", tmp, gauss_csv, init,
+                       "/nonexistent/x.png"), 2);
+  ck_assert_int_eq(run("%s/gaussian1d plot --quiet --data %s --params %s --width 5 --out %s 2>/dev/null", tmp,
+                       gauss_csv, init, png), 2);
+  ck_assert(!exists(png));
   /* the default start (zeros) reaches the same optimum */
   ck_assert_int_eq(run("%s/gaussian1d optimize --quiet --data %s --out %s", tmp, gauss_csv, out), 0);
   fit = load(out);
@@ -349,7 +362,7 @@ static void check_gd1(const char *point, const char *method)
     ? "--integrate 'phi1=simpson(step=0.1)' --integrate 'phi2=simpson(step=0.1)'" : "";
   ck_assert_int_eq(run("%s/gd1 eval --quiet --data %s/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 "
                        "--column phi2=gd1_phi2 --where 'phi2 > -7' --outside keep --params %s --out %s %s",
-                       tmp, SRCDIR, params, out, integrate), 0);
+                       tmp, SHARED_DIR, params, out, integrate), 0);
   densrt_json *e = load(out);
   ck_assert_int_eq((int)member(e, "n")->number, 2960);
   snprintf(key, sizeof key, "objective_%s", method);

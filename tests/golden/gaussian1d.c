@@ -214,6 +214,26 @@ static double log_density(densrt_model *m, const double *th, double *g)
   return ll + lp;
 }
 
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+{
+  const double v0 = th[m->off[0] + 0];   /* ln_N0 */
+  const double v4 = th[m->off[1] + 0];   /* mean */
+  const double v7 = th[m->off[2] + 0];   /* ln_std */
+  const double v14 = exp(v7);
+  const double v25 = v7 + 0.9189385332046728;
+  for (size_t i = 0; i < n; i++) {
+    const double x0 = x[0][i];
+    const double v19 = x0 - v4;
+    const double v20 = v19 / v14;
+    const double v21 = v20 * v20;
+    const double v23 = (-0.5) * v21;
+    const double v26 = v23 - v25;
+    const double v27 = v0 + v26;
+    out[0 * n + i] = v27;
+  }
+}
+
 static const densrt_model_def model = {
   .name = "gaussian1d",
   .source = "models/gaussian1d.dens",
@@ -224,6 +244,7 @@ static const densrt_model_def model = {
   .n_coefsets = 0, .coefsets = NULL,
   .n_terms = 1, .terms = terms,
   .log_density = log_density,
+  .log_terms = log_terms,
 };
 
 int main(int argc, char **argv)

@@ -452,6 +452,38 @@ static double log_density(densrt_model *m, const double *th, double *g)
   return ll + lp;
 }
 
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+{
+  densrt_model_spline_coefs(m, th);
+  for (size_t i = 0; i < n; i++) {
+    const double x0 = x[0][i];
+    const double x1 = x[1][i];
+    double u11;
+    const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
+    const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
+    double u13;
+    const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
+    const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
+    double u14;
+    const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
+    const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
+    double u18;
+    const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
+    const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
+    const double v25 = x1 - v13;
+    const double v15 = exp(v14);
+    const double v26 = v25 / v15;
+    const double v27 = v26 * v26;
+    const double v29 = (-0.5) * v27;
+    const double v31 = v14 + 0.9189385332046728;
+    const double v32 = v29 - v31;
+    const double v33 = v11 + v32;
+    out[0 * n + i] = v33;
+    out[1 * n + i] = v18;
+  }
+}
+
 static const densrt_model_def model = {
   .name = "gd1",
   .source = "models/gd1.dens",
@@ -462,6 +494,7 @@ static const densrt_model_def model = {
   .n_coefsets = 4, .coefsets = coefsets,
   .n_terms = 2, .terms = terms,
   .log_density = log_density,
+  .log_terms = log_terms,
 };
 
 int main(int argc, char **argv)

@@ -473,6 +473,41 @@ static double log_density(densrt_model *m, const double *th, double *g)
   return ll + lp;
 }
 
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+{
+  densrt_model_spline_coefs(m, th);
+  const double v11 = th[m->off[4] + 0];   /* f */
+  for (size_t i = 0; i < n; i++) {
+    const double x0 = x[0][i];
+    const double x1 = x[1][i];
+    double u15;
+    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
+    const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
+    double u17;
+    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
+    const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
+    double u18;
+    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
+    const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
+    double u22;
+    const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
+    const double v22 = densrt_spline_seg_eval(m->coef[3], j22, u22);
+    const double v28 = x1 - v17;
+    const double v19 = exp(v18);
+    const double v29 = v28 / v19;
+    const double v30 = v29 * v29;
+    const double v32 = (-0.5) * v30;
+    const double v34 = v18 + 0.9189385332046728;
+    const double v35 = v32 - v34;
+    const double v36 = v15 + v35;
+    out[0 * n + i] = v36;
+    const double v23 = v11 * x1;
+    const double v24 = v22 + v23;
+    out[1 * n + i] = v24;
+  }
+}
+
 static const densrt_model_def model = {
   .name = "mixture2d",
   .source = "tests/golden/mixture2d.dens",
@@ -483,6 +518,7 @@ static const densrt_model_def model = {
   .n_coefsets = 4, .coefsets = coefsets,
   .n_terms = 2, .terms = terms,
   .log_density = log_density,
+  .log_terms = log_terms,
 };
 
 int main(int argc, char **argv)

@@ -159,6 +159,19 @@ static double log_density(densrt_model *m, const double *th, double *g)
   return ll + lp;
 }
 
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+{
+  densrt_model_spline_coefs(m, th);
+  for (size_t i = 0; i < n; i++) {
+    const double x0 = x[0][i];
+    double u5;
+    const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
+    const double v5 = densrt_spline_seg_eval(m->coef[0], j5, u5);
+    out[0 * n + i] = v5;
+  }
+}
+
 static const densrt_model_def model = {
   .name = "spline1d",
   .source = "models/spline1d.dens",
@@ -169,6 +182,7 @@ static const densrt_model_def model = {
   .n_coefsets = 1, .coefsets = coefsets,
   .n_terms = 1, .terms = terms,
   .log_density = log_density,
+  .log_terms = log_terms,
 };
 
 int main(int argc, char **argv)
