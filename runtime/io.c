@@ -734,6 +734,21 @@ int densrt_io_out_open(densrt_io_out *o, const char *path)
     o->f = stdout;
     return DENSRT_OK;
   }
+  /* A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a
+     temporary file over it would replace the device itself. */
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
+      densrt_io_out_abort(o);
+      DENSRT_ERROR(DENSRT_EIO, "%s: is a directory", path);
+    }
+    if (!(o->f = fopen(path, "w"))) {
+      int e = errno;
+      densrt_io_out_abort(o);
+      DENSRT_ERROR(DENSRT_EIO, "%s: cannot open for writing: %s", path, strerror(e));
+    }
+    return DENSRT_OK;
+  }
   size_t n = strlen(path);
   if (!(o->tmp = malloc(n + sizeof ".tmpXXXXXX"))) {
     densrt_io_out_abort(o);
@@ -786,10 +801,15 @@ int densrt_io_out_commit(densrt_io_out *o)
   else if (ferror(o->f))
     e = EIO;     /* an earlier write failed; its errno is gone */
   if (!o->tmp) {
+    int is_stdout = o->f == stdout;
+    if (!is_stdout && fclose(o->f) != 0 && !e)
+      e = errno ? errno : EIO;
     o->f = NULL;
+    char where[512];
+    snprintf(where, sizeof where, "%s", is_stdout ? "standard output" : o->path);
     densrt_io_out_abort(o);
     if (e)
-      DENSRT_ERROR(DENSRT_EIO, "standard output: write error: %s", strerror(e));
+      DENSRT_ERROR(DENSRT_EIO, "%s: write error: %s", where, strerror(e));
     return DENSRT_OK;
   }
   if (!e && fsync(fileno(o->f)) != 0 && errno != EINVAL)
@@ -819,7 +839,7 @@ void densrt_io_out_abort(densrt_io_out *o)
   if (!o)
     return;
   if (o->f) {
-    if (o->tmp)
+    if (o->f != stdout)
       fclose(o->f);
     else
       fflush(o->f);

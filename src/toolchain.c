@@ -81,6 +81,12 @@ int dc_compile_program(const char *c_path, const char *out_path, const char *ext
     fprintf(stderr, "densc: the runtime library %s is missing (build it, or run 'make install')\n", library);
     return 3;
   }
+  struct stat st;
+  if (stat(out_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    /* renaming over a device or directory would replace it */
+    fprintf(stderr, "densc: %s exists and is not a regular file\n", out_path);
+    return 2;
+  }
   const char *cc = getenv("CC");
   if (!cc || !*cc)
     cc = "cc";

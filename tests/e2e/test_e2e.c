@@ -303,6 +303,13 @@ START_TEST(test_unwritable_output)
   char p[512];
   snprintf(p, sizeof p, "%s/g-init.json", tmp);
   write_params("gaussian1d", "seed_init", p);
+  /* devices are written in place, never replaced by a renamed temporary file */
+  ck_assert_int_eq(run("%s/gaussian1d eval --data %s --params %s --out /dev/null", tmp, gauss_csv, p), 0);
+  struct stat st;
+  ck_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+  ck_assert_int_eq(run("%s %s/models/gaussian1d.dens -o /dev/null 2>/dev/null", DENSC, SRCDIR), 2);
+  ck_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+  ck_assert_int_eq(run("%s/gaussian1d eval --data %s --params %s --out %s 2>/dev/null", tmp, gauss_csv, p, tmp), 2);
   ck_assert_int_eq(run("%s/gaussian1d eval --data %s --params %s --out /nonexistent/dir/x.json 2>/dev/null", tmp,
                        gauss_csv, p), 2);
 }
