@@ -23,73 +23,70 @@
 
 #include "error.h"
 
-/* Columns of M solved together, so M's rows are written in short runs. */
-enum { BLOCK = 16 };
-
-/* Tridiagonal LU with partial pivoting: row swaps add a second superdiagonal. */
+/*
+** The slopes s_j solve a tridiagonal system A s = b; the matrix depends only on
+** the knots, so its elimination (Gaussian, partial pivoting, as LAPACK's gtsv
+** does it) is recorded once and replayed on every right-hand side.  Replaying
+** the same operations in the same order makes the coefficients identical to
+** scipy's CubicSpline, which solves the same system with gtsv.
+*/
 typedef struct {
   size_t n;
-  double *dl, *d, *du, *du2; /* multipliers, U diagonal, U superdiagonals */
-  unsigned char *swapped;    /* row i swapped with row i+1 at step i */
+  double *dl, *d, *du;      /* after elimination: second superdiagonal (swapped rows), diagonal, superdiagonal */
+  double *fact;             /* elimination multipliers */
+  unsigned char *swapped;   /* rows i and i+1 exchanged at step i */
 } tridiag;
 
 static void tridiag_factor(tridiag *f)
 {
   size_t n = f->n;
   for (size_t i = 0; i + 1 < n; i++) {
-    if (i + 2 < n)
-      f->du2[i] = 0.0;
     if (fabs(f->d[i]) >= fabs(f->dl[i])) {
-      double l = f->dl[i] / f->d[i];
       f->swapped[i] = 0;
-      f->dl[i] = l;
-      f->d[i + 1] -= l * f->du[i];
+      f->fact[i] = f->dl[i] / f->d[i];
+      f->d[i + 1] = f->d[i + 1] - f->fact[i] * f->du[i];
+      f->dl[i] = 0.0;
     } else {
-      /* row i+1 becomes the pivot row; the old row i is eliminated below it */
-      double l = f->d[i] / f->dl[i];
-      double old_du = f->du[i];
+      double fct = f->d[i] / f->dl[i], temp = f->d[i + 1];
       f->swapped[i] = 1;
+      f->fact[i] = fct;
       f->d[i] = f->dl[i];
-      f->dl[i] = l;
-      f->du[i] = f->d[i + 1];
-      f->d[i + 1] = old_du - l * f->d[i + 1];
+      f->d[i + 1] = f->du[i] - fct * temp;
       if (i + 2 < n) {
-        f->du2[i] = f->du[i + 1];
-        f->du[i + 1] = -l * f->du[i + 1];
+        f->dl[i] = f->du[i + 1];
+        f->du[i + 1] = -fct * f->dl[i];
       }
+      f->du[i] = temp;
     }
   }
 }
 
-/* Solves in place for BLOCK right-hand sides stored as b[i*BLOCK + c]. */
-static void tridiag_solve(const tridiag *f, double *b, size_t nrhs)
+/* Solves A x = b in place with the recorded elimination. */
+static void tridiag_solve(const tridiag *f, double *b)
 {
   size_t n = f->n;
   for (size_t i = 0; i + 1 < n; i++) {
-    double *bi = b + i * BLOCK, *bn = bi + BLOCK;
-    if (f->swapped[i])
-      for (size_t c = 0; c < nrhs; c++) {
-        double tmp = bi[c];
-        bi[c] = bn[c];
-        bn[c] = tmp;
-      }
-    for (size_t c = 0; c < nrhs; c++)
-      bn[c] -= f->dl[i] * bi[c];
-  }
-  for (size_t k = n; k-- > 0;) {
-    double *bi = b + k * BLOCK;
-    for (size_t c = 0; c < nrhs; c++) {
-      double v = bi[c];
-      if (k + 1 < n)
-        v -= f->du[k] * bi[BLOCK + c];
-      if (k + 2 < n)
-        v -= f->du2[k] * bi[2 * BLOCK + c];
-      bi[c] = v / f->d[k];
+    if (!f->swapped[i]) {
+      b[i + 1] = b[i + 1] - f->fact[i] * b[i];
+    } else {
+      double temp = b[i];
+      b[i] = b[i + 1];
+      b[i + 1] = temp - f->fact[i] * b[i + 1];
     }
   }
+  b[n - 1] = b[n - 1] / f->d[n - 1];
+  b[n - 2] = (b[n - 2] - f->du[n - 2] * b[n - 1]) / f->d[n - 2];
+  for (size_t k = n - 2; k-- > 0;)
+    b[k] = (b[k] - f->du[k] * b[k + 1] - f->dl[k] * b[k + 2]) / f->d[k];
 }
 
-/* Shortest %g form that reads back as x, so close knots print distinctly. */
+/* The elimination of a cubic kind, kept with the spline for densrt_spline_coefs. */
+typedef struct cubic_solver {
+  tridiag f;
+  double *h;        /* knot spacings */
+  double *work;     /* n: slopes; n-1: divided differences */
+} cubic_solver;
+
 static void format_double(char *buf, size_t size, double x)
 {
   for (int prec = 6; prec <= 17; prec++) {
@@ -141,144 +138,119 @@ static double uniform_inverse_spacing(const double *t, size_t K)
   return 1.0 / h;
 }
 
-static void build_linear(densrt_spline *s)
+/* Coefficients of every segment from the values, as scipy computes them. */
+static void cubic_coefs(const densrt_spline *s, const cubic_solver *cs, const double *y, double *coef)
 {
-  size_t K = s->K;
-  for (size_t j = 0; j + 1 < K; j++) {
-    double hinv = 1.0 / (s->t[j + 1] - s->t[j]);
-    double *row = s->M + 4 * j * K;
-    row[j] = 1.0;
-    row[K + j] = -hinv;
-    row[K + j + 1] = hinv;
-  }
-}
-
-/* Rewrites c2, c3 of segment `to` (all columns) as the Taylor shift of
-** segment `from`'s cubic to t[to]; c0 and c1 (value, solved slope) stay. */
-static void shift_segment(densrt_spline *s, size_t from, size_t to)
-{
-  size_t K = s->K;
-  double delta = s->t[to] - s->t[from];
-  const double *f2 = s->M + (4 * from + 2) * K, *f3 = f2 + K;
-  double *t2 = s->M + (4 * to + 2) * K, *t3 = t2 + K;
-  for (size_t k = 0; k < K; k++) {
-    t2[k] = f2[k] + 3.0 * f3[k] * delta;
-    t3[k] = f3[k];
-  }
-}
-
-/* Not-a-knot makes segments 0,1 (and K-3,K-2) one cubic.  Its c2, c3 come
-** from two slopes a step h apart, with error ~ eps*|slope|/h^2, which the
-** extrapolated end pieces amplify by u^3; so take them from the longer
-** segment of each pair and shift them to the shorter one. */
-static void share_end_cubics(densrt_spline *s, const double *h)
-{
-  size_t nseg = s->K - 1;
-  if (nseg == 3) { /* a single cubic: the longest segment defines it */
-    size_t src = h[1] > h[0] ? 1 : 0;
-    src = h[2] > h[src] ? 2 : src;
-    for (size_t j = 0; j < 3; j++)
-      if (j != src)
-        shift_segment(s, src, j);
+  size_t n = s->K, nseg = n - 1;
+  const double *h = cs->h, *t = s->t;
+  double *sl = cs->work, *m = cs->work + n;
+  for (size_t j = 0; j < nseg; j++)
+    m[j] = (y[j + 1] - y[j]) / h[j];
+  if (s->kind == DENSRT_SPLINE_LINEAR) {
+    for (size_t j = 0; j < nseg; j++) {
+      coef[4 * j] = y[j];
+      coef[4 * j + 1] = m[j];
+      coef[4 * j + 2] = coef[4 * j + 3] = 0.0;
+    }
     return;
   }
-  if (h[0] < h[1])
-    shift_segment(s, 1, 0);
-  else if (h[1] < h[0])
-    shift_segment(s, 0, 1);
-  if (h[nseg - 1] < h[nseg - 2])
-    shift_segment(s, nseg - 2, nseg - 1);
-  else if (h[nseg - 2] < h[nseg - 1])
-    shift_segment(s, nseg - 1, nseg - 2);
+  for (size_t i = 1; i + 1 < n; i++)
+    sl[i] = 3 * (h[i] * m[i - 1] + h[i - 1] * m[i]);
+  if (s->kind == DENSRT_SPLINE_NATURAL) {
+    sl[0] = 3 * (y[1] - y[0]);
+    sl[n - 1] = 3 * (y[n - 1] - y[n - 2]);
+  } else {
+    double d = t[2] - t[0];
+    sl[0] = ((h[0] + 2 * d) * h[1] * m[0] + h[0] * h[0] * m[1]) / d;
+    d = t[n - 1] - t[n - 3];
+    sl[n - 1] = (h[n - 2] * h[n - 2] * m[n - 3] + (2 * d + h[n - 2]) * h[n - 3] * m[n - 2]) / d;
+  }
+  tridiag_solve(&cs->f, sl);
+  for (size_t j = 0; j < nseg; j++) {
+    double tt = (sl[j] + sl[j + 1] - 2 * m[j]) / h[j];
+    coef[4 * j] = y[j];
+    coef[4 * j + 1] = sl[j];
+    coef[4 * j + 2] = (m[j] - sl[j]) / h[j] - tt;
+    coef[4 * j + 3] = tt / h[j];
+  }
 }
 
-/* Fills M for the cubic kinds; returns DENSRT_OK or DENSRT_ENOMEM. */
-static int build_cubic(densrt_spline *s)
+/* Builds the elimination for the kind's slope system (none for linear). */
+static int solver_alloc(const densrt_spline *s, cubic_solver **out)
 {
-  size_t K = s->K, n = K, nseg = K - 1;
-  const double *t = s->t;
-  int natural = s->kind == DENSRT_SPLINE_NATURAL;
-  double *h = malloc(nseg * sizeof *h);
-  double *m = malloc(nseg * BLOCK * sizeof *m);
-  double *b = malloc(n * BLOCK * sizeof *b);
-  double *store = malloc((4 * n) * sizeof *store);
-  unsigned char *swapped = malloc(n);
-  if (!h || !m || !b || !store || !swapped) {
-    free(h), free(m), free(b), free(store), free(swapped);
+  size_t n = s->K;
+  cubic_solver *cs = calloc(1, sizeof *cs);
+  double *store = malloc(6 * n * sizeof *store);
+  unsigned char *swapped = calloc(n, 1);
+  if (!cs || !store || !swapped) {
+    free(cs), free(store), free(swapped);
     return DENSRT_ENOMEM;
   }
-  tridiag f = { n, store, store + n, store + 2 * n, store + 3 * n, swapped };
-
-  for (size_t j = 0; j < nseg; j++)
+  cs->h = store;
+  cs->work = store + n;   /* 2n */
+  cs->f = (tridiag){n, store + 3 * n, store + 4 * n, store + 5 * n, NULL, swapped};
+  cs->f.fact = malloc(n * sizeof *cs->f.fact);
+  if (!cs->f.fact) {
+    free(cs), free(store), free(swapped);
+    return DENSRT_ENOMEM;
+  }
+  const double *t = s->t;
+  double *h = cs->h;
+  for (size_t j = 0; j + 1 < n; j++)
     h[j] = t[j + 1] - t[j];
-
-  /* Row 0 and row n-1 carry the end conditions, scaled like the interior rows. */
-  if (natural) {
-    f.d[0] = 2.0 * h[0];
-    f.du[0] = h[0];
-    f.dl[n - 2] = h[n - 2];
-    f.d[n - 1] = 2.0 * h[n - 2];
-  } else {
-    f.d[0] = h[1];
-    f.du[0] = h[0] + h[1];
-    f.dl[n - 2] = h[n - 3] + h[n - 2];
-    f.d[n - 1] = h[n - 3];
-  }
-  for (size_t i = 1; i + 1 < n; i++) {
-    f.dl[i - 1] = h[i];
-    f.d[i] = 2.0 * (h[i - 1] + h[i]);
-    f.du[i] = h[i - 1];
-  }
-  tridiag_factor(&f);
-
-  for (size_t k0 = 0; k0 < K; k0 += BLOCK) {
-    size_t nc = K - k0 < BLOCK ? K - k0 : BLOCK;
-
-    /* divided differences of the unit vectors e_{k0..k0+nc-1} */
-    memset(m, 0, nseg * BLOCK * sizeof *m);
-    for (size_t c = 0; c < nc; c++) {
-      size_t k = k0 + c;
-      if (k >= 1)
-        m[(k - 1) * BLOCK + c] = 1.0 / h[k - 1];
-      if (k + 1 < K)
-        m[k * BLOCK + c] = -1.0 / h[k];
+  tridiag *f = &cs->f;
+  if (s->kind != DENSRT_SPLINE_LINEAR) {
+    /* interior rows: h_i s_{i-1} + 2 (h_{i-1} + h_i) s_i + h_{i-1} s_{i+1} */
+    for (size_t i = 1; i + 1 < n; i++) {
+      f->dl[i - 1] = h[i];
+      f->d[i] = 2 * (h[i - 1] + h[i]);
+      f->du[i] = h[i - 1];
     }
-
-    for (size_t c = 0; c < nc; c++) {
-      const double *mc = m + c;
-      if (natural) {
-        b[c] = 3.0 * h[0] * mc[0];
-        b[(n - 1) * BLOCK + c] = 3.0 * h[n - 2] * mc[(n - 2) * BLOCK];
-      } else {
-        double d0 = h[0] + h[1], d1 = h[n - 3] + h[n - 2];
-        b[c] = (mc[0] * h[1] * (3.0 * h[0] + 2.0 * h[1]) + h[0] * h[0] * mc[BLOCK]) / d0;
-        b[(n - 1) * BLOCK + c] = (mc[(n - 2) * BLOCK] * h[n - 3] * (3.0 * h[n - 2] + 2.0 * h[n - 3])
-                                  + h[n - 2] * h[n - 2] * mc[(n - 3) * BLOCK]) / d1;
-      }
-      for (size_t i = 1; i + 1 < n; i++)
-        b[i * BLOCK + c] = 3.0 * (h[i] * mc[(i - 1) * BLOCK] + h[i - 1] * mc[i * BLOCK]);
+    if (s->kind == DENSRT_SPLINE_NATURAL) {
+      f->d[0] = 2 * h[0];
+      f->du[0] = h[0];
+      f->d[n - 1] = 2 * h[n - 2];
+      f->dl[n - 2] = h[n - 2];
+    } else {
+      /* not-a-knot: third derivative continuous at t_1 and t_{K-2} */
+      f->d[0] = h[1];
+      f->du[0] = t[2] - t[0];
+      f->d[n - 1] = h[n - 3];
+      f->dl[n - 2] = t[n - 1] - t[n - 3];
     }
-    tridiag_solve(&f, b, nc);
-
-    /* b now holds the slopes; turn them into the four coefficients per segment */
-    for (size_t j = 0; j < nseg; j++) {
-      double *r0 = s->M + 4 * j * K + k0;
-      double *r1 = r0 + K, *r2 = r1 + K, *r3 = r2 + K;
-      double hinv = 1.0 / h[j];
-      for (size_t c = 0; c < nc; c++) {
-        double sl = b[j * BLOCK + c], sr = b[(j + 1) * BLOCK + c];
-        double mj = m[j * BLOCK + c];
-        r0[c] = (k0 + c == j) ? 1.0 : 0.0;
-        r1[c] = sl;
-        r2[c] = (3.0 * mj - 2.0 * sl - sr) * hinv;
-        r3[c] = (sl + sr - 2.0 * mj) * hinv * hinv;
-      }
-    }
+    tridiag_factor(f);
   }
-  if (!natural)
-    share_end_cubics(s, h);
-  free(h), free(m), free(b), free(store), free(swapped);
+  *out = cs;
   return DENSRT_OK;
+}
+
+static void solver_free(cubic_solver *cs)
+{
+  if (!cs)
+    return;
+  free(cs->h);
+  free(cs->f.fact);
+  free(cs->f.swapped);
+  free(cs);
+}
+
+/* M column by column: the coefficients of the spline through each unit vector. */
+static void build_matrix(densrt_spline *s, const cubic_solver *cs)
+{
+  size_t K = s->K, rows = 4 * (K - 1);
+  double *e = calloc(K, sizeof *e), *c = malloc(rows * sizeof *c);
+  if (!e || !c) {
+    free(e), free(c);
+    return;
+  }
+  for (size_t k = 0; k < K; k++) {
+    e[k] = 1.0;
+    cubic_coefs(s, cs, e, c);
+    e[k] = 0.0;
+    for (size_t r = 0; r < rows; r++)
+      s->M[r * K + k] = c[r];
+  }
+  free(e), free(c);
 }
 
 int densrt_spline_alloc(const double *knots, size_t K, densrt_spline_kind kind, densrt_spline **out)
@@ -327,12 +299,11 @@ int densrt_spline_alloc(const double *knots, size_t K, densrt_spline_kind kind, 
   memcpy(s->t, knots, K * sizeof *s->t);
   s->h_inv_uniform = uniform_inverse_spacing(s->t, K);
 
-  if (kind == DENSRT_SPLINE_LINEAR) {
-    build_linear(s);
-  } else if (build_cubic(s) != DENSRT_OK) {
+  if (solver_alloc(s, &s->solver) != DENSRT_OK) {
     densrt_spline_free(s);
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory allocating a spline with %zu knots", K);
   }
+  build_matrix(s, s->solver);
   *out = s;
   return DENSRT_OK;
 }
@@ -343,6 +314,7 @@ void densrt_spline_free(densrt_spline *s)
     return;
   free(s->t);
   free(s->M);
+  solver_free(s->solver);
   free(s);
 }
 
@@ -380,14 +352,8 @@ size_t densrt_spline_locate(const densrt_spline *s, double x, double *u)
 
 void densrt_spline_coefs(const densrt_spline *s, const double *values, double *coef)
 {
-  size_t K = s->K, rows = 4 * (K - 1);
-  for (size_t r = 0; r < rows; r++) {
-    const double *row = s->M + r * K;
-    double acc = 0.0;
-    for (size_t k = 0; k < K; k++)
-      acc += row[k] * values[k];
-    coef[r] = acc;
-  }
+  /* O(K) through the slope system rather than the O(K^2) product with M */
+  cubic_coefs(s, s->solver, values, coef);
 }
 
 void densrt_spline_coefs_adjoint(const densrt_spline *s, const double *coef_adj, double *values_adj)
@@ -408,9 +374,9 @@ double densrt_spline_eval(const densrt_spline *s, const double *coef, double x, 
   double u;
   size_t j = densrt_spline_locate(s, x, &u);
   const double *c = coef + 4 * j;
-  if (slope)
-    *slope = c[1] + u * (2.0 * c[2] + u * 3.0 * c[3]);
-  return c[0] + u * (c[1] + u * (c[2] + u * c[3]));
+  if (slope) /* ascending powers, as scipy's PPoly evaluates derivatives */
+    *slope = c[1] + c[2] * u * 2 + c[3] * (u * u) * 3;
+  return densrt_spline_seg_eval(coef, j, u);
 }
 
 void densrt_spline_weights(const densrt_spline *s, double x, double *w)
@@ -418,8 +384,9 @@ void densrt_spline_weights(const densrt_spline *s, double x, double *w)
   double u;
   size_t K = s->K, j = densrt_spline_locate(s, x, &u);
   const double *r0 = s->M + 4 * j * K, *r1 = r0 + K, *r2 = r1 + K, *r3 = r2 + K;
+  double u2 = u * u, u3 = u2 * u;
   for (size_t k = 0; k < K; k++)
-    w[k] = r0[k] + u * (r1[k] + u * (r2[k] + u * r3[k]));
+    w[k] = r0[k] + r1[k] * u + r2[k] * u2 + r3[k] * u3;
 }
 
 /* Antiderivative of segment j's cubic, zero at u = 0. */

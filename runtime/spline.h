@@ -9,6 +9,11 @@
 ** Points before t_0 use segment 0 and points at or after t_{K-1} use
 ** segment K-2, so the spline is extrapolated with its end pieces.
 **
+** M and the coefficients follow scipy.interpolate.CubicSpline's construction
+** operation for operation (slopes from the same tridiagonal system, solved by
+** the same pivoted elimination), so values match scipy to the last bits even
+** where the knots make the problem ill-conditioned.
+**
 ** Kinds:
 **   NOT_A_KNOT  cubic, third derivative continuous at t_1 and t_{K-2}
 **               (scipy CubicSpline bc_type='not-a-knot'); K >= 4.
@@ -34,6 +39,7 @@ typedef struct densrt_spline {
   double *t;            /* copy of the knots, strictly increasing */
   double *M;            /* row-major (4*(K-1)) x K: coef = M values */
   double h_inv_uniform; /* 1/spacing if knots are uniform to 1e-12 relative (O(1) locate), else 0 */
+  struct cubic_solver *solver; /* the recorded elimination of the slope system (private) */
 } densrt_spline;
 
 /* Validates the knots and builds M.  On failure *out is NULL and the status
@@ -54,11 +60,14 @@ void densrt_spline_coefs(const densrt_spline *s, const double *values, double *c
 /* values_adj[K] += M^T coef_adj (adds; the caller zeroes). */
 void densrt_spline_coefs_adjoint(const densrt_spline *s, const double *coef_adj, double *values_adj);
 
-/* The cubic of segment j at offset u from its left knot. */
+/* The cubic of segment j at offset u from its left knot, summed in ascending
+** powers as scipy's PPoly does: far from the knots the terms cancel, and the
+** same order gives the same rounding. */
 static inline double densrt_spline_seg_eval(const double *coef, size_t j, double u)
 {
   const double *c = coef + 4 * j;
-  return c[0] + u * (c[1] + u * (c[2] + u * c[3]));
+  const double u2 = u * u;
+  return c[0] + c[1] * u + c[2] * u2 + c[3] * (u2 * u);
 }
 
 /* s(x) from coef; *slope = s'(x) unless slope is NULL. */
