@@ -6,10 +6,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sh scripts/install-deps.sh
 if [ "${SANITIZERS:-0}" = 1 ]; then
-  sh scripts/build.sh --enable-sanitizers
+  BUILD_DIR=_build-sanitizers sh scripts/build.sh --enable-sanitizers
+  cd _build-sanitizers
 else
   sh scripts/build.sh
+  cd _build
 fi
-cd _build
 make -s check -j"$(nproc)" || { cat test-suite.log; exit 1; }
 grep -h "^# \(TOTAL\|PASS\|FAIL\|SKIP\|ERROR\)" test-suite.log || true
