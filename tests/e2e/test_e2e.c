@@ -391,6 +391,19 @@ START_TEST(test_gd1_eval)
   check_gd1("seed_optimum", "exact");
   check_gd1("seed_init", "simpson");
   check_gd1("seed_optimum", "simpson");
+
+  /* Ctrl-C during optimize: exit 130, the best point so far written as valid JSON */
+  char out[512];
+  snprintf(out, sizeof out, "%s/gd1-interrupted.json", tmp);
+  int rc = run("%s/gd1 optimize --quiet --data %s/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 "
+               "--column phi2=gd1_phi2 --where 'phi2 > -7' --outside keep --init %s/gd1-seed_init.json "
+               "--integrate 'phi1=simpson(step=0.05)' --integrate 'phi2=simpson(step=0.05)' --out %s 2>/dev/null & "
+               "p=$!; sleep 1; kill -INT $p; wait $p", tmp, SHARED_DIR, tmp, out);
+  ck_assert_int_eq(rc, 130);
+  densrt_json *fit = load(out);
+  ck_assert(member(fit, "interrupted")->number == 1);
+  ck_assert(member(fit, "objective")->number < -0.05);   /* better than the start */
+  densrt_json_free(fit);
 }
 END_TEST
 
