@@ -541,8 +541,22 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
   return st;
 }
 
-static int read_fits(const char *path, const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
-                     densrt_io_table *out)
+/* cfitsio picks its decompressor from the file name: LZW whenever the name
+** contains ".Z" (even in a directory name), bzip2 for ".bz2".  gzip data under
+** such a name is handed over as /dev/fd/N, which names the same open file. */
+static const char *fits_name(const char *path, int gzip, int *fd, char *alias, size_t size)
+{
+  *fd = -1;
+  if (!gzip || (!strstr(path, ".Z") && !strstr(path, ".bz2")))
+    return path;
+  if ((*fd = open(path, O_RDONLY)) < 0)
+    return path;
+  snprintf(alias, size, "/dev/fd/%d", *fd);
+  return access(alias, R_OK) == 0 ? alias : path;
+}
+
+static int read_fits(const char *path, int gzip, const densrt_io_column *want, size_t n_want,
+                     densrt_io_outside policy, densrt_io_table *out)
 {
   fitsfile *ff = NULL;
   int status = 0, st = DENSRT_OK;
@@ -556,7 +570,13 @@ static int read_fits(const char *path, const densrt_io_column *want, size_t n_wa
     goto done;
   }
   /* diskfile: take the name literally, no cfitsio extended-filename syntax */
-  if (fits_open_diskfile(&ff, path, READONLY, &status)) {
+  int fd;
+  char alias[32];
+  fits_open_diskfile(&ff, fits_name(path, gzip, &fd, alias, sizeof alias), READONLY, &status);
+  if (fd >= 0)
+    close(fd);    /* compressed files are unpacked into memory while opening */
+  if (status) {
+    ff = NULL;
     st = fits_fail(path, status);
     goto done;
   }
@@ -672,14 +692,16 @@ void densrt_io_table_free(densrt_io_table *t)
   t->n_rows = t->n_cols = t->n_dropped = 0;
 }
 
-/* FITS by signature: plain FITS, or a gzip, compress or zip file for cfitsio to unpack. */
+/* FITS by signature: plain FITS (1), or a gzip (2), compress or zip file (3) for cfitsio to unpack. */
 static int looks_like_fits(const unsigned char *m, size_t n)
 {
   if (n >= 9 && memcmp(m, "SIMPLE  =", 9) == 0)
     return 1;
-  if (n >= 2 && m[0] == 0x1F && (m[1] == 0x8B || m[1] == 0x9D))
-    return 1;
-  return n >= 4 && memcmp(m, "PK\3\4", 4) == 0;
+  if (n >= 2 && m[0] == 0x1F && m[1] == 0x8B)
+    return 2;
+  if (n >= 2 && m[0] == 0x1F && m[1] == 0x9D)
+    return 3;
+  return n >= 4 && memcmp(m, "PK\3\4", 4) == 0 ? 3 : 0;
 }
 
 int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
@@ -699,9 +721,10 @@ int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want
   unsigned char magic[9];
   size_t got = fread(magic, 1, sizeof magic, f);
   int st;
-  if (looks_like_fits(magic, got)) {
+  int kind = looks_like_fits(magic, got);
+  if (kind) {
     fclose(f);
-    st = read_fits(path, want, n_want, policy, out);
+    st = read_fits(path, kind == 2, want, n_want, policy, out);
   } else {
     rewind(f);
     st = read_csv(path, f, want, n_want, policy, out);

@@ -61,6 +61,9 @@ typedef struct {
 } densrt_io_out;
 
 /* Creates PATH.tmpXXXXXX (mkstemp) beside path; "-" means standard output.
+** An existing device or FIFO (/dev/null, /dev/stdout) is written in place
+** with no temporary, since renaming over it would replace it; a directory
+** is refused ("PATH: is a directory").
 ** Error: "PATH: cannot open for writing: strerror". */
 int densrt_io_out_open(densrt_io_out *o, const char *path);
 
@@ -69,7 +72,8 @@ int densrt_io_out_open(densrt_io_out *o, const char *path);
 ** emptied, so a following densrt_io_out_abort does nothing. */
 int densrt_io_out_commit(densrt_io_out *o);
 
-/* Closes and removes the temporary (standard output is only flushed); safe to call twice. */
+/* Closes and removes the temporary (standard output is only flushed); safe to
+** call twice, and on an o whose open failed. */
 void densrt_io_out_abort(densrt_io_out *o);
 
 #endif
