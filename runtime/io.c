@@ -334,9 +334,15 @@ static int cell_error(csv *r, int status, const char *name, const char *lo, cons
   size_t n = (size_t)(hi - lo);
   int shown = n > SHOW_CELL ? SHOW_CELL : (int)n;
   const char *more = n > SHOW_CELL ? "..." : "";
-  if (status == DENSRT_ENONFINITE)
+  if (status == DENSRT_ENONFINITE) {
+    /* "nan", "inf" are non-finite; a number too large for a double is out of range */
+    int written_infinite = strpbrk(lo, "nNiI") != NULL;
+    if (!written_infinite)
+      DENSRT_ERROR(status, "%s:%zu: column '%s': '%.*s%s' is out of range", r->path, r->lineno, name, shown, lo,
+                   more);
     DENSRT_ERROR(status, "%s:%zu: column '%s': non-finite value '%.*s%s'", r->path, r->lineno, name, shown, lo,
                  more);
+  }
   DENSRT_ERROR(status, "%s:%zu: column '%s': '%.*s%s' is not a number", r->path, r->lineno, name, shown, lo,
                more);
 }

@@ -132,8 +132,9 @@ void dc_vec_free(dc_vec *a)
 
 void dc_format_double(char *out, size_t outlen, double x)
 {
-  /* integers print as integers: 110, not 1.1e+02 */
-  if (x == (double)(long long)x && x > -1e15 && x < 1e15) {
+  /* integers print as integers: 110, not 1.1e+02 (range first: converting
+     a double outside long long's range, or NaN, is undefined) */
+  if (x > -1e15 && x < 1e15 && x == (double)(long long)x) {
     snprintf(out, outlen, "%lld", (long long)x);
     return;
   }

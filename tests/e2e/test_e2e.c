@@ -218,68 +218,126 @@ START_TEST(test_knots_at_run_time)
 }
 END_TEST
 
-/* Bad data: exit 2, the message names file, line and column, no output file. */
+/* Expands @D (data file), @P (parameter file) and @T (temp dir) in an expected message. */
+static void expand(char *out, size_t len, const char *pattern, const char *data, const char *params)
+{
+  size_t o = 0;
+  for (const char *p = pattern; *p && o + 1 < len; p++) {
+    const char *sub = NULL;
+    if (p[0] == '@' && (p[1] == 'D' || p[1] == 'P' || p[1] == 'T'))
+      sub = p[1] == 'D' ? data : p[1] == 'P' ? params : tmp;
+    if (sub) {
+      o += (size_t)snprintf(out + o, len - o, "%s", sub);
+      p++;
+    } else {
+      out[o++] = *p;
+    }
+  }
+  out[o < len ? o : len - 1] = '\0';
+}
+
+/* Bad data: exit 2, exactly this message (naming file, line and column), no output file. */
 static const struct {
   const char *content;   /* NULL: the file does not exist */
   const char *model;
-  const char *expect;
+  const char *expect;    /* the whole of stderr */
 } bad_data[] = {
-  {NULL, "spline1d", "cannot open"},
-  {"", "spline1d", "empty file (no header row)"},
-  {"z\n", "spline1d", "no data rows"},
-  {"y\n1\n", "spline1d", "no column 'z' (columns: y)"},
-  {"z\n0.5\nnan\n", "spline1d", ":3: column 'z': non-finite value 'nan'"},
-  {"z\n0.5\ninf\n", "spline1d", ":3: column 'z': non-finite value 'inf'"},
-  {"z\n0.5\nabc\n", "spline1d", ":3: column 'z': 'abc' is not a number"},
-  {"z\n0.5\n3.5\n", "spline1d", ":3: column 'z': value 3.5 is outside the window [-3, 3]"},
-  {"z,z\n1,2\n", "spline1d", ":1: duplicate column name 'z'"},
-  {"z,w\n1\n", "gaussian1d", ":2: expected 2 fields, found 1"},
+  {NULL, "spline1d", "spline1d: @D: cannot open: No such file or directory\n"},
+  {"", "spline1d", "spline1d: @D: empty file (no header row)\n"},
+  {"z\n", "spline1d", "spline1d: @D: no data rows\n"},
+  {"y\n1\n", "spline1d", "spline1d: @D: no column 'z' (columns: y)\n"},
+  {"z\n0.5\nnan\n", "spline1d", "spline1d: @D:3: column 'z': non-finite value 'nan'\n"},
+  {"z\n0.5\n-inf\n", "spline1d", "spline1d: @D:3: column 'z': non-finite value '-inf'\n"},
+  {"z\n0.5\n1e999\n", "spline1d", "spline1d: @D:3: column 'z': '1e999' is out of range\n"},
+  {"z\n0.5\nabc\n", "spline1d", "spline1d: @D:3: column 'z': 'abc' is not a number\n"},
+  {"z\n0.5\n\n,\n", "spline1d", "spline1d: @D:4: expected 1 fields, found 2\n"},
+  {"z\n0.5\n3.5\n", "spline1d", "spline1d: @D:3: column 'z': value 3.5 is outside the window [-3, 3]\n"},
+  {"z,z\n1,2\n", "spline1d", "spline1d: @D:1: duplicate column name 'z'\n"},
+  {"z,w\n1\n", "gaussian1d", "gaussian1d: @D:2: expected 2 fields, found 1\n"},
+  {"z\n0.5\n\"0.7\n", "spline1d", "spline1d: @D:3: unterminated quoted field\n"},
+  {"z\n0.5\n\001\002\000\003\n", "spline1d", "spline1d: @D:3: binary data (NUL byte) in a text file\n"},
+  {"SIMPLE  = garbage that is not FITS", "spline1d", NULL},   /* a FITS error: message from cfitsio */
 };
 
 START_TEST(test_bad_data)
 {
-  char data[512], out[512], err[512];
+  char data[512], out[512], err[512], expect[1024];
   snprintf(data, sizeof data, "%s/bad%d.csv", tmp, _i);
   snprintf(out, sizeof out, "%s/bad%d.out.json", tmp, _i);
   snprintf(err, sizeof err, "%s/bad%d.err", tmp, _i);
   unlink(data);
   if (bad_data[_i].content) {
     FILE *f = fopen(data, "w");
-    fputs(bad_data[_i].content, f);
+    /* the binary case has a NUL inside: write through the terminator */
+    size_t n = strlen(bad_data[_i].content);
+    if (strchr(bad_data[_i].content, '\001'))
+      n = 11;
+    fwrite(bad_data[_i].content, 1, n, f);
     fclose(f);
   }
   ck_assert_int_eq(run("%s/%s optimize --quiet --data %s --out %s 2>%s", tmp, bad_data[_i].model, data, out, err), 2);
   char *msg = slurp(err);
-  ck_assert_msg(strstr(msg, data) && strstr(msg, bad_data[_i].expect), "case %d: %s", _i, msg);
+  if (bad_data[_i].expect) {
+    expand(expect, sizeof expect, bad_data[_i].expect, data, "");
+    ck_assert_msg(strcmp(msg, expect) == 0, "case %d:\n got: %s want: %s", _i, msg, expect);
+  } else {
+    ck_assert_msg(strstr(msg, data) != NULL, "case %d: %s", _i, msg);
+  }
   free(msg);
   ck_assert_msg(!exists(out), "case %d left %s", _i, out);
 }
 END_TEST
 
-/* Bad parameter files and command lines: exit 2 with a clear message. */
+/* A 10^7-character line: read without trouble, reported as out of range. */
+START_TEST(test_huge_line)
+{
+  char data[512], err[512];
+  snprintf(data, sizeof data, "%s/huge.csv", tmp);
+  snprintf(err, sizeof err, "%s/huge.err", tmp);
+  FILE *f = fopen(data, "w");
+  fputs("z\n", f);
+  for (int i = 0; i < 10000000; i++)
+    fputc('7', f);
+  fputc('\n', f);
+  fclose(f);
+  ck_assert_int_eq(run("%s/spline1d eval --quiet --data %s --params %s/s-opt.json 2>%s", tmp, data, tmp, err), 2);
+  char *msg = slurp(err);
+  ck_assert_msg(strstr(msg, "huge.csv:2: column 'z': '7777") && strstr(msg, "...' is out of range"), "%s", msg);
+  free(msg);
+}
+END_TEST
+
+/* Bad parameter files and command lines: exit 2, exactly this message, no output. */
 static const struct {
   const char *json;      /* written to p.json; NULL: no --params */
   const char *args;
-  const char *expect;
+  const char *expect;    /* the whole of stderr */
 } bad_cli[] = {
-  {"{\"ln_N0\": 1, \"mean\": 0}", "", "missing parameter 'ln_std'"},
-  {"{\"ln_N0\": 1, \"mean\": 0, \"ln_std\": 0, \"x\": 1}", "", "'x' is not a parameter of the model"},
-  {"{\"ln_N0\": [1], \"mean\": 0, \"ln_std\": 0}", "", "'ln_N0' must be a number"},
-  {"{\"ln_N0\": 1, \"mean\": 0, ", "", "p.json:1:"},
-  {NULL, "", "eval needs --params FILE"},
-  {NULL, "--bogus", "unknown option '--bogus'"},
-  {NULL, "--tol abc", "--tol: 'abc' is not a valid number"},
-  {NULL, "--tol -1", "--tol: '-1' is not a valid number (must not be negative)"},
-  {NULL, "--integrate 'z=simpson(points=4)'", "Simpson's rule needs an odd number of points"},
-  {NULL, "--integrate y=auto", "the model has no data column 'y'"},
-  {NULL, "--set 'k=linspace(0,1,5)'", "the model has no knot set 'k'"},
-  {NULL, "--column z", "--column: expected NAME=VALUE, got 'z'"},
-  {NULL, "--outside maybe", "--outside: expected 'error', 'drop' or 'keep', got 'maybe'"},
+  {"{\"ln_N0\": 1, \"mean\": 0}", "", "gaussian1d: @P: missing parameter 'ln_std'\n"},
+  {"{\"ln_N0\": 1, \"mean\": 0, \"ln_std\": 0, \"x\": 1}", "", "gaussian1d: @P:1:43: 'x' is not a parameter of the model\n"},
+  {"{\"ln_N0\": [1], \"mean\": 0, \"ln_std\": 0}", "", "gaussian1d: @P:1:11: 'ln_N0' must be a number\n"},
+  {"{\"ln_N0\": 1, \"mean\": 0, ", "", NULL},
+  {"[1, 2, 3]", "", "gaussian1d: @P: expected a JSON object of parameter values\n"},
+  {NULL, "", "gaussian1d: eval needs --params FILE\n"},
+  {NULL, "--bogus", "gaussian1d: unknown option '--bogus' (try 'gaussian1d --help')\n"},
+  {NULL, "--tol abc", "gaussian1d: --tol: 'abc' is not a valid number (must not be negative)\n"},
+  {NULL, "--tol -1", "gaussian1d: --tol: '-1' is not a valid number (must not be negative)\n"},
+  {NULL, "--random -3", "gaussian1d: --random: expected an integer >= 0, got '-3'\n"},
+  {NULL, "--max-iter 2.5", "gaussian1d: --max-iter: expected an integer >= 1, got '2.5'\n"},
+  {NULL, "--integrate 'z=simpson(points=4)'",
+   "gaussian1d: --integrate: method 'simpson(points=4)': Simpson's rule needs an odd number of points >= 3\n"},
+  {NULL, "--integrate y=auto", "gaussian1d: --integrate: the model has no data column 'y'\n"},
+  {NULL, "--set 'k=linspace(0,1,5)'", "gaussian1d: --set: the model has no knot set 'k'\n"},
+  {NULL, "--column z", "gaussian1d: --column: expected NAME=VALUE, got 'z'\n"},
+  {NULL, "--outside maybe", "gaussian1d: --outside: expected 'error', 'drop' or 'keep', got 'maybe'\n"},
+  {NULL, "--where 'q > 1'",
+   "gaussian1d: --where: expected 'COLUMN OP NUMBER' with a model column and OP one of < <= > >= == !=, got 'q > 1'\n"},
+  {NULL, "--data", "gaussian1d: option --data needs a value\n"},
 };
 
 START_TEST(test_bad_cli)
 {
-  char p[512], err[512], out[512];
+  char p[512], err[512], out[512], expect[1024];
   snprintf(p, sizeof p, "%s/p.json", tmp);
   snprintf(err, sizeof err, "%s/cli%d.err", tmp, _i);
   snprintf(out, sizeof out, "%s/cli%d.json", tmp, _i);
@@ -288,13 +346,47 @@ START_TEST(test_bad_cli)
     fputs(bad_cli[_i].json, f);
     fclose(f);
   }
-  ck_assert_int_eq(run("%s/gaussian1d eval --data %s %s%s %s --out %s 2>%s", tmp, gauss_csv,
-                       bad_cli[_i].json ? "--params " : "", bad_cli[_i].json ? p : "", bad_cli[_i].args, out, err),
+  ck_assert_int_eq(run("%s/gaussian1d eval --data %s %s%s --out %s %s 2>%s", tmp, gauss_csv,
+                       bad_cli[_i].json ? "--params " : "", bad_cli[_i].json ? p : "", out, bad_cli[_i].args, err),
                    2);
   char *msg = slurp(err);
-  ck_assert_msg(strstr(msg, bad_cli[_i].expect) != NULL, "case %d: %s", _i, msg);
+  if (bad_cli[_i].expect) {
+    expand(expect, sizeof expect, bad_cli[_i].expect, "", p);
+    ck_assert_msg(strcmp(msg, expect) == 0, "case %d:\n got: %s want: %s", _i, msg, expect);
+  } else {
+    ck_assert_msg(strstr(msg, p) != NULL, "case %d: %s", _i, msg);   /* JSON syntax: position from the parser */
+  }
   free(msg);
   ck_assert(!exists(out));
+}
+END_TEST
+
+/* densc's own command line and files. */
+static const struct {
+  const char *args;
+  int status;
+  const char *expect;
+} bad_densc[] = {
+  {"", 2, "densc: no model file given (try 'densc --help')\n"},
+  {"--bogus", 2, "densc: unknown option '--bogus' (try 'densc --help')\n"},
+  {"@T/none.dens", 2, "densc: cannot read @T/none.dens: No such file or directory\n"},
+  {"@T/a.dens @T/b.dens", 2, "densc: only one model file can be compiled at a time ('@T/a.dens' and '@T/b.dens')\n"},
+  {"-o", 2, "densc: option -o needs a value\n"},
+  {SRCDIR "/models/gaussian1d.dens -o /nonexistent/dir/prog", 2,
+   "densc: cannot create /nonexistent/dir/prog: No such file or directory\n"},
+  {SRCDIR "/models/gaussian1d.dens -o @T", 2, "densc: @T exists and is not a regular file\n"},
+};
+
+START_TEST(test_bad_densc)
+{
+  char args[1024], expect[1024], err[512];
+  expand(args, sizeof args, bad_densc[_i].args, "", "");
+  expand(expect, sizeof expect, bad_densc[_i].expect, "", "");
+  snprintf(err, sizeof err, "%s/densc%d.err", tmp, _i);
+  ck_assert_int_eq(run("%s %s 2>%s", DENSC, args, err), bad_densc[_i].status);
+  char *msg = slurp(err);
+  ck_assert_msg(strcmp(msg, expect) == 0, "case %d:\n got: %s want: %s", _i, msg, expect);
+  free(msg);
 }
 END_TEST
 
@@ -474,6 +566,8 @@ int main(void)
   tcase_set_timeout(tb, 120);
   tcase_add_loop_test(tb, test_bad_data, 0, (int)(sizeof bad_data / sizeof *bad_data));
   tcase_add_loop_test(tb, test_bad_cli, 0, (int)(sizeof bad_cli / sizeof *bad_cli));
+  tcase_add_loop_test(tb, test_bad_densc, 0, (int)(sizeof bad_densc / sizeof *bad_densc));
+  tcase_add_test(tb, test_huge_line);
   tcase_add_test(tb, test_unwritable_output);
   tcase_add_test(tb, test_hostile_names);
   suite_add_tcase(s, tb);
