@@ -101,7 +101,8 @@ static void line_to_c(emitter *e)
 static void source_comment(emitter *e, const char *indent, const char *what, dc_loc loc)
 {
   const dc_source *s = e->src;
-  dc_buf_printf(&e->out, "%s/* %s", indent, what);
+  dc_buf_printf(&e->out, "%s/* ", indent);
+  put_comment_text(&e->out, what, strlen(what));
   if (s && loc.line >= 1 && (size_t)loc.line <= s->n_lines) {
     size_t b = s->line_start[loc.line - 1], end = b;
     while (end < s->len && s->text[end] != '\n' && s->text[end] != '\r')
@@ -393,11 +394,13 @@ static void collect_dims(const ir_node *n, uint32_t *dims)
 */
 typedef enum { ACC_LIKELIHOOD, ACC_INTEGRAL } acc_kind;
 
-static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int term, int values_only)
+static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int values_only, const char *in)
 {
   dc_buf *o = &e->out;
+  char body[32];
+  snprintf(body, sizeof body, "%s  ", in);
   ctx c;
-  ctx_init(&c, e, CTX_POINT, "    ", "d");
+  ctx_init(&c, e, CTX_POINT, body, "d");
   c.values_only = values_only;
   char *seen = dc_xcalloc(e->ir->n_nodes, 1);
   dc_vec hoisted = {0}, splines = {0};
@@ -414,23 +417,23 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int term, i
   collect_dims(root, &dims);
 
   if (acc == ACC_LIKELIHOOD)
-    dc_buf_printf(o, "  for (size_t i = 0; i < m->n; i++) {\n");
+    dc_buf_printf(o, "%sfor (size_t i = 0; i < m->n; i++) {\n", in);
   else
-    dc_buf_printf(o, "  for (size_t q = 0; q < r->n; q++) {\n");
+    dc_buf_printf(o, "%sfor (size_t q = 0; q < r->n; q++) {\n", in);
   for (int d = 0; d < DC_MAX_DIMS; d++)
     if (dims & (1u << d))
-      dc_buf_printf(o, "    const double x%d = %s[%d][%s];\n", d, acc == ACC_LIKELIHOOD ? "m->x" : "r->x", d,
+      dc_buf_printf(o, "%sconst double x%d = %s[%d][%s];\n", body, d, acc == ACC_LIKELIHOOD ? "m->x" : "r->x", d,
                     acc == ACC_LIKELIHOOD ? "i" : "q");
   /* spline inputs: locate the segment once, evaluate from the coefficients */
   for (size_t i = 0; i < splines.n; i++) {
     ir_node *s = splines.v[i];
     emit_node(&c, s->a[0]);
     char *X = text_val(s->a[0]);
-    dc_buf_printf(o, "    double u%d;\n", s->id);
-    dc_buf_printf(o, "    const size_t j%d = densrt_spline_locate(m->spline[%d], %s, &u%d);\n", s->id, s->index, X,
-                  s->id);
-    dc_buf_printf(o, "    const double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", s->id, s->index,
-                  s->id, s->id);
+    dc_buf_printf(o, "%sdouble u%d;\n", body, s->id);
+    dc_buf_printf(o, "%sconst size_t j%d = densrt_spline_locate(m->spline[%d], %s, &u%d);\n", body, s->id,
+                  s->index, X, s->id);
+    dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", body, s->id,
+                  s->index, s->id, s->id);
     free(X);
     if (!values_only)
       add_leaf(&c, s);
@@ -440,14 +443,14 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int term, i
   emit_node(&c, root);
   char *R = text_val(root);
   if (values_only) {
-    dc_buf_printf(o, "    lv[q] = %s;\n  }\n", R);
+    dc_buf_printf(o, "%slv[q] = %s;\n%s}\n", body, R, in);
   } else {
     const char *w = acc == ACC_LIKELIHOOD ? NULL : "w";
     if (acc == ACC_LIKELIHOOD) {
-      dc_buf_printf(o, "    ll += %s;\n", R);
+      dc_buf_printf(o, "%sll += %s;\n", body, R);
     } else {
-      dc_buf_printf(o, "    const double w = exp(r->lw[q] + %s);\n", R);
-      dc_buf_printf(o, "    S += w;\n");
+      dc_buf_printf(o, "%sconst double w = exp(r->lw[q] + %s);\n", body, R);
+      dc_buf_printf(o, "%sS += w;\n", body);
     }
     for (int k = 0; k < c.n_leaf; k++) {
       ir_node *l = c.leaf[k];
@@ -458,24 +461,24 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int term, i
         continue;
       }
       if (l->op == IR_SPLINE) {
-        dc_buf_printf(o, "    {\n      double *ca = m->coef_adj[%d] + 4 * j%d;\n", l->index, l->id);
+        dc_buf_printf(o, "%s{\n%s  double *ca = m->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
         if (w)
-          dc_buf_printf(o, "      const double a = -w * %s;\n", dk.s);
+          dc_buf_printf(o, "%s  const double a = -w * %s;\n", body, dk.s);
         else
-          dc_buf_printf(o, "      const double a = %s;\n", dk.s);
-        dc_buf_printf(o, "      const double u = u%d;\n", l->id);
-        dc_buf_printf(o, "      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n    }\n");
+          dc_buf_printf(o, "%s  const double a = %s;\n", body, dk.s);
+        dc_buf_printf(o, "%s  const double u = u%d;\n", body, l->id);
+        dc_buf_printf(o, "%s  ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n%s}\n", body,
+                      body);
       } else if (w) {
-        dc_buf_printf(o, "    adj%d -= w * %s;\n", l->id, dk.s);
+        dc_buf_printf(o, "%sadj%d -= w * %s;\n", body, l->id, dk.s);
       } else {
-        dc_buf_printf(o, "    adj%d += %s;\n", l->id, dk.s);
+        dc_buf_printf(o, "%sadj%d += %s;\n", body, l->id, dk.s);
       }
       dc_buf_free(&dk);
     }
-    dc_buf_puts(o, "  }\n");
+    dc_buf_printf(o, "%s}\n", in);
   }
   free(R);
-  (void)term;
   dc_vec_free(&hoisted);
   dc_vec_free(&splines);
   ctx_free(&c);
@@ -599,19 +602,24 @@ static void emit_log_density(emitter *e)
   dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = 0;\n");
   line_to_source(e, ir->terms[0].loc);
   line_to_c(e);
-  emit_point_loop(e, x.loglik, ACC_LIKELIHOOD, -1, 0);
+  emit_point_loop(e, x.loglik, ACC_LIKELIHOOD, 0, "  ");
 
   /* 3. minus the integral of each term */
   for (size_t t = 0; t < ir->n_terms; t++) {
     const ir_term *term = &ir->terms[t];
     char what[300];
     dc_buf_puts(o, "\n");
-    snprintf(what, sizeof what, "minus the integral of term %zu", t);
+    snprintf(what, sizeof what, "minus the integral of term %zu, '%s'", t, term->name);
     source_comment(e, "  ", what, term->loc);
     dc_buf_printf(o, "  {\n    double logI;\n");
-    for (int plan = 0; plan < 2; plan++) {
+    /* Both plans are the same code when the term has no analytic column. */
+    int same = x.exact[t] == x.numeric[t];
+    for (int plan = same ? 1 : 0; plan < 2; plan++) {
       ir_node *root = plan == 0 ? x.exact[t] : x.numeric[t];
-      dc_buf_printf(o, plan == 0 ? "    if (m->plan[%zu] == DENSRT_PLAN_EXACT) {\n" : "    } else {\n", t);
+      if (!same)
+        dc_buf_printf(o, plan == 0 ? "    if (m->plan[%zu] == DENSRT_PLAN_EXACT) {\n" : "    } else {\n", t);
+      else
+        dc_buf_puts(o, "    {\n");
       if (plan == 0 && !root->dims) {
         /* fully analytic: a hoisted value */
         char *R = text_val(root);
@@ -623,13 +631,11 @@ static void emit_log_density(emitter *e)
         continue;
       }
       dc_buf_printf(o, "      const densrt_points *r = &m->rule[%zu];\n      double S = 0;\n", t);
-      /* The loop is emitted at two-space indentation; nest it in a block. */
-      dc_buf_puts(o, "      {\n");
-      emit_point_loop(e, root, ACC_INTEGRAL, (int)t, 0);
-      dc_buf_puts(o, "      }\n      ll -= S;\n      logI = log(S);\n");
+      emit_point_loop(e, root, ACC_INTEGRAL, 0, "      ");
+      dc_buf_puts(o, "      ll -= S;\n      logI = log(S);\n");
       dc_buf_puts(o, "      if (!(S > 0 && S < INFINITY)) {\n        /* under- or overflow: redo in log space */\n");
       dc_buf_puts(o, "        double *lv = m->work;\n");
-      emit_point_loop(e, root, ACC_INTEGRAL, (int)t, 1);
+      emit_point_loop(e, root, ACC_INTEGRAL, 1, "        ");
       dc_buf_puts(o, "        logI = densrt_quad_logsumexp(r->lw, lv, r->n);\n      }\n");
     }
     dc_buf_printf(o, "    }\n    m->log_integral[%zu] = logI;\n  }\n", t);

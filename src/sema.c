@@ -832,7 +832,8 @@ static void collect_terms(sema *s, const ast_expr *e, int *unnamed)
         s->comps[y->index].state = 2;
         return;
       }
-      add_term(s, e->name, component_log(s, y->index, e->loc), e->loc);
+      /* the term's location is the component's definition */
+      add_term(s, e->name, component_log(s, y->index, e->loc), s->comps[y->index].decl->loc);
       return;
     }
   }

@@ -87,7 +87,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
     adj25 += d27_3;
   }
 
-  /* minus the integral of term 0 — line 15: intensity = exp(ln_N0) * normal(z | mean, exp(ln_std)); */
+  /* minus the integral of term 0, 'term1' — line 15: intensity = exp(ln_N0) * normal(z | mean, exp(ln_std)); */
   {
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
@@ -98,52 +98,50 @@ static double log_density(densrt_model *m, const double *th, double *g)
     } else {
       const densrt_points *r = &m->rule[0];
       double S = 0;
-      {
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
-    const double v19 = x0 - v4;
-    const double d19_1 = -1;
-    const double v20 = v19 / v14;
-    const double d20_1 = (1 / v14) * d19_1;
-    const double d20_2 = -(v20 / v14);
-    const double v21 = v20 * v20;
-    const double d21_1 = v20 * d20_1 + v20 * d20_1;
-    const double d21_2 = v20 * d20_2 + v20 * d20_2;
-    const double v23 = (-0.5) * v21;
-    const double d23_1 = (-0.5) * d21_1;
-    const double d23_2 = (-0.5) * d21_2;
-    const double v26 = v23 - v25;
-    const double d26_1 = d23_1;
-    const double d26_2 = d23_2;
-    const double d26_3 = -1;
-    const double v27 = v0 + v26;
-    const double d27_0 = 1;
-    const double d27_1 = d26_1;
-    const double d27_2 = d26_2;
-    const double d27_3 = d26_3;
-    const double w = exp(r->lw[q] + v27);
-    S += w;
-    adj0 -= w * d27_0;
-    adj4 -= w * d27_1;
-    adj14 -= w * d27_2;
-    adj25 -= w * d27_3;
-  }
+      for (size_t q = 0; q < r->n; q++) {
+        const double x0 = r->x[0][q];
+        const double v19 = x0 - v4;
+        const double d19_1 = -1;
+        const double v20 = v19 / v14;
+        const double d20_1 = (1 / v14) * d19_1;
+        const double d20_2 = -(v20 / v14);
+        const double v21 = v20 * v20;
+        const double d21_1 = v20 * d20_1 + v20 * d20_1;
+        const double d21_2 = v20 * d20_2 + v20 * d20_2;
+        const double v23 = (-0.5) * v21;
+        const double d23_1 = (-0.5) * d21_1;
+        const double d23_2 = (-0.5) * d21_2;
+        const double v26 = v23 - v25;
+        const double d26_1 = d23_1;
+        const double d26_2 = d23_2;
+        const double d26_3 = -1;
+        const double v27 = v0 + v26;
+        const double d27_0 = 1;
+        const double d27_1 = d26_1;
+        const double d27_2 = d26_2;
+        const double d27_3 = d26_3;
+        const double w = exp(r->lw[q] + v27);
+        S += w;
+        adj0 -= w * d27_0;
+        adj4 -= w * d27_1;
+        adj14 -= w * d27_2;
+        adj25 -= w * d27_3;
       }
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY)) {
         /* under- or overflow: redo in log space */
         double *lv = m->work;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
-    const double v19 = x0 - v4;
-    const double v20 = v19 / v14;
-    const double v21 = v20 * v20;
-    const double v23 = (-0.5) * v21;
-    const double v26 = v23 - v25;
-    const double v27 = v0 + v26;
-    lv[q] = v27;
-  }
+        for (size_t q = 0; q < r->n; q++) {
+          const double x0 = r->x[0][q];
+          const double v19 = x0 - v4;
+          const double v20 = v19 / v14;
+          const double v21 = v20 * v20;
+          const double v23 = (-0.5) * v21;
+          const double v26 = v23 - v25;
+          const double v27 = v0 + v26;
+          lv[q] = v27;
+        }
         logI = densrt_quad_logsumexp(r->lw, lv, r->n);
       }
     }
@@ -155,7 +153,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 18: ln_N0 ~ normal(0, 10);        // the seed writes variances: 100, 1, 3 */
 #line 18 "models/gaussian1d.dens"
   {
-#line 159 "model.c"
+#line 157 "model.c"
     const double v0 = th[m->off[0] + 0];   /* ln_N0 */
     const double v28 = v0 / 10.0;
     const double d28_0 = (1 / 10.0);
@@ -171,7 +169,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 19: mean ~ normal(0, 1); */
 #line 19 "models/gaussian1d.dens"
   {
-#line 175 "model.c"
+#line 173 "model.c"
     const double v4 = th[m->off[1] + 0];   /* mean */
     const double v34 = v4 * v4;
     const double d34_0 = v4 + v4;
@@ -185,7 +183,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 20: ln_std ~ normal(-2, sqrt(3)); */
 #line 20 "models/gaussian1d.dens"
   {
-#line 189 "model.c"
+#line 187 "model.c"
     const double v7 = th[m->off[2] + 0];   /* ln_std */
     const double v37 = v7 - (-2.0);
     const double d37_0 = 1;
