@@ -641,6 +641,16 @@ static void explain_nonfinite(const densrt_model *m, const char *where)
          m->log_lik);
 }
 
+/* The chosen quadrature is the user's call, but an inaccurate one must not pass silently. */
+static void warn_inaccurate(const options *o, double rel_err)
+{
+  if (!o->quiet && !(rel_err <= 1e-6))
+    fprintf(stderr,
+            "%s: warning: the integrals are inaccurate at these parameters (estimated relative error %g); "
+            "use a finer rule or --integrate COLUMN=auto\n",
+            prog, rel_err);
+}
+
 static int cmd_eval(densrt_model *m, const options *o)
 {
   if (!o->params) {
@@ -660,6 +670,7 @@ static int cmd_eval(densrt_model *m, const options *o)
   double rel_err = NAN;
   if (densrt_model_refine(m, theta, o->tol, &changed, &rel_err) && !o->quiet)
     fprintf(stderr, "%s: warning: %s\n", prog, densrt_error_message());
+  warn_inaccurate(o, rel_err);
   double lp = densrt_model_log_density(m, theta, g);
   double N = (double)m->n;
   if (!isfinite(lp)) {
@@ -705,6 +716,10 @@ static void on_sigint(int sig)
 typedef struct {
   densrt_model *m;
   double N;
+  /* the accuracy watch of 'auto' integrals during optimize */
+  int watch, quiet, needs_refine;
+  double tol;
+  double *x_ok;   /* the last iterate whose integrals were verified */
 } objective_ctx;
 
 static double objective(const double *x, double *g, void *vctx)
@@ -716,12 +731,26 @@ static double objective(const double *x, double *g, void *vctx)
   return -lp / c->N;
 }
 
-static int progress(size_t iter, double f, const double *x, double pg, void *ctx)
+/* Quadrature that is accurate at the start can fail where the optimiser wanders (a sharply
+** peaked intensity slipping between nodes), and then the computed likelihood is unbounded.
+** So every few iterations the integrals are checked; a failed check stops the run, which
+** goes back to the last verified point with refined rules. */
+#define WATCH_EVERY 5
+
+static int progress(size_t iter, double f, const double *x, double pg, void *vctx)
 {
-  (void)x;
-  (void)ctx;
-  if (iter % 25 == 0)
+  objective_ctx *c = vctx;
+  if (!c->quiet && iter % 25 == 0)
     fprintf(stderr, "%s: iteration %zu: objective %.12g, projected gradient %.3g\n", prog, iter, f, pg);
+  if (c->watch && iter % WATCH_EVERY == 0) {
+    double rel;
+    if (densrt_model_integral_error(c->m, x, &rel) == DENSRT_OK && rel <= fmax(100 * c->tol, 1e-8)) {
+      memcpy(c->x_ok, x, c->m->n_theta * sizeof *x);
+    } else {
+      c->needs_refine = 1;
+      return 1;
+    }
+  }
   return 0;
 }
 
@@ -730,9 +759,9 @@ static int cmd_optimize(densrt_model *m, const options *o)
   const densrt_model_def *def = m->def;
   size_t n = m->n_theta;
   double *x = calloc(n + 1, sizeof *x), *lo = calloc(n + 1, sizeof *lo), *hi = calloc(n + 1, sizeof *hi);
-  double *g = calloc(n + 1, sizeof *g);
+  double *g = calloc(n + 1, sizeof *g), *x_ok = calloc(n + 1, sizeof *x_ok);
   int rc = EXIT_BAD;
-  if (!x || !lo || !hi || !g) {
+  if (!x || !lo || !hi || !g || !x_ok) {
     fail("out of memory");
     goto done;
   }
@@ -747,7 +776,11 @@ static int cmd_optimize(densrt_model *m, const options *o)
       lo[m->off[p] + i] = def->params[p].lo;
       hi[m->off[p] + i] = def->params[p].hi;
     }
-  objective_ctx ctx = {m, (double)m->n};
+  int watch = 0;
+  for (size_t d = 0; d < def->n_dims; d++)
+    watch |= m->method[d].kind == DENSRT_METHOD_AUTO;
+  objective_ctx ctx = {m, (double)m->n, watch, o->quiet, 0, o->tol, x_ok};
+  memcpy(x_ok, x, n * sizeof *x);
   densrt_lbfgsb_options opt;
   densrt_lbfgsb_options_default(&opt);
   opt.max_iter = (size_t)o->max_iter;
@@ -755,8 +788,8 @@ static int cmd_optimize(densrt_model *m, const options *o)
   opt.factr = o->ftol / 2.220446049250313e-16;
   opt.pgtol = o->gtol;
   opt.interrupt = &interrupted;
-  if (!o->quiet)
-    opt.progress = progress;
+  opt.progress = progress;
+  opt.progress_ctx = &ctx;
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
@@ -767,10 +800,30 @@ static int cmd_optimize(densrt_model *m, const options *o)
   int status = DENSRT_OK, changed = 1;
   double rel_err = NAN;
   size_t iters = 0, evals = 0;
-  for (int round = 0; round < 4 && changed; round++) {
+  /* 'auto' integrals accurate at the start */
+  if (watch && densrt_model_refine(m, x, o->tol, &changed, &rel_err) && !o->quiet)
+    fprintf(stderr, "%s: warning: %s\n", prog, densrt_error_message());
+  changed = 1;
+  for (int round = 0; round < 16 && changed; round++) {
+    ctx.needs_refine = 0;
     status = densrt_lbfgsb_minimize(n, x, lo, hi, objective, &ctx, &opt, &res);
     iters += res.n_iter;
     evals += res.n_eval;
+    if (ctx.needs_refine) {
+      /* the integrals went wrong: back to the last verified point, finer rules, again */
+      memcpy(x, x_ok, n * sizeof *x);
+      if (densrt_model_refine(m, x, o->tol, &changed, &rel_err)) {
+        if (!o->quiet)
+          fprintf(stderr, "%s: warning: %s\n", prog, densrt_error_message());
+        break;
+      }
+      if (!o->quiet)
+        fprintf(stderr, "%s: the integrals lost accuracy; refined the rules and restarted from the last "
+                        "verified point\n", prog);
+      changed = 1;
+      status = DENSRT_OK;
+      continue;
+    }
     if (status == DENSRT_ENONFINITE || status == DENSRT_EINVAL || status == DENSRT_EINTR)
       break;
     /* 'auto' integrals: check the accuracy at the optimum; refit if the rule had to be refined */
@@ -783,6 +836,8 @@ static int cmd_optimize(densrt_model *m, const options *o)
       fprintf(stderr, "%s: refined the integration rules (relative change %.2g); continuing\n", prog, rel_err);
   }
   sigaction(SIGINT, &old, NULL);
+  if (status != DENSRT_ENONFINITE && status != DENSRT_EINVAL && status != DENSRT_EINTR)
+    warn_inaccurate(o, rel_err);
   if (status == DENSRT_ENONFINITE || status == DENSRT_EINVAL) {
     fail("%s", densrt_error_message());
     if (status == DENSRT_ENONFINITE) {
@@ -825,6 +880,7 @@ done:
   free(lo);
   free(hi);
   free(g);
+  free(x_ok);
   return rc;
 }
 
@@ -859,7 +915,7 @@ static int cmd_diagnose(densrt_model *m, const options *o)
   } else {
     default_init(m, x0);
   }
-  objective_ctx ctx = {m, (double)m->n};
+  objective_ctx ctx = {.m = m, .N = (double)m->n};
   densrt_io_out out;
   if ((rc = open_out(o, &out)))
     goto done;

@@ -3,15 +3,45 @@
 
 #include "error.h"
 
+#include <fcntl.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* gfortran ABI: every argument by reference, INTEGER and LOGICAL are 4-byte
    int, and each CHARACTER argument adds a hidden size_t length at the end. */
+/* libgfortran's FLUSH, to empty unit 6 before standard output is restored */
+extern void _gfortran_flush_i4(int *unit);
+
+/* L-BFGS-B 3.0 writes some diagnostics ("ascent direction in projection ...") to Fortran
+** unit 6, standard output, whatever iprint says; our standard output may carry JSON, so
+** during a minimisation it goes to /dev/null. Returns the saved descriptor or -1. */
+static int silence_stdout(void)
+{
+  fflush(stdout);
+  int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+  if (saved >= 0 && null >= 0)
+    dup2(null, STDOUT_FILENO);
+  if (null >= 0)
+    close(null);
+  return saved;
+}
+
+static void restore_stdout(int saved)
+{
+  int unit = 6;
+  _gfortran_flush_i4(&unit);
+  if (saved >= 0) {
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+  }
+}
+
 extern void setulb_(int *n, int *m, double *x, double *l, double *u, int *nbd, double *f, double *g, double *factr,
                     double *pgtol, double *wa, int *iwa, char *task, int *iprint, char *csave, int *lsave, int *isave,
                     double *dsave, size_t task_len, size_t csave_len);
@@ -194,6 +224,7 @@ int densrt_lbfgsb_minimize(size_t n, double *x, const double *lo, const double *
   set_task(task, "START");
   set_task(csave, "");
 
+  int saved_stdout = silence_stdout();
   for (;;) {
     setulb_(&in, &im, x, w.l, w.u, w.nbd, &f, w.g, &factr, &pgtol, w.wa, w.iwa, task, &iprint, csave, lsave, isave,
             dsave, TASK_LEN, TASK_LEN);
@@ -264,6 +295,7 @@ int densrt_lbfgsb_minimize(size_t n, double *x, const double *lo, const double *
       status = DENSRT_EABNORMAL;
     break;
   }
+  restore_stdout(saved_stdout);
 
   if (have_best) {
     memcpy(x, w.xbest, n * sizeof(double));

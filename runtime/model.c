@@ -377,6 +377,32 @@ static int term_integrals(densrt_model *m, const double *theta, double *out)
   return DENSRT_OK;
 }
 
+int densrt_model_integral_error(densrt_model *m, const double *theta, double *rel_err)
+{
+  size_t nt = m->def->n_terms;
+  double *a = malloc((nt + 1) * sizeof *a), *b = malloc((nt + 1) * sizeof *b);
+  int rc = DENSRT_OK;
+  *rel_err = 0;
+  if (!a || !b) {
+    rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+    goto done;
+  }
+  if ((rc = term_integrals(m, theta, a)) || (rc = build_rules(m, 1)) || (rc = term_integrals(m, theta, b)))
+    goto done;
+  for (size_t t = 0; t < nt; t++) {
+    double e = fabs(expm1(b[t] - a[t]));
+    if (isinf(a[t]) && a[t] == b[t])
+      e = 0;
+    if (!(e <= *rel_err))
+      *rel_err = isnan(e) ? INFINITY : e;
+  }
+  rc = build_rules(m, 0);
+done:
+  free(a);
+  free(b);
+  return rc;
+}
+
 int densrt_model_refine(densrt_model *m, const double *theta, double tol, int *changed, double *rel_err)
 {
   size_t nt = m->def->n_terms;

@@ -122,6 +122,9 @@ double densrt_model_log_density(densrt_model *m, const double *theta, double *gr
 /* Doubles the order of 'auto' columns until every term's integral changes by < tol (relative).
    *changed tells whether the rules were refined. */
 int  densrt_model_refine(densrt_model *m, const double *theta, double tol, int *changed, double *rel_err);
+/* The relative change of the worst term's integral at theta when every quadrature rule is
+   refined once (halved spacing); the rules are left as they were. */
+int  densrt_model_integral_error(densrt_model *m, const double *theta, double *rel_err);
 /* Parameter index of a name, -1 if none. */
 int  densrt_model_param(const densrt_model *m, const char *name);
 

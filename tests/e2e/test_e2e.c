@@ -499,6 +499,74 @@ START_TEST(test_gd1_eval)
 }
 END_TEST
 
+/* Numerical faults: steps into overflow and into parameters where the quadrature fails. */
+START_TEST(test_optimizer_recovers)
+{
+  char model[512], data[512], out[512];
+  snprintf(model, sizeof model, "%s/ovf.dens", tmp);
+  snprintf(data, sizeof data, "%s/ovf.csv", tmp);
+  snprintf(out, sizeof out, "%s/ovf.json", tmp);
+  FILE *f = fopen(model, "w");
+  fputs("data { real z in [0, 100]; }\nparameters { real a; real b; }\nmodel { intensity = exp(b + a * z); }\n", f);
+  fclose(f);
+  /* z = 100 - Exponential(scale 2): the maximum likelihood a is near 1/2 */
+  f = fopen(data, "w");
+  fputs("z\n", f);
+  unsigned long long s = 99;
+  for (int i = 0; i < 5000; i++) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    double u = ((double)(s >> 11) + 0.5) / 9007199254740992.0;
+    fprintf(f, "%.17g\n", 100 + 2 * log(u));
+  }
+  fclose(f);
+  ck_assert_int_eq(run("%s %s -o %s/ovf", DENSC, model, tmp), 0);
+  ck_assert_int_eq(run("%s/ovf optimize --quiet --data %s --out %s", tmp, data, out), 0);
+  densrt_json *fit = load(out);
+  double a = member(member(fit, "params"), "a")->number;
+  ck_assert_msg(fabs(a - 0.5) < 0.03, "a = %g", a);
+  double I = member(member(member(fit, "integrals"), "term1"), "value")->number;
+  ck_assert_msg(fabs(I - 5000) < 1e-3, "integral %.17g", I);   /* = N at the maximum */
+  ck_assert(member(fit, "integral_rel_err")->number <= 1e-10);
+  densrt_json_free(fit);
+  /* without the check the objective would be unbounded: an explicit coarse rule is the user's choice,
+     and the result says how inaccurate it is */
+  char err[512];
+  snprintf(err, sizeof err, "%s/ovf.err", tmp);
+  run("%s/ovf optimize --data %s --integrate 'z=gauss_legendre(order=4)' --out %s 2>%s", tmp, data, out, err);
+  fit = load(out);
+  const densrt_json *e = member(fit, "integral_rel_err");
+  ck_assert(e->type == DENSRT_JSON_NULL || e->number > 1e-6);
+  densrt_json_free(fit);
+  char *msg = slurp(err);
+  ck_assert_msg(strstr(msg, "warning: the integrals are inaccurate at these parameters"), "%s", msg);
+  free(msg);
+}
+END_TEST
+
+/* Extreme data: 10^6 identical points; points exactly on the window edges and on knots. */
+START_TEST(test_extreme_data)
+{
+  char data[512], out[512];
+  snprintf(data, sizeof data, "%s/same.csv", tmp);
+  snprintf(out, sizeof out, "%s/same.json", tmp);
+  FILE *f = fopen(data, "w");
+  fputs("z\n", f);
+  for (int i = 0; i < 1000000; i++)
+    fputs("0.6\n", f);
+  fclose(f);
+  ck_assert_int_eq(run("%s/spline1d optimize --quiet --data %s --out %s", tmp, data, out), 0);
+  densrt_json *fit = load(out);
+  ck_assert(isfinite(member(fit, "objective")->number));
+  densrt_json_free(fit);
+  snprintf(data, sizeof data, "%s/edges.csv", tmp);
+  f = fopen(data, "w");
+  fputs("z\n-3\n3\n-2.4\n0\n0.6\n3\n-3\n", f);   /* window edges and knots of linspace(-3, 3, 11) */
+  fclose(f);
+  ck_assert_int_eq(run("%s/spline1d optimize --quiet --data %s --integrate z=auto --out %s", tmp, data, out), 0);
+  ck_assert_int_eq(run("%s/spline1d diagnose --quiet --data %s --random 2 --out %s", tmp, data, out), 0);
+}
+END_TEST
+
 /* The 2-D mixture of tests/golden: Gaussian stream (analytic in phi2) plus background. */
 START_TEST(test_mixture2d)
 {
@@ -561,6 +629,8 @@ int main(void)
   tcase_add_test(tc, test_knots_at_run_time);
   tcase_add_test(tc, test_mixture2d);
   tcase_add_test(tc, test_gd1_eval);
+  tcase_add_test(tc, test_optimizer_recovers);
+  tcase_add_test(tc, test_extreme_data);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);
