@@ -315,18 +315,15 @@ static void emit_derivs(ctx *c, ir_node *n)
         add_term(c, &s, &first, "+", f, b, k);
       }
       break;
-    case IR_LSE:
-      snprintf(f, sizeof f, "sa%d", n->id);
+    case IR_LSE:         /* sa da + sb db */
+    case IR_LOG_NDIFF: { /* dmu dmu/d. + dsd dsd/d. */
+      const char *pa = n->op == IR_LSE ? "sa" : "dmu", *pb = n->op == IR_LSE ? "sb" : "dsd";
+      snprintf(f, sizeof f, "%s%d", pa, n->id);
       add_term(c, &s, &first, "+", f, a, k);
-      snprintf(f, sizeof f, "sb%d", n->id);
+      snprintf(f, sizeof f, "%s%d", pb, n->id);
       add_term(c, &s, &first, "+", f, b, k);
       break;
-    case IR_LOG_NDIFF:
-      snprintf(f, sizeof f, "dmu%d", n->id);
-      add_term(c, &s, &first, "+", f, a, k);
-      snprintf(f, sizeof f, "dsd%d", n->id);
-      add_term(c, &s, &first, "+", f, b, k);
-      break;
+    }
     default:
       break;
     }
@@ -386,6 +383,20 @@ static void collect_dims(const ir_node *n, uint32_t *dims)
   *dims |= n->dims;
 }
 
+/* A spline input of a point loop: locate the segment once, evaluate from the coefficients. */
+static void emit_spline_input(ctx *c, ir_node *sp)
+{
+  dc_buf *o = &c->e->out;
+  emit_node(c, sp->a[0]);
+  char *X = text_val(sp->a[0]);
+  dc_buf_printf(o, "%sdouble u%d;\n", c->ind, sp->id);
+  dc_buf_printf(o, "%sconst size_t j%d = densrt_spline_locate(m->spline[%d], %s, &u%d);\n", c->ind, sp->id, sp->index,
+                X, sp->id);
+  dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", c->ind, sp->id,
+                sp->index, sp->id, sp->id);
+  free(X);
+}
+
 /*
 ** Emits one loop over points; `src` names the point set ("data" or a rule),
 ** the root's value is combined per point by `accumulate`:
@@ -424,21 +435,13 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int values_
     if (dims & (1u << d))
       dc_buf_printf(o, "%sconst double x%d = %s[%d][%s];\n", body, d, acc == ACC_LIKELIHOOD ? "m->x" : "r->x", d,
                     acc == ACC_LIKELIHOOD ? "i" : "q");
-  /* spline inputs: locate the segment once, evaluate from the coefficients */
   for (size_t i = 0; i < splines.n; i++) {
-    ir_node *s = splines.v[i];
-    emit_node(&c, s->a[0]);
-    char *X = text_val(s->a[0]);
-    dc_buf_printf(o, "%sdouble u%d;\n", body, s->id);
-    dc_buf_printf(o, "%sconst size_t j%d = densrt_spline_locate(m->spline[%d], %s, &u%d);\n", body, s->id,
-                  s->index, X, s->id);
-    dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", body, s->id,
-                  s->index, s->id, s->id);
-    free(X);
+    ir_node *sp = splines.v[i];
+    emit_spline_input(&c, sp);
     if (!values_only)
-      add_leaf(&c, s);
+      add_leaf(&c, sp);
     else
-      c.done[s->id] = 1;
+      c.done[sp->id] = 1;
   }
   emit_node(&c, root);
   char *R = text_val(root);
@@ -749,14 +752,7 @@ static void emit_log_terms(emitter *e)
       dc_buf_printf(o, "    const double x%d = x[%d][i];\n", d, d);
   for (size_t i = 0; i < splines.n; i++) {
     ir_node *sp = splines.v[i];
-    emit_node(&c, sp->a[0]);
-    char *X = text_val(sp->a[0]);
-    dc_buf_printf(o, "    double u%d;\n", sp->id);
-    dc_buf_printf(o, "    const size_t j%d = densrt_spline_locate(m->spline[%d], %s, &u%d);\n", sp->id, sp->index, X,
-                  sp->id);
-    dc_buf_printf(o, "    const double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", sp->id, sp->index,
-                  sp->id, sp->id);
-    free(X);
+    emit_spline_input(&c, sp);
     c.done[sp->id] = 1;
   }
   for (size_t t = 0; t < ir->n_terms; t++) {
