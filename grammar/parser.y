@@ -30,6 +30,16 @@ int dc_yylex(YYSTYPE *yylval, YYLTYPE *yylloc, yyscan_t scanner);
 #include "util.h"
 
 #define LOC(l) ((dc_loc){(l).first_line, (l).first_column, (l).last_line, (l).last_column})
+/* Stops at absurd nesting before any stage recurses over it. */
+#define CHECK_DEPTH(e, l)                                                                          \
+  do {                                                                                             \
+    if ((e)->depth > DC_MAX_EXPR_DEPTH) {                                                          \
+      dc_diag_error(st->diag, LOC(l), "expression nested too deeply (limit is %d levels)",         \
+                    DC_MAX_EXPR_DEPTH);                                                            \
+      st->eof_reported = 1;                                                                        \
+      YYABORT;                                                                                     \
+    }                                                                                              \
+  } while (0)
 #define yylex dc_yylex
 
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, dc_parse_state *st, const char *msg);
@@ -178,12 +188,12 @@ prior_stmt
 
 /* ---- expressions ---- */
 expr
-  : expr '+' expr          { $$ = ast_binop(LOC(@$), '+', $1, $3); }
-  | expr '-' expr          { $$ = ast_binop(LOC(@$), '-', $1, $3); }
-  | expr '*' expr          { $$ = ast_binop(LOC(@$), '*', $1, $3); }
-  | expr '/' expr          { $$ = ast_binop(LOC(@$), '/', $1, $3); }
-  | expr '^' expr          { $$ = ast_binop(LOC(@$), '^', $1, $3); }
-  | '-' expr %prec NEG     { $$ = ast_neg(LOC(@$), $2); }
+  : expr '+' expr          { $$ = ast_binop(LOC(@$), '+', $1, $3); CHECK_DEPTH($$, @$); }
+  | expr '-' expr          { $$ = ast_binop(LOC(@$), '-', $1, $3); CHECK_DEPTH($$, @$); }
+  | expr '*' expr          { $$ = ast_binop(LOC(@$), '*', $1, $3); CHECK_DEPTH($$, @$); }
+  | expr '/' expr          { $$ = ast_binop(LOC(@$), '/', $1, $3); CHECK_DEPTH($$, @$); }
+  | expr '^' expr          { $$ = ast_binop(LOC(@$), '^', $1, $3); CHECK_DEPTH($$, @$); }
+  | '-' expr %prec NEG     { $$ = ast_neg(LOC(@$), $2); CHECK_DEPTH($$, @$); }
   | primary
   ;
 
@@ -196,12 +206,12 @@ primary
   | IDENT '[' ':' expr ']'      { $$ = ast_slice(LOC(@$), LOC(@1), $1, NULL, $4); }
   | IDENT '[' ':' ']'           { $$ = ast_slice(LOC(@$), LOC(@1), $1, NULL, NULL); }
   | IDENT '(' ')'           { $$ = ast_call(LOC(@$), LOC(@1), $1); }
-  | IDENT '(' call_args ')' { $$ = $3; $$->name = $1; $$->loc = LOC(@$); $$->name_loc = LOC(@1); }
+  | IDENT '(' call_args ')' { $$ = $3; $$->name = $1; $$->loc = LOC(@$); $$->name_loc = LOC(@1); CHECK_DEPTH($$, @$); }
   | IDENT '(' expr '|' call_args ')'
       { $$ = ast_call(LOC(@$), LOC(@1), $1); ast_add_arg($$, NULL, $3); $$->bar = 1;
         for (size_t i = 0; i < $5->n_args; i++) { ast_add_arg($$, $5->arg_names[i], $5->args[i]); }
-        $5->n_args = 0; ast_expr_free($5); }
-  | '(' expr ')'           { $$ = $2; $$->loc = LOC(@$); }
+        $5->n_args = 0; ast_expr_free($5); CHECK_DEPTH($$, @$); }
+  | '(' expr ')'           { $$ = $2; $$->loc = LOC(@$); $$->depth++; CHECK_DEPTH($$, @$); }
   | '[' list_items ']'     { $$ = $2; $$->loc = LOC(@$); }
   ;
 
@@ -259,6 +269,12 @@ static void set_bound(dc_parse_state *st, ast_decl *d, char *name, ast_expr *val
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, dc_parse_state *st, const char *msg)
 {
   (void)scanner;
+  if (strcmp(msg, "memory exhausted") == 0) {
+    /* the parser's stack: only absurd nesting gets here */
+    dc_diag_error(st->diag, LOC(*loc), "expression nested too deeply (limit is %d levels)", YYMAXDEPTH);
+    st->eof_reported = 1;
+    return;
+  }
   dc_diag_error(st->diag, LOC(*loc), "%s", msg);
 }
 

@@ -12,7 +12,14 @@ static ast_expr *new_expr(ast_expr_kind kind, dc_loc loc)
   ast_expr *e = dc_xcalloc(1, sizeof *e);
   e->kind = kind;
   e->loc = loc;
+  e->depth = 1;
   return e;
+}
+
+static void deepen(ast_expr *e, const ast_expr *child)
+{
+  if (child && child->depth + 1 > e->depth)
+    e->depth = child->depth + 1;
 }
 
 ast_expr *ast_num(dc_loc loc, double v)
@@ -36,6 +43,8 @@ ast_expr *ast_binop(dc_loc loc, int op, ast_expr *a, ast_expr *b)
   e->op = op;
   e->lhs = a;
   e->rhs = b;
+  deepen(e, a);
+  deepen(e, b);
   return e;
 }
 
@@ -43,6 +52,7 @@ ast_expr *ast_neg(dc_loc loc, ast_expr *a)
 {
   ast_expr *e = new_expr(AST_NEG, loc);
   e->lhs = a;
+  deepen(e, a);
   return e;
 }
 
@@ -52,6 +62,7 @@ ast_expr *ast_index(dc_loc loc, dc_loc name_loc, char *name, ast_expr *index)
   e->name = name;
   e->name_loc = name_loc;
   e->lhs = index;
+  deepen(e, index);
   return e;
 }
 
@@ -62,6 +73,8 @@ ast_expr *ast_slice(dc_loc loc, dc_loc name_loc, char *name, ast_expr *start, as
   e->name_loc = name_loc;
   e->lhs = start;
   e->rhs = end;
+  deepen(e, start);
+  deepen(e, end);
   return e;
 }
 
@@ -85,6 +98,7 @@ void ast_add_arg(ast_expr *call, char *arg_name, ast_expr *value)
   call->args[call->n_args] = value;
   call->arg_names[call->n_args] = arg_name;
   call->n_args++;
+  deepen(call, value);
 }
 
 void ast_expr_free(ast_expr *e)

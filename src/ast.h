@@ -35,7 +35,11 @@ typedef struct ast_expr {
   size_t n_args;
   int bar;                  /* CALL: arguments before '|' (0: no '|') */
   dc_loc name_loc;          /* CALL/INDEX: the name */
+  int depth;                /* levels of nesting below and including this node */
 } ast_expr;
+
+/* Deeper expressions are rejected by the parser: every later stage recurses over them. */
+#define DC_MAX_EXPR_DEPTH 1000
 
 typedef enum {
   BLOCK_DATA, BLOCK_KNOTS, BLOCK_PARAMETERS, BLOCK_MODEL, BLOCK_PRIORS, BLOCK__COUNT

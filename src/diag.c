@@ -61,7 +61,10 @@ void dc_diag_init(dc_diag *d, const dc_source *src, FILE *out)
   d->max_errors = 20;
 }
 
-/* Prints the source line with a caret/underline under the span. Tabs are kept so the caret lines up. */
+/* Prints the source line with a caret/underline under the span. Tabs are kept so the caret
+** lines up; a line longer than SHOW_WIDTH bytes is shown as a window around the column. */
+#define SHOW_WIDTH 160
+
 static void show_line(dc_diag *d, dc_loc loc)
 {
   const dc_source *s = d->src;
@@ -70,12 +73,27 @@ static void show_line(dc_diag *d, dc_loc loc)
   size_t b = s->line_start[loc.line - 1], e = b;
   while (e < s->len && s->text[e] != '\n' && s->text[e] != '\r')
     e++;
-  fprintf(d->out, "    %.*s\n    ", (int)(e - b), s->text + b);
-  int width = (int)(e - b);
   int col = loc.col < 1 ? 1 : loc.col;
-  for (int i = 1; i < col && i <= width; i++)
-    fputc(s->text[b + (size_t)i - 1] == '\t' ? '\t' : ' ', d->out);
   int last = (loc.end_line == loc.line && loc.end_col >= col) ? loc.end_col : col;
+  size_t from = b;   /* first byte shown */
+  const char *pre = "", *post = "";
+  if (e - b > SHOW_WIDTH) {
+    size_t want = b + (size_t)col - 1;
+    from = want > b + SHOW_WIDTH / 2 ? want - SHOW_WIDTH / 2 : b;
+    if (from > b)
+      pre = "...";
+    if (e - from > SHOW_WIDTH) {
+      e = from + SHOW_WIDTH;
+      post = "...";
+    }
+  }
+  int skip = (int)(from - b);   /* columns hidden on the left */
+  fprintf(d->out, "    %s%.*s%s\n    %s", pre, (int)(e - from), s->text + from, post, *pre ? "   " : "");
+  int width = (int)(e - from);
+  col -= skip;
+  last -= skip;
+  for (int i = 1; i < col && i <= width; i++)
+    fputc(s->text[from + (size_t)i - 1] == '\t' ? '\t' : ' ', d->out);
   if (last > width && width >= col)
     last = width;
   fputc('^', d->out);

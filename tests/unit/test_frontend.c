@@ -125,6 +125,9 @@ static const struct {
   {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[3:2] ~ normal(0, 1); }", "error: the slice of 'v' is empty"},
   {GOOD_HEAD "knots { k = linspace(0, 1, 5); } parameters { vector[k] v; } model { intensity = exp(v[1]); } priors { v[1:4] ~ normal(0, 1); }", "error: 'v' is sized by a knot set: end the slice with 'end' or 'end - k'"},
   {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[2:3]); }", "error: slices are only allowed in priors on vectors"},
+  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[2:end - 0.5] ~ normal(0, 1); }", "error: a slice bound must be an integer"},
+  {GOOD_HEAD "knots { k = linspace(-3, 3, 5); } parameters { vector[k] v; real a; } model { intensity = exp(a + spline(k, v, z)); } priors { a ~ normal(spline(k, v, z), 1); }", "error: splines cannot appear in priors"},
+  {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ normal(normal(a | 0, 1), 1); }", "error: in priors write 'x ~ normal(mu, sigma)'"},
 };
 
 START_TEST(test_bad_model)
@@ -134,6 +137,50 @@ START_TEST(test_bad_model)
   ck_assert_msg(n > 0, "case %d accepted:\n%s", _i, bad[_i].src);
   ck_assert_msg(strstr(out, bad[_i].expect) != NULL, "case %d: expected\n  %s\ngot\n%s", _i, bad[_i].expect, out);
   free(out);
+}
+END_TEST
+
+/* Absurd nesting is an error, never a stack overflow in a later stage. */
+START_TEST(test_nesting_limits)
+{
+  size_t n = 300000;
+  char *src = malloc(n * 4 + 200);
+  strcpy(src, "data { real z in [0, 1]; }\nparameters { real a; }\nmodel { intensity = exp(a");
+  char *p = src + strlen(src);
+  for (size_t i = 0; i < n / 4; i++, p += 4)
+    memcpy(p, " + z", 4);
+  strcpy(p, "); }\n");
+  int errors;
+  char *out = front_end(src, &errors, NULL);
+  ck_assert_int_eq(errors, 1);
+  ck_assert_msg(strstr(out, "m.dens:3:25: error: expression nested too deeply (limit is 1000 levels)"), "%s", out);
+  free(out);
+  strcpy(src, "data { real z in [0, 1]; }\nparameters { real a; }\nmodel { intensity = exp(");
+  p = src + strlen(src);
+  memset(p, '(', 20000);
+  p[20000] = 'a';
+  memset(p + 20001, ')', 20000);
+  strcpy(p + 40001, "); }\n");
+  out = front_end(src, &errors, NULL);
+  ck_assert_int_eq(errors, 1);
+  ck_assert_msg(strstr(out, "error: expression nested too deeply (limit is "), "%s", out);
+  free(out);
+  /* declaration limits are named */
+  p = src + sprintf(src, "data {");
+  for (int i = 0; i < 33; i++)
+    p += sprintf(p, " real c%d in [0, 1];", i);
+  sprintf(p, " }\nmodel { intensity = 1; }\n");
+  out = front_end(src, &errors, NULL);
+  ck_assert_msg(strstr(out, "error: too many data columns (limit is 32)"), "%s", out);
+  free(out);
+  p = src + sprintf(src, "data { real z in [0, 1]; }\nparameters {");
+  for (int i = 0; i < 65; i++)
+    p += sprintf(p, " real p%d;", i);
+  sprintf(p, " }\nmodel { intensity = 1; }\n");
+  out = front_end(src, &errors, NULL);
+  ck_assert_msg(strstr(out, "error: too many parameter declarations (limit is 64)"), "%s", out);
+  free(out);
+  free(src);
 }
 END_TEST
 
@@ -246,6 +293,7 @@ int main(void)
   TCase *tc = tcase_create("diagnostics");
   tcase_add_loop_test(tc, test_bad_model, 0, (int)(sizeof bad / sizeof *bad));
   tcase_add_test(tc, test_caret_and_source_line);
+  tcase_add_test(tc, test_nesting_limits);
   tcase_add_test(tc, test_several_errors_reported);
   suite_add_tcase(s, tc);
   TCase *tg = tcase_create("structure");
