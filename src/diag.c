@@ -58,6 +58,7 @@ void dc_diag_init(dc_diag *d, const dc_source *src, FILE *out)
   d->src = src;
   d->out = out;
   d->n_errors = 0;
+  d->n_warnings = 0;
   d->max_errors = 20;
 }
 
@@ -121,6 +122,17 @@ void dc_diag_error(dc_diag *d, dc_loc loc, const char *fmt, ...)
   va_list ap;
   va_start(ap, fmt);
   report(d, "error", loc, fmt, ap);
+  va_end(ap);
+}
+
+void dc_diag_warning(dc_diag *d, dc_loc loc, const char *fmt, ...)
+{
+  d->n_warnings++;
+  if (d->n_errors > d->max_errors)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  report(d, "warning", loc, fmt, ap);
   va_end(ap);
 }
 

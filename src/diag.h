@@ -29,6 +29,7 @@ typedef struct dc_diag {
   const dc_source *src;
   FILE *out;
   int n_errors;
+  int n_warnings;
   int max_errors;         /* stop reporting after this many (still counted) */
 } dc_diag;
 
@@ -38,6 +39,11 @@ void dc_source_free(dc_source *src);
 
 void dc_diag_init(dc_diag *d, const dc_source *src, FILE *out);
 void dc_diag_error(dc_diag *d, dc_loc loc, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 3, 4)))
+#endif
+  ;
+void dc_diag_warning(dc_diag *d, dc_loc loc, const char *fmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 3, 4)))
 #endif

@@ -58,6 +58,7 @@ typedef struct {
   const ast_decl *decl;
   int state;               /* 0: not lowered, 1: lowering (cycle guard), 2: done */
   ir_node *logn;
+  int used;                /* referenced from the intensity or another used component */
 } component;
 
 typedef struct {
@@ -71,6 +72,7 @@ typedef struct {
   /* prior loop context: the left-hand vector (or -1) and its slice offsets */
   int loop_param, loop_start, loop_end;
   int in_prior;
+  int lowering_intensity;  /* lowering the intensity, not an unused component */
 } sema;
 
 static const symbol *lookup(const sema *s, const char *name)
@@ -785,6 +787,7 @@ static ir_node *lower_log(sema *s, const ast_expr *e)
 static ir_node *component_log(sema *s, int c, dc_loc use)
 {
   component *comp = &s->comps[c];
+  comp->used |= s->lowering_intensity;
   if (comp->state == 1) {
     dc_diag_error(s->diag, use, "component '%s' is defined in terms of itself", comp->decl->name);
     return error_node(s);
@@ -884,10 +887,46 @@ static void check_prior(sema *s, const ast_decl *d)
                                           start, end, ir_op3(ir, IR_NORMAL_LPDF, x, mu, sd, d->loc)};
 }
 
+/* Declared but never used: harmless, but usually a mistake (an unused parameter never moves). */
+static void warn_unused(sema *s)
+{
+  dc_ir *ir = s->ir;
+  uint64_t used_params = 0;
+  uint32_t used_knots = 0;
+  for (size_t i = 0; i < ir->n_nodes; i++) {
+    const ir_node *n = ir->nodes[i];
+    if (n->op == IR_PARAM || n->op == IR_PARAM_I)
+      used_params |= (uint64_t)1 << n->index;
+    if (n->op == IR_SPLINE)
+      used_params |= (uint64_t)1 << ir->cs[n->index].param;
+  }
+  for (size_t c = 0; c < ir->n_cs; c++)
+    if (ir->cs[c].knots < 32)
+      used_knots |= 1u << ir->cs[c].knots;
+  for (size_t p = 0; p < ir->n_params; p++)
+    if (!(used_params & ((uint64_t)1 << p)))
+      dc_diag_warning(s->diag, ir->params[p].loc, "parameter '%s' is not used", ir->params[p].name);
+  for (size_t k = 0; k < ir->n_knots && k < 32; k++) {
+    int sizes = 0;
+    for (size_t p = 0; p < ir->n_params; p++)
+      sizes |= ir->params[p].size_kind == IR_SIZE_KNOTS && ir->params[p].knots == (int)k;
+    if (!(used_knots & (1u << k)) && !sizes)
+      dc_diag_warning(s->diag, ir->knots[k].loc, "knot set '%s' is not used", ir->knots[k].name);
+  }
+  for (size_t c = 0; c < s->n_comps; c++) {
+    const char *name = s->comps[c].decl->name;
+    int in_terms = 0;
+    for (size_t t = 0; t < ir->n_terms; t++)
+      in_terms |= strcmp(ir->terms[t].name, name) == 0;
+    if (!in_terms && !s->comps[c].used)
+      dc_diag_warning(s->diag, s->comps[c].decl->name_loc, "component '%s' is not part of the intensity", name);
+  }
+}
+
 int dc_sema(const ast_program *prog, dc_diag *diag, dc_ir *ir)
 {
   int before = diag->n_errors;
-  sema s = {prog, diag, ir, NULL, 0, NULL, 0, -1, 0, 0, 0};
+  sema s = {prog, diag, ir, NULL, 0, NULL, 0, -1, 0, 0, 0, 0};
   const ast_decl *intensity = NULL;
 
   /* Declarations first, in order: sizes refer to earlier knot sets. */
@@ -900,7 +939,7 @@ int dc_sema(const ast_program *prog, dc_diag *diag, dc_ir *ir)
     case DECL_COMPONENT:
       if (declare(&s, d->name, d->name_loc, SYM_COMPONENT, (int)s.n_comps)) {
         s.comps = dc_xrealloc(s.comps, (s.n_comps + 1) * sizeof *s.comps);
-        s.comps[s.n_comps++] = (component){d, 0, NULL};
+        s.comps[s.n_comps++] = (component){d, 0, NULL, 0};
       }
       break;
     case DECL_INTENSITY:
@@ -949,7 +988,9 @@ int dc_sema(const ast_program *prog, dc_diag *diag, dc_ir *ir)
                     "the model does not define 'intensity' (model { intensity = ...; })");
   } else {
     int unnamed = 0;
+    s.lowering_intensity = 1;
     collect_terms(&s, intensity->value, &unnamed);
+    s.lowering_intensity = 0;
     ir->logn = ir->terms[0].logn;
     for (size_t t = 1; t < ir->n_terms; t++)
       ir->logn = ir_op2(ir, IR_LSE, ir->logn, ir->terms[t].logn, intensity->loc);
@@ -958,8 +999,10 @@ int dc_sema(const ast_program *prog, dc_diag *diag, dc_ir *ir)
     if (s.comps[c].state == 0)
       component_log(&s, (int)c, s.comps[c].decl->name_loc);
 
-  if (diag->n_errors == before)
+  if (diag->n_errors == before) {
     dc_ir_plan(ir, diag);
+    warn_unused(&s);
+  }
   free(s.syms);
   free(s.comps);
   return diag->n_errors - before;

@@ -184,6 +184,23 @@ START_TEST(test_nesting_limits)
 }
 END_TEST
 
+START_TEST(test_unused_warnings)
+{
+  int n;
+  char *out = front_end("data { real z in [0, 1]; }\nknots { k = linspace(0, 1, 5); j = [0, 1]; }\n"
+                        "parameters { real a; real unused; vector[k] v; }\n"
+                        "model { component c = exp(a); component spare = exp(a + z); "
+                        "intensity = c * exp(spline(k, v, z)); }\n",
+                        &n, NULL);
+  ck_assert_int_eq(n, 0);   /* warnings are not errors */
+  ck_assert_msg(strstr(out, "m.dens:3:27: warning: parameter 'unused' is not used"), "%s", out);
+  ck_assert_msg(strstr(out, "m.dens:2:33: warning: knot set 'j' is not used"), "%s", out);
+  ck_assert_msg(strstr(out, "m.dens:4:41: warning: component 'spare' is not part of the intensity"), "%s", out);
+  ck_assert(!strstr(out, "'c'") && !strstr(out, "'a'") && !strstr(out, "'k'") && !strstr(out, "'v'"));
+  free(out);
+}
+END_TEST
+
 START_TEST(test_caret_and_source_line)
 {
   int n;
@@ -294,6 +311,7 @@ int main(void)
   tcase_add_loop_test(tc, test_bad_model, 0, (int)(sizeof bad / sizeof *bad));
   tcase_add_test(tc, test_caret_and_source_line);
   tcase_add_test(tc, test_nesting_limits);
+  tcase_add_test(tc, test_unused_warnings);
   tcase_add_test(tc, test_several_errors_reported);
   suite_add_tcase(s, tc);
   TCase *tg = tcase_create("structure");
