@@ -16,9 +16,21 @@ run() {   # label program args...
   med=$(echo "$out" | sed 's/.*"median_seconds": \([^,]*\),.*/\1/')
   printf '%-44s %10.1f us per value+gradient\n' "$label" "$(echo "$med * 1000000" | bc -l)"
 }
+# the same parameters as bench/handwritten_spline1d.c
+awk 'BEGIN { printf "{\"ln_n0\": ["; for (k = 0; k < 11; k++) { t = -3 + 6 * k / 10;
+  printf "%s%.17g", k ? ", " : "", -0.5 * t * t / 0.1 + 11 } print "]}" }' > "$tmp/p.json"
 run "gaussian1d, N=100000 (analytic integral)" "$tmp/gaussian1d" benchmark --data "$data"
-run "spline1d,   N=100000, simpson(points=1025)" "$tmp/spline1d" benchmark --data "$data"
-run "spline1d,   N=100000, auto (GL 8 x 10)" "$tmp/spline1d" benchmark --data "$data" --integrate z=auto
+run "spline1d,   N=100000, simpson(points=1025)" "$tmp/spline1d" benchmark --data "$data" --params "$tmp/p.json"
+run "spline1d,   N=100000, auto (GL 8 x 10)" "$tmp/spline1d" benchmark --data "$data" --params "$tmp/p.json" \
+  --integrate z=auto
+# hand-written C baseline of spline1d (Simpson), same protocol, same parameters
+cc -std=c11 -O2 -D_XOPEN_SOURCE=700 -I"$top/runtime" "$top/bench/handwritten_spline1d.c" \
+  "$build/.libs/libdensrt.a" $(pkg-config --libs gsl cfitsio libpng) -llbfgsb -lgfortran -lm -o "$tmp/hand"
+hand=$("$tmp/hand" "$data")
+med=$(echo "$hand" | sed 's/.*"median_seconds": \([^,]*\),.*/\1/')
+printf '%-44s %10.1f us per value+gradient\n' "spline1d hand-written C (simpson)" "$(echo "$med * 1000000" | bc -l)"
+ours=$("$tmp/spline1d" eval --quiet --data "$data" --params "$tmp/p.json" | sed -n 's/.*"objective": \([^,]*\),/\1/p')
+echo "  objectives: generated $ours, hand-written $(echo "$hand" | sed 's/.*"objective": \([^,]*\),.*/\1/')"
 /usr/bin/time -f "densc models/gaussian1d.dens (compile+link): %e s, %M KB" \
   "$build/densc" "$top/models/gaussian1d.dens" -o "$tmp/g2"
 /usr/bin/time -f "densc models/spline1d.dens (compile+link): %e s, %M KB" \

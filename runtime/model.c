@@ -62,13 +62,15 @@ int densrt_model_alloc(const densrt_model_def *def, densrt_model **out)
   NEW(m->spline, nc);
   NEW(m->coef, nc);
   NEW(m->coef_adj, nc);
+  NEW(m->pseg, def->n_slots);
+  NEW(m->pu, def->n_slots);
   NEW(m->off, np);
   NEW(m->size, np);
   NEW(m->plan, nt);
   NEW(m->rule, nt);
   NEW(m->log_integral, nt);
   if (!m->x || !m->lo || !m->hi || !m->method || !m->knots || !m->n_knots || !m->spline || !m->coef ||
-      !m->coef_adj || !m->off || !m->size || !m->plan || !m->rule || !m->log_integral) {
+      !m->coef_adj || !m->pseg || !m->pu || !m->off || !m->size || !m->plan || !m->rule || !m->log_integral) {
     densrt_model_free(m);
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
   }
@@ -108,6 +110,12 @@ void densrt_model_free(densrt_model *m)
   }
   for (size_t t = 0; m->rule && t < def->n_terms; t++)
     free_rule(&m->rule[t]);
+  for (size_t k = 0; m->pseg && k < def->n_slots; k++) {
+    free(m->pseg[k]);
+    free(m->pu[k]);
+  }
+  free(m->pseg);
+  free(m->pu);
   free(m->x);
   free(m->lo);
   free(m->hi);
@@ -330,6 +338,18 @@ int densrt_model_prepare(densrt_model *m)
     if (!m->coef[c] || !m->coef_adj[c])
       DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
   }
+
+  /* where each data row falls on the splines: the data and knots are fixed from here on */
+  for (size_t k = 0; k < def->n_slots; k++) {
+    free(m->pseg[k]);
+    free(m->pu[k]);
+    m->pseg[k] = malloc((m->n ? m->n : 1) * sizeof *m->pseg[k]);
+    m->pu[k] = malloc((m->n ? m->n : 1) * sizeof *m->pu[k]);
+    if (!m->pseg[k] || !m->pu[k])
+      DENSRT_ERROR(DENSRT_ENOMEM, "out of memory for %zu data rows", m->n);
+  }
+  if (def->n_slots)
+    def->locate_data(m);
 
   /* The exact plan needs every analytic column to allow analytic integration. */
   for (size_t t = 0; t < def->n_terms; t++) {

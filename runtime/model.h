@@ -75,6 +75,8 @@ typedef struct densrt_model_def {
   size_t n_terms;     const densrt_term_def *terms;
   densrt_log_density_fn *log_density;
   densrt_log_terms_fn *log_terms;
+  size_t n_slots;                          /* precomputed spline locations of the data rows */
+  void (*locate_data)(densrt_model *m);    /* fills pseg/pu; NULL when n_slots is 0 */
 } densrt_model_def;
 
 /* A point set with log weights: quadrature nodes of one term. */
@@ -97,6 +99,8 @@ struct densrt_model {
   size_t *n_knots;
   densrt_spline **spline;       /* per coefficient set */
   double **coef, **coef_adj;    /* per coefficient set: 4(K-1) */
+  uint32_t **pseg;              /* per slot: each data row's spline segment ... */
+  double **pu;                  /* ... and offset from the segment's left knot */
   /* parameters */
   size_t n_theta;
   size_t *off, *size;

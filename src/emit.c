@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_LEAVES 64
-
 /* {====================================================================
 ** Output helpers: C string literals, comments and #line are injection-proof
 ** ===================================================================== */
@@ -55,6 +53,11 @@ static void put_double(dc_buf *b, double x)
     dc_buf_puts(b, x > 0 ? "INFINITY" : "-INFINITY");
     return;
   }
+  if (isnan(x)) {
+    /* a constant folded to NaN, e.g. (-1)^0.5: "nan" or "-nan" is not C */
+    dc_buf_puts(b, "NAN");
+    return;
+  }
   dc_format_double(num, sizeof num, x);
   if (!strpbrk(num, ".eEn"))
     strcat(num, ".0");
@@ -77,6 +80,7 @@ typedef struct {
   const dc_source *src;
   const dc_emit_options *opt;
   dc_buf out;
+  dc_vec slots;   /* spline locations precomputed per data row: one per (knot set, abscissa) */
 } emitter;
 
 static void line_to_source(emitter *e, dc_loc loc)
@@ -128,9 +132,10 @@ typedef struct {
   ctx_kind kind;
   const char *ind;         /* indentation */
   const char *dp;          /* derivative prefix */
-  ir_node *leaf[MAX_LEAVES];
+  ir_node **leaf;          /* the inputs of this context */
   int n_leaf;
-  uint64_t *mask;          /* per node: leaves it depends on */
+  size_t words;            /* 64-bit words per node in mask */
+  uint64_t *mask;          /* per node: bit set of the leaves it depends on */
   char *done;              /* per node: value available in this scope */
   int values_only;         /* no derivatives (fallback loops) */
 } ctx;
@@ -142,14 +147,35 @@ static void ctx_init(ctx *c, emitter *e, ctx_kind kind, const char *ind, const c
   c->kind = kind;
   c->ind = ind;
   c->dp = dp;
+  c->words = 1;
   c->mask = dc_xcalloc(e->ir->n_nodes, sizeof *c->mask);
   c->done = dc_xcalloc(e->ir->n_nodes, 1);
 }
 
 static void ctx_free(ctx *c)
 {
+  free(c->leaf);
   free(c->mask);
   free(c->done);
+}
+
+static uint64_t *mask_of(const ctx *c, const ir_node *n)
+{
+  return c->mask + (size_t)n->id * c->words;
+}
+
+static int has_leaves(const ctx *c, const ir_node *n)
+{
+  for (size_t w = 0; w < c->words; w++)
+    if (mask_of(c, n)[w])
+      return 1;
+  return 0;
+}
+
+/* Does n depend on leaf k? */
+static int depends(const ctx *c, const ir_node *n, int k)
+{
+  return (int)((mask_of(c, n)[k / 64] >> (k % 64)) & 1);
 }
 
 static int add_leaf(ctx *c, ir_node *n)
@@ -157,12 +183,21 @@ static int add_leaf(ctx *c, ir_node *n)
   for (int k = 0; k < c->n_leaf; k++)
     if (c->leaf[k] == n)
       return k;
-  if (c->n_leaf == MAX_LEAVES) {
-    fprintf(stderr, "densc: internal limit: more than %d inputs to one expression\n", MAX_LEAVES);
-    exit(3);
+  if ((size_t)c->n_leaf == 64 * c->words) {
+    /* more than 64 inputs: twice the words per node, the bit sets copied over */
+    size_t n_nodes = c->e->ir->n_nodes, w = c->words;
+    uint64_t *m = dc_xcalloc(n_nodes * 2 * w, sizeof *m);
+    for (size_t i = 0; i < n_nodes; i++)
+      memcpy(m + i * 2 * w, c->mask + i * w, w * sizeof *m);
+    free(c->mask);
+    c->mask = m;
+    c->words = 2 * w;
   }
+  c->leaf = dc_xrealloc(c->leaf, ((size_t)c->n_leaf + 1) * sizeof *c->leaf);
   c->leaf[c->n_leaf] = n;
-  c->mask[n->id] = (uint64_t)1 << c->n_leaf;
+  uint64_t *m = mask_of(c, n);
+  memset(m, 0, c->words * sizeof *m);
+  m[c->n_leaf / 64] = (uint64_t)1 << (c->n_leaf % 64);
   c->done[n->id] = 1;
   return c->n_leaf++;
 }
@@ -181,7 +216,7 @@ static void val(dc_buf *b, const ir_node *n)
 /* Derivative of n w.r.t. leaf k as C text; returns 0 if it is zero. */
 static int der(const ctx *c, dc_buf *b, const ir_node *n, int k)
 {
-  if (!(c->mask[n->id] & ((uint64_t)1 << k)))
+  if (!depends(c, n, k))
     return 0;
   if (c->leaf[k] == n)
     dc_buf_puts(b, "1");
@@ -253,7 +288,7 @@ static void emit_value_line(ctx *c, ir_node *n)
     /* log(e^a + e^b) = max + log1p(e^-|a-b|); sa, sb are the softmax weights */
     dc_buf_printf(o, "%sconst double e%d = exp(-fabs(%s - %s));\n", in, id, A, B);
     dc_buf_printf(o, "%sconst double v%d = (%s > %s ? %s : %s) + log1p(e%d);\n", in, id, A, B, A, B, id);
-    if (c->mask[id] && !c->values_only) {
+    if (has_leaves(c, n) && !c->values_only) {
       dc_buf_printf(o, "%sconst double sa%d = %s >= %s ? 1 / (1 + e%d) : e%d / (1 + e%d);\n", in, id, A, B, id, id,
                     id);
       dc_buf_printf(o, "%sconst double sb%d = 1 - sa%d;\n", in, id, id);
@@ -282,7 +317,7 @@ static void emit_derivs(ctx *c, ir_node *n)
   char *A = a ? text_val(a) : NULL, *B = b ? text_val(b) : NULL;
   char f[128];
   for (int k = 0; k < c->n_leaf; k++) {
-    if (!(c->mask[n->id] & ((uint64_t)1 << k)))
+    if (!depends(c, n, k))
       continue;
     dc_buf s;
     dc_buf_init(&s);
@@ -338,13 +373,14 @@ static void emit_node(ctx *c, ir_node *n)
 {
   if (c->done[n->id] || n->op == IR_CONST || n->op == IR_DATA)
     return;
-  uint64_t m = 0;
   for (int i = 0; i < 3; i++)
-    if (n->a[i]) {
+    if (n->a[i])
       emit_node(c, n->a[i]);
-      m |= c->mask[n->a[i]->id];
-    }
-  c->mask[n->id] = c->values_only ? 0 : m;
+  uint64_t *m = mask_of(c, n);
+  memset(m, 0, c->words * sizeof *m);
+  for (int i = 0; i < 3; i++)
+    for (size_t w = 0; n->a[i] && !c->values_only && w < c->words; w++)
+      m[w] |= mask_of(c, n->a[i])[w];
   emit_value_line(c, n);
   if (!c->values_only)
     emit_derivs(c, n);
@@ -381,6 +417,29 @@ static void find_inputs(ir_node *n, char *seen, dc_vec *hoisted, dc_vec *splines
 static void collect_dims(const ir_node *n, uint32_t *dims)
 {
   *dims |= n->dims;
+}
+
+/* The data rows are fixed, so each spline's segment and offset at every row is computed once
+** (locate_data) and the likelihood loop reads them: one slot per knot set and abscissa. */
+static int data_slot(emitter *e, ir_node *sp)
+{
+  for (size_t k = 0; k < e->slots.n; k++) {
+    ir_node *o = e->slots.v[k];
+    if (o->a[0] == sp->a[0] && e->ir->cs[o->index].knots == e->ir->cs[sp->index].knots)
+      return (int)k;
+  }
+  dc_vec_push(&e->slots, sp);
+  return (int)e->slots.n - 1;
+}
+
+static void emit_data_spline_input(ctx *c, ir_node *sp)
+{
+  dc_buf *o = &c->e->out;
+  int k = data_slot(c->e, sp);
+  dc_buf_printf(o, "%sconst size_t j%d = m->pseg[%d][i];\n", c->ind, sp->id, k);
+  dc_buf_printf(o, "%sconst double u%d = m->pu[%d][i];\n", c->ind, sp->id, k);
+  dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", c->ind, sp->id,
+                sp->index, sp->id, sp->id);
 }
 
 /* A spline input of a point loop: locate the segment once, evaluate from the coefficients. */
@@ -437,7 +496,10 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int values_
                     acc == ACC_LIKELIHOOD ? "i" : "q");
   for (size_t i = 0; i < splines.n; i++) {
     ir_node *sp = splines.v[i];
-    emit_spline_input(&c, sp);
+    if (acc == ACC_LIKELIHOOD)
+      emit_data_spline_input(&c, sp);
+    else
+      emit_spline_input(&c, sp);
     if (!values_only)
       add_leaf(&c, sp);
     else
@@ -769,6 +831,35 @@ static void emit_log_terms(emitter *e)
   free(roots);
 }
 
+/* Fills m->pseg / m->pu for every data row and slot (called by the runtime when data or knots change). */
+static void emit_locate_data(emitter *e)
+{
+  dc_buf *o = &e->out;
+  if (!e->slots.n)
+    return;
+  dc_buf_puts(o, "/* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */\n");
+  dc_buf_puts(o, "static void locate_data(densrt_model *m)\n{\n  for (size_t i = 0; i < m->n; i++) {\n");
+  ctx c;
+  ctx_init(&c, e, CTX_POINT, "    ", "d");
+  c.values_only = 1;
+  uint32_t dims = 0;
+  for (size_t k = 0; k < e->slots.n; k++)
+    dims |= ((ir_node *)e->slots.v[k])->a[0]->dims;
+  for (int d = 0; d < DC_MAX_DIMS; d++)
+    if (dims & (1u << d))
+      dc_buf_printf(o, "    const double x%d = m->x[%d][i];\n", d, d);
+  for (size_t k = 0; k < e->slots.n; k++) {
+    ir_node *sp = e->slots.v[k];
+    emit_node(&c, sp->a[0]);
+    char *X = text_val(sp->a[0]);
+    dc_buf_printf(o, "    m->pseg[%zu][i] = (uint32_t)densrt_spline_locate(m->spline[%d], %s, &m->pu[%zu][i]);\n", k,
+                  sp->index, X, k);
+    free(X);
+  }
+  dc_buf_puts(o, "  }\n}\n\n");
+  ctx_free(&c);
+}
+
 /* }==================================================================== */
 
 /* {====================================================================
@@ -868,13 +959,16 @@ static void emit_definition(emitter *e)
   dc_buf_printf(o, "  .n_params = %zu, .params = params,\n", ir->n_params);
   dc_buf_printf(o, "  .n_coefsets = %zu, .coefsets = %s,\n", ir->n_cs, ir->n_cs ? "coefsets" : "NULL");
   dc_buf_printf(o, "  .n_terms = %zu, .terms = terms,\n", ir->n_terms);
-  dc_buf_puts(o, "  .log_density = log_density,\n  .log_terms = log_terms,\n};\n\n");
+  dc_buf_puts(o, "  .log_density = log_density,\n  .log_terms = log_terms,\n");
+  if (e->slots.n)
+    dc_buf_printf(o, "  .n_slots = %zu, .locate_data = locate_data,\n", e->slots.n);
+  dc_buf_puts(o, "};\n\n");
   dc_buf_puts(o, "int main(int argc, char **argv)\n{\n  return densrt_cli_main(&model, argc, argv);\n}\n");
 }
 
 int dc_emit(dc_ir *ir, const dc_source *src, const dc_emit_options *opt, FILE *out)
 {
-  emitter e = {ir, src, opt, {0}};
+  emitter e = {ir, src, opt, {0}, {0}};
   dc_buf *o = &e.out;
   dc_buf_init(o);
   dc_buf_printf(o, "/* Code generated by densc %s from ", opt->version);
@@ -888,9 +982,11 @@ int dc_emit(dc_ir *ir, const dc_source *src, const dc_emit_options *opt, FILE *o
   emit_tables(&e);
   emit_log_density(&e);
   emit_log_terms(&e);
+  emit_locate_data(&e);
   emit_definition(&e);
   int rc = fwrite(o->s, 1, o->len, out) == o->len ? 0 : 1;
   dc_buf_free(o);
+  dc_vec_free(&e.slots);
   return rc;
 }
 

@@ -61,17 +61,17 @@ static double log_density(densrt_model *m, const double *th, double *g)
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
-    double u11;
-    const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
+    const size_t j11 = m->pseg[0][i];
+    const double u11 = m->pu[0][i];
     const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
-    double u13;
-    const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
+    const size_t j13 = m->pseg[1][i];
+    const double u13 = m->pu[1][i];
     const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
-    double u14;
-    const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
+    const size_t j14 = m->pseg[1][i];
+    const double u14 = m->pu[1][i];
     const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
+    const size_t j18 = m->pseg[2][i];
+    const double u18 = m->pu[2][i];
     const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
     const double v25 = x1 - v13;
     const double d25_1 = -1;
@@ -442,6 +442,17 @@ static void log_terms(densrt_model *m, const double *th, size_t n, const double 
   }
 }
 
+/* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */
+static void locate_data(densrt_model *m)
+{
+  for (size_t i = 0; i < m->n; i++) {
+    const double x0 = m->x[0][i];
+    m->pseg[0][i] = (uint32_t)densrt_spline_locate(m->spline[0], x0, &m->pu[0][i]);
+    m->pseg[1][i] = (uint32_t)densrt_spline_locate(m->spline[1], x0, &m->pu[1][i]);
+    m->pseg[2][i] = (uint32_t)densrt_spline_locate(m->spline[3], x0, &m->pu[2][i]);
+  }
+}
+
 static const densrt_model_def model = {
   .name = "gd1",
   .source = "models/gd1.dens",
@@ -453,6 +464,7 @@ static const densrt_model_def model = {
   .n_terms = 2, .terms = terms,
   .log_density = log_density,
   .log_terms = log_terms,
+  .n_slots = 3, .locate_data = locate_data,
 };
 
 int main(int argc, char **argv)

@@ -62,17 +62,17 @@ static double log_density(densrt_model *m, const double *th, double *g)
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
-    double u15;
-    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
+    const size_t j15 = m->pseg[0][i];
+    const double u15 = m->pu[0][i];
     const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
-    double u17;
-    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
+    const size_t j17 = m->pseg[0][i];
+    const double u17 = m->pu[0][i];
     const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
+    const size_t j18 = m->pseg[0][i];
+    const double u18 = m->pu[0][i];
     const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
-    double u22;
-    const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
+    const size_t j22 = m->pseg[1][i];
+    const double u22 = m->pu[1][i];
     const double v22 = densrt_spline_seg_eval(m->coef[3], j22, u22);
     const double v28 = x1 - v17;
     const double d28_2 = -1;
@@ -459,6 +459,16 @@ static void log_terms(densrt_model *m, const double *th, size_t n, const double 
   }
 }
 
+/* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */
+static void locate_data(densrt_model *m)
+{
+  for (size_t i = 0; i < m->n; i++) {
+    const double x0 = m->x[0][i];
+    m->pseg[0][i] = (uint32_t)densrt_spline_locate(m->spline[0], x0, &m->pu[0][i]);
+    m->pseg[1][i] = (uint32_t)densrt_spline_locate(m->spline[3], x0, &m->pu[1][i]);
+  }
+}
+
 static const densrt_model_def model = {
   .name = "mixture2d",
   .source = "tests/golden/mixture2d.dens",
@@ -470,6 +480,7 @@ static const densrt_model_def model = {
   .n_terms = 2, .terms = terms,
   .log_density = log_density,
   .log_terms = log_terms,
+  .n_slots = 2, .locate_data = locate_data,
 };
 
 int main(int argc, char **argv)

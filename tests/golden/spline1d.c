@@ -48,8 +48,8 @@ static double log_density(densrt_model *m, const double *th, double *g)
 #line 49 "model.c"
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
-    double u5;
-    const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
+    const size_t j5 = m->pseg[0][i];
+    const double u5 = m->pu[0][i];
     const double v5 = densrt_spline_seg_eval(m->coef[0], j5, u5);
     ll += v5;
     {
@@ -137,6 +137,15 @@ static void log_terms(densrt_model *m, const double *th, size_t n, const double 
   }
 }
 
+/* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */
+static void locate_data(densrt_model *m)
+{
+  for (size_t i = 0; i < m->n; i++) {
+    const double x0 = m->x[0][i];
+    m->pseg[0][i] = (uint32_t)densrt_spline_locate(m->spline[0], x0, &m->pu[0][i]);
+  }
+}
+
 static const densrt_model_def model = {
   .name = "spline1d",
   .source = "models/spline1d.dens",
@@ -148,6 +157,7 @@ static const densrt_model_def model = {
   .n_terms = 1, .terms = terms,
   .log_density = log_density,
   .log_terms = log_terms,
+  .n_slots = 1, .locate_data = locate_data,
 };
 
 int main(int argc, char **argv)
