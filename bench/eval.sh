@@ -7,7 +7,7 @@ build=${1:-$top/_build}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 data=$top/data/gauss1d.csv
-for m in gaussian1d spline1d; do
+for m in gaussian1d spline1d gd1; do
   "$build/densc" "$top/models/$m.dens" -o "$tmp/$m"
 done
 run() {   # label program args...
@@ -23,6 +23,8 @@ run "gaussian1d, N=100000 (analytic integral)" "$tmp/gaussian1d" benchmark --dat
 run "spline1d,   N=100000, simpson(points=1025)" "$tmp/spline1d" benchmark --data "$data" --params "$tmp/p.json"
 run "spline1d,   N=100000, auto (GL 8 x 10)" "$tmp/spline1d" benchmark --data "$data" --params "$tmp/p.json" \
   --integrate z=auto
+G="--data $top/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 --where phi2>-7 --outside keep"
+run "gd1,        N=2960, 72 parameters, exact" "$tmp/gd1" benchmark $G --params "$top/models/gd1-init.json"
 # hand-written C baseline of spline1d (Simpson), same protocol, same parameters
 cc -std=c11 -O2 -D_XOPEN_SOURCE=700 -I"$top/runtime" "$top/bench/handwritten_spline1d.c" \
   "$build/.libs/libdensrt.a" $(pkg-config --libs gsl cfitsio libpng) -llbfgsb -lgfortran -lm -o "$tmp/hand"
