@@ -37,6 +37,8 @@ int dc_yylex(YYSTYPE *yylval, YYLTYPE *yylloc, yyscan_t scanner);
       dc_diag_error(st->diag, LOC(l), "expression nested too deeply (limit is %d levels)",         \
                     DC_MAX_EXPR_DEPTH);                                                            \
       st->eof_reported = 1;                                                                        \
+      /* YYABORT frees neither the new node nor the symbols of its rule, which it owns */          \
+      ast_expr_free(e);                                                                            \
       YYABORT;                                                                                     \
     }                                                                                              \
   } while (0)

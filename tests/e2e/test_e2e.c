@@ -288,6 +288,20 @@ START_TEST(test_bad_data)
 }
 END_TEST
 
+/* A FITS header that crashes cfitsio 4.2 (found by fuzzing) is refused first. */
+START_TEST(test_bad_fits_header)
+{
+  char err[512];
+  snprintf(err, sizeof err, "%s/fits.err", tmp);
+  ck_assert_int_eq(run("%s/spline1d eval --quiet --data %s/tests/fuzz/regressions/fits/cfitsio-ffgtbp-ttype70.fits "
+                       "--column z=x --params %s/s-opt.json 2>%s", tmp, SRCDIR, tmp, err), 2);
+  char *msg = slurp(err);
+  ck_assert_msg(strstr(msg, "cfitsio-ffgtbp-ttype70.fits: malformed FITS header card 'TTYPE3  ' in HDU 2 "
+                            "(an unquoted value of 70 characters)"), "%s", msg);
+  free(msg);
+}
+END_TEST
+
 /* A 10^7-character line: read without trouble, reported as out of range. */
 START_TEST(test_huge_line)
 {
@@ -638,6 +652,7 @@ int main(void)
   tcase_add_loop_test(tb, test_bad_cli, 0, (int)(sizeof bad_cli / sizeof *bad_cli));
   tcase_add_loop_test(tb, test_bad_densc, 0, (int)(sizeof bad_densc / sizeof *bad_densc));
   tcase_add_test(tb, test_huge_line);
+  tcase_add_test(tb, test_bad_fits_header);
   tcase_add_test(tb, test_unwritable_output);
   tcase_add_test(tb, test_hostile_names);
   suite_add_tcase(s, tb);

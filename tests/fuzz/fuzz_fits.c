@@ -87,13 +87,23 @@ static uint32_t le32(const uint8_t *p)
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* A header card that crashes cfitsio 4.2.0 (see above). */
+/* A header card that crashes cfitsio 4.2.0 (see above): TTYPEn = an unquoted
+** value (after '=' and blanks, up to '/' or the end, trailing blanks cut) of
+** 70 characters or more. */
 static int cfitsio_ttype_overflow(const uint8_t *data, size_t size)
 {
   for (size_t i = 0; i + 80 <= size; i += 80) {
     const uint8_t *card = data + i;
-    if (memcmp(card, "TTYPE", 5) == 0 && card[10] != '\'' && card[10] != ' ' && card[79] != ' '
-        && !memchr(card + 10, '/', 70))
+    if (memcmp(card, "TTYPE", 5) != 0)
+      continue;
+    const uint8_t *v = card + 9, *end = card + 80, *slash = memchr(v, '/', (size_t)(end - v));
+    while (v < end && *v == ' ')
+      v++;
+    if (slash && slash > v)
+      end = slash;
+    while (end > v && end[-1] == ' ')
+      end--;
+    if (v < end && *v != '\'' && end - v >= 70)
       return 1;
   }
   return 0;
