@@ -26,6 +26,9 @@ typedef struct {
   double step;            /* SIMPSON_STEP */
 } densrt_method;
 
+/* The spline's values -> coefficients map is a dense 4(K-1) x K matrix, so K is bounded. */
+#define DENSRT_SPEC_MAX_KNOTS 10000
+
 /* Knots as numpy.linspace computes them (last point exactly stop). *t is malloc'ed. */
 int densrt_spec_knots(const char *spec, double **t, size_t *n);
 int densrt_spec_method(const char *spec, densrt_method *m);

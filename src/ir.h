@@ -20,6 +20,7 @@
 
 #define DC_MAX_DIMS 32
 #define DC_MAX_PARAMS 64
+#define DC_MAX_KNOTS 10000   /* as densrt_spec_knots: the coefficient map is dense */
 
 /* IR operations: X(name, arity). ORDER matters only for dumps. */
 #define DC_IR_OPS(X)                                                  \

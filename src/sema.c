@@ -251,6 +251,10 @@ static void check_knots(sema *s, const ast_decl *d)
     ok &= const_int(s, v->args[2], 2, &n, "the number of knots");
     if (!ok)
       goto fail;
+    if (n > DC_MAX_KNOTS) {
+      dc_diag_error(s->diag, v->args[2]->loc, "too many knots: %ld (limit is %d)", n, DC_MAX_KNOTS);
+      goto fail;
+    }
     t = linspace(a, b, n);
     dc_buf_puts(&spec, "linspace(");
     dc_format_double(num, sizeof num, a);
@@ -274,6 +278,11 @@ static void check_knots(sema *s, const ast_decl *d)
     }
   } else {
     dc_diag_error(s->diag, v->loc, "a knot set is linspace(start, stop, count) or a list [t1, t2, ...]");
+    goto fail;
+  }
+  if (n > DC_MAX_KNOTS) {
+    /* the spline's coefficient map is a dense (4K x K) matrix */
+    dc_diag_error(s->diag, v->loc, "too many knots: %ld (limit is %d)", n, DC_MAX_KNOTS);
     goto fail;
   }
   for (long i = 1; i < n; i++) {

@@ -210,6 +210,7 @@ START_TEST(test_knots_at_run_time)
   ck_assert_int_eq(member(member(fit, "params"), "ln_n0")->n, 6);
   densrt_json_free(fit);
   ck_assert_int_eq(run("%s/spline1d info --set 'k=[0, 1, 1, 2]' 2>%s/err.txt", tmp, tmp), 2);
+  ck_assert_int_eq(run("%s/spline1d info --set 'k=linspace(-3, 3, 20000)' 2>%s/err.txt", tmp, tmp), 2);
   ck_assert_int_eq(run("%s/spline1d info --set 'k=[0, 1, 2]' 2>%s/err.txt", tmp, tmp), 2);
   snprintf(path, sizeof path, "%s/err.txt", tmp);
   info = slurp(path);

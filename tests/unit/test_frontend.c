@@ -66,6 +66,7 @@ static const struct {
   {"data { real z in [a, 1]; }", "m.dens:1:19: error: a window bound must be a constant number"},
   {"data { real z in [log(0), 1]; }", "m.dens:1:19: error: a window bound is not a finite number"},
   {GOOD_HEAD "knots { k = linspace(0, 1, 1); }", "m.dens:2:28: error: the number of knots must be an integer >= 2"},
+  {GOOD_HEAD "knots { k = linspace(0, 1, 20000); }", "m.dens:2:28: error: too many knots: 20000 (limit is 10000)"},
   {GOOD_HEAD "knots { k = linspace(0, 1); }", "m.dens:2:13: error: linspace() takes 3 arguments (start, stop, count), got 2"},
   {GOOD_HEAD "knots { k = [0, 2, 1]; }", "m.dens:2:20: error: knots must be strictly increasing: knot 3 (1) is not above knot 2 (2)"},
   {GOOD_HEAD "knots { k = [0]; }", "m.dens:2:13: error: a knot set needs at least 2 knots, got 1"},
