@@ -137,7 +137,7 @@ typedef struct {
   size_t words;            /* 64-bit words per node in mask */
   uint64_t *mask;          /* per node: bit set of the leaves it depends on */
   char *done;              /* per node: value available in this scope */
-  int values_only;         /* no derivatives (fallback loops) */
+  int values_only;         /* no derivatives (log_terms, locate_data) */
 } ctx;
 
 static void ctx_init(ctx *c, emitter *e, ctx_kind kind, const char *ind, const char *dp)
@@ -464,21 +464,20 @@ static void emit_spline_input(ctx *c, ir_node *sp)
 */
 typedef enum { ACC_LIKELIHOOD, ACC_INTEGRAL } acc_kind;
 
-static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int values_only, const char *in)
+static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char *in)
 {
   dc_buf *o = &e->out;
   char body[32];
   snprintf(body, sizeof body, "%s  ", in);
   ctx c;
   ctx_init(&c, e, CTX_POINT, body, "d");
-  c.values_only = values_only;
   char *seen = dc_xcalloc(e->ir->n_nodes, 1);
   dc_vec hoisted = {0}, splines = {0};
   find_inputs(root, seen, &hoisted, &splines);
   free(seen);
   for (size_t i = 0; i < hoisted.n; i++) {
     ir_node *h = hoisted.v[i];
-    if (h->params && !values_only)
+    if (h->params)
       add_leaf(&c, h);
     else
       c.done[h->id] = 1; /* constant: value from the prelude, no derivative */
@@ -500,20 +499,16 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, int values_
       emit_data_spline_input(&c, sp);
     else
       emit_spline_input(&c, sp);
-    if (!values_only)
-      add_leaf(&c, sp);
-    else
-      c.done[sp->id] = 1;
+    add_leaf(&c, sp);
   }
   emit_node(&c, root);
   char *R = text_val(root);
-  if (values_only) {
-    dc_buf_printf(o, "%slv[q] = %s;\n%s}\n", body, R, in);
-  } else {
+  {
     const char *w = acc == ACC_LIKELIHOOD ? NULL : "w";
     if (acc == ACC_LIKELIHOOD) {
       dc_buf_printf(o, "%sll += %s;\n", body, R);
     } else {
+      dc_buf_printf(o, "%slv[q] = %s;\n", body, R);
       dc_buf_printf(o, "%sconst double w = exp(r->lw[q] + %s);\n", body, R);
       dc_buf_printf(o, "%sS += w;\n", body);
     }
@@ -667,7 +662,7 @@ static void emit_log_density(emitter *e)
   dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = 0;\n");
   line_to_source(e, ir->terms[0].loc);
   line_to_c(e);
-  emit_point_loop(e, x.loglik, ACC_LIKELIHOOD, 0, "  ");
+  emit_point_loop(e, x.loglik, ACC_LIKELIHOOD, "  ");
 
   /* 3. minus the integral of each term */
   for (size_t t = 0; t < ir->n_terms; t++) {
@@ -695,13 +690,11 @@ static void emit_log_density(emitter *e)
         free(R);
         continue;
       }
-      dc_buf_printf(o, "      const densrt_points *r = &m->rule[%zu];\n      double S = 0;\n", t);
-      emit_point_loop(e, root, ACC_INTEGRAL, 0, "      ");
+      dc_buf_printf(o, "      const densrt_points *r = &m->rule[%zu];\n      double S = 0, *lv = m->work;\n", t);
+      emit_point_loop(e, root, ACC_INTEGRAL, "      ");
       dc_buf_puts(o, "      ll -= S;\n      logI = log(S);\n");
-      dc_buf_puts(o, "      if (!(S > 0 && S < INFINITY)) {\n        /* under- or overflow: redo in log space */\n");
-      dc_buf_puts(o, "        double *lv = m->work;\n");
-      emit_point_loop(e, root, ACC_INTEGRAL, 1, "        ");
-      dc_buf_puts(o, "        logI = densrt_quad_logsumexp(r->lw, lv, r->n);\n      }\n");
+      dc_buf_puts(o, "      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */\n");
+      dc_buf_puts(o, "        logI = densrt_quad_logsumexp(r->lw, lv, r->n);\n");
     }
     dc_buf_printf(o, "    }\n    m->log_integral[%zu] = logI;\n  }\n", t);
   }

@@ -558,6 +558,27 @@ START_TEST(test_optimizer_recovers)
 }
 END_TEST
 
+/* Intensities below the smallest double: the integral is still right in log space. */
+START_TEST(test_tiny_intensity)
+{
+  char p[512], out[512];
+  snprintf(p, sizeof p, "%s/tiny.json", tmp);
+  snprintf(out, sizeof out, "%s/tiny.out.json", tmp);
+  FILE *f = fopen(p, "w");
+  fputs("{\"ln_n0\": [-900, -900, -900, -900, -900, -900, -900, -900, -900, -900, -900]}\n", f);
+  fclose(f);
+  const char *methods[] = {"auto", "'simpson(points=1025)'"};
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(run("%s/spline1d eval --quiet --data %s --params %s --integrate z=%s --out %s", tmp, gauss_csv,
+                         p, methods[i], out), 0);
+    densrt_json *e = load(out);
+    double logI = member(member(member(e, "integrals"), "term1"), "log")->number;
+    ck_assert_msg(fabs(logI - (-900 + log(6.0))) < 1e-12 * 900, "%s: log integral %.17g", methods[i], logI);
+    densrt_json_free(e);
+  }
+}
+END_TEST
+
 /* Extreme data: 10^6 identical points; points exactly on the window edges and on knots. */
 START_TEST(test_extreme_data)
 {
@@ -646,6 +667,7 @@ int main(void)
   tcase_add_test(tc, test_gd1_eval);
   tcase_add_test(tc, test_optimizer_recovers);
   tcase_add_test(tc, test_extreme_data);
+  tcase_add_test(tc, test_tiny_intensity);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);

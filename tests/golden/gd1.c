@@ -135,7 +135,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
       const densrt_points *r = &m->rule[0];
-      double S = 0;
+      double S = 0, *lv = m->work;
       for (size_t q = 0; q < r->n; q++) {
         const double x0 = r->x[0][q];
         double u11;
@@ -157,6 +157,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
         const double d22_0 = 1;
         const double d22_1 = d21_1;
         const double d22_2 = d21_2;
+        lv[q] = v22;
         const double w = exp(r->lw[q] + v22);
         S += w;
         {
@@ -180,31 +181,11 @@ static double log_density(densrt_model *m, const double *th, double *g)
       }
       ll -= S;
       logI = log(S);
-      if (!(S > 0 && S < INFINITY)) {
-        /* under- or overflow: redo in log space */
-        double *lv = m->work;
-        for (size_t q = 0; q < r->n; q++) {
-          const double x0 = r->x[0][q];
-          double u11;
-          const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-          const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
-          double u13;
-          const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-          const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
-          double u14;
-          const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-          const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
-          const double v15 = exp(v14);
-          double dmu21, dsd21;
-          const double v21 = densrt_log_ndiff(m->lo[1], m->hi[1], v13, v15, &dmu21, &dsd21);
-          const double v22 = v11 + v21;
-          lv[q] = v22;
-        }
+      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
         logI = densrt_quad_logsumexp(r->lw, lv, r->n);
-      }
     } else {
       const densrt_points *r = &m->rule[0];
-      double S = 0;
+      double S = 0, *lv = m->work;
       for (size_t q = 0; q < r->n; q++) {
         const double x0 = r->x[0][q];
         const double x1 = r->x[1][q];
@@ -239,6 +220,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
         const double d33_0 = 1;
         const double d33_1 = d32_1;
         const double d33_2 = d32_2;
+        lv[q] = v33;
         const double w = exp(r->lw[q] + v33);
         S += w;
         {
@@ -262,33 +244,8 @@ static double log_density(densrt_model *m, const double *th, double *g)
       }
       ll -= S;
       logI = log(S);
-      if (!(S > 0 && S < INFINITY)) {
-        /* under- or overflow: redo in log space */
-        double *lv = m->work;
-        for (size_t q = 0; q < r->n; q++) {
-          const double x0 = r->x[0][q];
-          const double x1 = r->x[1][q];
-          double u11;
-          const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-          const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
-          double u13;
-          const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-          const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
-          double u14;
-          const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-          const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
-          const double v25 = x1 - v13;
-          const double v15 = exp(v14);
-          const double v26 = v25 / v15;
-          const double v27 = v26 * v26;
-          const double v29 = (-0.5) * v27;
-          const double v31 = v14 + 0.9189385332046728;
-          const double v32 = v29 - v31;
-          const double v33 = v11 + v32;
-          lv[q] = v33;
-        }
+      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
         logI = densrt_quad_logsumexp(r->lw, lv, r->n);
-      }
     }
     m->log_integral[0] = logI;
   }
@@ -298,7 +255,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
     double logI;
     {
       const densrt_points *r = &m->rule[1];
-      double S = 0;
+      double S = 0, *lv = m->work;
       for (size_t q = 0; q < r->n; q++) {
         const double x0 = r->x[0][q];
         double u18;
@@ -306,6 +263,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
         const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
         const double v24 = v23 + v18;
         const double d24_0 = 1;
+        lv[q] = v24;
         const double w = exp(r->lw[q] + v24);
         S += w;
         {
@@ -317,19 +275,8 @@ static double log_density(densrt_model *m, const double *th, double *g)
       }
       ll -= S;
       logI = log(S);
-      if (!(S > 0 && S < INFINITY)) {
-        /* under- or overflow: redo in log space */
-        double *lv = m->work;
-        for (size_t q = 0; q < r->n; q++) {
-          const double x0 = r->x[0][q];
-          double u18;
-          const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
-          const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
-          const double v24 = v23 + v18;
-          lv[q] = v24;
-        }
+      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
         logI = densrt_quad_logsumexp(r->lw, lv, r->n);
-      }
     }
     m->log_integral[1] = logI;
   }
@@ -339,7 +286,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 35: ln_n0[2:end] ~ normal(ln_n0[1:end-1], 1); */
 #line 35 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[0]; i++) {
-#line 343 "model.c"
+#line 290 "model.c"
     const double v0 = th[m->off[0] + i + 1];   /* ln_n0[i+1] */
     const double v1 = th[m->off[0] + i + 0];   /* ln_n0[i+0] */
     const double v35 = v0 - v1;
@@ -361,7 +308,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 36: mean_phi2[2:end] ~ normal(mean_phi2[1:end-1], 1); */
 #line 36 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[1]; i++) {
-#line 365 "model.c"
+#line 312 "model.c"
     const double v4 = th[m->off[1] + i + 1];   /* mean_phi2[i+1] */
     const double v5 = th[m->off[1] + i + 0];   /* mean_phi2[i+0] */
     const double v39 = v4 - v5;
@@ -383,7 +330,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 37: ln_std_phi2[2:end] ~ normal(ln_std_phi2[1:end-1], 1); */
 #line 37 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[2]; i++) {
-#line 387 "model.c"
+#line 334 "model.c"
     const double v7 = th[m->off[2] + i + 1];   /* ln_std_phi2[i+1] */
     const double v8 = th[m->off[2] + i + 0];   /* ln_std_phi2[i+0] */
     const double v43 = v7 - v8;

@@ -143,7 +143,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
       const densrt_points *r = &m->rule[0];
-      double S = 0;
+      double S = 0, *lv = m->work;
       for (size_t q = 0; q < r->n; q++) {
         const double x0 = r->x[0][q];
         double u15;
@@ -165,6 +165,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
         const double d27_0 = 1;
         const double d27_1 = d26_1;
         const double d27_2 = d26_2;
+        lv[q] = v27;
         const double w = exp(r->lw[q] + v27);
         S += w;
         {
@@ -188,31 +189,11 @@ static double log_density(densrt_model *m, const double *th, double *g)
       }
       ll -= S;
       logI = log(S);
-      if (!(S > 0 && S < INFINITY)) {
-        /* under- or overflow: redo in log space */
-        double *lv = m->work;
-        for (size_t q = 0; q < r->n; q++) {
-          const double x0 = r->x[0][q];
-          double u15;
-          const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-          const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
-          double u17;
-          const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-          const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
-          double u18;
-          const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-          const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
-          const double v19 = exp(v18);
-          double dmu26, dsd26;
-          const double v26 = densrt_log_ndiff(m->lo[1], m->hi[1], v17, v19, &dmu26, &dsd26);
-          const double v27 = v15 + v26;
-          lv[q] = v27;
-        }
+      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
         logI = densrt_quad_logsumexp(r->lw, lv, r->n);
-      }
     } else {
       const densrt_points *r = &m->rule[0];
-      double S = 0;
+      double S = 0, *lv = m->work;
       for (size_t q = 0; q < r->n; q++) {
         const double x0 = r->x[0][q];
         const double x1 = r->x[1][q];
@@ -247,6 +228,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
         const double d36_0 = 1;
         const double d36_1 = d35_1;
         const double d36_2 = d35_2;
+        lv[q] = v36;
         const double w = exp(r->lw[q] + v36);
         S += w;
         {
@@ -270,33 +252,8 @@ static double log_density(densrt_model *m, const double *th, double *g)
       }
       ll -= S;
       logI = log(S);
-      if (!(S > 0 && S < INFINITY)) {
-        /* under- or overflow: redo in log space */
-        double *lv = m->work;
-        for (size_t q = 0; q < r->n; q++) {
-          const double x0 = r->x[0][q];
-          const double x1 = r->x[1][q];
-          double u15;
-          const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-          const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
-          double u17;
-          const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-          const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
-          double u18;
-          const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-          const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
-          const double v28 = x1 - v17;
-          const double v19 = exp(v18);
-          const double v29 = v28 / v19;
-          const double v30 = v29 * v29;
-          const double v32 = (-0.5) * v30;
-          const double v34 = v18 + 0.9189385332046728;
-          const double v35 = v32 - v34;
-          const double v36 = v15 + v35;
-          lv[q] = v36;
-        }
+      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
         logI = densrt_quad_logsumexp(r->lw, lv, r->n);
-      }
     }
     m->log_integral[0] = logI;
   }
@@ -306,7 +263,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
     double logI;
     {
       const densrt_points *r = &m->rule[1];
-      double S = 0;
+      double S = 0, *lv = m->work;
       for (size_t q = 0; q < r->n; q++) {
         const double x0 = r->x[0][q];
         const double x1 = r->x[1][q];
@@ -318,6 +275,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
         const double v24 = v22 + v23;
         const double d24_0 = d23_0;
         const double d24_1 = 1;
+        lv[q] = v24;
         const double w = exp(r->lw[q] + v24);
         S += w;
         adj11 -= w * d24_0;
@@ -330,21 +288,8 @@ static double log_density(densrt_model *m, const double *th, double *g)
       }
       ll -= S;
       logI = log(S);
-      if (!(S > 0 && S < INFINITY)) {
-        /* under- or overflow: redo in log space */
-        double *lv = m->work;
-        for (size_t q = 0; q < r->n; q++) {
-          const double x0 = r->x[0][q];
-          const double x1 = r->x[1][q];
-          double u22;
-          const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
-          const double v22 = densrt_spline_seg_eval(m->coef[3], j22, u22);
-          const double v23 = v11 * x1;
-          const double v24 = v22 + v23;
-          lv[q] = v24;
-        }
+      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
         logI = densrt_quad_logsumexp(r->lw, lv, r->n);
-      }
     }
     m->log_integral[1] = logI;
   }
@@ -354,7 +299,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 27: ln_a ~ normal(0, 5); */
 #line 27 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[0]; i++) {
-#line 358 "model.c"
+#line 303 "model.c"
     const double v0 = th[m->off[0] + i + 0];   /* ln_a[i+0] */
     const double v38 = v0 / 5.0;
     const double d38_0 = (1 / 5.0);
@@ -370,7 +315,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 28: mu ~ normal(0, 3); */
 #line 28 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[1]; i++) {
-#line 374 "model.c"
+#line 319 "model.c"
     const double v4 = th[m->off[1] + i + 0];   /* mu[i+0] */
     const double v44 = v4 / 3.0;
     const double d44_0 = (1 / 3.0);
@@ -386,7 +331,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 29: ln_s ~ normal(-1, 1); */
 #line 29 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[2]; i++) {
-#line 390 "model.c"
+#line 335 "model.c"
     const double v7 = th[m->off[2] + i + 0];   /* ln_s[i+0] */
     const double v50 = v7 - (-1.0);
     const double d50_0 = 1;
@@ -402,7 +347,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 30: f ~ normal(0, 0.5); */
 #line 30 "tests/golden/mixture2d.dens"
   {
-#line 406 "model.c"
+#line 351 "model.c"
     const double v11 = th[m->off[4] + 0];   /* f */
     const double v54 = v11 / 0.5;
     const double d54_0 = (1 / 0.5);
