@@ -125,11 +125,8 @@ static void source_comment(emitter *e, const char *indent, const char *what, dc_
 ** Dual-number code for one context (a loop body or the hoisted prelude)
 ** ===================================================================== */
 
-typedef enum { CTX_OUTER, CTX_POINT, CTX_PRIOR } ctx_kind;
-
 typedef struct {
   emitter *e;
-  ctx_kind kind;
   const char *ind;         /* indentation */
   const char *dp;          /* derivative prefix */
   ir_node **leaf;          /* the inputs of this context */
@@ -140,11 +137,10 @@ typedef struct {
   int values_only;         /* no derivatives (log_terms, locate_data) */
 } ctx;
 
-static void ctx_init(ctx *c, emitter *e, ctx_kind kind, const char *ind, const char *dp)
+static void ctx_init(ctx *c, emitter *e, const char *ind, const char *dp)
 {
   memset(c, 0, sizeof *c);
   c->e = e;
-  c->kind = kind;
   c->ind = ind;
   c->dp = dp;
   c->words = 1;
@@ -470,7 +466,7 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char 
   char body[32];
   snprintf(body, sizeof body, "%s  ", in);
   ctx c;
-  ctx_init(&c, e, CTX_POINT, body, "d");
+  ctx_init(&c, e, body, "d");
   char *seen = dc_xcalloc(e->ir->n_nodes, 1);
   dc_vec hoisted = {0}, splines = {0};
   find_inputs(root, seen, &hoisted, &splines);
@@ -642,7 +638,7 @@ static void emit_log_density(emitter *e)
   dc_vec h = {0};
   collect_hoisted(e, &x, &h);
   ctx outer;
-  ctx_init(&outer, e, CTX_OUTER, "  ", "dp");
+  ctx_init(&outer, e, "  ", "dp");
   char *seen = dc_xcalloc(ir->n_nodes, 1);
   for (size_t i = 0; i < h.n; i++)
     find_params(h.v[i], seen, &outer);
@@ -705,7 +701,7 @@ static void emit_log_density(emitter *e)
     const ir_prior *pr = &ir->priors[p];
     ctx c;
     int loop = pr->elem < 0 && ir->params[pr->param].size_kind != IR_SIZE_SCALAR;
-    ctx_init(&c, e, CTX_PRIOR, loop ? "    " : "    ", "d");
+    ctx_init(&c, e, "    ", "d");
     char *pseen = dc_xcalloc(ir->n_nodes, 1);
     find_params(x.prior[p], pseen, &c);
     free(pseen);
@@ -784,7 +780,7 @@ static void emit_log_terms(emitter *e)
     find_inputs(roots[t], seen, &hoisted, &splines);
   free(seen);
   ctx outer;
-  ctx_init(&outer, e, CTX_OUTER, "  ", "dp");
+  ctx_init(&outer, e, "  ", "dp");
   char *pseen = dc_xcalloc(ir->n_nodes, 1);
   for (size_t i = 0; i < hoisted.n; i++)
     find_params(hoisted.v[i], pseen, &outer);
@@ -794,7 +790,7 @@ static void emit_log_terms(emitter *e)
   for (size_t i = 0; i < hoisted.n; i++)
     emit_node(&outer, hoisted.v[i]);
   ctx c;
-  ctx_init(&c, e, CTX_POINT, "    ", "d");
+  ctx_init(&c, e, "    ", "d");
   c.values_only = 1;
   for (size_t i = 0; i < hoisted.n; i++)
     c.done[((ir_node *)hoisted.v[i])->id] = 1;
@@ -833,7 +829,7 @@ static void emit_locate_data(emitter *e)
   dc_buf_puts(o, "/* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */\n");
   dc_buf_puts(o, "static void locate_data(densrt_model *m)\n{\n  for (size_t i = 0; i < m->n; i++) {\n");
   ctx c;
-  ctx_init(&c, e, CTX_POINT, "    ", "d");
+  ctx_init(&c, e, "    ", "d");
   c.values_only = 1;
   uint32_t dims = 0;
   for (size_t k = 0; k < e->slots.n; k++)
