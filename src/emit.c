@@ -499,41 +499,36 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char 
   }
   emit_node(&c, root);
   char *R = text_val(root);
-  {
-    const char *w = acc == ACC_LIKELIHOOD ? NULL : "w";
-    if (acc == ACC_LIKELIHOOD) {
-      dc_buf_printf(o, "%sll += %s;\n", body, R);
-    } else {
-      dc_buf_printf(o, "%slv[q] = %s;\n", body, R);
-      dc_buf_printf(o, "%sconst double w = exp(r->lw[q] + %s);\n", body, R);
-      dc_buf_printf(o, "%sS += w;\n", body);
-    }
-    for (int k = 0; k < c.n_leaf; k++) {
-      ir_node *l = c.leaf[k];
-      dc_buf dk;
-      dc_buf_init(&dk);
-      if (!der(&c, &dk, root, k)) {
-        dc_buf_free(&dk);
-        continue;
-      }
-      if (l->op == IR_SPLINE) {
-        dc_buf_printf(o, "%s{\n%s  double *ca = m->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
-        if (w)
-          dc_buf_printf(o, "%s  const double a = -w * %s;\n", body, dk.s);
-        else
-          dc_buf_printf(o, "%s  const double a = %s;\n", body, dk.s);
-        dc_buf_printf(o, "%s  const double u = u%d;\n", body, l->id);
-        dc_buf_printf(o, "%s  ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n%s}\n", body,
-                      body);
-      } else if (w) {
-        dc_buf_printf(o, "%sadj%d -= w * %s;\n", body, l->id, dk.s);
-      } else {
-        dc_buf_printf(o, "%sadj%d += %s;\n", body, l->id, dk.s);
-      }
-      dc_buf_free(&dk);
-    }
-    dc_buf_printf(o, "%s}\n", in);
+  /* the likelihood adds log n and its derivatives; an integral adds w = exp(lw + log f)
+     and subtracts w times the derivatives */
+  int integral = acc == ACC_INTEGRAL;
+  if (!integral) {
+    dc_buf_printf(o, "%sll += %s;\n", body, R);
+  } else {
+    dc_buf_printf(o, "%slv[q] = %s;\n", body, R);
+    dc_buf_printf(o, "%sconst double w = exp(r->lw[q] + %s);\n", body, R);
+    dc_buf_printf(o, "%sS += w;\n", body);
   }
+  for (int k = 0; k < c.n_leaf; k++) {
+    ir_node *l = c.leaf[k];
+    dc_buf dk;
+    dc_buf_init(&dk);
+    if (!der(&c, &dk, root, k)) {
+      dc_buf_free(&dk);
+      continue;
+    }
+    if (l->op == IR_SPLINE) {
+      dc_buf_printf(o, "%s{\n%s  double *ca = m->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
+      dc_buf_printf(o, "%s  const double a = %s%s;\n", body, integral ? "-w * " : "", dk.s);
+      dc_buf_printf(o, "%s  const double u = u%d;\n", body, l->id);
+      dc_buf_printf(o, "%s  ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n%s}\n", body,
+                    body);
+    } else {
+      dc_buf_printf(o, "%sadj%d %s %s%s;\n", body, l->id, integral ? "-=" : "+=", integral ? "w * " : "", dk.s);
+    }
+    dc_buf_free(&dk);
+  }
+  dc_buf_printf(o, "%s}\n", in);
   free(R);
   dc_vec_free(&hoisted);
   dc_vec_free(&splines);
