@@ -425,39 +425,16 @@ done:
 
 int densrt_model_refine(densrt_model *m, const double *theta, double tol, int *changed, double *rel_err)
 {
-  size_t nt = m->def->n_terms;
-  double *a = malloc((nt + 1) * sizeof *a), *b = malloc((nt + 1) * sizeof *b);
-  int rc = DENSRT_OK;
+  int have_auto = 0, rc;
   *changed = 0;
-  *rel_err = 0;
-  if (!a || !b) {
-    rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
-    goto done;
-  }
-  int have_auto = 0;
   for (size_t d = 0; d < m->def->n_dims; d++)
     have_auto |= m->method[d].kind == DENSRT_METHOD_AUTO;
   for (int round = 0; round < 8; round++) {
-    if ((rc = term_integrals(m, theta, a)))
-      goto done;
-    if ((rc = build_rules(m, 1)))
-      goto done;
-    if ((rc = term_integrals(m, theta, b)))
-      goto done;
-    double worst = 0;
-    for (size_t t = 0; t < nt; t++) {
-      double e = fabs(expm1(b[t] - a[t]));
-      if (isnan(e) || (isinf(a[t]) && a[t] == b[t]))
-        e = isnan(e) ? INFINITY : 0;
-      if (e > worst)
-        worst = e;
-    }
-    *rel_err = worst;
-    if (worst <= tol || !have_auto) {
-      rc = build_rules(m, 0);   /* the coarser rules are already accurate to the estimate */
-      goto done;
-    }
-    /* not converged: make the finer 'auto' rules the new base */
+    if ((rc = densrt_model_integral_error(m, theta, rel_err)))
+      return rc;
+    if (*rel_err <= tol || !have_auto)
+      return DENSRT_OK;   /* the current rules are accurate to the estimate (or not ours to change) */
+    /* not converged: the finer 'auto' rules become the new base */
     for (size_t d = 0; d < m->def->n_dims; d++) {
       densrt_method *me = &m->method[d];
       if (me->kind != DENSRT_METHOD_AUTO)
@@ -469,12 +446,8 @@ int densrt_model_refine(densrt_model *m, const double *theta, double tol, int *c
     }
     *changed = 1;
     if ((rc = build_rules(m, 0)))
-      goto done;
+      return rc;
   }
-  rc = DENSRT_FAIL(DENSRT_ETOL, "the integral did not converge to %g (relative change %g after refining)", tol,
-                   *rel_err);
-done:
-  free(a);
-  free(b);
-  return rc;
+  DENSRT_ERROR(DENSRT_ETOL, "the integral did not converge to %g (relative change %g after refining)", tol,
+               *rel_err);
 }
