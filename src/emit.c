@@ -607,6 +607,21 @@ static void emit_param_leaves(ctx *c, const char *loop)
   }
 }
 
+/* The prelude: parameter values, then every hoisted value (with parameter derivatives
+** unless values_only) in one outer context, which the caller frees. */
+static void emit_prelude(emitter *e, ctx *outer, const dc_vec *hoisted, int values_only)
+{
+  ctx_init(outer, e, "  ", "dp");
+  char *seen = dc_xcalloc(e->ir->n_nodes, 1);
+  for (size_t i = 0; i < hoisted->n; i++)
+    find_params(hoisted->v[i], seen, outer);
+  free(seen);
+  emit_param_leaves(outer, "0");
+  outer->values_only = values_only;
+  for (size_t i = 0; i < hoisted->n; i++)
+    emit_node(outer, hoisted->v[i]);
+}
+
 static void emit_log_density(emitter *e)
 {
   dc_ir *ir = e->ir;
@@ -633,15 +648,8 @@ static void emit_log_density(emitter *e)
   dc_vec h = {0};
   collect_hoisted(e, &x, &h);
   ctx outer;
-  ctx_init(&outer, e, "  ", "dp");
-  char *seen = dc_xcalloc(ir->n_nodes, 1);
-  for (size_t i = 0; i < h.n; i++)
-    find_params(h.v[i], seen, &outer);
-  free(seen);
   dc_buf_puts(o, "\n  /* parameter-only values, hoisted out of the point loops */\n");
-  emit_param_leaves(&outer, "0");
-  for (size_t i = 0; i < h.n; i++)
-    emit_node(&outer, h.v[i]);
+  emit_prelude(e, &outer, &h, 0);
   dc_buf_puts(o, "  /* adjoints of the hoisted values */\n");
   for (size_t i = 0; i < h.n; i++) {
     ir_node *n = h.v[i];
@@ -775,15 +783,7 @@ static void emit_log_terms(emitter *e)
     find_inputs(roots[t], seen, &hoisted, &splines);
   free(seen);
   ctx outer;
-  ctx_init(&outer, e, "  ", "dp");
-  char *pseen = dc_xcalloc(ir->n_nodes, 1);
-  for (size_t i = 0; i < hoisted.n; i++)
-    find_params(hoisted.v[i], pseen, &outer);
-  free(pseen);
-  emit_param_leaves(&outer, "0");
-  outer.values_only = 1;
-  for (size_t i = 0; i < hoisted.n; i++)
-    emit_node(&outer, hoisted.v[i]);
+  emit_prelude(e, &outer, &hoisted, 1);
   ctx c;
   ctx_init(&c, e, "    ", "d");
   c.values_only = 1;
