@@ -16,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <fitsio.h>
+#include <zlib.h>
 
 #define LIST_NAMES 20      /* columns named in a "no column" message before "..." */
 #define SHOW_CELL 64       /* bytes of a bad cell quoted in a message */
@@ -547,27 +549,147 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
   return st;
 }
 
-/* cfitsio picks its decompressor from the file name: LZW whenever the name
-** contains ".Z" (even in a directory name), bzip2 for ".bz2".  gzip data under
-** such a name is handed over as /dev/fd/N, which names the same open file. */
-static const char *fits_name(const char *path, int gzip, int *fd, char *alias, size_t size)
+/*
+** Whole inputs in memory: a regular file is mapped, anything else (a pipe,
+** process substitution) is read to its end.  FITS always goes to cfitsio's
+** memory driver this way, gzip unpacked here first: cfitsio would allocate
+** whatever size a gzip trailer claims, and the headers must be checked
+** (below) before cfitsio parses them.
+*/
+typedef struct {
+  unsigned char *p;
+  size_t n;
+  int mapped;
+} bytes;
+
+static void bytes_free(bytes *b)
 {
-  *fd = -1;
-  if (!gzip || (!strstr(path, ".Z") && !strstr(path, ".bz2")))
-    return path;
-  if ((*fd = open(path, O_RDONLY)) < 0)
-    return path;
-  snprintf(alias, size, "/dev/fd/%d", *fd);
-  return access(alias, R_OK) == 0 ? alias : path;
+  if (b->mapped)
+    munmap(b->p, b->n);
+  else
+    free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+/* Grows b (malloc'd) to hold at least `more` further bytes. */
+static int bytes_reserve(bytes *b, size_t *cap, size_t more)
+{
+  if (*cap - b->n >= more)
+    return 1;
+  size_t c = *cap ? *cap : 1 << 16;
+  while (c - b->n < more) {
+    if (c > SIZE_MAX / 2)
+      return 0;
+    c *= 2;
+  }
+  unsigned char *q = realloc(b->p, c);
+  if (!q)
+    return 0;
+  b->p = q;
+  *cap = c;
+  return 1;
+}
+
+/* The whole of f: `head` holds the n_head bytes already read from it. */
+static int bytes_load(const char *path, FILE *f, const unsigned char *head, size_t n_head, bytes *b)
+{
+  memset(b, 0, sizeof *b);
+  struct stat sb;
+  if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 && (uintmax_t)sb.st_size <= SIZE_MAX) {
+    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+    if (m != MAP_FAILED) {
+      b->p = m;
+      b->n = (size_t)sb.st_size;
+      b->mapped = 1;
+      return DENSRT_OK;
+    }
+  }
+  size_t cap = 0, got;
+  if (!bytes_reserve(b, &cap, n_head + 1))
+    DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+  memcpy(b->p, head, n_head);
+  b->n = n_head;
+  while ((got = fread(b->p + b->n, 1, cap - b->n, f)) > 0) {
+    b->n += got;
+    if (!bytes_reserve(b, &cap, 1)) {
+      bytes_free(b);
+      DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory reading the input (%zu bytes so far)", path, b->n);
+    }
+  }
+  if (ferror(f)) {
+    int e = errno;
+    bytes_free(b);
+    DENSRT_ERROR(DENSRT_EIO, "%s: read error: %s", path, strerror(e));
+  }
+  return DENSRT_OK;
+}
+
+/* Unpacks gzip data (one member or several concatenated; trailing bytes that do
+** not start a member are ignored, as gzip does) into out. */
+static int gunzip(const char *path, const bytes *in, bytes *out)
+{
+  memset(out, 0, sizeof *out);
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (inflateInit2(&z, 15 + 16) != Z_OK)
+    DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+  const size_t chunk = 1u << 30;       /* z_stream counts in unsigned int */
+  size_t used = 0, cap = 0;
+  int st = DENSRT_OK;
+  for (;;) {
+    if (z.avail_in == 0 && used < in->n) {
+      z.next_in = in->p + used;
+      z.avail_in = (unsigned)(in->n - used < chunk ? in->n - used : chunk);
+      used += z.avail_in;
+    }
+    if (!bytes_reserve(out, &cap, in->n < (1 << 16) ? 1 << 16 : in->n / 2 + 1)) {
+      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory unpacking the file (%zu bytes so far)", path, out->n);
+      break;
+    }
+    z.next_out = out->p + out->n;
+    z.avail_out = (unsigned)(cap - out->n < chunk ? cap - out->n : chunk);
+    unsigned before = z.avail_out;
+    int r = inflate(&z, Z_NO_FLUSH);
+    out->n += before - z.avail_out;
+    if (r == Z_STREAM_END) {
+      size_t left = z.avail_in + (in->n - used);
+      const unsigned char *next = z.avail_in ? z.next_in : in->p + used;
+      if (left >= 2 && next[0] == 0x1F && next[1] == 0x8B && inflateReset(&z) == Z_OK)
+        continue;
+      break;
+    }
+    if (r == Z_BUF_ERROR && z.avail_in == 0 && used == in->n) {
+      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: unexpected end of file", path);
+      break;
+    }
+    if (r != Z_OK && r != Z_BUF_ERROR) {
+      st = r == Z_MEM_ERROR ? DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory unpacking the file", path)
+                            : DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: %s", path,
+                                          z.msg ? z.msg : "invalid compressed data");
+      break;
+    }
+  }
+  inflateEnd(&z);
+  if (st)
+    bytes_free(out);
+  return st;
 }
 
 /*
-** cfitsio 4.2 overflows a buffer (an abort under Debian's fortified build) when a table
-** parameter card such as TTYPEn has a long unquoted value.  So the headers of an
-** uncompressed file are checked first: HDU by HDU, card by card, skipping each data unit
-** by the size its header declares.  Only cards cfitsio would misread are refused.
+** Before cfitsio sees a file, its structure is walked here HDU by HDU, card by
+** card, skipping each data unit by the size its header declares, for two
+** things cfitsio gets wrong on its own:
+** - cfitsio 4.2 overflows a buffer (an abort under Debian's fortified build)
+**   when a table parameter card such as TTYPEn has a long unquoted value;
+** - its memory driver reads whole 2880-byte records without checking the end
+**   of the buffer, so a truncated data unit must be caught here (and the
+**   buffer padded to whole records: fits_records).
+** Anything else odd (no END card, nonsense sizes) stops the walk and is left
+** for cfitsio to report.
 */
-static long long card_int(const char *card)
+#define FITS_RECORD 2880
+
+static long long card_int(const unsigned char *card)
 {
   char buf[72];
   memcpy(buf, card + 10, 70);
@@ -575,19 +697,22 @@ static long long card_int(const char *card)
   return strtoll(buf, NULL, 10);
 }
 
-static int fits_headers_sane(const char *path)
+static int fits_check(const char *path, const unsigned char *p, size_t n)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return DENSRT_OK;   /* cfitsio reports it */
-  char card[80];
-  int st = DENSRT_OK;
-  for (int hdu = 0; hdu < 10000 && st == DENSRT_OK; hdu++) {
-    long long bitpix = 0, naxis = 0, prod = 1, pcount = 0, gcount = 1, cards = 0;
-    int end = 0;
+  size_t at = 0;
+  for (int hdu = 1; hdu <= 10000; hdu++) {
+    long long bitpix = 0, naxis = 0, naxis1 = 0, prod = 1, pcount = 0, gcount = 1, cards = 0;
+    int end = 0, groups = 0;
+    size_t start = at;
     while (!end) {
-      if (fread(card, 1, 80, f) != 80)
-        goto done;   /* truncated: cfitsio reports it */
+      if (n - at < 80) {
+        /* a header that starts and does not end (bytes after the last HDU that start none are ignored) */
+        if (n - start >= 9 && (!memcmp(p + start, "XTENSION=", 9) || !memcmp(p + start, "SIMPLE  =", 9)))
+          DENSRT_ERROR(DENSRT_EFORMAT, "%s: truncated FITS file: the header of HDU %d has no END card", path, hdu);
+        return DENSRT_OK;
+      }
+      const unsigned char *card = p + at;
+      at += 80;
       cards++;
       if (!memcmp(card, "END     ", 8))
         end = 1;
@@ -595,39 +720,68 @@ static int fits_headers_sane(const char *path)
         bitpix = card_int(card);
       else if (!memcmp(card, "NAXIS   =", 9))
         naxis = card_int(card);
-      else if (!memcmp(card, "NAXIS", 5) && card[5] >= '1' && card[5] <= '9') {
+      else if (!memcmp(card, "NAXIS1  =", 9))
+        naxis1 = card_int(card);
+      else if (!memcmp(card, "NAXIS", 5) && card[5] >= '2' && card[5] <= '9') {
         long long v = card_int(card);
         prod = v > 0 && prod < (1LL << 40) / v ? prod * v : (v > 0 ? 1LL << 40 : 0);
       } else if (!memcmp(card, "PCOUNT  =", 9))
         pcount = card_int(card);
       else if (!memcmp(card, "GCOUNT  =", 9))
         gcount = card_int(card);
+      else if (!memcmp(card, "GROUPS  =", 9))
+        groups = memchr(card + 10, 'T', 20) != NULL;
       else if (card[0] == 'T' && card[8] == '=' && card[9] == ' ') {
         /* TTYPEn, TFORMn, TUNITn, TDIMn, ...: a value is a quoted string or a short number */
-        const char *v = card + 10, *stop = card + 80;
+        const unsigned char *v = card + 10, *stop = card + 80;
         while (v < stop && *v == ' ')
           v++;
         size_t len = 0;
         while (v + len < stop && v[len] != ' ' && v[len] != '/')
           len++;
-        if (v < stop && *v != '\'' && len > 40) {
-          st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: malformed FITS header card '%.8s' in HDU %d (an unquoted value of %zu "
-                           "characters)", path, card, hdu + 1, len);
-          goto done;
-        }
+        if (v < stop && *v != '\'' && len > 40)
+          DENSRT_ERROR(DENSRT_EFORMAT, "%s: malformed FITS header card '%.8s' in HDU %d (an unquoted value of %zu "
+                       "characters)", path, (const char *)card, hdu, len);
       }
     }
-    long long data = naxis > 0 ? (bitpix < 0 ? -bitpix : bitpix) / 8 * gcount * (pcount + prod) : 0;
-    long long skip = (2880 - (cards * 80) % 2880) % 2880 + (data + 2879) / 2880 * 2880;
-    if (data < 0 || fseeko(f, (off_t)skip, SEEK_CUR) != 0)
-      goto done;
+    /* random groups (NAXIS1 = 0, GROUPS = T) leave NAXIS1 out of the product */
+    if (!(groups && naxis1 == 0))
+      prod = naxis1 > 0 && prod < (1LL << 40) / naxis1 ? prod * naxis1 : (naxis1 > 0 ? 1LL << 40 : 0);
+    if (naxis <= 0 || bitpix == 0 || gcount < 0 || pcount < 0 || gcount > (1LL << 20))
+      prod = pcount = 0;
+    long long data = (bitpix < 0 ? -bitpix : bitpix) / 8 * gcount * (pcount + prod);
+    long long pad = (FITS_RECORD - (cards * 80) % FITS_RECORD) % FITS_RECORD;
+    if (data < 0)
+      data = 0;   /* sizes cfitsio will refuse */
+    if (data > 0 && (unsigned long long)(pad + data) > n - at)
+      DENSRT_ERROR(DENSRT_EFORMAT, "%s: truncated FITS file: HDU %d declares %lld bytes of data, the file has %zu",
+                   path, hdu, data, at + (size_t)pad < n ? n - at - (size_t)pad : (size_t)0);
+    long long skip = pad + (data + FITS_RECORD - 1) / FITS_RECORD * FITS_RECORD;
+    if ((unsigned long long)skip >= n - at)
+      return DENSRT_OK;   /* the last HDU (its final record may be unpadded) */
+    at += (size_t)skip;
   }
-done:
-  fclose(f);
-  return st;
+  return DENSRT_OK;
 }
 
-static int read_fits(const char *path, int gzip, const densrt_io_column *want, size_t n_want,
+/* The bytes as whole records for cfitsio's memory driver: b itself, or a zero-padded
+** copy in tmp. */
+static const bytes *fits_records(const char *path, const bytes *b, bytes *tmp, int *st)
+{
+  if (b->n % FITS_RECORD == 0)
+    return b;
+  memset(tmp, 0, sizeof *tmp);
+  size_t n = b->n + (FITS_RECORD - b->n % FITS_RECORD);
+  if (n < b->n || !(tmp->p = calloc(n, 1))) {
+    *st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+    return NULL;
+  }
+  memcpy(tmp->p, b->p, b->n);
+  tmp->n = n;
+  return tmp;
+}
+
+static int read_fits(const char *path, const bytes *raw, int gzip, const densrt_io_column *want, size_t n_want,
                      densrt_io_outside policy, densrt_io_table *out)
 {
   fitsfile *ff = NULL;
@@ -636,19 +790,21 @@ static int read_fits(const char *path, int gzip, const densrt_io_column *want, s
   char **isnull = calloc(n_want, sizeof *isnull);
   int *is_float = calloc(n_want, sizeof *is_float);
   store s = { 0 };
+  bytes unpacked = { 0 }, padded = { 0 };
   LONGLONG n_rows = 0;
   if (!colnum || !isnull || !is_float) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
     goto done;
   }
-  if (!gzip && (st = fits_headers_sane(path)))
+  if (gzip && (st = gunzip(path, raw, &unpacked)))
     goto done;
-  /* diskfile: take the name literally, no cfitsio extended-filename syntax */
-  int fd;
-  char alias[32];
-  fits_open_diskfile(&ff, fits_name(path, gzip, &fd, alias, sizeof alias), READONLY, &status);
-  if (fd >= 0)
-    close(fd);    /* compressed files are unpacked into memory while opening */
+  const bytes *fits = gzip ? &unpacked : raw;
+  if ((st = fits_check(path, fits->p, fits->n)) || !(fits = fits_records(path, fits, &padded, &st)))
+    goto done;
+  /* the memory driver: no file name for cfitsio to interpret (extended syntax, ".Z") */
+  void *mem = fits->p;
+  size_t mem_size = fits->n;
+  fits_open_memfile(&ff, "data", READONLY, &mem, &mem_size, 0, NULL, &status);
   if (status) {
     ff = NULL;
     st = fits_fail(path, status);
@@ -735,6 +891,8 @@ done:
     int close_status = 0;
     fits_close_file(ff, &close_status);
   }
+  bytes_free(&unpacked);
+  bytes_free(&padded);
   fits_clear_errmsg();
   store_free(&s);
   for (size_t c = 0; isnull && c < n_want; c++)
@@ -766,7 +924,7 @@ void densrt_io_table_free(densrt_io_table *t)
   t->n_rows = t->n_cols = t->n_dropped = 0;
 }
 
-/* FITS by signature: plain FITS (1), or a gzip (2), compress or zip file (3) for cfitsio to unpack. */
+/* FITS by signature: plain FITS (1), gzip (2, unpacked here), or a compress or zip file (3), refused. */
 static int looks_like_fits(const unsigned char *m, size_t n)
 {
   if (n >= 9 && memcmp(m, "SIMPLE  =", 9) == 0)
@@ -794,16 +952,28 @@ int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want
     DENSRT_ERROR(DENSRT_EIO, "%s: cannot open: %s", path, strerror(errno));
   unsigned char magic[9];
   size_t got = fread(magic, 1, sizeof magic, f);
-  int st;
-  int kind = looks_like_fits(magic, got);
-  if (kind) {
-    fclose(f);
-    st = read_fits(path, kind == 2, want, n_want, policy, out);
-  } else {
+  int kind = looks_like_fits(magic, got), st;
+  struct stat sb;
+  bytes raw = { 0 };
+  if (kind == 3) {
+    st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: compressed with %s, which is not read: unpack it first (plain and "
+                     "gzip-compressed FITS are read directly)", path, magic[0] == 'P' ? "zip" : "compress (.Z)");
+  } else if (!kind && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
     rewind(f);
     st = read_csv(path, f, want, n_want, policy, out);
-    fclose(f);
+  } else if (!(st = bytes_load(path, f, magic, got, &raw))) {
+    if (kind) {
+      st = read_fits(path, &raw, kind == 2, want, n_want, policy, out);
+    } else {
+      /* CSV from a pipe: the bytes already read cannot be pushed back */
+      FILE *m = raw.n ? fmemopen(raw.p, raw.n, "r") : NULL;
+      st = read_csv(path, m ? m : f, want, n_want, policy, out);
+      if (m)
+        fclose(m);
+    }
+    bytes_free(&raw);
   }
+  fclose(f);
   if (st)
     memset(out, 0, sizeof *out);
   return st;

@@ -2,8 +2,8 @@
 ** io.h — numeric tables from CSV or FITS files, and atomically replaced output files.
 **
 ** densrt_io_read picks the format from the file's first bytes: "SIMPLE  ="
-** (or a gzip/compress/zip signature, opened through cfitsio) means FITS,
-** anything else is CSV.
+** or a gzip signature means FITS (gzip is unpacked into memory here), a zip
+** or compress (.Z) signature is refused, anything else is CSV.
 **
 ** CSV: a header row, then data rows, separated by commas.  Fields may be
 ** double-quoted ("" inside quotes is a quote; a quoted field ends on its own

@@ -79,9 +79,9 @@ build() {   # build NAME SOURCE... -- LIBS
   fi
 }
 build frontend tests/fuzz/fuzz_frontend.c $FRONTEND $F/grammar/parser.c $F/grammar/lexer.c -- -lm
-build csv tests/fuzz/fuzz_csv.c $RUNTIME -- -lcfitsio -lm
-build json tests/fuzz/fuzz_json.c $RUNTIME -- -lcfitsio -lm
-build fits tests/fuzz/fuzz_fits.c $RUNTIME -- -lcfitsio -lm
+build csv tests/fuzz/fuzz_csv.c $RUNTIME -- -lcfitsio -lz -lm
+build json tests/fuzz/fuzz_json.c $RUNTIME -- -lcfitsio -lz -lm
+build fits tests/fuzz/fuzz_fits.c $RUNTIME -- -lcfitsio -lz -lm
 
 # ---- run ----
 max_len() {

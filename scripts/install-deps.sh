@@ -2,7 +2,7 @@
 # Installs the Debian packages densc needs to build, test and run (as root, or with sudo).
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config flex bison check
-      libgsl-dev libcfitsio-dev liblbfgsb-dev libpng-dev valgrind"
+      libgsl-dev libcfitsio-dev zlib1g-dev liblbfgsb-dev libpng-dev valgrind"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=

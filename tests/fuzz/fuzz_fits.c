@@ -3,16 +3,12 @@
 ** through cfitsio).
 **
 ** The input is the file's contents, written to /dev/shm/densc-fuzz-PID.fits
-** for each execution (cfitsio opens files by name).  Inputs without a FITS
-** or compressed-file signature would go to the CSV reader and are skipped.
-** cfitsio allocates the whole uncompressed size that a gzip trailer (ISIZE)
-** or a zip header claims before unpacking, up to 4 GiB (plus 4 GiB when
-** ISIZE is below the compressed size, taken as a wrapped size): inputs
-** claiming more than 64 MiB, or less than their own size, are skipped
-** (those allocations are cfitsio's, not ours).  cfitsio 4.2.0 also overflows
-** a buffer by one byte, and _FORTIFY_SOURCE aborts, on a TTYPEn card whose
-** unquoted value fills all 70 columns (ffgtbp: strcpy into ttype[70]); such
-** inputs are skipped too — see tests/fuzz/known/fits/ and docs/reliability.md.
+** for each execution.  Inputs without a FITS, gzip, compress or zip
+** signature would go to the CSV reader and are skipped.  gzip is unpacked by
+** densc itself (growing its buffer as data comes, whatever the trailer
+** claims); compress and zip are refused.  Inputs are not filtered further:
+** the header check that guards cfitsio 4.2.0's TTYPEn overflow (ffgtbp:
+** strcpy into ttype[70], an abort under _FORTIFY_SOURCE) is under test too.
 ** Two fixed requests, as in fuzz_csv.c:
 **   z in [-3, 3], rows outside the window are an error;
 **   x in [-100, 20] and y unbounded, rows outside are dropped.
@@ -82,44 +78,10 @@ static void read_and_check(const densrt_io_column *want, size_t n_want, densrt_i
   densrt_io_table_free(&t);
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* A header card that crashes cfitsio 4.2.0 (see above): TTYPEn = an unquoted
-** value (after '=' and blanks, up to '/' or the end, trailing blanks cut) of
-** 70 characters or more. */
-static int cfitsio_ttype_overflow(const uint8_t *data, size_t size)
-{
-  for (size_t i = 0; i + 80 <= size; i += 80) {
-    const uint8_t *card = data + i;
-    if (memcmp(card, "TTYPE", 5) != 0)
-      continue;
-    const uint8_t *v = card + 9, *end = card + 80, *slash = memchr(v, '/', (size_t)(end - v));
-    while (v < end && *v == ' ')
-      v++;
-    if (slash && slash > v)
-      end = slash;
-    while (end > v && end[-1] == ' ')
-      end--;
-    if (v < end && *v != '\'' && end - v >= 70)
-      return 1;
-  }
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  int gzip = size >= 2 && data[0] == 0x1F && data[1] == 0x8B;
   int zip = size >= 4 && memcmp(data, "PK\3\4", 4) == 0;
   if (!((size >= 9 && memcmp(data, "SIMPLE  =", 9) == 0) || (size >= 2 && data[0] == 0x1F) || zip))
-    return 0;
-  if (gzip && (size < 4 || le32(data + size - 4) > (64u << 20) || le32(data + size - 4) < size))
-    return 0;
-  if (zip && (size < 26 || le32(data + 22) > (64u << 20) || le32(data + 22) < size))
-    return 0;
-  if (cfitsio_ttype_overflow(data, size))
     return 0;
   if (!path[0])
     setup();

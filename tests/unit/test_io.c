@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +56,23 @@ static void write_bytes(const char *path, const char *data, size_t len)
   ck_assert_ptr_nonnull(f);
   ck_assert_uint_eq(fwrite(data, 1, len, f), len);
   ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Makes fifo a named pipe and forks a writer that copies src into it. */
+static pid_t serve_through_fifo(const char *src, const char *fifo)
+{
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    FILE *in = fopen(src, "rb"), *out = fopen(fifo, "wb");
+    char buf[4096];
+    size_t k;
+    while (in && out && (k = fread(buf, 1, sizeof buf, in)) > 0)
+      fwrite(buf, 1, k, out);
+    _exit(out && fclose(out) == 0 ? 0 : 1);
+  }
+  return child;
 }
 
 static size_t count_entries(void)
@@ -303,6 +321,19 @@ START_TEST(test_csv_drop)
   write_bytes(path, "x\n100\nbad\n", 10);
   read_fails(path, &want[1], 1, DENSRT_IO_OUTSIDE_DROP, DENSRT_EFORMAT, ":3: column 'x': 'bad' is not a number");
 
+  /* from a pipe, which cannot be rewound after the format is sniffed */
+  char fifo[512];
+  write_bytes(path, text, sizeof text - 1);
+  pid_t child = serve_through_fifo(path, in_dir(fifo, sizeof fifo, "drop.pipe"));
+  read_ok(fifo, want, 2, DENSRT_IO_OUTSIDE_DROP, &t);
+  int wst;
+  ck_assert_int_eq(waitpid(child, &wst, 0), child);
+  ck_assert(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+  ck_assert_uint_eq(t.n_rows, 3);
+  ck_assert_uint_eq(t.n_dropped, 3);
+  ck_assert(t.cols[1][2] == 3);
+  densrt_io_table_free(&t);
+
   /* every row dropped: success with no rows */
   write_bytes(path, "x\n100\n200\n", 10);
   read_ok(path, &want[1], 1, DENSRT_IO_OUTSIDE_DROP, &t);
@@ -516,9 +547,13 @@ static void write_gzip(const char *path, const unsigned char *data, size_t len)
   ck_assert_int_eq(fclose(f), 0);
 }
 
+enum { SMALL_GZ = 1, SMALL_BAD_TTYPE = 2 };
+
 /* A small binary table: X (double), n (int32, TNULL -99), label (8 chars);
-** optionally preceded by an image HDU and a table without x. */
-static void write_small_fits(const char *path, const double *x, const int *n, int rows, int with_others, int gz)
+** optionally preceded by an image HDU and a table without x.  flags: SMALL_GZ
+** compresses it, SMALL_BAD_TTYPE writes TTYPE3 as a 70-character unquoted value
+** (which overflows a buffer in cfitsio 4.2). */
+static void write_small_fits(const char *path, const double *x, const int *n, int rows, int with_others, int flags)
 {
   membuf m = { NULL, 0, NULL };
   m.f = open_memstream(&m.buf, &m.len);
@@ -565,7 +600,10 @@ static void write_small_fits(const char *path, const double *x, const int *n, in
   card(&m, "TTYPE2  = 'n       '");
   card(&m, "TFORM2  = 'J       '");
   card(&m, "TNULL2  = %20d", -99);
-  card(&m, "TTYPE3  = 'label   '");
+  if (flags & SMALL_BAD_TTYPE)
+    card(&m, "TTYPE3  = %.70s", "labellabellabellabellabellabellabellabellabellabellabellabellabellabel");
+  else
+    card(&m, "TTYPE3  = 'label   '");
   card(&m, "TFORM3  = '8A      '");
   card(&m, "EXTNAME = 'DATA    '");
   end_header(&m);
@@ -577,7 +615,7 @@ static void write_small_fits(const char *path, const double *x, const int *n, in
   pad_block(&m, 0);
   ck_assert_int_eq(fclose(m.f), 0);
   ck_assert_uint_eq(m.len % 2880, 0);
-  if (gz)
+  if (flags & SMALL_GZ)
     write_gzip(path, (const unsigned char *)m.buf, m.len);
   else
     write_bytes(path, m.buf, m.len);
@@ -670,6 +708,60 @@ START_TEST(test_fits_other)
   ck_assert_uint_eq(t.n_rows, 3);
   densrt_io_table_free(&t);
 
+  /* a header card that would overflow cfitsio's buffer is refused, compressed or not */
+  static const char bad_card[] = ": malformed FITS header card 'TTYPE3  ' in HDU 2 (an unquoted value of 70 characters)";
+  write_small_fits(gz, x, n, 3, 0, SMALL_GZ | SMALL_BAD_TTYPE);
+  read_fails(gz, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT, bad_card);
+  in_dir(path, sizeof path, "bad-card.fits");
+  write_small_fits(path, x, n, 3, 0, SMALL_BAD_TTYPE);
+  read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT, bad_card);
+
+  /* a truncated gzip stream */
+  write_small_fits(gz, x, n, 3, 0, SMALL_GZ);
+  ck_assert_int_eq(truncate(gz, 1000), 0);
+  read_fails(gz, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT, ": cannot unpack: unexpected end of file");
+
+  /* a data unit cut short: refused before cfitsio reads past the end; a missing
+     final padding is harmless */
+  in_dir(path, sizeof path, "cut.fits");
+  write_small_fits(path, x, n, 3, 0, 0);
+  ck_assert_int_eq(truncate(path, 2 * 2880 + 59), 0);
+  read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
+             ": truncated FITS file: HDU 2 declares 60 bytes of data, the file has 59");
+  ck_assert_int_eq(truncate(path, 2 * 2880 + 60), 0);
+  read_ok(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, &t);
+  ck_assert_uint_eq(t.n_rows, 3);
+  ck_assert(t.cols[0][2] == 1);
+  densrt_io_table_free(&t);
+  ck_assert_int_eq(truncate(path, 2880 + 1000), 0);
+  read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
+             ": truncated FITS file: the header of HDU 2 has no END card");
+
+  /* zip and compress (.Z) are refused by signature, whatever the name */
+  in_dir(path, sizeof path, "t.fits");
+  write_bytes(path, "PK\3\4\24\0\0\0\10\0", 10);
+  read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
+             ": compressed with zip, which is not read: unpack it first (plain and gzip-compressed FITS are read "
+             "directly)");
+  write_bytes(path, "\37\235\220SIMPLE", 9);
+  read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
+             ": compressed with compress (.Z), which is not read: unpack it first (plain and gzip-compressed FITS "
+             "are read directly)");
+
+  /* FITS through a pipe (not mappable): read into memory */
+  char fifo[512];
+  in_dir(fifo, sizeof fifo, "pipe.fits");
+  in_dir(path, sizeof path, "plain.fits");
+  write_small_fits(path, x, n, 3, 0, 0);
+  pid_t child = serve_through_fifo(path, fifo);
+  read_ok(fifo, &want, 1, DENSRT_IO_OUTSIDE_ERROR, &t);
+  int wst;
+  ck_assert_int_eq(waitpid(child, &wst, 0), child);
+  ck_assert(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+  ck_assert_uint_eq(t.n_rows, 3);
+  ck_assert(t.cols[0][2] == 1);
+  densrt_io_table_free(&t);
+
   /* cfitsio's extended file-name syntax is not applied to our paths */
   char odd[512];
   in_dir(path, sizeof path, "plain.fits");
@@ -696,9 +788,17 @@ START_TEST(test_fits_other)
   free(m.buf);
   read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT, ": no table in FITS file");
 
-  /* looks like FITS but is not */
+  /* looks like FITS but is cut short, or is not FITS at all */
   in_dir(path, sizeof path, "broken.fits");
   write_bytes(path, "SIMPLE  = nonsense\n", 19);
+  read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
+             ": truncated FITS file: the header of HDU 1 has no END card");
+  m.f = open_memstream(&m.buf, &m.len);
+  card(&m, "SIMPLE  = nonsense");
+  end_header(&m);
+  fclose(m.f);
+  write_bytes(path, m.buf, m.len);
+  free(m.buf);
   ck_assert_int_eq(densrt_io_read(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, &t), DENSRT_EIO);
   char prefix[600];
   snprintf(prefix, sizeof prefix, "%s: FITS error: ", path);
