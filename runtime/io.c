@@ -6,6 +6,7 @@
 ** there for strtod, so a row costs no allocation.  FITS tables go through
 ** cfitsio, one whole column at a time.
 */
+#define _GNU_SOURCE      /* memfd_create */
 #include "io.h"
 #include "error.h"
 
@@ -551,10 +552,9 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
 
 /*
 ** Whole inputs in memory: a regular file is mapped, anything else (a pipe,
-** process substitution) is read to its end.  FITS always goes to cfitsio's
-** memory driver this way, gzip unpacked here first: cfitsio would allocate
-** whatever size a gzip trailer claims, and the headers must be checked
-** (below) before cfitsio parses them.
+** process substitution) is read to its end.  FITS is checked (below) in
+** memory before cfitsio parses it, gzip unpacked here first: cfitsio would
+** allocate whatever size a gzip trailer claims.
 */
 typedef struct {
   unsigned char *p;
@@ -681,9 +681,8 @@ static int gunzip(const char *path, const bytes *in, bytes *out)
 ** things cfitsio gets wrong on its own:
 ** - cfitsio 4.2 overflows a buffer (an abort under Debian's fortified build)
 **   when a table parameter card such as TTYPEn has a long unquoted value;
-** - its memory driver reads whole 2880-byte records without checking the end
-**   of the buffer, so a truncated data unit must be caught here (and the
-**   buffer padded to whole records: fits_records).
+** - a data unit cut short is named here (cfitsio says only "error reading
+**   from FITS file").
 ** Anything else odd (no END card, nonsense sizes) stops the walk and is left
 ** for cfitsio to report.
 */
@@ -697,12 +696,20 @@ static long long card_int(const unsigned char *card)
   return strtoll(buf, NULL, 10);
 }
 
+/* The integer value of a header keyword: its first occurrence counts, as in cfitsio. */
+static void card_first(const unsigned char *card, long long *value, int *seen)
+{
+  if (!*seen)
+    *value = card_int(card);
+  *seen = 1;
+}
+
 static int fits_check(const char *path, const unsigned char *p, size_t n)
 {
   size_t at = 0;
   for (int hdu = 1; hdu <= 10000; hdu++) {
-    long long bitpix = 0, naxis = 0, naxis1 = 0, prod = 1, pcount = 0, gcount = 1, cards = 0;
-    int end = 0, groups = 0;
+    long long bitpix = 0, naxis = 0, pcount = 0, gcount = 1, cards = 0, axis[1000] = { 0 };
+    int seen[5] = { 0 }, axis_seen[1000] = { 0 }, end = 0, groups = 0;
     size_t start = at;
     while (!end) {
       if (n - at < 80) {
@@ -714,23 +721,22 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
       const unsigned char *card = p + at;
       at += 80;
       cards++;
+      int k = 0;
       if (!memcmp(card, "END     ", 8))
         end = 1;
       else if (!memcmp(card, "BITPIX  =", 9))
-        bitpix = card_int(card);
+        card_first(card, &bitpix, &seen[0]);
       else if (!memcmp(card, "NAXIS   =", 9))
-        naxis = card_int(card);
-      else if (!memcmp(card, "NAXIS1  =", 9))
-        naxis1 = card_int(card);
-      else if (!memcmp(card, "NAXIS", 5) && card[5] >= '2' && card[5] <= '9') {
-        long long v = card_int(card);
-        prod = v > 0 && prod < (1LL << 40) / v ? prod * v : (v > 0 ? 1LL << 40 : 0);
-      } else if (!memcmp(card, "PCOUNT  =", 9))
-        pcount = card_int(card);
+        card_first(card, &naxis, &seen[1]);
+      else if (!memcmp(card, "PCOUNT  =", 9))
+        card_first(card, &pcount, &seen[2]);
       else if (!memcmp(card, "GCOUNT  =", 9))
-        gcount = card_int(card);
-      else if (!memcmp(card, "GROUPS  =", 9))
+        card_first(card, &gcount, &seen[3]);
+      else if (!memcmp(card, "GROUPS  =", 9) && !seen[4]++)
         groups = memchr(card + 10, 'T', 20) != NULL;
+      else if (!memcmp(card, "NAXIS", 5) && card[5] >= '1' && card[5] <= '9' && card[8] == '=' &&
+               sscanf((const char *)card + 5, "%3d", &k) == 1 && k <= 999)
+        card_first(card, &axis[k], &axis_seen[k]);
       else if (card[0] == 'T' && card[8] == '=' && card[9] == ' ') {
         /* TTYPEn, TFORMn, TUNITn, TDIMn, ...: a value is a quoted string or a short number */
         const unsigned char *v = card + 10, *stop = card + 80;
@@ -744,15 +750,21 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
                        "characters)", path, (const char *)card, hdu, len);
       }
     }
-    /* random groups (NAXIS1 = 0, GROUPS = T) leave NAXIS1 out of the product */
-    if (!(groups && naxis1 == 0))
-      prod = naxis1 > 0 && prod < (1LL << 40) / naxis1 ? prod * naxis1 : (naxis1 > 0 ? 1LL << 40 : 0);
-    if (naxis <= 0 || bitpix == 0 || gcount < 0 || pcount < 0 || gcount > (1LL << 20))
-      prod = pcount = 0;
+    /* data size: |BITPIX|/8 * GCOUNT * (PCOUNT + NAXIS1 * ... * NAXISn), where random
+       groups (NAXIS1 = 0, GROUPS = T) leave NAXIS1 out */
+    long long prod = naxis > 0 ? 1 : 0;
+    for (long long i = 1; i <= naxis && i <= 999; i++) {
+      long long v = axis[i];
+      if (i == 1 && v == 0 && groups)
+        continue;
+      prod = v > 0 && prod < (1LL << 40) / v ? prod * v : (v > 0 ? 1LL << 40 : 0);
+    }
+    if (bitpix == 0 || gcount < 0 || pcount < 0 || gcount > (1LL << 20) || pcount > (1LL << 40))
+      prod = pcount = 0;   /* sizes cfitsio will refuse */
     long long data = (bitpix < 0 ? -bitpix : bitpix) / 8 * gcount * (pcount + prod);
     long long pad = (FITS_RECORD - (cards * 80) % FITS_RECORD) % FITS_RECORD;
-    if (data < 0)
-      data = 0;   /* sizes cfitsio will refuse */
+    if (data < 0 || naxis <= 0)
+      data = 0;
     if (data > 0 && (unsigned long long)(pad + data) > n - at)
       DENSRT_ERROR(DENSRT_EFORMAT, "%s: truncated FITS file: HDU %d declares %lld bytes of data, the file has %zu",
                    path, hdu, data, at + (size_t)pad < n ? n - at - (size_t)pad : (size_t)0);
@@ -764,33 +776,52 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
   return DENSRT_OK;
 }
 
-/* The bytes as whole records for cfitsio's memory driver: b itself, or a zero-padded
-** copy in tmp. */
-static const bytes *fits_records(const char *path, const bytes *b, bytes *tmp, int *st)
+/*
+** cfitsio opens what it reads through its disk driver, which checks every read
+** against the end of the file (its memory driver does not), as /dev/fd/N: no
+** file name for it to interpret (extended syntax, ".Z" meaning LZW).  A mapped
+** file is the open file itself; unpacked or piped bytes, and a file whose last
+** record lacks its padding (which cfitsio refuses), go to a memory file padded
+** with zeros.
+*/
+static int fits_fd(const char *path, const bytes *b, int file_fd, int *fd)
 {
-  if (b->n % FITS_RECORD == 0)
-    return b;
-  memset(tmp, 0, sizeof *tmp);
-  size_t n = b->n + (FITS_RECORD - b->n % FITS_RECORD);
-  if (n < b->n || !(tmp->p = calloc(n, 1))) {
-    *st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
-    return NULL;
+  size_t whole = b->n % FITS_RECORD ? b->n + (FITS_RECORD - b->n % FITS_RECORD) : b->n;
+  if (b->mapped && whole == b->n) {
+    *fd = dup(file_fd);
+  } else if ((*fd = memfd_create("densc-fits", MFD_CLOEXEC)) >= 0) {
+    for (size_t done = 0; done < b->n;) {
+      ssize_t w = write(*fd, b->p + done, b->n - done);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0) {
+        int e = errno;
+        close(*fd);
+        DENSRT_ERROR(DENSRT_EIO, "%s: cannot hold the unpacked file in memory: %s", path, strerror(e));
+      }
+      done += (size_t)w;
+    }
+    if (ftruncate(*fd, (off_t)whole) != 0) {
+      int e = errno;
+      close(*fd);
+      DENSRT_ERROR(DENSRT_EIO, "%s: cannot hold the unpacked file in memory: %s", path, strerror(e));
+    }
   }
-  memcpy(tmp->p, b->p, b->n);
-  tmp->n = n;
-  return tmp;
+  if (*fd < 0)
+    DENSRT_ERROR(DENSRT_EIO, "%s: %s", path, strerror(errno));
+  return DENSRT_OK;
 }
 
-static int read_fits(const char *path, const bytes *raw, int gzip, const densrt_io_column *want, size_t n_want,
-                     densrt_io_outside policy, densrt_io_table *out)
+static int read_fits(const char *path, const bytes *raw, int gzip, int file_fd, const densrt_io_column *want,
+                     size_t n_want, densrt_io_outside policy, densrt_io_table *out)
 {
   fitsfile *ff = NULL;
-  int status = 0, st = DENSRT_OK;
+  int status = 0, st = DENSRT_OK, fd = -1;
   int *colnum = calloc(n_want, sizeof *colnum);
   char **isnull = calloc(n_want, sizeof *isnull);
   int *is_float = calloc(n_want, sizeof *is_float);
   store s = { 0 };
-  bytes unpacked = { 0 }, padded = { 0 };
+  bytes unpacked = { 0 };
   LONGLONG n_rows = 0;
   if (!colnum || !isnull || !is_float) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
@@ -799,15 +830,16 @@ static int read_fits(const char *path, const bytes *raw, int gzip, const densrt_
   if (gzip && (st = gunzip(path, raw, &unpacked)))
     goto done;
   const bytes *fits = gzip ? &unpacked : raw;
-  if ((st = fits_check(path, fits->p, fits->n)) || !(fits = fits_records(path, fits, &padded, &st)))
+  if ((st = fits_check(path, fits->p, fits->n)) || (st = fits_fd(path, fits, file_fd, &fd)))
     goto done;
-  /* the memory driver: no file name for cfitsio to interpret (extended syntax, ".Z") */
-  void *mem = fits->p;
-  size_t mem_size = fits->n;
-  fits_open_memfile(&ff, "data", READONLY, &mem, &mem_size, 0, NULL, &status);
+  bytes_free(&unpacked);   /* the memory file holds it now */
+  char alias[32];
+  snprintf(alias, sizeof alias, "/dev/fd/%d", fd);
+  fits_open_diskfile(&ff, alias, READONLY, &status);
   if (status) {
     ff = NULL;
-    st = fits_fail(path, status);
+    st = access(alias, R_OK) == 0 ? fits_fail(path, status)
+                                  : DENSRT_FAIL(DENSRT_EIO, "%s: cannot reopen as %s: %s", path, alias, strerror(errno));
     goto done;
   }
   if ((st = find_table(path, ff, want, n_want, colnum)))
@@ -892,7 +924,8 @@ done:
     fits_close_file(ff, &close_status);
   }
   bytes_free(&unpacked);
-  bytes_free(&padded);
+  if (fd >= 0)
+    close(fd);
   fits_clear_errmsg();
   store_free(&s);
   for (size_t c = 0; isnull && c < n_want; c++)
@@ -963,7 +996,7 @@ int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want
     st = read_csv(path, f, want, n_want, policy, out);
   } else if (!(st = bytes_load(path, f, magic, got, &raw))) {
     if (kind) {
-      st = read_fits(path, &raw, kind == 2, want, n_want, policy, out);
+      st = read_fits(path, &raw, kind == 2, fileno(f), want, n_want, policy, out);
     } else {
       /* CSV from a pipe: the bytes already read cannot be pushed back */
       FILE *m = raw.n ? fmemopen(raw.p, raw.n, "r") : NULL;
