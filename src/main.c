@@ -33,7 +33,7 @@ typedef struct {
 static void usage(FILE *f)
 {
   fputs("Usage: densc [OPTIONS] MODEL.dens\n"
-        "Compile a density model into a program that evaluates, fits and samples it.\n\n"
+        "Compile a density model into a program that evaluates and fits it.\n\n"
         "  -o PROG                 the program to write (default: MODEL without .dens)\n"
         "  --emit-c FILE           also write the generated C to FILE\n"
         "  --print-c               write the generated C to standard output; do not compile\n"
