@@ -37,4 +37,14 @@ G="--data $top/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=g
 check 0 "$tmp/gd1" eval --quiet $G --params "$top/models/gd1-init.json" --out "$tmp/g.json"
 check 0 "$tmp/gd1" plot --quiet $G --params "$top/models/gd1-init.json" --out "$tmp/g.png"
 check 2 "$tmp/gd1" eval --quiet $G --params "$tmp/fit.json"
+# gzip-compressed FITS (unpacked by densc), a truncated one, and CSV through a pipe
+gzip -c "$top/data/gd1-gaiadr3-blog.fits" > "$tmp/gd1.fits.gz"
+head -c 300000 "$tmp/gd1.fits.gz" > "$tmp/cut.fits.gz"
+G="--column phi1=gd1_phi1 --column phi2=gd1_phi2 --where phi2>-7 --outside keep --params $top/models/gd1-init.json"
+check 0 "$tmp/gd1" eval --quiet --data "$tmp/gd1.fits.gz" $G --out "$tmp/g.json"
+check 2 "$tmp/gd1" eval --quiet --data "$tmp/cut.fits.gz" $G --out "$tmp/g.json"
+mkfifo "$tmp/pipe.csv"
+cat "$d" > "$tmp/pipe.csv" &
+check 0 "$tmp/spline1d" eval --quiet --data "$tmp/pipe.csv" --params "$tmp/fit.json" --out "$tmp/e.json"
+wait
 echo "valgrind: $n passed, 0 failed"
