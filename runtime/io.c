@@ -551,106 +551,108 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
 }
 
 /*
-** Whole inputs in memory: a regular file is mapped, anything else (a pipe,
-** process substitution) is read to its end.  FITS is checked (below) in
-** memory before cfitsio parses it, gzip unpacked here first: cfitsio would
-** allocate whatever size a gzip trailer claims.
+** Every input is read through one seekable file descriptor: the file itself,
+** or, for a pipe (process substitution), a memory file (memfd) holding what
+** came through it.  gzip FITS is unpacked here into another memory file:
+** cfitsio would allocate whatever size a gzip trailer claims.  FITS is mapped
+** and checked (below) before cfitsio reads it through its disk driver, which
+** checks every read against the end of the file (its memory driver does not).
 */
 typedef struct {
-  unsigned char *p;
+  const unsigned char *p;
   size_t n;
-  int mapped;
-} bytes;
+} mapping;
 
-static void bytes_free(bytes *b)
+static int memfile(const char *path, int *fd)
 {
-  if (b->mapped)
-    munmap(b->p, b->n);
-  else
-    free(b->p);
-  memset(b, 0, sizeof *b);
+  if ((*fd = memfd_create("densc-input", MFD_CLOEXEC)) < 0)
+    DENSRT_ERROR(DENSRT_EIO, "%s: cannot create a memory file: %s", path, strerror(errno));
+  return DENSRT_OK;
 }
 
-/* Grows b (malloc'd) to hold at least `more` further bytes. */
-static int bytes_reserve(bytes *b, size_t *cap, size_t more)
+static int write_all(const char *path, int fd, const void *p, size_t n)
 {
-  if (*cap - b->n >= more)
-    return 1;
-  size_t c = *cap ? *cap : 1 << 16;
-  while (c - b->n < more) {
-    if (c > SIZE_MAX / 2)
-      return 0;
-    c *= 2;
-  }
-  unsigned char *q = realloc(b->p, c);
-  if (!q)
-    return 0;
-  b->p = q;
-  *cap = c;
-  return 1;
-}
-
-/* The whole of f: `head` holds the n_head bytes already read from it. */
-static int bytes_load(const char *path, FILE *f, const unsigned char *head, size_t n_head, bytes *b)
-{
-  memset(b, 0, sizeof *b);
-  struct stat sb;
-  if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 && (uintmax_t)sb.st_size <= SIZE_MAX) {
-    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
-    if (m != MAP_FAILED) {
-      b->p = m;
-      b->n = (size_t)sb.st_size;
-      b->mapped = 1;
-      return DENSRT_OK;
-    }
-  }
-  size_t cap = 0, got;
-  if (!bytes_reserve(b, &cap, n_head + 1))
-    DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
-  memcpy(b->p, head, n_head);
-  b->n = n_head;
-  while ((got = fread(b->p + b->n, 1, cap - b->n, f)) > 0) {
-    b->n += got;
-    if (!bytes_reserve(b, &cap, 1)) {
-      bytes_free(b);
-      DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory reading the input (%zu bytes so far)", path, b->n);
-    }
-  }
-  if (ferror(f)) {
-    int e = errno;
-    bytes_free(b);
-    DENSRT_ERROR(DENSRT_EIO, "%s: read error: %s", path, strerror(e));
+  for (size_t done = 0; done < n;) {
+    ssize_t w = write(fd, (const char *)p + done, n - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      DENSRT_ERROR(errno == ENOSPC || errno == ENOMEM ? DENSRT_ENOMEM : DENSRT_EIO,
+                   "%s: cannot hold the input in memory: %s", path, strerror(errno));
+    done += (size_t)w;
   }
   return DENSRT_OK;
 }
 
-/* Unpacks gzip data (one member or several concatenated; trailing bytes that do
-** not start a member are ignored, as gzip does) into out. */
-static int gunzip(const char *path, const bytes *in, bytes *out)
+/* A memory file with the n_head bytes already read from f and the rest of f. */
+static int copy_stream(const char *path, FILE *f, const unsigned char *head, size_t n_head, int *fd)
 {
-  memset(out, 0, sizeof *out);
+  int st = memfile(path, fd);
+  char buf[1 << 16];
+  size_t got;
+  if (!st)
+    st = write_all(path, *fd, head, n_head);
+  while (!st && (got = fread(buf, 1, sizeof buf, f)) > 0)
+    st = write_all(path, *fd, buf, got);
+  if (!st && ferror(f))
+    st = DENSRT_FAIL(DENSRT_EIO, "%s: read error: %s", path, strerror(errno));
+  if (!st && lseek(*fd, 0, SEEK_SET) != 0)
+    st = DENSRT_FAIL(DENSRT_EIO, "%s: %s", path, strerror(errno));
+  if (st)
+    close(*fd);
+  return st;
+}
+
+static int map_fd(const char *path, int fd, mapping *m)
+{
+  struct stat sb;
+  m->p = NULL;
+  m->n = 0;
+  if (fstat(fd, &sb) != 0)
+    DENSRT_ERROR(DENSRT_EIO, "%s: %s", path, strerror(errno));
+  if (sb.st_size == 0)
+    return DENSRT_OK;
+  if ((uintmax_t)sb.st_size > SIZE_MAX)
+    DENSRT_ERROR(DENSRT_ENOMEM, "%s: too large to map", path);
+  void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    DENSRT_ERROR(DENSRT_EIO, "%s: cannot map: %s", path, strerror(errno));
+  m->p = p;
+  m->n = (size_t)sb.st_size;
+  return DENSRT_OK;
+}
+
+static void unmap(mapping *m)
+{
+  if (m->p)
+    munmap((void *)m->p, m->n);
+  m->p = NULL;
+  m->n = 0;
+}
+
+/* Unpacks gzip data (one member or several concatenated; trailing bytes that do
+** not start a member are ignored, as gzip does) into a new memory file *fd. */
+static int gunzip(const char *path, const mapping *in, int *fd)
+{
   z_stream z;
   memset(&z, 0, sizeof z);
   if (inflateInit2(&z, 15 + 16) != Z_OK)
     DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+  int st = memfile(path, fd);
   const size_t chunk = 1u << 30;       /* z_stream counts in unsigned int */
-  size_t used = 0, cap = 0;
-  int st = DENSRT_OK;
-  for (;;) {
+  size_t used = 0;
+  unsigned char out[1 << 16];
+  while (!st) {
     if (z.avail_in == 0 && used < in->n) {
-      z.next_in = in->p + used;
+      z.next_in = (unsigned char *)in->p + used;
       z.avail_in = (unsigned)(in->n - used < chunk ? in->n - used : chunk);
       used += z.avail_in;
     }
-    if (!bytes_reserve(out, &cap, in->n < (1 << 16) ? 1 << 16 : in->n / 2 + 1)) {
-      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory unpacking the file (%zu bytes so far)", path, out->n);
-      break;
-    }
-    z.next_out = out->p + out->n;
-    z.avail_out = (unsigned)(cap - out->n < chunk ? cap - out->n : chunk);
-    unsigned before = z.avail_out;
+    z.next_out = out;
+    z.avail_out = sizeof out;
     int r = inflate(&z, Z_NO_FLUSH);
-    out->n += before - z.avail_out;
+    if ((st = write_all(path, *fd, out, sizeof out - z.avail_out)))
+      break;
     if (r == Z_STREAM_END) {
       size_t left = z.avail_in + (in->n - used);
       const unsigned char *next = z.avail_in ? z.next_in : in->p + used;
@@ -658,20 +660,16 @@ static int gunzip(const char *path, const bytes *in, bytes *out)
         continue;
       break;
     }
-    if (r == Z_BUF_ERROR && z.avail_in == 0 && used == in->n) {
+    if (r == Z_BUF_ERROR && z.avail_in == 0 && used == in->n)
       st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: unexpected end of file", path);
-      break;
-    }
-    if (r != Z_OK && r != Z_BUF_ERROR) {
-      st = r == Z_MEM_ERROR ? DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory unpacking the file", path)
-                            : DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: %s", path,
-                                          z.msg ? z.msg : "invalid compressed data");
-      break;
-    }
+    else if (r == Z_MEM_ERROR)
+      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory unpacking the file", path);
+    else if (r != Z_OK && r != Z_BUF_ERROR)
+      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: %s", path, z.msg ? z.msg : "invalid compressed data");
   }
   inflateEnd(&z);
-  if (st)
-    bytes_free(out);
+  if (st && *fd >= 0)
+    close(*fd);
   return st;
 }
 
@@ -776,63 +774,52 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
   return DENSRT_OK;
 }
 
-/*
-** cfitsio opens what it reads through its disk driver, which checks every read
-** against the end of the file (its memory driver does not), as /dev/fd/N: no
-** file name for it to interpret (extended syntax, ".Z" meaning LZW).  A mapped
-** file is the open file itself; unpacked or piped bytes, and a file whose last
-** record lacks its padding (which cfitsio refuses), go to a memory file padded
-** with zeros.
-*/
-static int fits_fd(const char *path, const bytes *b, int file_fd, int *fd)
-{
-  size_t whole = b->n % FITS_RECORD ? b->n + (FITS_RECORD - b->n % FITS_RECORD) : b->n;
-  if (b->mapped && whole == b->n) {
-    *fd = dup(file_fd);
-  } else if ((*fd = memfd_create("densc-fits", MFD_CLOEXEC)) >= 0) {
-    for (size_t done = 0; done < b->n;) {
-      ssize_t w = write(*fd, b->p + done, b->n - done);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0) {
-        int e = errno;
-        close(*fd);
-        DENSRT_ERROR(DENSRT_EIO, "%s: cannot hold the unpacked file in memory: %s", path, strerror(e));
-      }
-      done += (size_t)w;
-    }
-    if (ftruncate(*fd, (off_t)whole) != 0) {
-      int e = errno;
-      close(*fd);
-      DENSRT_ERROR(DENSRT_EIO, "%s: cannot hold the unpacked file in memory: %s", path, strerror(e));
-    }
-  }
-  if (*fd < 0)
-    DENSRT_ERROR(DENSRT_EIO, "%s: %s", path, strerror(errno));
-  return DENSRT_OK;
-}
-
-static int read_fits(const char *path, const bytes *raw, int gzip, int file_fd, const densrt_io_column *want,
+/* Reads the table from fd (seekable; scratch: a memory file of ours that may be
+** extended). */
+static int read_fits(const char *path, int in_fd, int gzip, int scratch, const densrt_io_column *want,
                      size_t n_want, densrt_io_outside policy, densrt_io_table *out)
 {
   fitsfile *ff = NULL;
-  int status = 0, st = DENSRT_OK, fd = -1;
+  int status = 0, st = DENSRT_OK, fd = -1;   /* fd: what cfitsio reads */
   int *colnum = calloc(n_want, sizeof *colnum);
   char **isnull = calloc(n_want, sizeof *isnull);
   int *is_float = calloc(n_want, sizeof *is_float);
   store s = { 0 };
-  bytes unpacked = { 0 };
+  mapping raw = { 0 };
   LONGLONG n_rows = 0;
   if (!colnum || !isnull || !is_float) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
     goto done;
   }
-  if (gzip && (st = gunzip(path, raw, &unpacked)))
+  if ((st = map_fd(path, in_fd, &raw)))
     goto done;
-  const bytes *fits = gzip ? &unpacked : raw;
-  if ((st = fits_check(path, fits->p, fits->n)) || (st = fits_fd(path, fits, file_fd, &fd)))
+  if (gzip) {
+    if ((st = gunzip(path, &raw, &fd)))
+      goto done;
+    unmap(&raw);
+    if ((st = map_fd(path, fd, &raw)))
+      goto done;
+    scratch = 1;
+  } else if ((fd = dup(in_fd)) < 0) {
+    st = DENSRT_FAIL(DENSRT_EIO, "%s: %s", path, strerror(errno));
     goto done;
-  bytes_free(&unpacked);   /* the memory file holds it now */
+  }
+  if ((st = fits_check(path, raw.p, raw.n)))
+    goto done;
+  if (raw.n % FITS_RECORD) {
+    /* cfitsio refuses a last record that lacks its padding: pad (a copy of) the file */
+    if (!scratch) {
+      close(fd);
+      if ((st = memfile(path, &fd)) || (st = write_all(path, fd, raw.p, raw.n)))
+        goto done;
+    }
+    if (ftruncate(fd, (off_t)(raw.n + FITS_RECORD - raw.n % FITS_RECORD)) != 0) {
+      st = DENSRT_FAIL(DENSRT_EIO, "%s: cannot pad the last FITS record: %s", path, strerror(errno));
+      goto done;
+    }
+  }
+  unmap(&raw);
+  /* /dev/fd/N: no file name for cfitsio to interpret (extended syntax, ".Z" meaning LZW) */
   char alias[32];
   snprintf(alias, sizeof alias, "/dev/fd/%d", fd);
   fits_open_diskfile(&ff, alias, READONLY, &status);
@@ -923,7 +910,7 @@ done:
     int close_status = 0;
     fits_close_file(ff, &close_status);
   }
-  bytes_free(&unpacked);
+  unmap(&raw);
   if (fd >= 0)
     close(fd);
   fits_clear_errmsg();
@@ -985,27 +972,34 @@ int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want
     DENSRT_ERROR(DENSRT_EIO, "%s: cannot open: %s", path, strerror(errno));
   unsigned char magic[9];
   size_t got = fread(magic, 1, sizeof magic, f);
-  int kind = looks_like_fits(magic, got), st;
+  int kind = looks_like_fits(magic, got), st = DENSRT_OK, scratch = -1;
   struct stat sb;
-  bytes raw = { 0 };
+  int regular = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
   if (kind == 3) {
     st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: compressed with %s, which is not read: unpack it first (plain and "
                      "gzip-compressed FITS are read directly)", path, magic[0] == 'P' ? "zip" : "compress (.Z)");
-  } else if (!kind && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
-    rewind(f);
-    st = read_csv(path, f, want, n_want, policy, out);
-  } else if (!(st = bytes_load(path, f, magic, got, &raw))) {
+  } else if (regular) {
     if (kind) {
-      st = read_fits(path, &raw, kind == 2, fileno(f), want, n_want, policy, out);
+      st = read_fits(path, fileno(f), kind == 2, 0, want, n_want, policy, out);
     } else {
-      /* CSV from a pipe: the bytes already read cannot be pushed back */
-      FILE *m = raw.n ? fmemopen(raw.p, raw.n, "r") : NULL;
-      st = read_csv(path, m ? m : f, want, n_want, policy, out);
-      if (m)
-        fclose(m);
+      rewind(f);
+      st = read_csv(path, f, want, n_want, policy, out);
     }
-    bytes_free(&raw);
+  } else if (!(st = copy_stream(path, f, magic, got, &scratch))) {
+    /* a pipe cannot be rewound after the format is sniffed: it is read from memory */
+    FILE *m = kind ? NULL : fdopen(scratch, "rb");
+    if (kind)
+      st = read_fits(path, scratch, kind == 2, 1, want, n_want, policy, out);
+    else if (!m)
+      st = DENSRT_FAIL(DENSRT_EIO, "%s: %s", path, strerror(errno));
+    else {
+      scratch = -1;   /* m owns it */
+      st = read_csv(path, m, want, n_want, policy, out);
+      fclose(m);
+    }
   }
+  if (scratch >= 0)
+    close(scratch);
   fclose(f);
   if (st)
     memset(out, 0, sizeof *out);
