@@ -6,17 +6,14 @@
 #
 # Default inputs: tests/fuzz/corpus/frontend, tests/fuzz/regressions/frontend and
 # the fuzzer's grown corpus _fuzz/corpus/frontend (if present).  DENSC is the
-# compiler to test (default: _build/densc, else /work/build-me/densc); CC the C
+# compiler to test (default: _build/densc); CC the C
 # compiler (default cc).  A model densc rejects (exit 1) is skipped; a densc crash
 # or C that does not compile is a bug: the model, the C and the compiler's
 # messages are kept in _fuzz/check-c/failures/.  Exit status 1 if any failed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-if [ -z "${DENSC:-}" ]; then
-  DENSC=_build/densc
-  [ -x "$DENSC" ] || DENSC=/work/build-me/densc
-fi
+DENSC=${DENSC:-_build/densc}
 [ -x "$DENSC" ] || { echo "fuzz-check-c.sh: no densc at $DENSC (set DENSC)" >&2; exit 2; }
 CC=${CC:-cc}
 export DENSC CC top
