@@ -229,6 +229,10 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
                     : !strcmp(key, "--tol") ? &o->tol : &o->error_tol;
       if (!parse_double(key, value, dst, 0))
         return EXIT_BAD;
+      if (dst == &o->tol && o->tol == 0) {   /* no refinement can reach it */
+        fail("--tol: '%s' is not a valid accuracy (must be positive)", value);
+        return EXIT_BAD;
+      }
     }
   }
   return 0;

@@ -337,6 +337,7 @@ static const struct {
   {NULL, "--bogus", "gaussian1d: unknown option '--bogus' (try 'gaussian1d --help')\n"},
   {NULL, "--tol abc", "gaussian1d: --tol: 'abc' is not a valid number (must not be negative)\n"},
   {NULL, "--tol -1", "gaussian1d: --tol: '-1' is not a valid number (must not be negative)\n"},
+  {NULL, "--tol 0", "gaussian1d: --tol: '0' is not a valid accuracy (must be positive)\n"},
   {NULL, "--random -3", "gaussian1d: --random: expected an integer >= 0, got '-3'\n"},
   {NULL, "--max-iter 2.5", "gaussian1d: --max-iter: expected an integer >= 1, got '2.5'\n"},
   {NULL, "--integrate 'z=simpson(points=4)'",
