@@ -564,7 +564,7 @@ static void write_integrals(FILE *f, const densrt_model *m, double rel_err)
     fputs(", \"value\": ", f);
     densrt_json_write_number(f, exp(m->log_integral[t]));
     fprintf(f, ", \"plan\": \"%s\", \"nodes\": %zu}", m->plan[t] == DENSRT_PLAN_EXACT ? "exact" : "numeric",
-            m->rule[t].n);
+            densrt_model_nodes(m, t));
   }
   fputs("\n  },\n  \"integration\": {", f);
   char buf[160];
@@ -605,11 +605,13 @@ static int cmd_info(densrt_model *m)
     printf("  %-16s size %-4zu bounds [%g, %g]\n", q->name, m->size[p], q->lo, q->hi);
   }
   printf("terms:\n");
-  for (size_t t = 0; t < def->n_terms; t++)
+  for (size_t t = 0; t < def->n_terms; t++) {
+    size_t nodes = densrt_model_nodes(m, t);
     printf("  %-16s %s integral, %zu quadrature nodes\n", def->terms[t].name,
-           m->plan[t] == DENSRT_PLAN_NUMERIC || !def->terms[t].analytic ? "numeric"
-           : m->rule[t].n ? "partly analytic" : "analytic",
-           m->rule[t].n);
+           !nodes ? "analytic"
+           : m->plan[t] == DENSRT_PLAN_EXACT && def->terms[t].analytic ? "partly analytic" : "numeric",
+           nodes);
+  }
   return 0;
 }
 

@@ -229,17 +229,26 @@ static int column_rule(densrt_model *m, size_t t, size_t d, int level, densrt_qu
   }
 }
 
+static uint32_t numeric_columns(const densrt_model *m, size_t t)
+{
+  const densrt_term_def *term = &m->def->terms[t];
+  return m->plan[t] == DENSRT_PLAN_EXACT ? term->exact_numeric : term->numeric;
+}
+
+size_t densrt_model_nodes(const densrt_model *m, size_t t)
+{
+  return numeric_columns(m, t) ? m->rule[t].n : 0;
+}
+
 /* Tensor product of the column rules of term t's current plan. */
 static int build_rule(densrt_model *m, size_t t, int level, densrt_points *out)
 {
   const densrt_term_def *term = &m->def->terms[t];
-  uint32_t cols = m->plan[t] == DENSRT_PLAN_EXACT ? term->exact_numeric : term->numeric;
+  uint32_t cols = numeric_columns(m, t);
   densrt_quad_rule r1[DENSRT_MAX_DIMS];
   memset(r1, 0, sizeof r1);
   memset(out, 0, sizeof *out);
-  if (!cols)
-    return DENSRT_OK;
-  size_t n = 1;
+  size_t n = 1;   /* with no numeric column: the single node of the empty product, weight 1 */
   int rc = DENSRT_OK;
   for (size_t d = 0; d < m->def->n_dims; d++)
     if (cols & (1u << d)) {

@@ -107,7 +107,7 @@ struct densrt_model {
   /* integration */
   densrt_method *method;        /* per column */
   int *plan;                    /* per term: DENSRT_PLAN_EXACT or DENSRT_PLAN_NUMERIC */
-  densrt_points *rule;          /* per term */
+  densrt_points *rule;          /* per term; one node of weight 1 when no column is numeric */
   double *work;                 /* scratch of the largest rule's size */
   /* results of the last evaluation */
   double *log_integral;         /* per term */
@@ -129,6 +129,8 @@ int  densrt_model_refine(densrt_model *m, const double *theta, double tol, int *
 /* The relative change of the worst term's integral at theta when every quadrature rule is
    refined once (halved spacing); the rules are left as they were. */
 int  densrt_model_integral_error(densrt_model *m, const double *theta, double *rel_err);
+/* Quadrature nodes of term t's current plan: 0 when it is fully analytic. */
+size_t densrt_model_nodes(const densrt_model *m, size_t t);
 /* Parameter index of a name, -1 if none. */
 int  densrt_model_param(const densrt_model *m, const char *name);
 

@@ -605,6 +605,70 @@ START_TEST(test_extreme_data)
 END_TEST
 
 /* The 2-D mixture of tests/golden: Gaussian stream (analytic in phi2) plus background. */
+/* A model whose log posterior has a closed form: a term constant in every column (its
+** integral is the window's area), one analytic in x and one numeric in x, both constant
+** in y; eval must match the hand-computed objective and gradient. */
+START_TEST(test_closed_form)
+{
+  char model[512], data[512], params[512], out[512];
+  snprintf(model, sizeof model, "%s/closed.dens", tmp);
+  snprintf(data, sizeof data, "%s/closed.csv", tmp);
+  snprintf(params, sizeof params, "%s/closed.json", tmp);
+  snprintf(out, sizeof out, "%s/closed.out.json", tmp);
+  FILE *f = fopen(model, "w");
+  fputs("data { real x in [0, 2]; real y in [-1, 1]; }\n"
+        "parameters { real a; real b; real c; }\n"
+        "model {\n"
+        "  component s = exp(a) * normal(x | 1, 0.3);\n"
+        "  component bg = exp(b);\n"
+        "  component t = exp(c + x);\n"
+        "  intensity = s + bg + t;\n"
+        "}\n", f);
+  fclose(f);
+  static const double xs[] = { 0.25, 1.1, 1.9 }, ys[] = { -0.5, 0.0, 0.75 };
+  f = fopen(data, "w");
+  fputs("x,y\n", f);
+  for (int i = 0; i < 3; i++)
+    fprintf(f, "%.17g,%.17g\n", xs[i], ys[i]);
+  fclose(f);
+  ck_assert_int_eq(run("%s %s -o %s/closed 2>/dev/null", DENSC, model, tmp), 0);
+  static const double points[][3] = { { 0.0, 0.0, 0.0 }, { 2.5, -1.0, 0.7 } };
+  for (int k = 0; k < 2; k++) {
+    double a = points[k][0], b = points[k][1], c = points[k][2];
+    f = fopen(params, "w");
+    fprintf(f, "{\"a\": %.17g, \"b\": %.17g, \"c\": %.17g}\n", a, b, c);
+    fclose(f);
+    /* the integrals: the s term over x by normal CDFs, each times the height 2 in y */
+    double Phi = 0.5 * erfc(-(2 - 1) / 0.3 / sqrt(2.0)) - 0.5 * erfc(-(0 - 1) / 0.3 / sqrt(2.0));
+    double Is = exp(a) * Phi * 2, Ib = exp(b) * 4, It = exp(c) * (exp(2.0) - 1) * 2;
+    double ll = -(Is + Ib + It), ga = -Is, gb = -Ib, gc = -It;
+    for (int i = 0; i < 3; i++) {
+      double z = (xs[i] - 1) / 0.3;
+      double s = exp(a) * exp(-0.5 * z * z) / (0.3 * sqrt(2 * M_PI)), bg = exp(b), t = exp(c + xs[i]);
+      double n = s + bg + t;
+      ll += log(n);
+      ga += s / n, gb += bg / n, gc += t / n;
+    }
+    const char *methods[] = { "auto", "'gauss_legendre(order=32)'" };
+    for (int m = 0; m < 2; m++) {
+      ck_assert_int_eq(run("%s/closed eval --quiet --data %s --params %s --integrate x=%s --out %s", tmp, data,
+                           params, methods[m], out), 0);
+      densrt_json *e = load(out);
+      double obj = member(e, "objective")->number;
+      ck_assert_msg(fabs(obj - (-ll / 3)) <= 1e-12 * fabs(ll / 3), "%s at point %d: objective %.17g, expected %.17g",
+                    methods[m], k, obj, -ll / 3);
+      const densrt_json *g = member(e, "gradient");
+      double want[] = { -ga / 3, -gb / 3, -gc / 3 };
+      for (int j = 0; j < 3; j++)
+        ck_assert_msg(fabs(g->items[j].number - want[j]) <= 1e-12 * (1 + fabs(want[j])),
+                      "%s at point %d: gradient[%d] %.17g, expected %.17g", methods[m], k, j, g->items[j].number,
+                      want[j]);
+      densrt_json_free(e);
+    }
+  }
+}
+END_TEST
+
 START_TEST(test_mixture2d)
 {
   char data[512];
@@ -669,6 +733,7 @@ int main(void)
   tcase_add_test(tc, test_optimizer_recovers);
   tcase_add_test(tc, test_extreme_data);
   tcase_add_test(tc, test_tiny_intensity);
+  tcase_add_test(tc, test_closed_form);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);
