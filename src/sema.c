@@ -737,6 +737,78 @@ static ir_node *lower_val(sema *s, const ast_expr *e)
   return error_node(s);
 }
 
+/* Whether the log of e may be taken factor by factor (log ab = log a + log b): e is built
+** only of positive constants, exp, normal, components, and products, quotients, sums,
+** powers and square roots of such.  A data column, a parameter or a spline may be
+** negative where the intensity is not (x * x), so their factors are multiplied out
+** first and the log taken of the product. */
+static int log_splits(sema *s, const ast_expr *e)
+{
+  switch (e->kind) {
+  case AST_NUM:
+    return e->num > 0;
+  case AST_IDENT: {
+    const symbol *y = lookup(s, e->name);
+    return y && y->kind == SYM_COMPONENT;
+  }
+  case AST_BINOP:
+    return e->op != '-' && log_splits(s, e->lhs) && (e->op == '^' || log_splits(s, e->rhs));
+  case AST_CALL: {
+    int bi = builtin_find(e->name);
+    return bi == BI_exp || bi == BI_normal || (bi == BI_sqrt && e->n_args == 1 && log_splits(s, e->args[0]));
+  }
+  default:
+    return 0;
+  }
+}
+
+/* The factors of a product or quotient, in source order; inverse marks divisors. */
+static void product_factors(const ast_expr *e, int inverse, const ast_expr ***f, int **inv, size_t *n)
+{
+  if (e->kind == AST_BINOP && (e->op == '*' || e->op == '/')) {
+    product_factors(e->lhs, inverse, f, inv, n);
+    product_factors(e->rhs, e->op == '/' ? !inverse : inverse, f, inv, n);
+    return;
+  }
+  *f = dc_xrealloc(*f, (*n + 1) * sizeof **f);
+  *inv = dc_xrealloc(*inv, (*n + 1) * sizeof **inv);
+  (*f)[*n] = e;
+  (*inv)[(*n)++] = inverse;
+}
+
+/* log of a product: factors that split go to log space, the others are multiplied out. */
+static ir_node *lower_log_product(sema *s, const ast_expr *e)
+{
+  dc_ir *ir = s->ir;
+  const ast_expr **f = NULL;
+  int *inv = NULL;
+  size_t n = 0;
+  product_factors(e, 0, &f, &inv, &n);
+  ir_node *sum = NULL, *lin = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (log_splits(s, f[i])) {
+      ir_node *l = lower_log(s, f[i]);
+      sum = !sum ? (inv[i] ? ir_op1(ir, IR_NEG, l, f[i]->loc) : l)
+                 : ir_op2(ir, inv[i] ? IR_SUB : IR_ADD, sum, l, f[i]->loc);
+    } else {
+      ir_node *v = lower_val(s, f[i]);
+      lin = !lin ? (inv[i] ? ir_op2(ir, IR_DIV, ir_const(ir, 1), v, f[i]->loc) : v)
+                 : ir_op2(ir, inv[i] ? IR_DIV : IR_MUL, lin, v, f[i]->loc);
+    }
+  }
+  free(f);
+  free(inv);
+  if (lin) {
+    if (lin->op == IR_CONST && !(lin->value > 0)) {
+      dc_diag_error(s->diag, e->loc, "an intensity factor must be positive (got %g)", lin->value);
+      return error_node(s);
+    }
+    ir_node *l = ir_op1(ir, IR_LOG, lin, e->loc);
+    sum = sum ? ir_op2(ir, IR_ADD, sum, l, e->loc) : l;
+  }
+  return sum;
+}
+
 /* log of an intensity expression, without ever forming exp() of a log. */
 static ir_node *lower_log(sema *s, const ast_expr *e)
 {
@@ -755,21 +827,22 @@ static ir_node *lower_log(sema *s, const ast_expr *e)
     break;
   }
   case AST_BINOP:
-    if (e->op == '*' || e->op == '/' || e->op == '+') {
+    if ((e->op == '*' || e->op == '/') && !log_splits(s, e))
+      return lower_log_product(s, e);
+    if (e->op == '*' || e->op == '/' || (e->op == '+' && log_splits(s, e))) {
       /* operands in source order, so errors come out in that order */
       ir_node *a = lower_log(s, e->lhs);
       ir_node *b = lower_log(s, e->rhs);
       return ir_op2(ir, e->op == '*' ? IR_ADD : e->op == '/' ? IR_SUB : IR_LSE, a, b, e->loc);
     }
-    if (e->op == '^') {
+    if (e->op == '^' && log_splits(s, e->lhs)) {
       ir_node *a = lower_log(s, e->lhs);
       return ir_op2(ir, IR_MUL, lower_val(s, e->rhs), a, e->loc);
     }
     break;
-    break;
   case AST_CALL: {
     int bi = builtin_find(e->name);
-    if (bi == BI_exp || bi == BI_sqrt || bi == BI_normal) {
+    if (bi == BI_exp || (bi == BI_sqrt && log_splits(s, e)) || bi == BI_normal) {
       if (check_call(s, e) < 0)
         return error_node(s);
       if (bi == BI_exp)

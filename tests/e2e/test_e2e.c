@@ -669,6 +669,50 @@ START_TEST(test_closed_form)
 }
 END_TEST
 
+/* Factors that change sign where the intensity does not, (x - 2)(x - 3) and x * x on
+** [-1, 1]: their log is taken of the product, not factor by factor (which gave NaN). */
+START_TEST(test_signed_factors)
+{
+  char model[512], data[512], params[512], out[512];
+  snprintf(model, sizeof model, "%s/signed.dens", tmp);
+  snprintf(data, sizeof data, "%s/signed.csv", tmp);
+  snprintf(params, sizeof params, "%s/signed.json", tmp);
+  snprintf(out, sizeof out, "%s/signed.out.json", tmp);
+  FILE *f = fopen(model, "w");
+  fputs("data { real x in [-1, 1]; }\n"
+        "parameters { real a; real b; }\n"
+        "model { intensity = exp(a) * (x - 2) * (x - 3) + exp(b) * x * x / 2; }\n", f);
+  fclose(f);
+  static const double xs[] = { -0.5, 0.3, 0.9 };
+  f = fopen(data, "w");
+  fputs("x\n", f);
+  for (int i = 0; i < 3; i++)
+    fprintf(f, "%.17g\n", xs[i]);
+  fclose(f);
+  double a = 0.4, b = -0.2;
+  f = fopen(params, "w");
+  fprintf(f, "{\"a\": %.17g, \"b\": %.17g}\n", a, b);
+  fclose(f);
+  ck_assert_int_eq(run("%s %s -o %s/signed", DENSC, model, tmp), 0);
+  ck_assert_int_eq(run("%s/signed eval --quiet --data %s --params %s --out %s", tmp, data, params, out), 0);
+  /* integrals over [-1, 1]: (x - 2)(x - 3) gives 38/3, x^2/2 gives 1/3 */
+  double ll = -(exp(a) * 38 / 3 + exp(b) / 3), ga = -exp(a) * 38 / 3, gb = -exp(b) / 3;
+  for (int i = 0; i < 3; i++) {
+    double p = exp(a) * (xs[i] - 2) * (xs[i] - 3), q = exp(b) * xs[i] * xs[i] / 2;
+    ll += log(p + q);
+    ga += p / (p + q), gb += q / (p + q);
+  }
+  densrt_json *e = load(out);
+  double obj = member(e, "objective")->number;
+  ck_assert_msg(fabs(obj + ll / 3) <= 1e-12 * fabs(ll / 3), "objective %.17g, expected %.17g", obj, -ll / 3);
+  const densrt_json *g = member(e, "gradient");
+  ck_assert_msg(fabs(g->items[0].number + ga / 3) <= 1e-12 && fabs(g->items[1].number + gb / 3) <= 1e-12,
+                "gradient [%.17g, %.17g], expected [%.17g, %.17g]", g->items[0].number, g->items[1].number, -ga / 3,
+                -gb / 3);
+  densrt_json_free(e);
+}
+END_TEST
+
 START_TEST(test_mixture2d)
 {
   char data[512];
@@ -734,6 +778,7 @@ int main(void)
   tcase_add_test(tc, test_extreme_data);
   tcase_add_test(tc, test_tiny_intensity);
   tcase_add_test(tc, test_closed_form);
+  tcase_add_test(tc, test_signed_factors);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);
