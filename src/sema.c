@@ -912,9 +912,12 @@ static void collect_terms(sema *s, const ast_expr *e, int *unnamed)
     if (y && y->kind == SYM_COMPONENT) {
       const ast_expr *body = s->comps[y->index].decl->value;
       if (body->kind == AST_BINOP && body->op == '+' && s->comps[y->index].state != 1) {
+        /* expanding into terms computes no log of the whole: a use elsewhere (2 * c) still
+           lowers it, so the state goes back to what it was */
+        int state = s->comps[y->index].state;
         s->comps[y->index].state = 1;
         collect_terms(s, body, unnamed);
-        s->comps[y->index].state = 2;
+        s->comps[y->index].state = state;
         return;
       }
       /* the term's location is the component's definition */
