@@ -604,38 +604,47 @@ START_TEST(test_extreme_data)
 }
 END_TEST
 
-/* The 2-D mixture of tests/golden: Gaussian stream (analytic in phi2) plus background. */
+/* Writes tmp/NAME.dens and the data tmp/NAME.csv (column x, and y unless ys is NULL),
+** compiles tmp/NAME, and names the parameter and output files of the test. */
+static void closed_form_setup(const char *name, const char *dens, const double *xs, const double *ys, int n,
+                              char *params, char *out)
+{
+  char model[512], data[512];
+  snprintf(model, sizeof model, "%s/%s.dens", tmp, name);
+  snprintf(data, sizeof data, "%s/%s.csv", tmp, name);
+  snprintf(params, 512, "%s/%s.json", tmp, name);
+  snprintf(out, 512, "%s/%s.out.json", tmp, name);
+  FILE *f = fopen(model, "w");
+  fputs(dens, f);
+  fclose(f);
+  f = fopen(data, "w");
+  fputs(ys ? "x,y\n" : "x\n", f);
+  for (int i = 0; i < n; i++)
+    ys ? fprintf(f, "%.17g,%.17g\n", xs[i], ys[i]) : fprintf(f, "%.17g\n", xs[i]);
+  fclose(f);
+  ck_assert_int_eq(run("%s %s -o %s/%s 2>/dev/null", DENSC, model, tmp, name), 0);
+}
+
 /* A model whose log posterior has a closed form: a term constant in every column (its
 ** integral is the window's area), one analytic in x and one numeric in x, both constant
 ** in y; eval must match the hand-computed objective and gradient. */
 START_TEST(test_closed_form)
 {
-  char model[512], data[512], params[512], out[512];
-  snprintf(model, sizeof model, "%s/closed.dens", tmp);
-  snprintf(data, sizeof data, "%s/closed.csv", tmp);
-  snprintf(params, sizeof params, "%s/closed.json", tmp);
-  snprintf(out, sizeof out, "%s/closed.out.json", tmp);
-  FILE *f = fopen(model, "w");
-  fputs("data { real x in [0, 2]; real y in [-1, 1]; }\n"
-        "parameters { real a; real b; real c; }\n"
-        "model {\n"
-        "  component s = exp(a) * normal(x | 1, 0.3);\n"
-        "  component bg = exp(b);\n"
-        "  component t = exp(c + x);\n"
-        "  intensity = s + bg + t;\n"
-        "}\n", f);
-  fclose(f);
+  char params[512], out[512];
   static const double xs[] = { 0.25, 1.1, 1.9 }, ys[] = { -0.5, 0.0, 0.75 };
-  f = fopen(data, "w");
-  fputs("x,y\n", f);
-  for (int i = 0; i < 3; i++)
-    fprintf(f, "%.17g,%.17g\n", xs[i], ys[i]);
-  fclose(f);
-  ck_assert_int_eq(run("%s %s -o %s/closed 2>/dev/null", DENSC, model, tmp), 0);
+  closed_form_setup("closed",
+                    "data { real x in [0, 2]; real y in [-1, 1]; }\n"
+                    "parameters { real a; real b; real c; }\n"
+                    "model {\n"
+                    "  component s = exp(a) * normal(x | 1, 0.3);\n"
+                    "  component bg = exp(b);\n"
+                    "  component t = exp(c + x);\n"
+                    "  intensity = s + bg + t;\n"
+                    "}\n", xs, ys, 3, params, out);
   static const double points[][3] = { { 0.0, 0.0, 0.0 }, { 2.5, -1.0, 0.7 } };
   for (int k = 0; k < 2; k++) {
     double a = points[k][0], b = points[k][1], c = points[k][2];
-    f = fopen(params, "w");
+    FILE *f = fopen(params, "w");
     fprintf(f, "{\"a\": %.17g, \"b\": %.17g, \"c\": %.17g}\n", a, b, c);
     fclose(f);
     /* the integrals: the s term over x by normal CDFs, each times the height 2 in y */
@@ -651,8 +660,8 @@ START_TEST(test_closed_form)
     }
     const char *methods[] = { "auto", "'gauss_legendre(order=32)'" };
     for (int m = 0; m < 2; m++) {
-      ck_assert_int_eq(run("%s/closed eval --quiet --data %s --params %s --integrate x=%s --out %s", tmp, data,
-                           params, methods[m], out), 0);
+      ck_assert_int_eq(run("%s/closed eval --quiet --data %s/closed.csv --params %s --integrate x=%s --out %s", tmp,
+                           tmp, params, methods[m], out), 0);
       densrt_json *e = load(out);
       double obj = member(e, "objective")->number;
       ck_assert_msg(fabs(obj - (-ll / 3)) <= 1e-12 * fabs(ll / 3), "%s at point %d: objective %.17g, expected %.17g",
@@ -673,28 +682,18 @@ END_TEST
 ** [-1, 1]: their log is taken of the product, not factor by factor (which gave NaN). */
 START_TEST(test_signed_factors)
 {
-  char model[512], data[512], params[512], out[512];
-  snprintf(model, sizeof model, "%s/signed.dens", tmp);
-  snprintf(data, sizeof data, "%s/signed.csv", tmp);
-  snprintf(params, sizeof params, "%s/signed.json", tmp);
-  snprintf(out, sizeof out, "%s/signed.out.json", tmp);
-  FILE *f = fopen(model, "w");
-  fputs("data { real x in [-1, 1]; }\n"
-        "parameters { real a; real b; }\n"
-        "model { intensity = exp(a) * (x - 2) * (x - 3) + exp(b) * x * x / 2; }\n", f);
-  fclose(f);
+  char params[512], out[512];
   static const double xs[] = { -0.5, 0.3, 0.9 };
-  f = fopen(data, "w");
-  fputs("x\n", f);
-  for (int i = 0; i < 3; i++)
-    fprintf(f, "%.17g\n", xs[i]);
-  fclose(f);
+  closed_form_setup("signed",
+                    "data { real x in [-1, 1]; }\n"
+                    "parameters { real a; real b; }\n"
+                    "model { intensity = exp(a) * (x - 2) * (x - 3) + exp(b) * x * x / 2; }\n",
+                    xs, NULL, 3, params, out);
   double a = 0.4, b = -0.2;
-  f = fopen(params, "w");
+  FILE *f = fopen(params, "w");
   fprintf(f, "{\"a\": %.17g, \"b\": %.17g}\n", a, b);
   fclose(f);
-  ck_assert_int_eq(run("%s %s -o %s/signed", DENSC, model, tmp), 0);
-  ck_assert_int_eq(run("%s/signed eval --quiet --data %s --params %s --out %s", tmp, data, params, out), 0);
+  ck_assert_int_eq(run("%s/signed eval --quiet --data %s/signed.csv --params %s --out %s", tmp, tmp, params, out), 0);
   /* integrals over [-1, 1]: (x - 2)(x - 3) gives 38/3, x^2/2 gives 1/3 */
   double ll = -(exp(a) * 38 / 3 + exp(b) / 3), ga = -exp(a) * 38 / 3, gb = -exp(b) / 3;
   for (int i = 0; i < 3; i++) {
@@ -713,6 +712,7 @@ START_TEST(test_signed_factors)
 }
 END_TEST
 
+/* The 2-D mixture of tests/golden: Gaussian stream (analytic in phi2) plus background. */
 START_TEST(test_mixture2d)
 {
   char data[512];
