@@ -475,14 +475,10 @@ static int slice_bound(sema *s, const ast_expr *e, long *c, int *uses_end)
   }
   if (e->kind == AST_BINOP && (e->op == '+' || e->op == '-') && e->lhs->kind == AST_IDENT &&
       strcmp(e->lhs->name, "end") == 0) {
-    double v;
-    if (!const_eval(s, e->rhs, &v, "a slice bound"))
+    long v;
+    if (!const_int(s, e->rhs, 0, &v, "the offset from 'end'"))
       return 0;
-    if (v != floor(v)) {
-      dc_diag_error(s->diag, e->rhs->loc, "a slice bound must be an integer");
-      return 0;
-    }
-    *c = e->op == '+' ? (long)v : -(long)v;
+    *c = e->op == '+' ? v : -v;
     *uses_end = 1;
     return 1;
   }

@@ -126,7 +126,8 @@ static const struct {
   {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[3:2] ~ normal(0, 1); }", "error: the slice of 'v' is empty"},
   {GOOD_HEAD "knots { k = linspace(0, 1, 5); } parameters { vector[k] v; } model { intensity = exp(v[1]); } priors { v[1:4] ~ normal(0, 1); }", "error: 'v' is sized by a knot set: end the slice with 'end' or 'end - k'"},
   {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[2:3]); }", "error: slices are only allowed in priors on vectors"},
-  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[2:end - 0.5] ~ normal(0, 1); }", "error: a slice bound must be an integer"},
+  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[2:end - 0.5] ~ normal(0, 1); }", "error: the offset from 'end' must be an integer >= 0"},
+  {GOOD_HEAD "parameters { vector[4] v; } model { intensity = exp(v[1]); } priors { v[1:end - 1e57] ~ normal(0, 1); }", "error: the offset from 'end' must be an integer >= 0"},
   {GOOD_HEAD "knots { k = linspace(-3, 3, 5); } parameters { vector[k] v; real a; } model { intensity = exp(a + spline(k, v, z)); } priors { a ~ normal(spline(k, v, z), 1); }", "error: splines cannot appear in priors"},
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ normal(normal(a | 0, 1), 1); }", "error: in priors write 'x ~ normal(mu, sigma)'"},
 };
