@@ -576,6 +576,8 @@ static int write_all(const char *path, int fd, const void *p, size_t n)
     ssize_t w = write(fd, (const char *)p + done, n - done);
     if (w < 0 && errno == EINTR)
       continue;
+    if (w == 0)
+      errno = ENOSPC;   /* write(2) made no progress and set no error */
     if (w <= 0)
       DENSRT_ERROR(errno == ENOSPC || errno == ENOMEM ? DENSRT_ENOMEM : DENSRT_EIO,
                    "%s: cannot hold the input in memory: %s", path, strerror(errno));
