@@ -1,92 +1,237 @@
 /*
 ** cli.c — the command line of every generated program:
-**   PROG info | eval | optimize   (see usage() below)
-** Exit status: 0 success, 1 optimisation did not converge (results are
-** still written), 2 bad input or usage, 130 interrupted.
+**   PROG COMMAND [OPTIONS]   (info, eval, optimize, diagnose, benchmark, plot)
+** Each command takes only its own options (the table below) and has its own
+** --help.  Everything that can be checked without the data is checked before
+** the data are read.
+**
+** Exit status: 0 success, 1 optimisation did not converge or the gradient check
+** failed (results are still written), 2 bad input or usage, 128 + N killed by
+** signal N (130 for Ctrl-C).  Results are written atomically: complete or not
+** at all.
 */
 #include "densrt.h"
 
 #include <gsl/gsl_errno.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-enum { EXIT_NOCONV = 1, EXIT_BAD = 2, EXIT_INTR = 130 };
+enum { EXIT_NOCONV = 1, EXIT_BAD = 2, EXIT_SIGNAL = 128 };
 
 static const char *prog = "densrt";
 
 /* {====================================================================
-** Options
+** Signals: a result is complete or absent
 ** ===================================================================== */
+
+/* Outside the fit, a signal ends the program at once: nothing of ours is on disk
+** then, since results are written with signals blocked (block_signals).  During
+** the fit the first signal asks the optimiser to stop and the best point is
+** written; a second one ends the program. */
+static volatile sig_atomic_t interrupted, graceful;
+
+static void on_signal(int sig)
+{
+  if (graceful && !interrupted) {
+    interrupted = sig;
+    return;
+  }
+  _exit(EXIT_SIGNAL + sig);
+}
+
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void install_signals(void)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+    sigaction(handled[i], &sa, NULL);
+}
+
+/* Blocks (1) or releases (0) the handled signals; a signal that came meanwhile is
+** delivered on release, after the output was committed. */
+static void block_signals(int on)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+    sigaddset(&set, handled[i]);
+  sigprocmask(on ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Options: one table, each option with the commands that take it
+** ===================================================================== */
+
+enum {
+  C_INFO = 1 << 0, C_EVAL = 1 << 1, C_OPTIMIZE = 1 << 2, C_DIAGNOSE = 1 << 3, C_BENCHMARK = 1 << 4, C_PLOT = 1 << 5,
+  C_DATA = C_EVAL | C_OPTIMIZE | C_DIAGNOSE | C_BENCHMARK | C_PLOT,
+  C_ALL = C_INFO | C_DATA
+};
+
+static const struct {
+  const char *name;
+  unsigned flag;
+  const char *summary, *usage, *description;
+} commands[] = {
+  {"info", C_INFO, "parameters, sizes, data columns, knot sets, integration", "",
+   "Describe the model: data columns and windows, knot sets, parameters and bounds, how each term is integrated."},
+  {"eval", C_EVAL, "log posterior and gradient at --params (JSON)", " --data FILE --params FILE",
+   "Evaluate the log posterior, its parts and its gradient at the parameter values of --params; JSON result."},
+  {"optimize", C_OPTIMIZE, "maximum a posteriori fit with L-BFGS-B (JSON)", " --data FILE",
+   "Find the maximum a posteriori parameters with L-BFGS-B.  'converged' means the point is stationary: the "
+   "projected gradient is below --gtol or a Newton step would gain less than --ftol.  Parameter values nothing "
+   "constrains are named in a warning and in \"unconstrained\"."},
+  {"diagnose", C_DIAGNOSE, "gradient against finite differences at --params and random points", " --data FILE",
+   "Compare the exact gradient with finite differences at --params (or the default start) and at --random "
+   "points around it; exit 1 when they differ by more than --error-tol."},
+  {"benchmark", C_BENCHMARK, "median time of one log posterior + gradient evaluation (JSON)", " --data FILE",
+   "Time the log posterior and gradient: the median over --batches batches of about 0.05 s each."},
+  {"plot", C_PLOT, "PNG figure of the model at --params over the data", " --data FILE --params FILE --out FIG.png",
+   "Draw the model's intensity at --params over the data as a PNG figure."},
+};
+
+enum {
+  O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
+  O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION
+};
+
+static const struct {
+  const char *name, *arg;
+  int id;
+  unsigned cmds;
+  const char *help;
+} option_table[] = {
+  {"data", "FILE", O_DATA, C_DATA,
+   "data table: CSV with a header row, or a FITS table (either may be gzip-compressed); a pipe works too"},
+  {"column", "NAME=COL", O_COLUMN, C_DATA, "read model column NAME from file column COL (repeatable)"},
+  {"where", "'COL OP X'", O_WHERE, C_DATA,
+   "keep only rows where model column COL compares to the number X (OP: < <= > >= == !=); repeatable, "
+   "applied before the window"},
+  {"outside", "error|drop|keep", O_OUTSIDE, C_DATA,
+   "rows outside the window: stop (default), drop them, or keep them (they still count in the sum over the data)"},
+  {"set", "KNOTS=SPEC", O_SET, C_ALL, "replace a knot set, e.g. --set k='linspace(-3, 3, 15)'"},
+  {"integrate", "COL=M", O_INTEGRATE, C_ALL,
+   "integration method of a column: auto, analytic, gauss_legendre(order = N[, subdiv = M]), "
+   "simpson(points = N), simpson(step = h)"},
+  {"tol", "X", O_TOL, C_EVAL | C_OPTIMIZE, "relative accuracy of 'auto' integrals (default 1e-10, at least 1e-14)"},
+  {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT,
+   "parameter values: a JSON object name -> number or array, or the output of optimize or eval"},
+  {"init", "FILE", O_INIT, C_OPTIMIZE, "starting values, as for --params (default: 0, moved inside the bounds)"},
+  {"out", "FILE", O_OUT, C_ALL,
+   "write the result to FILE (atomically) instead of standard output; plot: the PNG figure (required)"},
+  {"max-iter", "N", O_MAX_ITER, C_OPTIMIZE, "iteration limit (default 15000)"},
+  {"ftol", "X", O_FTOL, C_OPTIMIZE,
+   "stop when the relative decrease of the objective is below X; converged when a Newton step would gain less "
+   "than X relative (default 1e-13)"},
+  {"gtol", "X", O_GTOL, C_OPTIMIZE, "stop when the projected gradient is below X (default 1e-9)"},
+  {"random", "N", O_RANDOM, C_DIAGNOSE, "also check N random points around the start (default 5)"},
+  {"seed", "S", O_SEED, C_DIAGNOSE, "random seed of those points (default 1)"},
+  {"error-tol", "X", O_ERROR_TOL, C_DIAGNOSE,
+   "allowed |finite difference - gradient| / max(1, |gradient|) (default 1e-6)"},
+  {"batches", "N", O_BATCHES, C_BENCHMARK, "number of timed batches of about 0.05 s (default 21)"},
+  {"width", "W", O_WIDTH, C_PLOT, "figure width in pixels (default 1000)"},
+  {"height", "H", O_HEIGHT, C_PLOT, "figure height in pixels (default 500)"},
+  {"quiet", NULL, O_QUIET, C_ALL, "no progress or notes on standard error"},
+  {"help", NULL, O_HELP, C_ALL, "this help"},
+  {"version", NULL, O_VERSION, C_ALL, "the model's name and the densc version"},
+};
+
+#define N_OPTIONS (sizeof option_table / sizeof *option_table)
+#define N_COMMANDS (sizeof commands / sizeof *commands)
 
 typedef struct {
   const char *cmd;
+  unsigned flag;   /* the command's bit */
   const char *data, *params, *init, *out;
   const char **columns;  size_t n_columns;    /* name=COL */
   const char **sets;     size_t n_sets;       /* knots=spec */
   const char **integr;   size_t n_integr;     /* column=method */
   const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
   int outside;                                /* 0 error, 1 drop, 2 keep */
-  long max_iter;
-  double ftol, gtol, tol;
-  long random, seed, width, height;
-  double error_tol;
+  long max_iter, random, seed, width, height, batches;
+  double ftol, gtol, tol, error_tol;
   int quiet;
 } options;
 
+/* Wraps text at 79 columns; continuation lines are indented by `indent`. */
+static void print_wrapped(FILE *f, const char *text, int col, int indent)
+{
+  const int width = 79;
+  const char *p = text;
+  while (*p) {
+    const char *end = p;
+    const char *brk = NULL;
+    while (*end && col + (end - p) < width) {
+      if (*end == ' ')
+        brk = end;
+      end++;
+    }
+    if (*end && brk)
+      end = brk;
+    fprintf(f, "%.*s\n", (int)(end - p), p);
+    p = *end == ' ' ? end + 1 : end;
+    if (*p)
+      fprintf(f, "%*s", indent, "");
+    col = indent;
+  }
+}
+
+static void print_options(FILE *f, unsigned cmds)
+{
+  for (size_t i = 0; i < N_OPTIONS; i++) {
+    if (!(option_table[i].cmds & cmds))
+      continue;
+    char head[64];
+    snprintf(head, sizeof head, "  --%s%s%s", option_table[i].name, option_table[i].arg ? " " : "",
+             option_table[i].arg ? option_table[i].arg : "");
+    if (strlen(head) >= 23)
+      fprintf(f, "%s\n%24s", head, "");
+    else
+      fprintf(f, "%-24s", head);
+    print_wrapped(f, option_table[i].help, 24, 24);
+  }
+}
+
 static void usage(const densrt_model_def *def, FILE *f)
 {
-  fprintf(f,
-          "Usage: %s COMMAND [OPTIONS]\n"
-          "Model '%s' compiled by densc %s from %s.\n\n"
-          "Commands:\n"
-          "  info                 parameters, sizes, data columns, knot sets, integration\n"
-          "  eval                 log posterior and gradient at --params (JSON on stdout or --out)\n"
-          "  optimize             maximum a posteriori fit with L-BFGS-B\n"
-          "  diagnose             gradient against finite differences at --params (or the\n"
-          "                       default start) and --random N points around it\n"
-          "  benchmark            median time of one log posterior + gradient evaluation\n"
-          "  plot                 PNG figure of the model at --params over the data (--out)\n\n"
-          "Options:\n"
-          "  --data FILE          data table: CSV with a header row, or a FITS table (plain\n"
-          "                       or gzip-compressed); a pipe works too\n"
-          "  --column NAME=COL    read model column NAME from file column COL (repeatable)\n"
-          "  --outside error|drop|keep\n"
-          "                       rows outside the window: stop (default), drop them, or keep\n"
-          "                       them (they still count in the sum over the data)\n"
-          "  --where 'COL OP X'   keep only rows where the model column COL compares to the\n"
-          "                       number X (OP: < <= > >= == !=); repeatable, applied first\n"
-          "  --params FILE        parameter values: a JSON object name -> number or array,\n"
-          "                       or the output of optimize (its \"params\" are used)\n"
-          "  --width W, --height H  plot: figure size in pixels (default 1000 x 500)\n"
-          "  --init FILE          optimize: starting values (default: 0, moved inside bounds)\n"
-          "  --out FILE           write the JSON result to FILE (atomically) instead of stdout\n"
-          "  --set KNOTS=SPEC     replace a knot set, e.g. --set k='linspace(-3, 3, 15)'\n"
-          "  --integrate COL=M    integration method of a column: auto, analytic,\n"
-          "                       gauss_legendre(order = N[, subdiv = M]), simpson(points = N),\n"
-          "                       simpson(step = h)\n"
-          "  --max-iter N         optimize: iteration limit (default 15000)\n"
-          "  --ftol X             optimize: stop when the relative decrease of the objective\n"
-          "                       is below X (default 1e-13)\n"
-          "  --gtol X             optimize: stop when the projected gradient is below X\n"
-          "                       (default 1e-9)\n"
-          "  --tol X              relative accuracy of 'auto' integrals (default 1e-10)\n"
-          "  --random N           diagnose: also N random points (default 5);\n"
-          "                       benchmark: number of timed batches (default 21)\n"
-          "  --seed S             diagnose: random seed (default 1)\n"
-          "  --error-tol X        diagnose: allowed |fd - gradient| / max(1, |gradient|)\n"
-          "                       (default 1e-6)\n"
-          "  --quiet              no progress on stderr\n"
-          "  -h, --help           this help;  --version   the densc version\n\n"
-          "The objective is -(log likelihood + log prior) / N, N the number of data rows.\n"
-          "Exit status: 0 success, 1 optimisation did not converge, 2 bad input, 130 interrupted.\n",
+  fprintf(f, "Usage: %s COMMAND [OPTIONS]\n"
+             "Evaluate and fit the density model '%s' (compiled by densc %s from %s).\n\n"
+             "Commands:\n",
           prog, def->name, def->version, def->source);
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    fprintf(f, "  %-22s%s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\n'%s COMMAND --help' lists the options of one command.\n\nOptions:\n", prog);
+  print_options(f, C_ALL);
+  fputs("\nThe objective is -(log likelihood + log prior) / N, N the number of data rows.\n"
+        "Exit status: 0 success, 1 optimisation did not converge or the gradient check failed\n"
+        "(the result is still written), 2 bad input or usage, 128+N killed by signal N\n"
+        "(130: interrupted; optimize then writes the best point so far).\n",
+        f);
+}
+
+static void command_usage(const densrt_model_def *def, size_t c, FILE *f)
+{
+  fprintf(f, "Usage: %s %s%s [OPTIONS]\n", prog, commands[c].name, commands[c].usage);
+  print_wrapped(f, commands[c].description, 0, 0);
+  fprintf(f, "Model '%s' (compiled by densc %s from %s).\n\nOptions:\n", def->name, def->version, def->source);
+  print_options(f, commands[c].flag);
 }
 
 static void fail(const char *fmt, ...)
@@ -99,13 +244,59 @@ static void fail(const char *fmt, ...)
   va_end(ap);
 }
 
-static int parse_double(const char *opt, const char *s, double *out, double lo)
+static void note(const options *o, const char *fmt, ...)
+{
+  if (o->quiet)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static const char *num(char *buf, double x)   /* buf of 40 */
+{
+  return densrt_json_format_number(buf, 40, x);
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+  return n == 1 ? one : many;
+}
+
+/* A finite number >= 0 (> 0 when positive is set). */
+static int parse_double(const char *opt, const char *s, double *out, int positive)
 {
   char *end;
   errno = 0;
   double v = strtod(s, &end);
-  if (end == s || *end || errno || !isfinite(v) || v < lo) {
-    fail("%s: '%s' is not a valid number%s", opt, s, lo > -INFINITY ? " (must not be negative)" : "");
+  /* ERANGE on underflow still gives the nearest double (a subnormal or 0) */
+  int range = errno == ERANGE && fabs(v) >= 1.0;
+  if (end == s || *end) {
+    fail("--%s: '%s' is not a number", opt, s);
+    return 0;
+  }
+  if (range || !isfinite(v)) {
+    fail("--%s: '%s' is not a finite number", opt, s);
+    return 0;
+  }
+  if (positive ? !(v > 0) : v < 0) {
+    fail("--%s: '%s' %s", opt, s, positive ? "must be positive" : "must not be negative");
+    return 0;
+  }
+  *out = v;
+  return 1;
+}
+
+static int parse_count(const char *opt, const char *s, long min, long max, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (end == s || *end || errno || v < min || v > max) {
+    fail("--%s: expected a whole number from %ld to %ld, got '%s'", opt, min, max, s);
     return 0;
   }
   *out = v;
@@ -123,7 +314,66 @@ static void push(const char ***list, size_t *n, const char *v)
   *list = l;
 }
 
-/* GNU style: --opt VALUE or --opt=VALUE. Returns 0 to continue, or an exit status. */
+static int same_file(const char *a, const char *b)
+{
+  struct stat sa, sb;
+  return a && b && strcmp(a, "-") && strcmp(b, "-") && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* Checks that need no data: required options, files that must not be overwritten. */
+static int check_options(const options *o)
+{
+  if ((o->flag & C_DATA) && !o->data) {
+    fail("%s needs --data FILE (try '%s %s --help')", o->cmd, prog, o->cmd);
+    return EXIT_BAD;
+  }
+  if ((o->flag & (C_EVAL | C_PLOT)) && !o->params) {
+    fail("%s needs --params FILE", o->cmd);
+    return EXIT_BAD;
+  }
+  if (o->flag & C_PLOT) {
+    if (!o->out) {
+      fail("plot needs --out FIGURE.png");
+      return EXIT_BAD;
+    }
+    if (!ends_with(o->out, ".png")) {
+      fail("--out %s: plot writes PNG only so far; name the figure FILE.png", o->out);
+      return EXIT_BAD;
+    }
+  }
+  if (o->out && (same_file(o->out, o->data))) {
+    fail("--out %s is the data file; refusing to overwrite it", o->out);
+    return EXIT_BAD;
+  }
+  return 0;
+}
+
+/* getopt_long says only '?' for an unknown and for an ambiguous abbreviation. */
+static void bad_long_option(const char *arg, const char *cmd)
+{
+  const char *name = arg + strspn(arg, "-");
+  size_t len = strcspn(name, "="), hits = 0;
+  char list[512] = "";
+  for (size_t i = 0; i < N_OPTIONS; i++)
+    if (len && !strncmp(option_table[i].name, name, len)) {
+      size_t used = strlen(list);
+      snprintf(list + used, sizeof list - used, "%s--%s", hits++ ? ", " : "", option_table[i].name);
+    }
+  if (hits > 1)
+    fail("ambiguous option '%.*s' (%s) (try '%s %s --help')", (int)(name - arg + len), arg, list, prog, cmd);
+  else
+    fail("unknown option '%.*s' (try '%s %s --help')", (int)(name - arg + len), arg, prog, cmd);
+}
+
+/* getopt_long over the command's options.  Returns 0 to go on, -1 to stop with
+** success (help, version), or an exit status. */
 static int parse_args(const densrt_model_def *def, int argc, char **argv, options *o)
 {
   memset(o, 0, sizeof *o);
@@ -136,106 +386,106 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->error_tol = 1e-6;
   o->width = 1000;
   o->height = 500;
+  o->batches = 21;
   if (argc < 2) {
     usage(def, stderr);
     return EXIT_BAD;
   }
-  o->cmd = argv[1];
-  if (!strcmp(o->cmd, "-h") || !strcmp(o->cmd, "--help") || !strcmp(o->cmd, "help")) {
+  const char *c = argv[1];
+  if (!strcmp(c, "-h") || !strcmp(c, "--help") || !strcmp(c, "help")) {
     usage(def, stdout);
     return -1;
   }
-  if (!strcmp(o->cmd, "--version")) {
-    printf("%s (densc %s)\n", def->name, def->version);
+  if (!strcmp(c, "--version")) {
+    printf("%s (densc) %s\nModel '%s' compiled from %s.\n", def->name, def->version, def->name, def->source);
     return -1;
   }
-  if (strcmp(o->cmd, "info") && strcmp(o->cmd, "eval") && strcmp(o->cmd, "optimize") &&
-      strcmp(o->cmd, "diagnose") && strcmp(o->cmd, "benchmark") && strcmp(o->cmd, "plot")) {
-    fail("unknown command '%s' (try '%s --help')", o->cmd, prog);
+  size_t ci = 0;
+  while (ci < N_COMMANDS && strcmp(commands[ci].name, c))
+    ci++;
+  if (ci == N_COMMANDS) {
+    fail("%s '%s' (try '%s --help')", c[0] == '-' ? "expected a command before the options, got" : "unknown command",
+         c, prog);
     return EXIT_BAD;
   }
-  static const char *const with_value[] = {"--data", "--column", "--outside", "--params", "--init", "--out", "--set",
-                                           "--integrate", "--max-iter", "--ftol", "--gtol", "--tol",
-                                           "--random", "--seed", "--error-tol", "--where",
-                                           "--width", "--height"};
-  for (int i = 2; i < argc; i++) {
-    char *a = argv[i];
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      usage(def, stdout);
-      return -1;
-    }
-    if (!strcmp(a, "--quiet")) {
-      o->quiet = 1;
-      continue;
-    }
-    const char *name = NULL, *value = NULL;
-    char key[32];
-    for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) {
-      size_t n = strlen(with_value[k]);
-      if (!strncmp(a, with_value[k], n) && (a[n] == '\0' || a[n] == '=')) {
-        name = with_value[k];
-        if (a[n] == '=')
-          value = a + n + 1;
-        else if (i + 1 < argc)
-          value = argv[++i];
-        else {
-          fail("option %s needs a value", name);
-          return EXIT_BAD;
-        }
-      }
-    }
-    if (!name) {
-      fail("unknown option '%s' (try '%s --help')", a, prog);
+  o->cmd = commands[ci].name;
+  o->flag = commands[ci].flag;
+
+  struct option longopts[N_OPTIONS + 1];
+  for (size_t i = 0; i < N_OPTIONS; i++)
+    longopts[i] = (struct option){option_table[i].name, option_table[i].arg ? required_argument : no_argument, NULL,
+                                  option_table[i].id};
+  longopts[N_OPTIONS] = (struct option){0, 0, 0, 0};
+  int ac = argc - 1, ch, idx;
+  char **av = argv + 1;
+  opterr = 0;
+  optind = 1;
+  while ((ch = getopt_long(ac, av, ":h", longopts, &idx)) != -1) {
+    if (ch == 'h')
+      ch = O_HELP;
+    if (ch == '?' || ch == ':') {
+      const char *bad = av[optind - 1];
+      if (ch == ':')
+        fail("option '%s' needs a value (try '%s %s --help')", bad, prog, o->cmd);
+      else if (optopt && optopt < 256)
+        fail("unknown option '-%c' (try '%s %s --help')", optopt, prog, o->cmd);
+      else
+        bad_long_option(bad, o->cmd);
       return EXIT_BAD;
     }
-    snprintf(key, sizeof key, "%s", name);
-    if (!strcmp(key, "--data")) o->data = value;
-    else if (!strcmp(key, "--params")) o->params = value;
-    else if (!strcmp(key, "--init")) o->init = value;
-    else if (!strcmp(key, "--out")) o->out = value;
-    else if (!strcmp(key, "--column")) push(&o->columns, &o->n_columns, value);
-    else if (!strcmp(key, "--set")) push(&o->sets, &o->n_sets, value);
-    else if (!strcmp(key, "--integrate")) push(&o->integr, &o->n_integr, value);
-    else if (!strcmp(key, "--where")) push(&o->where, &o->n_where, value);
-    else if (!strcmp(key, "--outside")) {
-      if (strcmp(value, "error") && strcmp(value, "drop") && strcmp(value, "keep")) {
-        fail("--outside: expected 'error', 'drop' or 'keep', got '%s'", value);
-        return EXIT_BAD;
-      }
-      o->outside = !strcmp(value, "drop") ? 1 : !strcmp(value, "keep") ? 2 : 0;
-    } else if (!strcmp(key, "--max-iter") || !strcmp(key, "--random") || !strcmp(key, "--seed") ||
-               !strcmp(key, "--width") || !strcmp(key, "--height")) {
-      double v;
-      long min = strcmp(key, "--max-iter") ? 0 : 1;
-      char *end;
-      errno = 0;
-      v = strtod(value, &end);
-      if (end == value || *end || errno || v != floor(v) || v < (double)min || v > 1e9) {
-        fail("%s: expected an integer >= %ld, got '%s'", key, min, value);
-        return EXIT_BAD;
-      }
-      if (!strcmp(key, "--max-iter"))
-        o->max_iter = (long)v;
-      else if (!strcmp(key, "--width"))
-        o->width = (long)v;
-      else if (!strcmp(key, "--height"))
-        o->height = (long)v;
-      else if (!strcmp(key, "--random"))
-        o->random = (long)v;
-      else
-        o->seed = (long)v;
-    } else {
-      double *dst = !strcmp(key, "--ftol") ? &o->ftol : !strcmp(key, "--gtol") ? &o->gtol
-                    : !strcmp(key, "--tol") ? &o->tol : &o->error_tol;
-      if (!parse_double(key, value, dst, 0))
-        return EXIT_BAD;
-      if (dst == &o->tol && o->tol == 0) {   /* no refinement can reach it */
-        fail("--tol: '%s' is not a valid accuracy (must be positive)", value);
-        return EXIT_BAD;
-      }
+    size_t k = 0;
+    while (option_table[k].id != ch)
+      k++;
+    const char *name = option_table[k].name, *v = optarg;
+    if (!(option_table[k].cmds & o->flag)) {
+      fail("%s does not take --%s (try '%s %s --help')", o->cmd, name, prog, o->cmd);
+      return EXIT_BAD;
     }
+    int ok = 1;
+    switch (ch) {
+    case O_HELP: command_usage(def, ci, stdout); return -1;
+    case O_VERSION: printf("%s (densc) %s\n", def->name, def->version); return -1;
+    case O_QUIET: o->quiet = 1; break;
+    case O_DATA: o->data = v; break;
+    case O_PARAMS: o->params = v; break;
+    case O_INIT: o->init = v; break;
+    case O_OUT: o->out = v; break;
+    case O_COLUMN: push(&o->columns, &o->n_columns, v); break;
+    case O_SET: push(&o->sets, &o->n_sets, v); break;
+    case O_INTEGRATE: push(&o->integr, &o->n_integr, v); break;
+    case O_WHERE: push(&o->where, &o->n_where, v); break;
+    case O_OUTSIDE:
+      if (strcmp(v, "error") && strcmp(v, "drop") && strcmp(v, "keep")) {
+        fail("--outside: expected 'error', 'drop' or 'keep', got '%s'", v);
+        return EXIT_BAD;
+      }
+      o->outside = !strcmp(v, "drop") ? 1 : !strcmp(v, "keep") ? 2 : 0;
+      break;
+    case O_MAX_ITER: ok = parse_count(name, v, 1, 1000000000L, &o->max_iter); break;
+    case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
+    case O_SEED: ok = parse_count(name, v, 0, 1000000000L, &o->seed); break;
+    case O_BATCHES: ok = parse_count(name, v, 1, 1000000L, &o->batches); break;
+    case O_WIDTH: ok = parse_count(name, v, 100, 20000, &o->width); break;
+    case O_HEIGHT: ok = parse_count(name, v, 100, 20000, &o->height); break;
+    case O_FTOL: ok = parse_double(name, v, &o->ftol, 0); break;
+    case O_GTOL: ok = parse_double(name, v, &o->gtol, 0); break;
+    case O_ERROR_TOL: ok = parse_double(name, v, &o->error_tol, 0); break;
+    case O_TOL:
+      ok = parse_double(name, v, &o->tol, 1);
+      if (ok && o->tol < 1e-14) {   /* rounding in the estimate itself is about 1e-15 */
+        fail("--tol: %s is finer than double precision can verify (use 1e-14 or more)", v);
+        ok = 0;
+      }
+      break;
+    }
+    if (!ok)
+      return EXIT_BAD;
   }
-  return 0;
+  if (optind < ac) {
+    fail("unexpected argument '%s' (try '%s %s --help')", av[optind], prog, o->cmd);
+    return EXIT_BAD;
+  }
+  return check_options(o);
 }
 
 /* }==================================================================== */
@@ -257,6 +507,15 @@ static int split_pair(const char *opt, const char *arg, char *name, size_t len, 
   return 1;
 }
 
+static int has_dim(const densrt_model_def *def, const char *name)
+{
+  for (size_t d = 0; d < def->n_dims; d++)
+    if (!strcmp(def->dims[d].name, name))
+      return 1;
+  return 0;
+}
+
+/* The model with the knot sets and methods of the command line, and its parameter layout. */
 static int setup_model(const densrt_model_def *def, const options *o, densrt_model **out)
 {
   densrt_model *m;
@@ -281,6 +540,18 @@ static int setup_model(const densrt_model_def *def, const options *o, densrt_mod
       fail("--integrate: %s", densrt_error_message());
       goto bad;
     }
+  }
+  for (size_t i = 0; i < o->n_columns; i++) {
+    if (!split_pair("--column", o->columns[i], name, sizeof name, &value))
+      goto bad;
+    if (!has_dim(def, name)) {
+      fail("--column: the model has no data column '%s'", name);
+      goto bad;
+    }
+  }
+  if (densrt_model_layout(m)) {
+    fail("%s", densrt_error_message());
+    goto bad;
   }
   *out = m;
   return 0;
@@ -341,89 +612,92 @@ static int filter_pass(const filter *f, double v)
   }
 }
 
-static int load_data(densrt_model *m, const options *o)
+/* Reads the data.  The filters, then the window, are applied in that order; the counts
+** are reported in the same order. */
+static int load_data(densrt_model *m, const options *o, const filter *f)
 {
   const densrt_model_def *def = m->def;
-  if (!o->data) {
-    fail("%s needs --data FILE", o->cmd);
+  densrt_io_column *want = calloc(def->n_dims + 1, sizeof *want);
+  if (!want) {
+    fail("out of memory");
     return EXIT_BAD;
   }
-  densrt_io_column want[DENSRT_MAX_DIMS];
   for (size_t d = 0; d < def->n_dims; d++)
     want[d] = (densrt_io_column){def->dims[d].name, m->lo[d], m->hi[d]};
   char name[256];
   const char *value;
   for (size_t i = 0; i < o->n_columns; i++) {
-    if (!split_pair("--column", o->columns[i], name, sizeof name, &value))
-      return EXIT_BAD;
-    size_t d = 0;
-    while (d < def->n_dims && strcmp(def->dims[d].name, name))
-      d++;
-    if (d == def->n_dims) {
-      fail("--column: the model has no data column '%s'", name);
-      return EXIT_BAD;
-    }
-    want[d].name = value;
+    split_pair("--column", o->columns[i], name, sizeof name, &value);   /* checked in check_setup */
+    for (size_t d = 0; d < def->n_dims; d++)
+      if (!strcmp(def->dims[d].name, name))
+        want[d].name = value;
   }
   /* With filters or kept outliers the windows are applied here, after the filters. */
   int own_windows = o->n_where > 0 || o->outside == 2;
-  filter f[16];
-  if (o->n_where > 16) {
-    fail("--where: at most 16 filters");
-    return EXIT_BAD;
-  }
-  for (size_t i = 0; i < o->n_where; i++)
-    if (!parse_filter(def, o->where[i], &f[i]))
-      return EXIT_BAD;
   if (own_windows)
     for (size_t d = 0; d < def->n_dims; d++)
       want[d].lo = -INFINITY, want[d].hi = INFINITY;
   densrt_io_table t;
-  if (densrt_io_read(o->data, want, def->n_dims, o->outside == 1 ? DENSRT_IO_OUTSIDE_DROP : DENSRT_IO_OUTSIDE_ERROR,
-                     &t)) {
+  int rc = densrt_io_read(o->data, want, def->n_dims,
+                          o->outside == 1 ? DENSRT_IO_OUTSIDE_DROP : DENSRT_IO_OUTSIDE_ERROR, &t);
+  if (rc) {
     fail("%s", densrt_error_message());
+    free(want);
     return EXIT_BAD;
   }
+  size_t n_read = t.n_rows + t.n_dropped, n_filtered = 0, n_outside = 0;
   if (own_windows) {
-    size_t kept = 0, outside = 0;
+    size_t kept = 0;
     for (size_t r = 0; r < t.n_rows; r++) {
       int keep = 1;
       for (size_t i = 0; i < o->n_where && keep; i++)
         keep = filter_pass(&f[i], t.cols[f[i].dim][r]);
-      if (!keep)
+      if (!keep) {
+        n_filtered++;
         continue;
+      }
       int in = 1;
       for (size_t d = 0; d < def->n_dims; d++) {
         double v = t.cols[d][r];
         if (v < m->lo[d] || v > m->hi[d]) {
           in = 0;
           if (o->outside == 0) {
-            fail("%s: row %zu: column '%s': value %g is outside the window [%g, %g]", o->data, r + 1, want[d].name, v,
-                 m->lo[d], m->hi[d]);
+            char b1[40], b2[40], b3[40];
+            fail("%s: row %zu: column '%s': value %s is outside the window [%s, %s] (--outside drop or keep "
+                 "to go on)", o->data, r + 1, want[d].name, num(b1, v), num(b2, m->lo[d]), num(b3, m->hi[d]));
             densrt_io_table_free(&t);
+            free(want);
             return EXIT_BAD;
           }
         }
       }
+      n_outside += !in;
       if (!in && o->outside == 1)
         continue;
-      outside += !in;
       for (size_t d = 0; d < def->n_dims; d++)
         t.cols[d][kept] = t.cols[d][r];
       kept++;
     }
-    t.n_dropped += t.n_rows - kept;
     t.n_rows = kept;
-    if (outside && !o->quiet)
-      fprintf(stderr, "%s: kept %zu rows outside the window\n", prog, outside);
+  } else {
+    n_outside = t.n_dropped;
+  }
+  free(want);
+  if (n_filtered || n_outside) {
+    char where[64] = "", window[96] = "";
+    if (o->n_where)
+      snprintf(where, sizeof where, ", %zu dropped by --where", n_filtered);
+    if (n_outside || o->outside)
+      snprintf(window, sizeof window, ", %zu outside the window %s", n_outside,
+               o->outside == 2 ? "kept" : "dropped");
+    note(o, "%s: %zu %s read%s%s; %zu %s used", o->data, n_read, plural(n_read, "row", "rows"), where, window,
+         t.n_rows, plural(t.n_rows, "row", "rows"));
   }
   if (t.n_rows == 0) {
-    fail("%s: no data rows%s", o->data, t.n_dropped ? " left after filtering" : "");
+    fail("%s: no data rows%s", o->data, n_read ? " left after filtering" : "");
     densrt_io_table_free(&t);
     return EXIT_BAD;
   }
-  if (t.n_dropped && !o->quiet)
-    fprintf(stderr, "%s: dropped %zu rows; %zu remain\n", prog, t.n_dropped, t.n_rows);
   densrt_model_set_data(m, t.n_rows, t.cols);
   free(t.cols);   /* the columns themselves now belong to the model */
   return 0;
@@ -497,7 +771,9 @@ static int read_params(const densrt_model *m, const char *path, double *theta, i
     for (size_t i = 0; i < n; i++) {
       double x = theta[m->off[p] + i];
       if (check_bounds && (x < q->lo || x > q->hi)) {
-        fail("%s: '%s'%s = %g is outside its bounds [%g, %g]", path, q->name, n > 1 ? "[...]" : "", x, q->lo, q->hi);
+        char nm[300], b1[40], b2[40], b3[40];
+        fail("%s: %s = %s is outside its bounds [%s, %s]", path, densrt_model_value_name(m, m->off[p] + i, nm, sizeof nm),
+             num(b1, x), num(b2, q->lo), num(b3, q->hi));
         goto done;
       }
     }
@@ -553,6 +829,14 @@ static void write_params(FILE *f, const densrt_model *m, const char *key, const 
   fputs("\n  }", f);
 }
 
+/* How term t is integrated under the current methods: "analytic", "partly analytic", "numeric". */
+static const char *integral_kind(const densrt_model *m, size_t t)
+{
+  if (!densrt_model_nodes(m, t))
+    return "analytic";
+  return m->plan[t] == DENSRT_PLAN_EXACT && m->def->terms[t].analytic ? "partly analytic" : "numeric";
+}
+
 static void write_integrals(FILE *f, const densrt_model *m, double rel_err)
 {
   fputs("  \"integrals\": {", f);
@@ -563,8 +847,7 @@ static void write_integrals(FILE *f, const densrt_model *m, double rel_err)
     densrt_json_write_number(f, m->log_integral[t]);
     fputs(", \"value\": ", f);
     densrt_json_write_number(f, exp(m->log_integral[t]));
-    fprintf(f, ", \"plan\": \"%s\", \"nodes\": %zu}", m->plan[t] == DENSRT_PLAN_EXACT ? "exact" : "numeric",
-            densrt_model_nodes(m, t));
+    fprintf(f, ", \"integral\": \"%s\", \"nodes\": %zu}", integral_kind(m, t), densrt_model_nodes(m, t));
   }
   fputs("\n  },\n  \"integration\": {", f);
   char buf[160];
@@ -585,40 +868,14 @@ static void write_integrals(FILE *f, const densrt_model *m, double rel_err)
 ** Commands
 ** ===================================================================== */
 
-static int cmd_info(densrt_model *m)
-{
-  const densrt_model_def *def = m->def;
-  char buf[160];
-  printf("model %s (from %s, densc %s)\n", def->name, def->source, def->version);
-  printf("data columns:\n");
-  for (size_t d = 0; d < def->n_dims; d++)
-    printf("  %-16s window [%g, %g], integration %s\n", def->dims[d].name, m->lo[d], m->hi[d],
-           densrt_spec_method_text(&m->method[d], buf, sizeof buf));
-  if (def->n_knots)
-    printf("knot sets:\n");
-  for (size_t k = 0; k < def->n_knots; k++)
-    printf("  %-16s %zu knots in [%g, %g]\n", def->knots[k].name, m->n_knots[k], m->knots[k][0],
-           m->knots[k][m->n_knots[k] - 1]);
-  printf("parameters (%zu values):\n", m->n_theta);
-  for (size_t p = 0; p < def->n_params; p++) {
-    const densrt_param_def *q = &def->params[p];
-    printf("  %-16s size %-4zu bounds [%g, %g]\n", q->name, m->size[p], q->lo, q->hi);
-  }
-  printf("terms:\n");
-  for (size_t t = 0; t < def->n_terms; t++) {
-    size_t nodes = densrt_model_nodes(m, t);
-    printf("  %-16s %s integral, %zu quadrature nodes\n", def->terms[t].name,
-           !nodes ? "analytic"
-           : m->plan[t] == DENSRT_PLAN_EXACT && def->terms[t].analytic ? "partly analytic" : "numeric",
-           nodes);
-  }
-  return 0;
-}
-
+/* Opens the result (--out or standard output) with signals blocked until
+** close_out: an interrupted program leaves a complete result or none. */
 static int open_out(const options *o, densrt_io_out *out)
 {
+  block_signals(1);
   if (densrt_io_out_open(out, o->out ? o->out : "-")) {
     fail("%s", densrt_error_message());
+    block_signals(0);
     return EXIT_BAD;
   }
   return 0;
@@ -626,11 +883,44 @@ static int open_out(const options *o, densrt_io_out *out)
 
 static int close_out(densrt_io_out *out)
 {
+  int rc = 0;
   if (densrt_io_out_commit(out)) {
     fail("%s", densrt_error_message());
-    return EXIT_BAD;
+    rc = EXIT_BAD;
   }
-  return 0;
+  block_signals(0);
+  return rc;
+}
+
+static int cmd_info(densrt_model *m, const options *o)
+{
+  const densrt_model_def *def = m->def;
+  densrt_io_out out;
+  int rc = open_out(o, &out);
+  if (rc)
+    return rc;
+  FILE *f = out.f;
+  char buf[160], b1[40], b2[40];
+  fprintf(f, "model %s (from %s, densc %s)\n", def->name, def->source, def->version);
+  fprintf(f, "data columns:\n");
+  for (size_t d = 0; d < def->n_dims; d++)
+    fprintf(f, "  %-16s window [%s, %s], integration %s\n", def->dims[d].name, num(b1, m->lo[d]), num(b2, m->hi[d]),
+            densrt_spec_method_text(&m->method[d], buf, sizeof buf));
+  if (def->n_knots)
+    fprintf(f, "knot sets:\n");
+  for (size_t k = 0; k < def->n_knots; k++)
+    fprintf(f, "  %-16s %zu knots in [%s, %s]\n", def->knots[k].name, m->n_knots[k], num(b1, m->knots[k][0]),
+            num(b2, m->knots[k][m->n_knots[k] - 1]));
+  fprintf(f, "parameters (%zu values):\n", m->n_theta);
+  for (size_t p = 0; p < def->n_params; p++) {
+    const densrt_param_def *q = &def->params[p];
+    fprintf(f, "  %-16s size %-4zu bounds [%s, %s]\n", q->name, m->size[p], num(b1, q->lo), num(b2, q->hi));
+  }
+  fprintf(f, "terms:\n");
+  for (size_t t = 0; t < def->n_terms; t++)
+    fprintf(f, "  %-16s %s integral, %zu quadrature nodes\n", def->terms[t].name, integral_kind(m, t),
+            densrt_model_nodes(m, t));
+  return close_out(&out);
 }
 
 /* Says which part of the log posterior is not finite: a term's integral, the data sum, the priors. */
@@ -651,43 +941,36 @@ static void explain_nonfinite(const densrt_model *m, const char *where)
 /* The chosen quadrature is the user's call, but an inaccurate one must not pass silently. */
 static void warn_inaccurate(const options *o, double rel_err)
 {
-  if (!o->quiet && !(rel_err <= 1e-6))
-    fprintf(stderr,
-            "%s: warning: the integrals are inaccurate at these parameters (estimated relative error %g); "
-            "use a finer rule or --integrate COLUMN=auto\n",
-            prog, rel_err);
+  if (!(rel_err <= 1e-6))
+    note(o, "warning: the integrals are inaccurate at these parameters (estimated relative error %g); "
+            "use a finer rule or --integrate COLUMN=auto", rel_err);
 }
 
-static int cmd_eval(densrt_model *m, const options *o)
+static int cmd_eval(densrt_model *m, const options *o, double *theta)
 {
-  if (!o->params) {
-    fail("eval needs --params FILE");
+  size_t n = m->n_theta;
+  double *g = calloc(n + 1, sizeof *g);
+  if (!g) {
+    fail("out of memory");
     return EXIT_BAD;
   }
-  size_t n = m->n_theta;
-  double *theta = calloc(n + 1, sizeof *theta), *g = calloc(n + 1, sizeof *g);
-  int rc = EXIT_BAD;
-  if (!theta || !g) {
-    fail("out of memory");
-    goto done;
-  }
-  if ((rc = read_params(m, o->params, theta, 1)))
-    goto done;
-  int changed;
+  int changed, rc;
   double rel_err = NAN;
-  if (densrt_model_refine(m, theta, o->tol, &changed, &rel_err) && !o->quiet)
-    fprintf(stderr, "%s: warning: %s\n", prog, densrt_error_message());
+  if (densrt_model_refine(m, theta, o->tol, &changed, &rel_err))
+    note(o, "warning: %s", densrt_error_message());
   warn_inaccurate(o, rel_err);
   double lp = densrt_model_log_density(m, theta, g);
   double N = (double)m->n;
   if (!isfinite(lp)) {
     explain_nonfinite(m, o->params);
-    rc = EXIT_BAD;
-    goto done;
+    free(g);
+    return EXIT_BAD;
   }
   densrt_io_out out;
-  if ((rc = open_out(o, &out)))
-    goto done;
+  if ((rc = open_out(o, &out))) {
+    free(g);
+    return rc;
+  }
   FILE *f = out.f;
   fputs("{\n  \"objective\": ", f);
   densrt_json_write_number(f, -lp / N);
@@ -705,232 +988,159 @@ static int cmd_eval(densrt_model *m, const options *o)
   write_integrals(f, m, rel_err);
   write_params(f, m, "params", theta);
   fputs("\n}\n", f);
-  rc = close_out(&out);
-done:
-  free(theta);
   free(g);
-  return rc;
+  return close_out(&out);
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
+static const char *fit_status_text(int st)
 {
-  (void)sig;
-  interrupted = 1;
-}
-
-typedef struct {
-  densrt_model *m;
-  double N;
-  /* the accuracy watch of 'auto' integrals during optimize */
-  int watch, quiet, needs_refine;
-  double tol;
-  double *x_ok;   /* the last iterate whose integrals were verified */
-} objective_ctx;
-
-static double objective(const double *x, double *g, void *vctx)
-{
-  objective_ctx *c = vctx;
-  double lp = densrt_model_log_density(c->m, x, g);
-  for (size_t i = 0; i < c->m->n_theta; i++)
-    g[i] = -g[i] / c->N;
-  return -lp / c->N;
-}
-
-/* Quadrature that is accurate at the start can fail where the optimiser wanders (a sharply
-** peaked intensity slipping between nodes), and then the computed likelihood is unbounded.
-** So every few iterations the integrals are checked; a failed check stops the run, which
-** goes back to the last verified point with refined rules. */
-#define WATCH_EVERY 5
-
-static int progress(size_t iter, double f, const double *x, double pg, void *vctx)
-{
-  objective_ctx *c = vctx;
-  if (!c->quiet && iter % 25 == 0)
-    fprintf(stderr, "%s: iteration %zu: objective %.12g, projected gradient %.3g\n", prog, iter, f, pg);
-  if (c->watch && iter % WATCH_EVERY == 0) {
-    double rel;
-    if (densrt_model_integral_error(c->m, x, &rel) == DENSRT_OK && rel <= fmax(100 * c->tol, 1e-8)) {
-      memcpy(c->x_ok, x, c->m->n_theta * sizeof *x);
-    } else {
-      c->needs_refine = 1;
-      return 1;
-    }
+  switch (st) {
+  case DENSRT_OK: return "converged";
+  case DENSRT_EMAXITER: return "iteration limit";
+  case DENSRT_ETOL: return "integrals inaccurate";
+  case DENSRT_EINTR: return "interrupted";
+  default: return "not stationary";
   }
-  return 0;
 }
 
-static int cmd_optimize(densrt_model *m, const options *o)
+static void write_names(FILE *f, const densrt_model *m, const size_t *idx, size_t n)
 {
-  const densrt_model_def *def = m->def;
+  char nm[300];
+  fputc('[', f);
+  for (size_t i = 0; i < n; i++) {
+    fputs(i ? ", " : "", f);
+    densrt_json_write_string(f, densrt_model_value_name(m, idx[i], nm, sizeof nm));
+  }
+  fputc(']', f);
+}
+
+static void warn_unconstrained(const densrt_model *m, const options *o, const densrt_fit_result *r)
+{
+  if (!r->n_flat || o->quiet)
+    return;
+  char nm[300];
+  fprintf(stderr, "%s: warning: nothing constrains %s at the optimum (curvature of ln p below %g, a standard "
+                  "deviation above %g):", prog, plural(r->n_flat, "this parameter value", "these parameter values"),
+          DENSRT_FIT_FLAT, 1 / sqrt(DENSRT_FIT_FLAT));
+  for (size_t i = 0; i < r->n_flat && i < 20; i++)
+    fprintf(stderr, " %s", densrt_model_value_name(m, r->flat[i], nm, sizeof nm));
+  if (r->n_flat > 20)
+    fprintf(stderr, " and %zu more", r->n_flat - 20);
+  fprintf(stderr, ";\n%s: their values are arbitrary: add priors, or move knots to where there are data\n", prog);
+}
+
+static int cmd_optimize(densrt_model *m, const options *o, double *x)
+{
   size_t n = m->n_theta;
-  double *x = calloc(n + 1, sizeof *x), *lo = calloc(n + 1, sizeof *lo), *hi = calloc(n + 1, sizeof *hi);
-  double *g = calloc(n + 1, sizeof *g), *x_ok = calloc(n + 1, sizeof *x_ok);
-  int rc = EXIT_BAD;
-  if (!x || !lo || !hi || !g || !x_ok) {
+  double *g = calloc(n + 1, sizeof *g);
+  if (!g) {
     fail("out of memory");
-    goto done;
+    return EXIT_BAD;
   }
-  if (o->init) {
-    if ((rc = read_params(m, o->init, x, 1)))
-      goto done;
-  } else {
-    default_init(m, x);
-  }
-  for (size_t p = 0; p < def->n_params; p++)
-    for (size_t i = 0; i < m->size[p]; i++) {
-      lo[m->off[p] + i] = def->params[p].lo;
-      hi[m->off[p] + i] = def->params[p].hi;
-    }
-  int watch = 0;
-  for (size_t d = 0; d < def->n_dims; d++)
-    watch |= m->method[d].kind == DENSRT_METHOD_AUTO;
-  objective_ctx ctx = {m, (double)m->n, watch, o->quiet, 0, o->tol, x_ok};
-  memcpy(x_ok, x, n * sizeof *x);
-  densrt_lbfgsb_options opt;
-  densrt_lbfgsb_options_default(&opt);
-  opt.max_iter = (size_t)o->max_iter;
-  opt.max_eval = (size_t)o->max_iter * 4;
-  opt.factr = o->ftol / 2.220446049250313e-16;
-  opt.pgtol = o->gtol;
-  opt.interrupt = &interrupted;
-  opt.progress = progress;
-  opt.progress_ctx = &ctx;
-  struct sigaction sa, old;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_sigint;
-  sigaction(SIGINT, &sa, &old);
-
-  densrt_lbfgsb_result res;
-  memset(&res, 0, sizeof res);
-  int status = DENSRT_OK, changed = 1;
-  double rel_err = NAN;
-  size_t iters = 0, evals = 0;
-  /* 'auto' integrals accurate at the start */
-  if (watch && densrt_model_refine(m, x, o->tol, &changed, &rel_err) && !o->quiet)
-    fprintf(stderr, "%s: warning: %s\n", prog, densrt_error_message());
-  changed = 1;
-  for (int round = 0; round < 16 && changed; round++) {
-    ctx.needs_refine = 0;
-    status = densrt_lbfgsb_minimize(n, x, lo, hi, objective, &ctx, &opt, &res);
-    iters += res.n_iter;
-    evals += res.n_eval;
-    if (ctx.needs_refine) {
-      /* the integrals went wrong: back to the last verified point, finer rules, again */
-      memcpy(x, x_ok, n * sizeof *x);
-      if (densrt_model_refine(m, x, o->tol, &changed, &rel_err)) {
-        if (!o->quiet)
-          fprintf(stderr, "%s: warning: %s\n", prog, densrt_error_message());
-        break;
-      }
-      if (!o->quiet)
-        fprintf(stderr, "%s: the integrals lost accuracy; refined the rules and restarted from the last "
-                        "verified point\n", prog);
-      changed = 1;
-      status = DENSRT_OK;
-      continue;
-    }
-    if (status == DENSRT_ENONFINITE || status == DENSRT_EINVAL || status == DENSRT_EINTR)
-      break;
-    /* 'auto' integrals: check the accuracy at the optimum; refit if the rule had to be refined */
-    if (densrt_model_refine(m, x, o->tol, &changed, &rel_err)) {
-      if (!o->quiet)
-        fprintf(stderr, "%s: warning: %s\n", prog, densrt_error_message());
-      break;
-    }
-    if (changed && !o->quiet)
-      fprintf(stderr, "%s: refined the integration rules (relative change %.2g); continuing\n", prog, rel_err);
-  }
-  sigaction(SIGINT, &old, NULL);
-  if (status != DENSRT_ENONFINITE && status != DENSRT_EINVAL && status != DENSRT_EINTR)
-    warn_inaccurate(o, rel_err);
-  if (status == DENSRT_ENONFINITE || status == DENSRT_EINVAL) {
-    fail("%s", densrt_error_message());
-    if (status == DENSRT_ENONFINITE) {
+  densrt_fit_options fo;
+  densrt_fit_options_default(&fo);
+  fo.max_iter = (size_t)o->max_iter;
+  fo.ftol = o->ftol;
+  fo.gtol = o->gtol;
+  fo.tol = o->tol;
+  fo.quiet = o->quiet;
+  fo.prog = prog;
+  fo.interrupt = &interrupted;
+  if (n == 0)
+    note(o, "the model has no parameters: the result is its value");
+  densrt_fit_result r;
+  graceful = 1;
+  int st = densrt_fit_map(m, x, &fo, &r);
+  graceful = 0;
+  int rc = EXIT_BAD;
+  if (st == DENSRT_ENONFINITE || st == DENSRT_EINVAL || st == DENSRT_ENOMEM) {
+    fail("%s", r.message);
+    if (st == DENSRT_ENONFINITE) {
       densrt_model_log_density(m, x, g);
       explain_nonfinite(m, o->init ? o->init : "the default start");
     }
-    rc = EXIT_BAD;
     goto done;
   }
-  double f = objective(x, g, &ctx);
+  if (st != DENSRT_EINTR)
+    warn_inaccurate(o, r.integral_rel_err);
+  densrt_fit_objective(m, x, g);
   densrt_io_out out;
   if ((rc = open_out(o, &out)))
     goto done;
-  FILE *fo = out.f;
-  fputs("{\n  \"objective\": ", fo);
-  densrt_json_write_number(fo, f);
-  fputs(",\n  \"log_posterior\": ", fo);
-  densrt_json_write_number(fo, -f * ctx.N);
-  fprintf(fo, ",\n  \"converged\": %s,\n  \"interrupted\": %s,\n  \"message\": ", status == DENSRT_OK ? "true" : "false",
-          status == DENSRT_EINTR ? "true" : "false");
-  densrt_json_write_string(fo, res.message);
-  fprintf(fo, ",\n  \"iterations\": %zu,\n  \"evaluations\": %zu,\n  \"n\": %zu,\n", iters, evals, m->n);
-  write_integrals(fo, m, rel_err);
-  write_params(fo, m, "params", x);
-  fputs(",\n  \"gradient\": ", fo);
-  write_vector(fo, g, n);
-  fputs("\n}\n", fo);
+  FILE *fo_ = out.f;
+  fputs("{\n  \"objective\": ", fo_);
+  densrt_json_write_number(fo_, r.f);
+  fputs(",\n  \"log_posterior\": ", fo_);
+  densrt_json_write_number(fo_, -r.f * (double)m->n);
+  fprintf(fo_, ",\n  \"converged\": %s,\n  \"status\": \"%s\",\n  \"interrupted\": %s,\n  \"reason\": ",
+          st == DENSRT_OK ? "true" : "false", fit_status_text(st), st == DENSRT_EINTR ? "true" : "false");
+  densrt_json_write_string(fo_, r.message);
+  fputs(",\n  \"optimizer_message\": ", fo_);
+  densrt_json_write_string(fo_, r.optimizer_message);
+  fputs(",\n  \"projected_gradient\": ", fo_);
+  densrt_json_write_number(fo_, r.proj_grad);
+  fputs(",\n  \"predicted_decrease\": ", fo_);
+  densrt_json_write_number(fo_, r.decrease);
+  fputs(",\n  \"unconstrained\": ", fo_);
+  write_names(fo_, m, r.flat, r.n_flat);
+  fprintf(fo_, ",\n  \"iterations\": %zu,\n  \"evaluations\": %zu,\n  \"refinements\": %zu,\n"
+               "  \"newton_steps\": %zu,\n  \"n\": %zu,\n", r.iterations, r.evaluations, r.refinements,
+          r.polish_steps, m->n);
+  write_integrals(fo_, m, r.integral_rel_err);
+  write_params(fo_, m, "params", x);
+  fputs(",\n  \"gradient\": ", fo_);
+  write_vector(fo_, g, n);
+  fputs("\n}\n", fo_);
   if ((rc = close_out(&out)))
     goto done;
-  if (!o->quiet)
-    fprintf(stderr, "%s: %s after %zu iterations: objective %.15g (%s)\n", prog,
-            status == DENSRT_OK ? "converged" : "stopped", iters, f, res.message);
-  rc = status == DENSRT_OK ? 0 : status == DENSRT_EINTR ? EXIT_INTR : EXIT_NOCONV;
-  if (status == DENSRT_EINTR)
-    fail("interrupted; the best point so far was written");
-  else if (status != DENSRT_OK)
-    fail("did not converge: %s", densrt_error_message());
+  warn_unconstrained(m, o, &r);
+  if (st == DENSRT_OK)
+    note(o, "converged after %zu iterations: objective %.15g, projected gradient %.3g", r.iterations, r.f,
+         r.proj_grad);
+  if (st == DENSRT_EINTR) {
+    fail("interrupted after %zu iterations; the best point so far was written", r.iterations);
+    rc = EXIT_SIGNAL + interrupted;
+  } else if (st != DENSRT_OK) {
+    fail("did not converge: %s", r.message);
+    rc = EXIT_NOCONV;
+  }
 done:
-  free(x);
-  free(lo);
-  free(hi);
+  densrt_fit_result_free(&r);
   free(g);
-  free(x_ok);
   return rc;
 }
 
 /* Central differences with Richardson extrapolation (error O(h^4)). */
-static double finite_difference(objective_ctx *c, double *x, size_t i, double *scratch)
+static double finite_difference(densrt_model *m, double *x, size_t i, double *scratch)
 {
   double xi = x[i], h = 1e-4 * fmax(1, fabs(xi)), d[2];
   for (int k = 0; k < 2; k++, h /= 2) {
     x[i] = xi + h;
-    double fp = objective(x, scratch, c);
+    double fp = densrt_fit_objective(m, x, scratch);
     x[i] = xi - h;
-    double fm = objective(x, scratch, c);
+    double fm = densrt_fit_objective(m, x, scratch);
     d[k] = (fp - fm) / (2 * h);
   }
   x[i] = xi;
   return (4 * d[1] - d[0]) / 3;
 }
 
-static int cmd_diagnose(densrt_model *m, const options *o)
+/* The checks are computed first and written at the end, so an interrupted run writes nothing. */
+static int cmd_diagnose(densrt_model *m, const options *o, const double *x0)
 {
-  size_t n = m->n_theta;
-  double *x0 = calloc(n + 1, sizeof *x0), *x = calloc(n + 1, sizeof *x), *g = calloc(n + 1, sizeof *g);
-  double *scratch = calloc(n + 1, sizeof *scratch);
+  size_t n = m->n_theta, np = (size_t)o->random + 1;
+  double *x = calloc(n + 1, sizeof *x), *g = calloc(n + 1, sizeof *g), *scratch = calloc(n + 1, sizeof *scratch);
+  double *fx = calloc(np, sizeof *fx), *err = calloc(np, sizeof *err);
+  size_t *at = calloc(np, sizeof *at);
   int rc = EXIT_BAD;
-  if (!x0 || !x || !g || !scratch) {
+  if (!x || !g || !scratch || !fx || !err || !at) {
     fail("out of memory");
     goto done;
   }
-  if (o->params) {
-    if ((rc = read_params(m, o->params, x0, 1)))
-      goto done;
-  } else {
-    default_init(m, x0);
-  }
-  objective_ctx ctx = {.m = m, .N = (double)m->n};
-  densrt_io_out out;
-  if ((rc = open_out(o, &out)))
-    goto done;
-  FILE *f = out.f;
   unsigned long long state = (unsigned long long)o->seed * 0x9E3779B97F4A7C15ull + 1;
   double worst = 0;
-  fputs("{\n  \"points\": [", f);
-  for (long pt = 0; pt <= o->random; pt++) {
+  size_t worst_at = 0;
+  for (size_t pt = 0; pt < np; pt++) {
     for (size_t i = 0; i < n; i++) {
       double u = 0;
       if (pt > 0) {
@@ -949,24 +1159,37 @@ static int cmd_diagnose(densrt_model *m, const options *o)
         if (*xi <= lo || *xi >= hi)
           *xi = x0[m->off[p] + i];
       }
-    double fx = objective(x, g, &ctx);
-    double err = 0;
-    size_t at = 0;
+    fx[pt] = densrt_fit_objective(m, x, g);
     for (size_t i = 0; i < n; i++) {
-      double fd = finite_difference(&ctx, x, i, scratch);
+      double fd = finite_difference(m, x, i, scratch);
       double e = fabs(fd - g[i]) / fmax(1, fabs(g[i]));
-      if (!(e <= err)) {
-        err = e;
-        at = i;
+      if (!(e <= err[pt])) {
+        err[pt] = e;
+        at[pt] = i;
       }
     }
-    if (!(err <= worst))
-      worst = err;
+    if (!(err[pt] <= worst)) {
+      worst = err[pt];
+      worst_at = at[pt];
+    }
+  }
+  densrt_io_out out;
+  if ((rc = open_out(o, &out)))
+    goto done;
+  FILE *f = out.f;
+  char nm[300];
+  fputs("{\n  \"points\": [", f);
+  for (size_t pt = 0; pt < np; pt++) {
     fprintf(f, "%s\n    {\"objective\": ", pt ? "," : "");
-    densrt_json_write_number(f, fx);
+    densrt_json_write_number(f, fx[pt]);
     fputs(", \"max_error\": ", f);
-    densrt_json_write_number(f, err);
-    fprintf(f, ", \"at\": %zu}", at);
+    densrt_json_write_number(f, err[pt]);
+    fputs(", \"at\": ", f);
+    if (n)
+      densrt_json_write_string(f, densrt_model_value_name(m, at[pt], nm, sizeof nm));
+    else
+      fputs("null", f);
+    fputc('}', f);
   }
   fputs("\n  ],\n  \"max_error\": ", f);
   densrt_json_write_number(f, worst);
@@ -977,12 +1200,15 @@ static int cmd_diagnose(densrt_model *m, const options *o)
     goto done;
   rc = worst <= o->error_tol ? 0 : EXIT_NOCONV;
   if (rc)
-    fail("the gradient differs from finite differences by %g (tolerance %g)", worst, o->error_tol);
+    fail("the gradient differs from finite differences by %g at %s (tolerance %g)", worst,
+         densrt_model_value_name(m, worst_at, nm, sizeof nm), o->error_tol);
 done:
-  free(x0);
   free(x);
   free(g);
   free(scratch);
+  free(fx);
+  free(err);
+  free(at);
   return rc;
 }
 
@@ -1000,21 +1226,14 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median over batches of the time per evaluation; each batch lasts about 0.05 s. */
-static int cmd_benchmark(densrt_model *m, const options *o)
+static int cmd_benchmark(densrt_model *m, const options *o, const double *x)
 {
-  size_t n = m->n_theta;
-  long batches = o->random == 5 ? 21 : (o->random < 1 ? 1 : o->random);
-  double *x = calloc(n + 1, sizeof *x), *g = calloc(n + 1, sizeof *g), *t = calloc((size_t)batches, sizeof *t);
+  size_t n = m->n_theta, batches = (size_t)o->batches;
+  double *g = calloc(n + 1, sizeof *g), *t = calloc(batches, sizeof *t);
   int rc = EXIT_BAD;
-  if (!x || !g || !t) {
+  if (!g || !t) {
     fail("out of memory");
     goto done;
-  }
-  if (o->params) {
-    if ((rc = read_params(m, o->params, x, 1)))
-      goto done;
-  } else {
-    default_init(m, x);
   }
   double sink = 0, t0 = now();
   long reps = 0;
@@ -1022,45 +1241,55 @@ static int cmd_benchmark(densrt_model *m, const options *o)
     sink += densrt_model_log_density(m, x, g);
     reps++;
   } while (now() - t0 < 0.05);
-  for (long b = 0; b < batches; b++) {
+  for (size_t b = 0; b < batches; b++) {
     t0 = now();
     for (long r = 0; r < reps; r++)
       sink += densrt_model_log_density(m, x, g);
     t[b] = (now() - t0) / (double)reps;
   }
-  qsort(t, (size_t)batches, sizeof *t, cmp_double);
-  printf("{\"median_seconds\": %.6g, \"min_seconds\": %.6g, \"evaluations_per_batch\": %ld, \"batches\": %ld, "
-         "\"n\": %zu, \"parameters\": %zu, \"checksum\": %.6g}\n",
-         t[batches / 2], t[0], reps, batches, m->n, n, sink);
-  rc = 0;
+  qsort(t, batches, sizeof *t, cmp_double);
+  densrt_io_out out;
+  if ((rc = open_out(o, &out)))
+    goto done;
+  fprintf(out.f, "{\"median_seconds\": %.6g, \"min_seconds\": %.6g, \"evaluations_per_batch\": %ld, "
+                 "\"batches\": %zu, \"n\": %zu, \"parameters\": %zu, \"checksum\": %.6g}\n",
+          t[batches / 2], t[0], reps, batches, m->n, n, sink);
+  rc = close_out(&out);
 done:
-  free(x);
   free(g);
   free(t);
   return rc;
 }
 
-static int cmd_plot(densrt_model *m, const options *o)
+static int cmd_plot(densrt_model *m, const options *o, const double *x)
 {
-  if (!o->params || !o->out) {
-    fail("plot needs --params FILE and --out FIGURE.png");
-    return EXIT_BAD;
-  }
-  double *x = calloc(m->n_theta + 1, sizeof *x);
-  if (!x) {
-    fail("out of memory");
-    return EXIT_BAD;
-  }
-  int rc = read_params(m, o->params, x, 1);
-  if (!rc && densrt_plot_png(m, x, o->out, (int)o->width, (int)o->height)) {
+  block_signals(1);   /* the figure is written whole or not at all */
+  int rc = 0;
+  if (densrt_plot_png(m, x, o->out, (int)o->width, (int)o->height)) {
     fail("%s", densrt_error_message());
     rc = EXIT_BAD;
   }
-  free(x);
+  block_signals(0);
   return rc;
 }
 
 /* }==================================================================== */
+
+/* Standard output carries results: a failed write is an error, not a silent loss. */
+static int close_stdout(int rc)
+{
+  int bad = fflush(stdout) != 0 || ferror(stdout);
+  int e = errno;
+  if (fclose(stdout) != 0 && !bad) {
+    bad = 1;
+    e = errno;
+  }
+  if (bad) {
+    fail("error writing standard output: %s", strerror(e ? e : EIO));
+    return rc ? rc : EXIT_BAD;
+  }
+  return rc;
+}
 
 int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
 {
@@ -1069,34 +1298,55 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     prog = slash ? slash + 1 : argv[0];
   }
   gsl_set_error_handler_off();   /* GSL reports through status codes; it must never abort */
+  install_signals();
   options o;
-  int rc = parse_args(def, argc, argv, &o);
   densrt_model *m = NULL;
+  filter *f = NULL;
+  double *theta = NULL;
+  int rc = parse_args(def, argc, argv, &o);
   if (rc)
     goto done;
+  /* everything that needs no data first: knots, methods, columns, filters, parameters */
   if ((rc = setup_model(def, &o, &m)))
     goto done;
-  if (strcmp(o.cmd, "info") != 0 && (rc = load_data(m, &o)))
+  f = calloc(o.n_where + 1, sizeof *f);
+  theta = calloc(m->n_theta + 1, sizeof *theta);
+  if (!f || !theta) {
+    fail("out of memory");
+    rc = EXIT_BAD;
+    goto done;
+  }
+  for (size_t i = 0; i < o.n_where; i++)
+    if (!parse_filter(def, o.where[i], &f[i])) {
+      rc = EXIT_BAD;
+      goto done;
+    }
+  const char *pfile = o.flag & C_OPTIMIZE ? o.init : o.params;
+  if (pfile) {
+    if ((rc = read_params(m, pfile, theta, 1)))
+      goto done;
+  } else {
+    default_init(m, theta);
+  }
+  if ((o.flag & C_DATA) && (rc = load_data(m, &o, f)))
     goto done;
   if ((rc = prepare(m)))
     goto done;
-  if (!strcmp(o.cmd, "info"))
-    rc = cmd_info(m);
-  else if (!strcmp(o.cmd, "eval"))
-    rc = cmd_eval(m, &o);
-  else if (!strcmp(o.cmd, "diagnose"))
-    rc = cmd_diagnose(m, &o);
-  else if (!strcmp(o.cmd, "benchmark"))
-    rc = cmd_benchmark(m, &o);
-  else if (!strcmp(o.cmd, "plot"))
-    rc = cmd_plot(m, &o);
-  else
-    rc = cmd_optimize(m, &o);
+  switch (o.flag) {
+  case C_INFO: rc = cmd_info(m, &o); break;
+  case C_EVAL: rc = cmd_eval(m, &o, theta); break;
+  case C_OPTIMIZE: rc = cmd_optimize(m, &o, theta); break;
+  case C_DIAGNOSE: rc = cmd_diagnose(m, &o, theta); break;
+  case C_BENCHMARK: rc = cmd_benchmark(m, &o, theta); break;
+  default: rc = cmd_plot(m, &o, theta); break;
+  }
 done:
   densrt_model_free(m);
+  free(f);
+  free(theta);
   free(o.columns);
   free(o.sets);
   free(o.integr);
   free(o.where);
-  return rc < 0 ? 0 : rc;
+  return close_stdout(rc < 0 ? 0 : rc);
 }

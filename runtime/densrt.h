@@ -10,6 +10,7 @@
 **   lbfgsb  bound-constrained minimisation (reference L-BFGS-B)
 **   spec    knot-set and integration-method specifications
 **   model   the model instance generated code evaluates
+**   fit     the MAP fit and its convergence verdict
 **   dual    inline kernels for generated code
 **   plot    PNG figures of model and data
 **   cli     the generated program's command line
@@ -25,10 +26,11 @@
 #include "lbfgsb.h"
 #include "spec.h"
 #include "model.h"
+#include "fit.h"
 #include "plot.h"
 #include "dual.h"
 
-/* The generated program's main(): subcommands info, eval, optimize. */
+/* The generated program's main(): its commands (see cli.c). */
 int densrt_cli_main(const densrt_model_def *def, int argc, char **argv);
 
 #endif

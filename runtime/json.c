@@ -834,20 +834,25 @@ void densrt_json_write_string(FILE *f, const char *s)
   putc('"', f);
 }
 
-void densrt_json_write_number(FILE *f, double x)
+const char *densrt_json_format_number(char *buf, size_t len, double x)
 {
   if (!isfinite(x)) {
-    fputs("null", f);
-    return;
+    snprintf(buf, len, "%s", isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
+    return buf;
   }
   /* a number that round-trips in k <= 15 digits prints as those k digits under %.15g */
-  char buf[40];
   for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, x);
+    snprintf(buf, len, "%.*g", prec, x);
     if (prec == 17 || strtod(buf, NULL) == x)
       break;
   }
-  fputs(buf, f);
+  return buf;
+}
+
+void densrt_json_write_number(FILE *f, double x)
+{
+  char buf[40];
+  fputs(isfinite(x) ? densrt_json_format_number(buf, sizeof buf, x) : "null", f);
 }
 
 /* }====================================================== */

@@ -50,6 +50,9 @@ const densrt_json *densrt_json_member(const densrt_json *obj, const char *key);
 /* Writes s as a quoted JSON string; invalid UTF-8 bytes become \ufffd, NULL writes null. */
 void densrt_json_write_string(FILE *f, const char *s);
 
+/* The shortest decimal text that reads back as exactly x ("nan", "inf", "-inf" when not
+** finite) in buf (len >= 32), for JSON and for messages alike; returns buf. */
+const char *densrt_json_format_number(char *buf, size_t len, double x);
 /* Writes the shortest decimal text that reads back as exactly x; non-finite -> null. */
 void densrt_json_write_number(FILE *f, double x);
 

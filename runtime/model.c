@@ -315,7 +315,7 @@ static int build_rules(densrt_model *m, int level)
 
 /* }==================================================================== */
 
-int densrt_model_prepare(densrt_model *m)
+int densrt_model_layout(densrt_model *m)
 {
   const densrt_model_def *def = m->def;
   size_t off = 0;
@@ -330,6 +330,29 @@ int densrt_model_prepare(densrt_model *m)
     off += size;
   }
   m->n_theta = off;
+  return DENSRT_OK;
+}
+
+const char *densrt_model_value_name(const densrt_model *m, size_t i, char *buf, size_t len)
+{
+  for (size_t p = 0; p < m->def->n_params; p++)
+    if (i >= m->off[p] && i < m->off[p] + m->size[p]) {
+      if (m->def->params[p].size_kind == DENSRT_SIZE_SCALAR)
+        snprintf(buf, len, "%s", m->def->params[p].name);
+      else
+        snprintf(buf, len, "%s[%zu]", m->def->params[p].name, i - m->off[p] + 1);
+      return buf;
+    }
+  snprintf(buf, len, "#%zu", i + 1);
+  return buf;
+}
+
+int densrt_model_prepare(densrt_model *m)
+{
+  const densrt_model_def *def = m->def;
+  int lrc = densrt_model_layout(m);
+  if (lrc)
+    return lrc;
 
   for (size_t c = 0; c < def->n_coefsets; c++) {
     const densrt_coefset_def *cs = &def->coefsets[c];

@@ -121,6 +121,10 @@ int  densrt_model_set_knots(densrt_model *m, const char *name, const char *spec)
 int  densrt_model_set_method(densrt_model *m, const char *column, const char *spec); /* "--integrate z=simpson(points=1025)" */
 int  densrt_model_set_data(densrt_model *m, size_t n, double **cols);  /* takes ownership of cols[d] arrays */
 int  densrt_model_prepare(densrt_model *m);   /* sizes, splines, plans, quadrature rules */
+/* Only the parameter layout (off, size, n_theta) from the knot sets; prepare does it too. */
+int  densrt_model_layout(densrt_model *m);
+/* The name of parameter value i as the language writes it: "mu", "ln_n0[3]" (1-based). */
+const char *densrt_model_value_name(const densrt_model *m, size_t i, char *buf, size_t len);
 /* Log posterior and gradient; non-finite results are returned as they are (callers check). */
 double densrt_model_log_density(densrt_model *m, const double *theta, double *grad);
 /* Doubles the order of 'auto' columns until every term's integral changes by < tol (relative).
