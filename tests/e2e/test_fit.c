@@ -1,0 +1,450 @@
+/*
+** test_fit.c — what optimize may claim, and the generated program's command line:
+** fits checked against closed forms from several starts (including the default one),
+** 'converged' only at stationary points, unconstrained values named, per-command
+** options and help, results complete or absent after a signal, write errors reported.
+** Needs only the repository (data/gauss1d.csv), not ../shared.
+*/
+#include <check.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "e2e_util.h"
+
+static const char *gauss_csv = SRCDIR "/data/gauss1d.csv";
+
+/* Writes tmp/NAME.dens and compiles tmp/NAME. */
+static void compile(const char *name, const char *dens)
+{
+  char model[512];
+  snprintf(model, sizeof model, "%s/%s.dens", e2e_tmp, name);
+  FILE *f = fopen(model, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(dens, f);
+  fclose(f);
+  ck_assert_int_eq(e2e_run("%s %s -o %s/%s", DENSC, model, e2e_tmp, name), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static double number(const densrt_json *o, const char *k)
+{
+  return e2e_member(o, k)->number;
+}
+
+/* {====================================================================
+** 'auto' integration along the optimiser's path
+** ===================================================================== */
+
+/* The spline1d example with 'auto' integrals (the model file's advice): the old
+** refinement went back to the start, refined nothing and reported the start point as
+** converged (objective 0.000414).  Every start reaches the optimum −10.26111854. */
+START_TEST(test_auto_spline1d)
+{
+  char init[512], out[512];
+  snprintf(init, sizeof init, "%s/s1-init.json", e2e_tmp);
+  snprintf(out, sizeof out, "%s/s1-fit.json", e2e_tmp);
+  const char *starts[] = {NULL, "{\"ln_n0\": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}",
+                          "{\"ln_n0\": [5, -2, 3, 0, 8, 9, 8, 0, 3, -2, 5]}"};
+  double best[3];
+  for (int s = 0; s < 3; s++) {
+    if (starts[s])
+      write_file(init, starts[s]);
+    ck_assert_int_eq(e2e_run("%s/spline1d optimize --quiet --data %s --integrate z=auto %s%s --out %s", e2e_tmp,
+                             gauss_csv, starts[s] ? "--init " : "", starts[s] ? init : "", out), 0);
+    densrt_json *fit = e2e_load(out);
+    best[s] = number(fit, "objective");
+    ck_assert_msg(best[s] <= -10.26111854 && best[s] >= -10.2611186, "start %d: objective %.17g", s, best[s]);
+    ck_assert(e2e_member(fit, "converged")->number == 1);
+    ck_assert(number(fit, "projected_gradient") <= 1e-6);
+    ck_assert(number(fit, "integral_rel_err") <= 1e-10);
+    densrt_json_free(fit);
+  }
+  ck_assert(fabs(best[1] - best[0]) <= 1e-11 && fabs(best[2] - best[0]) <= 1e-11);
+}
+END_TEST
+
+/* Standard normal CDF */
+static double Phi(double z)
+{
+  return 0.5 * erfc(-z / sqrt(2.0));
+}
+
+/* A narrow Gaussian times a plane on the unit square, w = 1e-3, numeric in both columns:
+** the old code stopped at its start (or at -9.38) and called it converged.  The optimum
+** is known in closed form: for a given mu, ln N0 = ln(N / J(mu)) with
+**   J(mu) = (mu + 1.5) (Phi(b) - Phi(a)) + w (phi(a) - phi(b)),  a = -mu/w, b = (1-mu)/w. */
+#define NW 400
+static double nx[NW], ny[NW];
+static const double W = 1e-3;
+
+static double narrow_profile(double mu)
+{
+  double a = -mu / W, b = (1 - mu) / W;
+  double J = (mu + 1.5) * (Phi(b) - Phi(a)) + W * (exp(-0.5 * a * a) - exp(-0.5 * b * b)) / sqrt(2 * M_PI);
+  double la = log(NW / J), s = 0;
+  for (int i = 0; i < NW; i++) {
+    double z = (nx[i] - mu) / W;
+    s += la - 0.5 * z * z - log(W * sqrt(2 * M_PI)) + log(nx[i] + ny[i] + 1);
+  }
+  return -(s - NW) / NW;
+}
+
+START_TEST(test_auto_narrow_2d)
+{
+  compile("narrow", "data { real x in [0, 1]; real y in [0, 1]; }\n"
+                    "parameters { real a; real<lower=0, upper=1> mu; }\n"
+                    "model { intensity = exp(a) * normal(x | mu, 0.001) * (x + y + 1); }\n");
+  char data[512], init[512], out[512];
+  snprintf(data, sizeof data, "%s/narrow.csv", e2e_tmp);
+  snprintf(init, sizeof init, "%s/narrow-init.json", e2e_tmp);
+  snprintf(out, sizeof out, "%s/narrow-fit.json", e2e_tmp);
+  FILE *f = fopen(data, "w");
+  fputs("x,y\n", f);
+  unsigned long long s = 99;
+  for (int i = 0; i < NW; i++) {   /* x ~ N(0.3, w) by Box-Muller, y uniform */
+    double u[3];
+    for (int k = 0; k < 3; k++) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      u[k] = ((double)(s >> 11) + 0.5) / 9007199254740992.0;
+    }
+    nx[i] = 0.3 + W * sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
+    ny[i] = u[2];
+    fprintf(f, "%.17g,%.17g\n", nx[i], ny[i]);
+  }
+  fclose(f);
+  /* the closed-form optimum by golden-section search over mu */
+  double lo = 0.29, hi = 0.31, g = (sqrt(5.0) - 1) / 2;
+  for (int it = 0; it < 200; it++) {
+    double c = hi - g * (hi - lo), d = lo + g * (hi - lo);
+    if (narrow_profile(c) < narrow_profile(d))
+      hi = d;
+    else
+      lo = c;
+  }
+  double fmin_cf = narrow_profile(0.5 * (lo + hi));
+  const char *starts[] = {NULL, "{\"a\": 0, \"mu\": 0.2}", "{\"a\": 5, \"mu\": 0.31}"};
+  for (int k = 0; k < 3; k++) {
+    if (starts[k])
+      write_file(init, starts[k]);
+    ck_assert_int_eq(e2e_run("%s/narrow optimize --quiet --data %s --integrate x=auto --integrate y=auto %s%s "
+                             "--out %s", e2e_tmp, data, starts[k] ? "--init " : "", starts[k] ? init : "", out), 0);
+    densrt_json *fit = e2e_load(out);
+    double obj = number(fit, "objective");
+    ck_assert_msg(fabs(obj - fmin_cf) <= 1e-9 * fabs(fmin_cf), "start %d: objective %.17g, closed form %.17g", k,
+                  obj, fmin_cf);
+    ck_assert(e2e_member(fit, "converged")->number == 1);
+    densrt_json_free(fit);
+  }
+}
+END_TEST
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The verdict
+** ===================================================================== */
+
+/* A line search that fails at a stationary point is convergence (the old code exited 1
+** with ABNORMAL_TERMINATION_IN_LNSRCH at 4000 identical rows, gradient 2e-9). */
+START_TEST(test_line_search_at_optimum)
+{
+  compile("lns", "data { real z in [-3, 3]; }\nparameters { real a; }\n"
+                 "model { intensity = exp(a) * normal(z | 0, 1); }\n");
+  char data[512], out[512];
+  snprintf(out, sizeof out, "%s/lns.json", e2e_tmp);
+  const int sizes[] = {1000, 4000, 20000};
+  for (int k = 0; k < 3; k++) {
+    snprintf(data, sizeof data, "%s/lns%d.csv", e2e_tmp, sizes[k]);
+    FILE *f = fopen(data, "w");
+    fputs("z\n", f);
+    for (int i = 0; i < sizes[k]; i++)
+      fputs("0.5\n", f);
+    fclose(f);
+    ck_assert_int_eq(e2e_run("%s/lns optimize --quiet --data %s --out %s", e2e_tmp, data, out), 0);
+    densrt_json *fit = e2e_load(out);
+    /* closed form: exp(a) (Phi(3) - Phi(-3)) = N; objective = -(ln n(0.5) - 1) */
+    double a = log(sizes[k] / (Phi(3) - Phi(-3)));
+    double want = -(a - 0.125 - 0.5 * log(2 * M_PI) - 1);
+    ck_assert_msg(fabs(number(fit, "objective") - want) <= 1e-12 * fabs(want), "N=%d: %.17g vs %.17g", sizes[k],
+                  number(fit, "objective"), want);
+    ck_assert(e2e_member(fit, "converged")->number == 1);
+    densrt_json_free(fit);
+  }
+}
+END_TEST
+
+/* Stopped away from stationarity is never 'converged': the iteration limit, and L-BFGS-B's
+** own relative-reduction test made loose (a Newton polish may still finish the job, in
+** which case the point must then be stationary). */
+START_TEST(test_not_converged)
+{
+  char out[512], err[512];
+  snprintf(out, sizeof out, "%s/nc.json", e2e_tmp);
+  snprintf(err, sizeof err, "%s/nc.err", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/spline1d optimize --data %s --max-iter 3 --out %s 2>%s", e2e_tmp, gauss_csv, out, err),
+                   1);
+  densrt_json *fit = e2e_load(out);
+  ck_assert(e2e_member(fit, "converged")->number == 0);
+  ck_assert_str_eq(e2e_member(fit, "status")->string, "iteration limit");
+  ck_assert(number(fit, "projected_gradient") > 1e-9);
+  densrt_json_free(fit);
+  char *msg = e2e_slurp(err);
+  ck_assert_msg(strstr(msg, "did not converge: the iteration limit was reached") && strstr(msg, "--max-iter"), "%s",
+                msg);
+  free(msg);
+}
+END_TEST
+
+/* A spline without priors whose end knots lie where there are no data: their values
+** drift, and the warning names them. */
+START_TEST(test_unconstrained_named)
+{
+  compile("flat", "data { real z in [-3, 3]; }\nknots { k = linspace(-3, 3, 7); }\n"
+                  "parameters { vector[k] v; real<lower=-5, upper=5> b; }\n"
+                  "model { intensity = exp(spline(k, v, z)); }\n"
+                  "priors { b ~ normal(0, 1); }\n");
+  char data[512], out[512], err[512];
+  snprintf(data, sizeof data, "%s/flat.csv", e2e_tmp);
+  snprintf(out, sizeof out, "%s/flat.json", e2e_tmp);
+  snprintf(err, sizeof err, "%s/flat.err", e2e_tmp);
+  FILE *f = fopen(data, "w");
+  fputs("z\n", f);
+  for (int i = 0; i < 500; i++)   /* data only in [-0.5, 0.5] */
+    fprintf(f, "%.17g\n", -0.5 + (i + 0.5) / 500);
+  fclose(f);
+  int rc = e2e_run("%s/flat optimize --data %s --out %s 2>%s", e2e_tmp, data, out, err);
+  ck_assert(rc == 0 || rc == 1);
+  densrt_json *fit = e2e_load(out);
+  const densrt_json *u = e2e_member(fit, "unconstrained");
+  int has_first = 0, has_last = 0, has_b = 0;
+  for (size_t i = 0; i < u->n; i++) {
+    has_first |= !strcmp(u->items[i].string, "v[1]");
+    has_last |= !strcmp(u->items[i].string, "v[7]");
+    has_b |= !strcmp(u->items[i].string, "b");
+  }
+  ck_assert_msg(has_first && has_last && !has_b, "unconstrained: %zu names", u->n);
+  densrt_json_free(fit);
+  char *msg = e2e_slurp(err);
+  ck_assert_msg(strstr(msg, "warning: nothing constrains") && strstr(msg, " v[1]") && strstr(msg, " v[7]"), "%s", msg);
+  free(msg);
+  /* the example models' fits have no such values */
+  snprintf(out, sizeof out, "%s/g1.json", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d optimize --quiet --data %s --out %s", e2e_tmp, gauss_csv, out), 0);
+  fit = e2e_load(out);
+  ck_assert_int_eq(e2e_member(fit, "unconstrained")->n, 0);
+  densrt_json_free(fit);
+}
+END_TEST
+
+/* A model without parameters: optimize reports its value (it failed with 'L-BFGS-B:
+** dimension 0 out of range'). */
+START_TEST(test_no_parameters)
+{
+  compile("fixed", "data { real x in [0, 2]; }\nmodel { intensity = exp(1 - x); }\n");
+  char data[512], out[512];
+  snprintf(data, sizeof data, "%s/fixed.csv", e2e_tmp);
+  snprintf(out, sizeof out, "%s/fixed.json", e2e_tmp);
+  write_file(data, "x\n0.5\n1.5\n");
+  ck_assert_int_eq(e2e_run("%s/fixed optimize --quiet --data %s --out %s", e2e_tmp, data, out), 0);
+  densrt_json *fit = e2e_load(out);
+  double want = -((0.5 + -0.5) - (exp(1.0) - exp(-1.0))) / 2;
+  ck_assert_msg(fabs(number(fit, "objective") - want) <= 1e-12, "%.17g vs %.17g", number(fit, "objective"), want);
+  ck_assert(e2e_member(fit, "converged")->number == 1);
+  densrt_json_free(fit);
+}
+END_TEST
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The command line
+** ===================================================================== */
+
+/* Each command has its own --help listing only its options. */
+START_TEST(test_command_help)
+{
+  char out[512];
+  snprintf(out, sizeof out, "%s/help.txt", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d plot --help > %s", e2e_tmp, out), 0);
+  char *h = e2e_slurp(out);
+  ck_assert_msg(strstr(h, "Usage: gaussian1d plot") && strstr(h, "--width") && !strstr(h, "--init") &&
+                !strstr(h, "--max-iter"), "%s", h);
+  free(h);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d optimize -h > %s", e2e_tmp, out), 0);
+  h = e2e_slurp(out);
+  ck_assert_msg(strstr(h, "Usage: gaussian1d optimize") && strstr(h, "--init") && !strstr(h, "--width"), "%s", h);
+  free(h);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d --version > %s", e2e_tmp, out), 0);
+  h = e2e_slurp(out);
+  ck_assert_msg(!strncmp(h, "gaussian1d (densc) ", 19), "%s", h);
+  free(h);
+  /* argument errors come before the data are read: a missing data file is not the complaint */
+  snprintf(out, sizeof out, "%s/help.err", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d eval --data /nonexistent.csv 2>%s", e2e_tmp, out), 2);
+  h = e2e_slurp(out);
+  ck_assert_str_eq(h, "gaussian1d: eval needs --params FILE\n");
+  free(h);
+}
+END_TEST
+
+/* info and benchmark honour --out; a full standard output is an error, not exit 0. */
+START_TEST(test_outputs)
+{
+  char out[512], err[512];
+  snprintf(out, sizeof out, "%s/info.txt", e2e_tmp);
+  snprintf(err, sizeof err, "%s/info.err", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/spline1d info --out %s > %s.stdout", e2e_tmp, out, out), 0);
+  char *t = e2e_slurp(out);
+  ck_assert_msg(strstr(t, "model spline1d") && strstr(t, "term1            numeric integral, 1025"), "%s", t);
+  free(t);
+  char so[600];
+  snprintf(so, sizeof so, "%s.stdout", out);
+  t = e2e_slurp(so);
+  ck_assert_str_eq(t, "");
+  free(t);
+  snprintf(out, sizeof out, "%s/bench.json", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d benchmark --quiet --batches 1 --data %s --out %s", e2e_tmp, gauss_csv, out),
+                   0);
+  densrt_json *b = e2e_load(out);
+  ck_assert(number(b, "median_seconds") > 0);
+  densrt_json_free(b);
+  if (access("/dev/full", W_OK) == 0) {
+    const char *cmds[] = {"info", "--help", "plot --help", "benchmark --batches 1 --data @D"};
+    for (int k = 0; k < 4; k++) {
+      char cmd[512];
+      snprintf(cmd, sizeof cmd, "%s", cmds[k]);
+      char *at = strstr(cmd, "@D");
+      if (at)
+        snprintf(at, sizeof cmd - (size_t)(at - cmd), "%s", gauss_csv);
+      ck_assert_int_eq(e2e_run("%s/gaussian1d %s > /dev/full 2>%s", e2e_tmp, cmd, err), 2);
+      t = e2e_slurp(err);
+      ck_assert_msg(strstr(t, "error writing standard output: No space left on device"), "%s: %s", cmds[k], t);
+      free(t);
+    }
+  }
+  /* eval's JSON names the integral as info does; diagnose names the worst value */
+  char params[512];
+  snprintf(params, sizeof params, "%s/s0.json", e2e_tmp);
+  write_file(params, "{\"ln_n0\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}\n");
+  snprintf(out, sizeof out, "%s/eval.json", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/spline1d eval --quiet --data %s --params %s --out %s", e2e_tmp, gauss_csv, params, out),
+                   0);
+  b = e2e_load(out);
+  ck_assert_str_eq(e2e_member(e2e_member(e2e_member(b, "integrals"), "term1"), "integral")->string, "numeric");
+  densrt_json_free(b);
+  snprintf(out, sizeof out, "%s/diag.json", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/spline1d diagnose --quiet --random 1 --data %s --out %s", e2e_tmp, gauss_csv, out), 0);
+  b = e2e_load(out);
+  const densrt_json *at = e2e_member(&e2e_member(b, "points")->items[0], "at");
+  ck_assert_msg(at->type == DENSRT_JSON_STRING && !strncmp(at->string, "ln_n0[", 6), "at");
+  densrt_json_free(b);
+}
+END_TEST
+
+/* Row counts in the order the filters apply, singular and plural. */
+START_TEST(test_row_counts)
+{
+  char data[512], out[512], err[512];
+  snprintf(data, sizeof data, "%s/rows.csv", e2e_tmp);
+  snprintf(out, sizeof out, "%s/rows.json", e2e_tmp);
+  snprintf(err, sizeof err, "%s/rows.err", e2e_tmp);
+  write_file(data, "z\n-2\n-1\n0\n1\n2\n7\n");
+  ck_assert_int_eq(e2e_run("%s/spline1d diagnose --random 0 --data %s --where 'z > -1.5' --outside keep "
+                           "--out %s 2>%s", e2e_tmp, data, out, err), 0);
+  char *t = e2e_slurp(err), want[1024];
+  snprintf(want, sizeof want, "spline1d: %s: 6 rows read, 1 dropped by --where, 1 outside the window kept; 5 rows used\n",
+           data);
+  ck_assert_str_eq(t, want);
+  free(t);
+  /* one row: singular */
+  ck_assert_int_eq(e2e_run("%s/spline1d diagnose --random 0 --data %s --where 'z > 1.5' --outside drop "
+                           "--out %s 2>%s", e2e_tmp, data, out, err), 0);
+  t = e2e_slurp(err);
+  snprintf(want, sizeof want, "spline1d: %s: 6 rows read, 4 dropped by --where, 1 outside the window dropped; 1 row used\n",
+           data);
+  ck_assert_str_eq(t, want);
+  free(t);
+}
+END_TEST
+
+/* A signal during diagnose leaves neither the result nor a temporary file (the old code
+** left DIAG.json.tmpXXXXXX); exit 128 + the signal. */
+START_TEST(test_signal_leaves_nothing)
+{
+  char dir[512], out[600];
+  snprintf(dir, sizeof dir, "%s/sig", e2e_tmp);
+  mkdir(dir, 0700);
+  snprintf(out, sizeof out, "%s/diag.json", dir);
+  const int sigs[] = {SIGINT, SIGTERM};
+  for (int k = 0; k < 2; k++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      char prog[512];
+      snprintf(prog, sizeof prog, "%s/spline1d", e2e_tmp);
+      execl(prog, prog, "diagnose", "--quiet", "--random", "100000", "--data", gauss_csv, "--out", out, (char *)NULL);
+      _exit(127);
+    }
+    struct timespec ts = {0, 400000000};
+    nanosleep(&ts, NULL);
+    kill(pid, sigs[k]);
+    int st;
+    waitpid(pid, &st, 0);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 128 + sigs[k], "status %d", st);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int files = 0;
+    while ((e = readdir(d)))
+      files += e->d_name[0] != '.';
+    closedir(d);
+    ck_assert_int_eq(files, 0);
+  }
+}
+END_TEST
+
+/* }==================================================================== */
+
+int main(void)
+{
+  if (e2e_setup())
+    return 99;
+  const char *models[] = {"gaussian1d", "spline1d"};
+  for (int i = 0; i < 2; i++)
+    if (e2e_run("%s %s/models/%s.dens -o %s/%s", DENSC, SRCDIR, models[i], e2e_tmp, models[i]) != 0) {
+      fprintf(stderr, "densc failed on %s\n", models[i]);
+      return 1;
+    }
+  Suite *s = suite_create("fit");
+  TCase *tc = tcase_create("optimize");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_auto_spline1d);
+  tcase_add_test(tc, test_auto_narrow_2d);
+  tcase_add_test(tc, test_line_search_at_optimum);
+  tcase_add_test(tc, test_not_converged);
+  tcase_add_test(tc, test_unconstrained_named);
+  tcase_add_test(tc, test_no_parameters);
+  suite_add_tcase(s, tc);
+  TCase *tl = tcase_create("command line");
+  tcase_set_timeout(tl, 120);
+  tcase_add_test(tl, test_command_help);
+  tcase_add_test(tl, test_outputs);
+  tcase_add_test(tl, test_row_counts);
+  tcase_add_test(tl, test_signal_leaves_nothing);
+  suite_add_tcase(s, tl);
+  return e2e_finish(s);
+}
