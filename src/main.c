@@ -246,15 +246,16 @@ static char *program_path(const options *o)
     free(out);
     return NULL;
   }
-  const char *clash = NULL;
+  int clash = 1;
   if (same_file(out, o->input))
-    clash = "the program would replace the model";
+    fprintf(stderr, "densc: the program %s would replace the model %s; nothing written\n", out, o->input);
   else if (o->emit_c && same_file(o->emit_c, o->input))
-    clash = "--emit-c would replace the model";
+    fprintf(stderr, "densc: --emit-c %s would replace the model %s; nothing written\n", o->emit_c, o->input);
   else if (o->emit_c && same_file(o->emit_c, out))
-    clash = "-o and --emit-c name the same file";
+    fprintf(stderr, "densc: -o and --emit-c name the same file %s; nothing written\n", o->emit_c);
+  else
+    clash = 0;
   if (clash) {
-    fprintf(stderr, "densc: %s %s; nothing written\n", clash, o->input);
     free(out);
     return NULL;
   }
@@ -335,6 +336,8 @@ done:
   return rc;
 }
 
+static int stdout_errno;   /* why a write on standard output failed, if known */
+
 /* A failed write on standard output (a full disk, a closed descriptor) is an error too. */
 static int close_stdout(int rc)
 {
@@ -350,6 +353,8 @@ static int close_stdout(int rc)
   }
   if (!bad)
     return rc;
+  if (!err)
+    err = stdout_errno;
   fprintf(stderr, "densc: error writing standard output%s%s\n", err ? ": " : "", err ? strerror(err) : "");
   return rc ? rc : 2;
 }
@@ -399,7 +404,10 @@ static int run(int argc, char **argv)
   } else if (o.print_c) {
     char *name = stem(o.input, NULL);
     dc_emit_options eo = {name, o.input, "model.c", o.line_directives, o.version};
-    rc = dc_emit(&ir, &src, &eo, stdout) ? 2 : 0;
+    if (dc_emit(&ir, &src, &eo, stdout) != 0) {
+      stdout_errno = errno;   /* the reason, which a later successful fflush would not give */
+      rc = 2;
+    }
     free(name);
   } else if (!o.check_only && !o.debug_ast) {
     rc = compile(&ir, &src, &o);

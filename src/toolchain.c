@@ -325,7 +325,7 @@ static void describe_status(char *out, size_t n, int status)
   if (WIFEXITED(status))
     snprintf(out, n, "exit status %d", WEXITSTATUS(status));
   else if (WIFSIGNALED(status))
-    snprintf(out, n, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    snprintf(out, n, "killed by signal %d: %s", WTERMSIG(status), strsignal(WTERMSIG(status)));
   else
     snprintf(out, n, "wait status %#x", (unsigned)status);
 }
