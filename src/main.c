@@ -290,7 +290,8 @@ static int emit_text(dc_ir *ir, const dc_source *src, const options *o, const ch
 }
 
 /* Every output goes to a temporary file first; the program is renamed into place last, so
-** an error anywhere (or a signal) leaves no program and nothing half-written. */
+** an error anywhere (or a signal) leaves no program and nothing half-written.  The C of
+** --emit-c lands once the compiler has run, also when it failed. */
 static int compile(dc_ir *ir, const dc_source *src, const options *o)
 {
   char *out = program_path(o);
@@ -316,14 +317,15 @@ static int compile(dc_ir *ir, const dc_source *src, const options *o)
     goto done;
   if (!(prog_tmp = dc_temp_beside(out)))
     goto done;
-  if ((rc = dc_compile_program(c_path, prog_tmp, o->cflags, o->verbose)) != 0)
-    goto done;
+  rc = dc_compile_program(c_path, prog_tmp, o->cflags, o->verbose);
   if (emit_tmp) {
-    rc = dc_temp_commit(emit_tmp, o->emit_c);
+    /* kept also when the compiler fails: the C is what a bug report needs */
+    int erc = dc_temp_commit(emit_tmp, o->emit_c);
     emit_tmp = NULL;
-    if (rc)
-      goto done;
+    rc = rc ? rc : erc;
   }
+  if (rc)
+    goto done;
   rc = dc_temp_commit(prog_tmp, out);
   prog_tmp = NULL;
 done:
