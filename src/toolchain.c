@@ -168,6 +168,26 @@ static int forget(const char *path)
   return 0;
 }
 
+enum { TEMP_DIR, TEMP_NAMED, TEMP_TEMPLATE };
+
+/* Creates path (a directory or file template for mkdtemp/mkstemp, or an exact new file name)
+** and lists it, with the signals blocked so that a signal never finds it created but not
+** listed.  A descriptor (0 for a directory), or -1 and errno; path is taken when listed. */
+static int create_listed(char *path, int how)
+{
+  sigset_t old;
+  block_signals(&old);
+  int fd = how == TEMP_DIR     ? (mkdtemp(path) ? 0 : -1)
+           : how == TEMP_NAMED ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)
+                               : mkstemp(path);
+  int err = errno;
+  if (fd >= 0)
+    remember(path, how == TEMP_DIR);
+  restore_signals(&old);
+  errno = err;
+  return fd;
+}
+
 char *dc_temp_dir(void)
 {
   const char *base = getenv("TMPDIR");
@@ -177,15 +197,8 @@ char *dc_temp_dir(void)
   dc_buf_init(&b);
   dc_buf_printf(&b, "%s/densc-XXXXXX", base);
   char *dir = dc_buf_take(&b);
-  sigset_t old;
-  block_signals(&old);
-  int ok = mkdtemp(dir) != NULL;
-  int err = errno;
-  if (ok)
-    remember(dir, 1);
-  restore_signals(&old);
-  if (!ok) {
-    fprintf(stderr, "densc: cannot create a temporary directory in %s: %s\n", base, strerror(err));
+  if (create_listed(dir, TEMP_DIR) < 0) {
+    fprintf(stderr, "densc: cannot create a temporary directory in %s: %s\n", base, strerror(errno));
     free(dir);
     return NULL;
   }
@@ -195,15 +208,9 @@ char *dc_temp_dir(void)
 char *dc_temp_file(const char *path)
 {
   char *p = dc_xstrdup(path);
-  sigset_t old;
-  block_signals(&old);
-  int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  int err = errno;
-  if (fd >= 0)
-    remember(p, 0);
-  restore_signals(&old);
+  int fd = create_listed(p, TEMP_NAMED);
   if (fd < 0) {
-    fprintf(stderr, "densc: cannot create %s: %s\n", p, strerror(err));
+    fprintf(stderr, "densc: cannot create %s: %s\n", p, strerror(errno));
     free(p);
     return NULL;
   }
@@ -222,15 +229,9 @@ char *dc_temp_beside(const char *target)
   dc_buf_init(&b);
   dc_buf_printf(&b, "%s.tmpXXXXXX", target);
   char *tmp = dc_buf_take(&b);
-  sigset_t old;
-  block_signals(&old);
-  int fd = mkstemp(tmp);
-  int err = errno;
-  if (fd >= 0)
-    remember(tmp, 0);
-  restore_signals(&old);
+  int fd = create_listed(tmp, TEMP_TEMPLATE);
   if (fd < 0) {
-    fprintf(stderr, "densc: cannot create %s: %s\n", target, strerror(err));
+    fprintf(stderr, "densc: cannot create %s: %s\n", target, strerror(errno));
     free(tmp);
     return NULL;
   }

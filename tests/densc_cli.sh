@@ -62,7 +62,7 @@ rm -rf "$W/-lfoo" "$W/-d"
 
 restore
 ## 3. --emit-c: never over a device or directory, never a program after an error
-if mknod "$W/node" c 1 3 2> /dev/null; then   # root: a character device (/dev/null's numbers)
+if mknod "$W/node" c 1 7 2> /dev/null; then   # root: a character device, /dev/full's numbers (writes fail)
   densc m.dens -o prog --emit-c ./node
   check "--emit-c device: refused" '[ $rc = 2 ] && says "./node exists and is not a regular file"'
   check "--emit-c device: the device is still there" '[ -c "$W/node" ]'
