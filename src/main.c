@@ -127,6 +127,16 @@ static int parse_size(const char *s, size_t *out)
   return 0;
 }
 
+static int set_input(options *o, const char *path)
+{
+  if (o->input) {
+    fprintf(stderr, "densc: only one model file can be compiled at a time ('%s' and '%s')\n", o->input, path);
+    return 2;
+  }
+  o->input = path;
+  return 0;
+}
+
 /* 0: go on; -1: done (--help, --version), exit 0; otherwise the exit status. */
 static int parse_args(int argc, char **argv, options *o)
 {
@@ -137,8 +147,13 @@ static int parse_args(int argc, char **argv, options *o)
   opterr = 0;   /* our own messages, with a pointer to --help */
   int c;
   char name[80];
-  while ((c = getopt_long(argc, argv, ":ho:v", long_options, NULL)) != -1) {
+  /* '-': the model comes back as option 1 wherever it is, even with POSIXLY_CORRECT set */
+  while ((c = getopt_long(argc, argv, "-:ho:v", long_options, NULL)) != -1) {
     switch (c) {
+    case 1:
+      if (set_input(o, optarg) != 0)
+        return 2;
+      break;
     case 'h':
       usage(stdout);
       return -1;
@@ -186,12 +201,10 @@ static int parse_args(int argc, char **argv, options *o)
       return 2;
     }
   }
-  if (optind < argc - 1) {
-    fprintf(stderr, "densc: only one model file can be compiled at a time ('%s' and '%s')\n", argv[optind],
-            argv[optind + 1]);
-    return 2;
+  for (; optind < argc; optind++) {   /* after "--" */
+    if (set_input(o, argv[optind]) != 0)
+      return 2;
   }
-  o->input = optind < argc ? argv[optind] : NULL;
   if (o->print_config)
     return 0;
   if (!o->input) {

@@ -58,7 +58,10 @@ check "-o -lfoo: runs" '"$W/-lfoo" info > /dev/null'
 mkdir "$W/-d"
 densc m.dens -o -d/prog
 check "-o -d/prog: compiled" '[ $rc = 0 ] && [ -x "$W/-d/prog" ] && [ "$(ls -A "$W/-d")" = prog ]'
-rm -rf "$W/-lfoo" "$W/-d"
+cp "$W/m.dens" "$W/-m.dens"
+densc -- -m.dens
+check "-- -m.dens: the program is ./-m" '[ $rc = 0 ] && [ -x "$W/-m" ]'
+rm -rf "$W/-lfoo" "$W/-d" "$W/-m" "$W/-m.dens"
 
 restore
 ## 3. --emit-c: never over a device or directory, never a program after an error
@@ -173,6 +176,8 @@ densc m.dens -o
 check "missing value (short)" '[ $rc = 2 ] && says "densc: option -o needs a value"'
 densc m.dens -o ''
 check "empty file name" '[ $rc = 2 ] && says "needs a file name"'
+(cd "$W" && POSIXLY_CORRECT=1 "$DENSC" m.dens --check) 2> "$TMPD/err" && rc=0 || rc=$?
+check "options after the model, also with POSIXLY_CORRECT" '[ $rc = 0 ]'
 densc m.dens orig.dens
 check "two models" '[ $rc = 2 ] && says "only one model file"'
 densc --help
