@@ -202,10 +202,10 @@ expr
 primary
   : NUMBER                 { $$ = ast_num(LOC(@$), $1); }
   | IDENT                  { $$ = ast_ident(LOC(@$), $1); }
-  | IDENT '[' expr ']'     { $$ = ast_index(LOC(@$), LOC(@1), $1, $3); }
-  | IDENT '[' expr ':' expr ']' { $$ = ast_slice(LOC(@$), LOC(@1), $1, $3, $5); }
-  | IDENT '[' expr ':' ']'      { $$ = ast_slice(LOC(@$), LOC(@1), $1, $3, NULL); }
-  | IDENT '[' ':' expr ']'      { $$ = ast_slice(LOC(@$), LOC(@1), $1, NULL, $4); }
+  | IDENT '[' expr ']'     { $$ = ast_index(LOC(@$), LOC(@1), $1, $3); CHECK_DEPTH($$, @$); }
+  | IDENT '[' expr ':' expr ']' { $$ = ast_slice(LOC(@$), LOC(@1), $1, $3, $5); CHECK_DEPTH($$, @$); }
+  | IDENT '[' expr ':' ']'      { $$ = ast_slice(LOC(@$), LOC(@1), $1, $3, NULL); CHECK_DEPTH($$, @$); }
+  | IDENT '[' ':' expr ']'      { $$ = ast_slice(LOC(@$), LOC(@1), $1, NULL, $4); CHECK_DEPTH($$, @$); }
   | IDENT '[' ':' ']'           { $$ = ast_slice(LOC(@$), LOC(@1), $1, NULL, NULL); }
   | IDENT '(' ')'           { $$ = ast_call(LOC(@$), LOC(@1), $1); }
   | IDENT '(' call_args ')' { $$ = $3; $$->name = $1; $$->loc = LOC(@$); $$->name_loc = LOC(@1); CHECK_DEPTH($$, @$); }
@@ -214,7 +214,7 @@ primary
         for (size_t i = 0; i < $5->n_args; i++) { ast_add_arg($$, $5->arg_names[i], $5->args[i]); }
         $5->n_args = 0; ast_expr_free($5); CHECK_DEPTH($$, @$); }
   | '(' expr ')'           { $$ = $2; $$->loc = LOC(@$); $$->depth++; CHECK_DEPTH($$, @$); }
-  | '[' list_items ']'     { $$ = $2; $$->loc = LOC(@$); }
+  | '[' list_items ']'     { $$ = $2; $$->loc = LOC(@$); CHECK_DEPTH($$, @$); }
   ;
 
 call_args
@@ -268,42 +268,126 @@ static void set_bound(dc_parse_state *st, ast_decl *d, char *name, ast_expr *val
   free(name);
 }
 
+/* One nesting level holds at most 8 parser stack entries (IDENT '(' expr '|' call_args ','
+** IDENT '=' before the inner expr), so a stack this deep is more than DC_MAX_EXPR_DEPTH levels:
+** the stack overflow message may then name the same limit as CHECK_DEPTH. */
+_Static_assert(YYMAXDEPTH >= 8 * DC_MAX_EXPR_DEPTH + 64, "the parser stack overflows before the nesting limit");
+
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, dc_parse_state *st, const char *msg)
 {
   (void)scanner;
   if (strcmp(msg, "memory exhausted") == 0) {
-    /* the parser's stack: only absurd nesting gets here */
-    dc_diag_error(st->diag, LOC(*loc), "expression nested too deeply (limit is %d levels)", YYMAXDEPTH);
+    /* the parser's stack: only nesting beyond the limit gets here (see the assertion) */
+    dc_diag_error(st->diag, LOC(*loc), "expression nested too deeply (limit is %d levels)", DC_MAX_EXPR_DEPTH);
     st->eof_reported = 1;
     return;
   }
   dc_diag_error(st->diag, LOC(*loc), "%s", msg);
 }
 
-/* "syntax error: unexpected X, expected A or B" plus Lua's "(to close ...)" at end of file. */
+/* Where the token before byte offset `at` ends: the position just after it (1-based line and
+** column, as the scanner counts them).  The language has no strings, so skipping blanks and
+** comments is all it takes to find tokens. */
+static dc_loc after_previous_token(const dc_source *src, size_t at)
+{
+  size_t last = 0, i = 0;
+  int line = 1, last_line = 0;
+  size_t line_start = 0, last_line_start = 0;
+  while (i < at && i < src->len) {
+    char c = src->text[i];
+    if (c == '\n') {
+      line++;
+      line_start = i + 1;
+      i++;
+    } else if (c == '/' && i + 1 < src->len && src->text[i + 1] == '/') {
+      while (i < src->len && src->text[i] != '\n')
+        i++;
+    } else if (c == '/' && i + 1 < src->len && src->text[i + 1] == '*') {
+      for (i += 2; i < src->len && !(src->text[i] == '*' && i + 1 < src->len && src->text[i + 1] == '/'); i++) {
+        if (src->text[i] == '\n') {
+          line++;
+          line_start = i + 1;
+        }
+      }
+      i += 2;
+    } else {
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') {
+        last = i;
+        last_line = line;
+        last_line_start = line_start;
+      }
+      i++;
+    }
+  }
+  int col = (int)(last - last_line_start) + 2;
+  return (dc_loc){last_line, col, last_line, col};
+}
+
+/* "A, B or C"; only ';' of a longer list (where ';' is expected). */
+static void put_tokens(dc_buf *b, const yysymbol_kind_t *tokens, int n)
+{
+  if (n >= 5) {
+    dc_buf_puts(b, "';'");
+    return;
+  }
+  for (int i = 0; i < n; i++)
+    dc_buf_printf(b, "%s%s", i == 0 ? "" : (i == n - 1 ? " or " : ", "), yysymbol_name(tokens[i]));
+}
+
+/* "syntax error: unexpected X, expected A or B" plus Lua's "(to close ...)" at end of file;
+** "expected ';' before X" where a statement lacks its ';' at the end of a line (or before a
+** token that could follow too much to list), placed where the ';' belongs rather than at
+** the next token: "unexpected '}'" on the next line hid what is missing. */
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, dc_parse_state *st)
 {
   (void)scanner;
   yysymbol_kind_t tok = yypcontext_token(ctx);
   if (tok == YYSYMBOL_YYerror)
     return 0;   /* the scanner already said what is wrong */
+  const YYLTYPE *at = yypcontext_location(ctx);
+  yysymbol_kind_t exp[YYNTOKENS];
+  int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
+  int semicolon = 0;
+  for (int i = 0; i < n; i++)
+    semicolon |= strcmp(yysymbol_name(exp[i]), "';'") == 0;
+  const dc_source *src = st->diag->src;
   dc_buf b;
   dc_buf_init(&b);
-  dc_buf_printf(&b, "syntax error: unexpected %s",
-                tok == YYSYMBOL_YYEOF ? "end of file" : yysymbol_name(tok));
-  yysymbol_kind_t exp[5];
-  int n = yypcontext_expected_tokens(ctx, exp, 5);
-  if (n > 0 && n < 5) {
-    for (int i = 0; i < n; i++)
-      dc_buf_printf(&b, "%s%s", i == 0 ? ", expected " : (i == n - 1 ? " or " : ", "),
-                    yysymbol_name(exp[i]));
+  dc_loc where = {0, 0, 0, 0};
+  size_t off = 0;
+  if (semicolon && tok != YYSYMBOL_YYEOF && src && at->first_line >= 1 && (size_t)at->first_line <= src->n_lines) {
+    off = src->line_start[at->first_line - 1] + (size_t)at->first_column - 1;
+    where = after_previous_token(src, off);
   }
-  if (tok == YYSYMBOL_YYEOF)
+  /* on the same line, "unexpected X, expected ';'" at X says it as well, unless the list of
+     expected tokens is too long to show */
+  if (where.line > 0 && (where.line != at->first_line || n >= 5)) {
+    dc_buf_puts(&b, "syntax error: expected ");
+    put_tokens(&b, exp, n);
+    int len = at->last_column - at->first_column + 1;
+    if (at->last_line == at->first_line && len > 0 && len <= 40 && off + (size_t)len <= src->len)
+      dc_buf_printf(&b, " before '%.*s'", len, src->text + off);
+    else
+      dc_buf_printf(&b, " before %s", yysymbol_name(tok));
+    if (where.line != at->first_line)
+      dc_buf_printf(&b, " on line %d", at->first_line);
+  } else {
+    dc_buf_printf(&b, "syntax error: unexpected %s",
+                  tok == YYSYMBOL_YYEOF ? "end of file" : yysymbol_name(tok));
+    if (n > 0 && n < 5) {
+      dc_buf_puts(&b, ", expected ");
+      put_tokens(&b, exp, n);
+    }
+    if (tok == YYSYMBOL_YYEOF && st->open_block >= 0)
+      dc_buf_printf(&b, " (to close '%s' block at line %d)", ast_block_name((ast_block_kind)st->open_block),
+                    st->open_loc.line);
+    where = LOC(*at);
+  }
+  /* recovery skips to the next ';', past a '}' where the ';' was missing: its block then
+     looks unclosed at the end of the file, which would be a second, wrong message */
+  if (tok == YYSYMBOL_YYEOF || (semicolon && strcmp(yysymbol_name(tok), "'}'") == 0))
     st->eof_reported = 1;
-  if (tok == YYSYMBOL_YYEOF && st->open_block >= 0)
-    dc_buf_printf(&b, " (to close '%s' block at line %d)", ast_block_name((ast_block_kind)st->open_block),
-                  st->open_loc.line);
-  dc_diag_error(st->diag, LOC(*yypcontext_location(ctx)), "%s", b.s);
+  dc_diag_error(st->diag, where, "%s", b.s);
   dc_buf_free(&b);
   return 0;
 }

@@ -28,9 +28,15 @@ static void index_lines(dc_source *src)
 
 int dc_source_load(dc_source *src, const char *path)
 {
+  return dc_source_load_max(src, path, DC_MAX_SOURCE_BYTES);
+}
+
+int dc_source_load_max(dc_source *src, const char *path, size_t max_bytes)
+{
   memset(src, 0, sizeof *src);
   src->path = path;
-  src->text = dc_read_file(path, &src->len);
+  errno = 0;
+  src->text = dc_read_file(path, max_bytes, &src->len);
   if (!src->text)
     return errno ? errno : EIO;
   index_lines(src);

@@ -33,7 +33,11 @@ typedef struct dc_diag {
   int max_errors;         /* stop reporting after this many (still counted) */
 } dc_diag;
 
-int  dc_source_load(dc_source *src, const char *path);   /* 0 or errno */
+/* A model is at most this long unless densc --max-source-bytes says otherwise. */
+#define DC_MAX_SOURCE_BYTES ((size_t)16 << 20)
+
+int  dc_source_load(dc_source *src, const char *path);   /* 0 or errno; DC_MAX_SOURCE_BYTES */
+int  dc_source_load_max(dc_source *src, const char *path, size_t max_bytes);   /* EFBIG: longer */
 void dc_source_from_string(dc_source *src, const char *path, const char *text);
 void dc_source_free(dc_source *src);
 

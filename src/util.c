@@ -3,9 +3,12 @@
 */
 #include "util.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void out_of_memory(void)
 {
@@ -145,21 +148,29 @@ void dc_format_double(char *out, size_t outlen, double x)
   }
 }
 
-char *dc_read_file(const char *path, size_t *len)
+char *dc_read_file(const char *path, size_t max, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   if (!f)
     return NULL;
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
+    fclose(f);
+    errno = EFBIG;
+    return NULL;
+  }
   dc_buf b;
   dc_buf_init(&b);
   char chunk[65536];
   size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+  /* one byte beyond max tells a file of exactly max bytes from a longer one */
+  while (b.len <= max && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
     dc_buf_putn(&b, chunk, n);
-  int err = ferror(f);
+  int err = ferror(f) ? (errno ? errno : EIO) : b.len > max ? EFBIG : 0;
   fclose(f);
   if (err) {
     dc_buf_free(&b);
+    errno = err;
     return NULL;
   }
   if (len)

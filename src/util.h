@@ -45,7 +45,8 @@ void dc_vec_free(dc_vec *a);
 /* Shortest decimal text that reads back as the same double ("%.17g" fallback). */
 void dc_format_double(char *out, size_t outlen, double x);
 
-/* Reads a whole file; NULL with errno set on failure. */
-char *dc_read_file(const char *path, size_t *len);
+/* Reads a whole file of at most max bytes; NULL with errno set on failure (EFBIG when
+** it is longer: /dev/zero or an endless pipe must not exhaust memory). */
+char *dc_read_file(const char *path, size_t max, size_t *len);
 
 #endif
