@@ -4,7 +4,13 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-[ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] || autoreconf -fi >/dev/null
+if ! { [ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ]; }; then
+  # its warnings are shown; the notes on copying build-aux/ files are not
+  log=$(mktemp)
+  autoreconf -fi 2> "$log" >/dev/null || { cat "$log" >&2; rm -f "$log"; exit 1; }
+  grep -v ": installing '" "$log" >&2 || true
+  rm -f "$log"
+fi
 build=${BUILD_DIR:-_build}
 mkdir -p "$build"
 cd "$build"
