@@ -5,10 +5,10 @@
 set -eu
 #   build:   build-essential autoconf automake libtool pkg-config flex bison help2man
 #   libs:    libgsl-dev libcfitsio-dev zlib1g-dev liblbfgsb-dev (brings gfortran's runtime) libpng-dev
-#   tests:   check valgrind (scripts/valgrind.sh, .ci/run)
+#   tests:   check valgrind (scripts/valgrind.sh) git (.ci/run builds a fresh clone)
 PKGS="build-essential autoconf automake libtool pkg-config flex bison help2man
       libgsl-dev libcfitsio-dev zlib1g-dev liblbfgsb-dev libpng-dev
-      check valgrind"
+      check valgrind git"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=
