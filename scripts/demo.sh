@@ -22,3 +22,6 @@ out/spline1d plot --data data/gauss1d.csv --params out/spline1d-fit.json --out o
 echo "results: out/gaussian1d-fit.json out/spline1d-fit.json out/gd1-fit.json"
 echo "figures: out/gd1.png (log density of the fitted model over phi1-phi2, with the stars)"
 echo "         out/spline1d.png (histogram of the data and the fitted intensity)"
+echo "densc:   $top/_build/densc (not installed); to run it as 'densc' in this shell:"
+echo "           export PATH=$top/_build:\$PATH"
+echo "manual:  man $top/_build/man/densc.1  (and densc-program.1: the generated programs)"

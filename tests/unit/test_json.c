@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "shared.h"
 
 static densrt_json *parse_ok(const char *text)
 {
@@ -524,7 +525,7 @@ static Suite *json_suite(void)
   tcase_add_test(tc, test_depth);
   tcase_add_test(tc, test_fuzz);
   tcase_add_test(tc, test_file);
-  tcase_add_test(tc, test_spline_cases);
+  shared_add_test(tc, test_spline_cases, SHARED_DIR "/reference/spline_cases.json");
   tcase_add_test(tc, test_write_string);
   tcase_add_test(tc, test_write_number);
   suite_add_tcase(s, tc);

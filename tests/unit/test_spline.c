@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "shared.h"
 #include "spline.h"
 
 #define CASES_PATH SHARED_DIR "/reference/spline_cases.json"
@@ -873,7 +874,7 @@ static Suite *spline_suite(void)
   Suite *s = suite_create("spline");
   TCase *ref = tcase_create("reference");
   tcase_set_timeout(ref, 60);
-  tcase_add_test(ref, test_reference_cases);
+  shared_add_test(ref, test_reference_cases, CASES_PATH);
   tcase_add_test(ref, test_natural_vs_moments);
   suite_add_tcase(s, ref);
 
