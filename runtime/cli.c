@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,7 +110,7 @@ static const struct {
 
 enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
-  O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION
+  O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT
 };
 
 static const struct {
@@ -126,6 +127,9 @@ static const struct {
    "applied before the window"},
   {"outside", "error|drop|keep", O_OUTSIDE, C_DATA,
    "rows outside the window: stop (default), drop them, or keep them (they still count in the sum over the data)"},
+  {"max-input-bytes", "SIZE", O_MAX_INPUT, C_DATA,
+   "read at most SIZE bytes of data (after unpacking gzip), e.g. 512M or 16G (default 8G, or "
+   "$DENSRT_MAX_INPUT_BYTES)"},
   {"set", "KNOTS=SPEC", O_SET, C_ALL, "replace a knot set, e.g. --set k='linspace(-3, 3, 15)'"},
   {"integrate", "COL=M", O_INTEGRATE, C_ALL,
    "integration method of a column: auto, analytic, gauss_legendre(order = N[, subdiv = M]), "
@@ -254,11 +258,6 @@ static void note(const options *o, const char *fmt, ...)
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
-}
-
-static const char *num(char *buf, double x)   /* buf of 40 */
-{
-  return densrt_json_format_number(buf, 40, x);
 }
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -454,6 +453,15 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_SET: push(&o->sets, &o->n_sets, v); break;
     case O_INTEGRATE: push(&o->integr, &o->n_integr, v); break;
     case O_WHERE: push(&o->where, &o->n_where, v); break;
+    case O_MAX_INPUT: {
+      uint64_t bytes;
+      if (densrt_io_parse_size(v, &bytes) || bytes == 0) {
+        fail("--max-input-bytes: expected a size such as 4294967296, 512M or 4G, got '%s'", v);
+        return EXIT_BAD;
+      }
+      densrt_io_set_max_input(bytes, "--max-input-bytes");
+      break;
+    }
     case O_OUTSIDE:
       if (strcmp(v, "error") && strcmp(v, "drop") && strcmp(v, "keep")) {
         fail("--outside: expected 'error', 'drop' or 'keep', got '%s'", v);
@@ -662,9 +670,8 @@ static int load_data(densrt_model *m, const options *o, const filter *f)
         if (v < m->lo[d] || v > m->hi[d]) {
           in = 0;
           if (o->outside == 0) {
-            char b1[40], b2[40], b3[40];
             fail("%s: row %zu: column '%s': value %s is outside the window [%s, %s] (--outside drop or keep "
-                 "to go on)", o->data, r + 1, want[d].name, num(b1, v), num(b2, m->lo[d]), num(b3, m->hi[d]));
+                 "to go on)", o->data, r + 1, want[d].name, densrt_io_shortest(v).s, densrt_io_shortest(m->lo[d]).s, densrt_io_shortest(m->hi[d]).s);
             densrt_io_table_free(&t);
             free(want);
             return EXIT_BAD;
@@ -771,9 +778,9 @@ static int read_params(const densrt_model *m, const char *path, double *theta, i
     for (size_t i = 0; i < n; i++) {
       double x = theta[m->off[p] + i];
       if (check_bounds && (x < q->lo || x > q->hi)) {
-        char nm[300], b1[40], b2[40], b3[40];
+        char nm[300];
         fail("%s: %s = %s is outside its bounds [%s, %s]", path, densrt_model_value_name(m, m->off[p] + i, nm, sizeof nm),
-             num(b1, x), num(b2, q->lo), num(b3, q->hi));
+             densrt_io_shortest(x).s, densrt_io_shortest(q->lo).s, densrt_io_shortest(q->hi).s);
         goto done;
       }
     }
@@ -900,21 +907,21 @@ static int cmd_info(densrt_model *m, const options *o)
   if (rc)
     return rc;
   FILE *f = out.f;
-  char buf[160], b1[40], b2[40];
+  char buf[160];
   fprintf(f, "model %s (from %s, densc %s)\n", def->name, def->source, def->version);
   fprintf(f, "data columns:\n");
   for (size_t d = 0; d < def->n_dims; d++)
-    fprintf(f, "  %-16s window [%s, %s], integration %s\n", def->dims[d].name, num(b1, m->lo[d]), num(b2, m->hi[d]),
+    fprintf(f, "  %-16s window [%s, %s], integration %s\n", def->dims[d].name, densrt_io_shortest(m->lo[d]).s, densrt_io_shortest(m->hi[d]).s,
             densrt_spec_method_text(&m->method[d], buf, sizeof buf));
   if (def->n_knots)
     fprintf(f, "knot sets:\n");
   for (size_t k = 0; k < def->n_knots; k++)
-    fprintf(f, "  %-16s %zu knots in [%s, %s]\n", def->knots[k].name, m->n_knots[k], num(b1, m->knots[k][0]),
-            num(b2, m->knots[k][m->n_knots[k] - 1]));
+    fprintf(f, "  %-16s %zu knots in [%s, %s]\n", def->knots[k].name, m->n_knots[k], densrt_io_shortest(m->knots[k][0]).s,
+            densrt_io_shortest(m->knots[k][m->n_knots[k] - 1]).s);
   fprintf(f, "parameters (%zu values):\n", m->n_theta);
   for (size_t p = 0; p < def->n_params; p++) {
     const densrt_param_def *q = &def->params[p];
-    fprintf(f, "  %-16s size %-4zu bounds [%s, %s]\n", q->name, m->size[p], num(b1, q->lo), num(b2, q->hi));
+    fprintf(f, "  %-16s size %-4zu bounds [%s, %s]\n", q->name, m->size[p], densrt_io_shortest(q->lo).s, densrt_io_shortest(q->hi).s);
   }
   fprintf(f, "terms:\n");
   for (size_t t = 0; t < def->n_terms; t++)
@@ -1299,6 +1306,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   }
   gsl_set_error_handler_off();   /* GSL reports through status codes; it must never abort */
   install_signals();
+  densrt_io_set_max_input(0, "--max-input-bytes or DENSRT_MAX_INPUT_BYTES");
   options o;
   densrt_model *m = NULL;
   filter *f = NULL;

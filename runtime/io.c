@@ -8,10 +8,12 @@
 */
 #define _GNU_SOURCE      /* memfd_create */
 #include "io.h"
+#include "json.h"
 #include "error.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 typedef struct {
   double **cols;
   size_t n_cols, n_rows, cap;
+  size_t max;              /* rows allowed by the limit (callers check before pushing) */
 } store;
 
 static void store_free(store *s)
@@ -44,11 +47,14 @@ static void store_free(store *s)
   s->n_rows = s->cap = 0;
 }
 
-static int store_init(store *s, size_t n_cols, size_t cap)
+static int store_init(store *s, size_t n_cols, size_t cap, size_t max)
 {
   s->n_cols = n_cols;
   s->n_rows = 0;
-  s->cap = cap ? cap : 1;
+  s->max = max;
+  s->cap = cap < max ? cap : max;
+  if (s->cap == 0)
+    s->cap = 1;
   s->cols = calloc(n_cols, sizeof *s->cols);
   if (!s->cols)
     return 0;
@@ -61,7 +67,10 @@ static int store_init(store *s, size_t n_cols, size_t cap)
 static int store_push(store *s, const double *row)
 {
   if (s->n_rows == s->cap) {
-    size_t cap = 2 * s->cap;
+    /* doubling, but never past the limit: the table stays within it */
+    size_t cap = s->cap > s->max / 2 ? s->max : 2 * s->cap;
+    if (cap <= s->cap)
+      cap = s->cap + 1;
     for (size_t c = 0; c < s->n_cols; c++) {
       double *col = realloc(s->cols[c], cap * sizeof *col);
       if (!col)
@@ -115,6 +124,295 @@ static int outside(double x, const densrt_io_column *w)
   return x < w->lo || x > w->hi;
 }
 
+/* "PATH:LINE: ..." (sep ":") or "PATH: row R: ..." (sep ": row "). */
+static int outside_error(const char *path, const char *sep, size_t at, const char *name, double x,
+                         const densrt_io_column *w)
+{
+  DENSRT_ERROR(DENSRT_EDOM, "%s%s%zu: column '%s': value %s is outside the window [%s, %s]", path, sep, at, name,
+               densrt_io_shortest(x).s, densrt_io_shortest(w->lo).s, densrt_io_shortest(w->hi).s);
+}
+
+densrt_io_number densrt_io_shortest(double x)
+{
+  densrt_io_number n;
+  densrt_json_format_number(n.s, sizeof n.s, x);   /* one rule for every number we print */
+  return n;
+}
+
+/*
+** {======================================================
+** Limits
+** =======================================================
+*/
+
+static uint64_t max_input;          /* 0: from the environment or the default */
+static const char *max_input_hint;  /* NULL: the environment variable */
+
+typedef struct {
+  uint64_t bytes;
+  const char *hint;
+} limit;
+
+void densrt_io_set_max_input(uint64_t bytes, const char *hint)
+{
+  max_input = bytes;
+  max_input_hint = hint;
+}
+
+int densrt_io_parse_size(const char *text, uint64_t *bytes)
+{
+  static const char units[] = "KMGT";
+  const char *p = text;
+  uint64_t v = 0;
+  if (!p || *p < '0' || *p > '9')
+    return DENSRT_EINVAL;
+  for (; *p >= '0' && *p <= '9'; p++)
+    if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
+      return DENSRT_EINVAL;
+  if (*p) {
+    const char *u = strchr(units, *p++);
+    if (!u)
+      return DENSRT_EINVAL;
+    if (p[0] == 'i' && p[1] == 'B')
+      p += 2;
+    int shift = 10 * (int)(u - units + 1);
+    if (*p || v > UINT64_MAX >> shift)
+      return DENSRT_EINVAL;
+    v <<= shift;
+  }
+  if (v == 0)
+    return DENSRT_EINVAL;
+  *bytes = v;
+  return DENSRT_OK;
+}
+
+int densrt_io_max_input(uint64_t *bytes)
+{
+  const char *env = getenv("DENSRT_MAX_INPUT_BYTES");
+  *bytes = DENSRT_IO_MAX_INPUT_DEFAULT;
+  if (max_input)
+    *bytes = max_input;
+  else if (env && *env && densrt_io_parse_size(env, bytes))
+    DENSRT_ERROR(DENSRT_EINVAL, "DENSRT_MAX_INPUT_BYTES: '%.64s' is not a size in bytes (such as 4294967296, 512M "
+                 "or 4G)", env);
+  return DENSRT_OK;
+}
+
+/* "8 GiB", "1536 KiB", "1000 bytes": the largest binary unit that divides b. */
+static densrt_io_number size_text(uint64_t b)
+{
+  static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+  int u = 0;
+  while (u < 4 && b % 1024 == 0) {
+    b /= 1024;
+    u++;
+  }
+  densrt_io_number n;
+  snprintf(n.s, sizeof n.s, "%" PRIu64 " %s", b, units[u]);
+  return n;
+}
+
+static int too_much_input(const char *path, const limit *lim, const char *how)
+{
+  DENSRT_ERROR(DENSRT_ENOMEM, "%s: more than %" PRIu64 " bytes of input%s (limit %s; raise it with %s)", path,
+               lim->bytes, how, size_text(lim->bytes).s, lim->hint);
+}
+
+/* The rows of n_cols values that fit in the limit. */
+static size_t max_rows(const limit *lim, size_t n_cols)
+{
+  uint64_t rows = lim->bytes / sizeof(double) / (n_cols ? n_cols : 1);
+  return rows > SIZE_MAX ? SIZE_MAX : (size_t)rows;
+}
+
+/* "PATH:LINE: ..." (sep ":") or "PATH: HDU N: ..." (sep ": HDU "). */
+static int too_many_rows(const char *path, const char *sep, size_t at, const limit *lim, size_t n_cols)
+{
+  size_t rows = max_rows(lim, n_cols);
+  DENSRT_ERROR(DENSRT_ENOMEM, "%s%s%zu: more than %zu rows (the limit of %s holds %zu rows of %zu column%s; raise "
+               "it with %s)", path, sep, at, rows, size_text(lim->bytes).s, rows, n_cols, n_cols == 1 ? "" : "s",
+               lim->hint);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Input
+** =======================================================
+*/
+
+/*
+** Every input is read through one seekable file descriptor: the file itself,
+** or, for a pipe (process substitution) or a device, a memory file (memfd)
+** holding what came through it.  gzip is unpacked here into another memory
+** file (for FITS, cfitsio would allocate whatever size a gzip trailer claims),
+** and the format is sniffed from the unpacked bytes.  What is held in memory
+** never exceeds the limit.  FITS is mapped and checked (below) before cfitsio
+** reads it through its disk driver, which checks every read against the end
+** of the file (its memory driver does not).
+*/
+typedef struct {
+  const unsigned char *p;
+  size_t n;
+} mapping;
+
+static int memfile(const char *path, int *fd)
+{
+  if ((*fd = memfd_create("densc-input", MFD_CLOEXEC)) < 0)
+    DENSRT_ERROR(DENSRT_EIO, "%s: cannot create a memory file: %s", path, strerror(errno));
+  return DENSRT_OK;
+}
+
+static int write_all(const char *path, int fd, const void *p, size_t n)
+{
+  for (size_t done = 0; done < n;) {
+    ssize_t w = write(fd, (const char *)p + done, n - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w == 0)
+      errno = ENOSPC;   /* write(2) made no progress and set no error */
+    if (w <= 0)
+      DENSRT_ERROR(errno == ENOSPC || errno == ENOMEM ? DENSRT_ENOMEM : DENSRT_EIO,
+                   "%s: cannot hold the input in memory: %s", path, strerror(errno));
+    done += (size_t)w;
+  }
+  return DENSRT_OK;
+}
+
+/* A memory file with the rest of f, at most lim->bytes of it. */
+static int copy_stream(const char *path, FILE *f, const limit *lim, int *fd)
+{
+  int st = memfile(path, fd);
+  char buf[1 << 16];
+  size_t got;
+  uint64_t total = 0;
+  while (!st && (got = fread(buf, 1, sizeof buf, f)) > 0)
+    st = (total += got) > lim->bytes ? too_much_input(path, lim, "") : write_all(path, *fd, buf, got);
+  if (!st && ferror(f))
+    st = DENSRT_FAIL(DENSRT_EIO, "%s: read error: %s", path, strerror(errno));
+  if (!st && lseek(*fd, 0, SEEK_SET) != 0)
+    st = DENSRT_FAIL(DENSRT_EIO, "%s: %s", path, strerror(errno));
+  if (st)
+    close(*fd);
+  return st;
+}
+
+static int map_fd(const char *path, int fd, mapping *m)
+{
+  struct stat sb;
+  m->p = NULL;
+  m->n = 0;
+  if (fstat(fd, &sb) != 0)
+    DENSRT_ERROR(DENSRT_EIO, "%s: %s", path, strerror(errno));
+  if (sb.st_size == 0)
+    return DENSRT_OK;
+  if ((uintmax_t)sb.st_size > SIZE_MAX)
+    DENSRT_ERROR(DENSRT_ENOMEM, "%s: too large to map", path);
+  void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    DENSRT_ERROR(DENSRT_EIO, "%s: cannot map: %s", path, strerror(errno));
+  m->p = p;
+  m->n = (size_t)sb.st_size;
+  return DENSRT_OK;
+}
+
+static void unmap(mapping *m)
+{
+  if (m->p)
+    munmap((void *)m->p, m->n);
+  m->p = NULL;
+  m->n = 0;
+}
+
+/* Unpacks gzip data (one member or several concatenated; trailing bytes that do
+** not start a member are ignored, as gzip does) into a new memory file *fd, at
+** most lim->bytes of it. */
+static int gunzip(const char *path, const mapping *in, const limit *lim, int *fd)
+{
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (inflateInit2(&z, 15 + 16) != Z_OK)
+    DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+  int st = memfile(path, fd);
+  const size_t chunk = 1u << 30;       /* z_stream counts in unsigned int */
+  size_t used = 0;
+  uint64_t total = 0;
+  unsigned char out[1 << 16];
+  while (!st) {
+    if (z.avail_in == 0 && used < in->n) {
+      z.next_in = (unsigned char *)in->p + used;
+      z.avail_in = (unsigned)(in->n - used < chunk ? in->n - used : chunk);
+      used += z.avail_in;
+    }
+    z.next_out = out;
+    z.avail_out = sizeof out;
+    int r = inflate(&z, Z_NO_FLUSH);
+    size_t got = sizeof out - z.avail_out;
+    if ((total += got) > lim->bytes)
+      st = too_much_input(path, lim, " once unpacked");
+    else
+      st = write_all(path, *fd, out, got);
+    if (st)
+      break;
+    if (r == Z_STREAM_END) {
+      size_t left = z.avail_in + (in->n - used);
+      const unsigned char *next = z.avail_in ? z.next_in : in->p + used;
+      if (left >= 2 && next[0] == 0x1F && next[1] == 0x8B && inflateReset(&z) == Z_OK)
+        continue;
+      break;
+    }
+    if (r == Z_BUF_ERROR && z.avail_in == 0 && used == in->n)
+      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: unexpected end of file", path);
+    else if (r == Z_MEM_ERROR)
+      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory unpacking the file", path);
+    else if (r != Z_OK && r != Z_BUF_ERROR)
+      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: %s", path, z.msg ? z.msg : "invalid compressed data");
+  }
+  inflateEnd(&z);
+  if (st && *fd >= 0)
+    close(*fd);
+  return st;
+}
+
+/* A seekable descriptor *fd with the input's bytes, unpacked if gzip: f's own
+** for a regular file, else a memory file of ours (*scratch = 1). */
+static int open_input(const char *path, FILE *f, const limit *lim, int *fd, int *scratch)
+{
+  struct stat sb;
+  int st = DENSRT_OK;
+  *fd = fileno(f);
+  *scratch = 0;
+  if (fstat(*fd, &sb) != 0)
+    DENSRT_ERROR(DENSRT_EIO, "%s: %s", path, strerror(errno));
+  if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > lim->bytes)
+    return too_much_input(path, lim, "");
+  if (!S_ISREG(sb.st_mode)) {
+    /* a pipe or device: it cannot be rewound after the format is sniffed */
+    if ((st = copy_stream(path, f, lim, fd))) {
+      *fd = -1;
+      return st;
+    }
+    *scratch = 1;
+  }
+  unsigned char magic[2];
+  if (pread(*fd, magic, 2, 0) == 2 && magic[0] == 0x1F && magic[1] == 0x8B) {
+    mapping packed;
+    int unpacked = -1;
+    if (!(st = map_fd(path, *fd, &packed)))
+      st = gunzip(path, &packed, lim, &unpacked);
+    unmap(&packed);
+    if (*scratch)
+      close(*fd);
+    *fd = st ? -1 : unpacked;   /* gunzip closed it on failure */
+    *scratch = 1;
+  }
+  return st;
+}
+
+/* }====================================================== */
+
 
 /*
 ** {======================================================
@@ -128,6 +426,8 @@ typedef struct {
   char *line;              /* getline buffer */
   size_t line_cap;
   size_t lineno;           /* physical line of the current line */
+  const limit *lim;
+  uint64_t bytes;          /* read so far */
   size_t n_fields;         /* fields in the header */
   long *slot_of_field;     /* field -> index into cell_*, or -1 if not wanted */
   size_t *slot_of_want;    /* requested column -> slot */
@@ -159,6 +459,8 @@ static int next_line(csv *r, char **start, char **end)
       return 0;
     }
     r->lineno++;
+    if ((r->bytes += (uint64_t)n) > r->lim->bytes)
+      return -too_much_input(r->path, r->lim, "");
     char *s = r->line, *e = r->line + n;
     if (memchr(s, '\0', (size_t)n))
       return -DENSRT_FAIL(DENSRT_EFORMAT, "%s:%zu: binary data (NUL byte) in a text file", r->path, r->lineno);
@@ -394,12 +696,13 @@ static int read_rows(csv *r, const densrt_io_column *want, size_t n_want, densrt
       if (!outside(row[c], &want[c]))
         continue;
       if (policy != DENSRT_IO_OUTSIDE_DROP)
-        DENSRT_ERROR(DENSRT_EDOM, "%s:%zu: column '%s': value %g is outside the window [%g, %g]", r->path,
-                     r->lineno, want[c].name, row[c], want[c].lo, want[c].hi);
+        return outside_error(r->path, ":", r->lineno, want[c].name, row[c], &want[c]);
       keep = 0;
     }
     if (!keep)
       (*n_dropped)++;
+    else if (s->n_rows == s->max)
+      return too_many_rows(r->path, ":", r->lineno, r->lim, n_want);
     else if (!store_push(s, row))
       DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", r->path);
   }
@@ -408,7 +711,7 @@ static int read_rows(csv *r, const densrt_io_column *want, size_t n_want, densrt
   return DENSRT_OK;
 }
 
-static int read_csv(const char *path, FILE *f, const densrt_io_column *want, size_t n_want,
+static int read_csv(const char *path, FILE *f, const limit *lim, const densrt_io_column *want, size_t n_want,
                     densrt_io_outside policy, densrt_io_table *out)
 {
   csv r = { 0 };
@@ -417,8 +720,9 @@ static int read_csv(const char *path, FILE *f, const densrt_io_column *want, siz
   double *row = malloc(n_want * sizeof *row);
   r.path = path;
   r.f = f;
+  r.lim = lim;
   int st = row ? read_header(&r, want, n_want) : DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
-  if (!st && !store_init(&s, n_want, 1024))
+  if (!st && !store_init(&s, n_want, 1024, max_rows(lim, n_want)))
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
   if (!st)
     st = read_rows(&r, want, n_want, policy, &s, &n_dropped, row);
@@ -550,140 +854,42 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
   return st;
 }
 
-/*
-** Every input is read through one seekable file descriptor: the file itself,
-** or, for a pipe (process substitution), a memory file (memfd) holding what
-** came through it.  gzip FITS is unpacked here into another memory file:
-** cfitsio would allocate whatever size a gzip trailer claims.  FITS is mapped
-** and checked (below) before cfitsio reads it through its disk driver, which
-** checks every read against the end of the file (its memory driver does not).
-*/
-typedef struct {
-  const unsigned char *p;
-  size_t n;
-} mapping;
-
-static int memfile(const char *path, int *fd)
+/* TSCALn = 0 is legal to cfitsio and turns every value of the column into TZEROn:
+** refused, as no catalogue means that. */
+static int check_scaling(const char *path, fitsfile *ff, const densrt_io_column *want, size_t n_want,
+                         const int *colnum)
 {
-  if ((*fd = memfd_create("densc-input", MFD_CLOEXEC)) < 0)
-    DENSRT_ERROR(DENSRT_EIO, "%s: cannot create a memory file: %s", path, strerror(errno));
-  return DENSRT_OK;
-}
-
-static int write_all(const char *path, int fd, const void *p, size_t n)
-{
-  for (size_t done = 0; done < n;) {
-    ssize_t w = write(fd, (const char *)p + done, n - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w == 0)
-      errno = ENOSPC;   /* write(2) made no progress and set no error */
-    if (w <= 0)
-      DENSRT_ERROR(errno == ENOSPC || errno == ENOMEM ? DENSRT_ENOMEM : DENSRT_EIO,
-                   "%s: cannot hold the input in memory: %s", path, strerror(errno));
-    done += (size_t)w;
+  int hdu = 0;
+  fits_get_hdu_num(ff, &hdu);
+  for (size_t c = 0; c < n_want; c++) {
+    char key[FLEN_KEYWORD];
+    double scale = 1, zero = 0;
+    int status = 0;
+    fits_make_keyn("TZERO", colnum[c], key, &status);
+    if (fits_read_key(ff, TDOUBLE, key, &zero, NULL, &status))
+      zero = 0;
+    status = 0;
+    fits_make_keyn("TSCAL", colnum[c], key, &status);
+    int scaled = fits_read_key(ff, TDOUBLE, key, &scale, NULL, &status) == 0;
+    fits_clear_errmsg();    /* missing keys are the usual case */
+    if (scaled && scale == 0)
+      DENSRT_ERROR(DENSRT_EFORMAT, "%s: HDU %d: column '%s': %s = 0 (every value would read as %s)", path, hdu,
+                   want[c].name, key, densrt_io_shortest(zero).s);
   }
   return DENSRT_OK;
-}
-
-/* A memory file with the n_head bytes already read from f and the rest of f. */
-static int copy_stream(const char *path, FILE *f, const unsigned char *head, size_t n_head, int *fd)
-{
-  int st = memfile(path, fd);
-  char buf[1 << 16];
-  size_t got;
-  if (!st)
-    st = write_all(path, *fd, head, n_head);
-  while (!st && (got = fread(buf, 1, sizeof buf, f)) > 0)
-    st = write_all(path, *fd, buf, got);
-  if (!st && ferror(f))
-    st = DENSRT_FAIL(DENSRT_EIO, "%s: read error: %s", path, strerror(errno));
-  if (!st && lseek(*fd, 0, SEEK_SET) != 0)
-    st = DENSRT_FAIL(DENSRT_EIO, "%s: %s", path, strerror(errno));
-  if (st)
-    close(*fd);
-  return st;
-}
-
-static int map_fd(const char *path, int fd, mapping *m)
-{
-  struct stat sb;
-  m->p = NULL;
-  m->n = 0;
-  if (fstat(fd, &sb) != 0)
-    DENSRT_ERROR(DENSRT_EIO, "%s: %s", path, strerror(errno));
-  if (sb.st_size == 0)
-    return DENSRT_OK;
-  if ((uintmax_t)sb.st_size > SIZE_MAX)
-    DENSRT_ERROR(DENSRT_ENOMEM, "%s: too large to map", path);
-  void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED)
-    DENSRT_ERROR(DENSRT_EIO, "%s: cannot map: %s", path, strerror(errno));
-  m->p = p;
-  m->n = (size_t)sb.st_size;
-  return DENSRT_OK;
-}
-
-static void unmap(mapping *m)
-{
-  if (m->p)
-    munmap((void *)m->p, m->n);
-  m->p = NULL;
-  m->n = 0;
-}
-
-/* Unpacks gzip data (one member or several concatenated; trailing bytes that do
-** not start a member are ignored, as gzip does) into a new memory file *fd. */
-static int gunzip(const char *path, const mapping *in, int *fd)
-{
-  z_stream z;
-  memset(&z, 0, sizeof z);
-  if (inflateInit2(&z, 15 + 16) != Z_OK)
-    DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
-  int st = memfile(path, fd);
-  const size_t chunk = 1u << 30;       /* z_stream counts in unsigned int */
-  size_t used = 0;
-  unsigned char out[1 << 16];
-  while (!st) {
-    if (z.avail_in == 0 && used < in->n) {
-      z.next_in = (unsigned char *)in->p + used;
-      z.avail_in = (unsigned)(in->n - used < chunk ? in->n - used : chunk);
-      used += z.avail_in;
-    }
-    z.next_out = out;
-    z.avail_out = sizeof out;
-    int r = inflate(&z, Z_NO_FLUSH);
-    if ((st = write_all(path, *fd, out, sizeof out - z.avail_out)))
-      break;
-    if (r == Z_STREAM_END) {
-      size_t left = z.avail_in + (in->n - used);
-      const unsigned char *next = z.avail_in ? z.next_in : in->p + used;
-      if (left >= 2 && next[0] == 0x1F && next[1] == 0x8B && inflateReset(&z) == Z_OK)
-        continue;
-      break;
-    }
-    if (r == Z_BUF_ERROR && z.avail_in == 0 && used == in->n)
-      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: unexpected end of file", path);
-    else if (r == Z_MEM_ERROR)
-      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory unpacking the file", path);
-    else if (r != Z_OK && r != Z_BUF_ERROR)
-      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: cannot unpack: %s", path, z.msg ? z.msg : "invalid compressed data");
-  }
-  inflateEnd(&z);
-  if (st && *fd >= 0)
-    close(*fd);
-  return st;
 }
 
 /*
 ** Before cfitsio sees a file, its structure is walked here HDU by HDU, card by
-** card, skipping each data unit by the size its header declares, for two
-** things cfitsio gets wrong on its own:
+** card, skipping each data unit by the size its header declares, for things
+** cfitsio gets wrong on its own:
 ** - cfitsio 4.2 overflows a buffer (an abort under Debian's fortified build)
 **   when a table parameter card such as TTYPEn has a long unquoted value;
-** - a data unit cut short is named here (cfitsio says only "error reading
-**   from FITS file").
-** Anything else odd (no END card, nonsense sizes) stops the walk and is left
+** - a data unit cut short, or declared larger than any file (2^63 bytes or
+**   more), is named here (cfitsio says only "error reading from FITS file");
+** - an HDU with a BITPIX that is not one of the six is named here (cfitsio
+**   takes the file to end before it: "no table in FITS file").
+** Anything else odd (no END card, negative sizes) stops the walk and is left
 ** for cfitsio to report.
 */
 #define FITS_RECORD 2880
@@ -696,12 +902,59 @@ static long long card_int(const unsigned char *card)
   return strtoll(buf, NULL, 10);
 }
 
+/* The value of a card as written, without blanks or comment. */
+static const char *card_value(const unsigned char *card, int *len)
+{
+  const char *v = (const char *)card + 10, *stop = (const char *)card + 80;
+  while (v < stop && *v == ' ')
+    v++;
+  const char *e = v;
+  while (e < stop && *e != '/')
+    e++;
+  while (e > v && e[-1] == ' ')
+    e--;
+  *len = (int)(e - v);
+  return v;
+}
+
 /* The integer value of a header keyword: its first occurrence counts, as in cfitsio. */
 static void card_first(const unsigned char *card, long long *value, int *seen)
 {
   if (!*seen)
     *value = card_int(card);
   *seen = 1;
+}
+
+static int valid_bitpix(long long b)
+{
+  return b == 8 || b == 16 || b == 32 || b == 64 || b == -32 || b == -64;
+}
+
+/* The data size an HDU header declares, |BITPIX|/8 * GCOUNT * (PCOUNT + NAXIS1 * ... *
+** NAXISn), where random groups (NAXIS1 = 0, GROUPS = T) leave NAXIS1 out.  Every
+** value comes from the file, so the arithmetic is checked: returns 1 when the size
+** is 2^63 bytes or more.  A header cfitsio will refuse anyway (no valid BITPIX,
+** negative sizes) declares 0 here and is left for cfitsio to report. */
+static int data_size(long long bitpix, long long naxis, const long long *axis, int groups, long long pcount,
+                     long long gcount, long long *out)
+{
+  *out = 0;
+  if (!valid_bitpix(bitpix) || naxis <= 0 || naxis > 999 || pcount < 0 || gcount < 0)
+    return 0;
+  long long prod = 1, size;
+  for (long long i = 1; i <= naxis; i++) {
+    if (axis[i] < 0)
+      return 0;
+    if (i == 1 && axis[i] == 0 && groups)
+      continue;
+    if (__builtin_mul_overflow(prod, axis[i], &prod))
+      return 1;
+  }
+  if (__builtin_add_overflow(pcount, prod, &size) || __builtin_mul_overflow(size, gcount, &size) ||
+      __builtin_mul_overflow(size, (bitpix < 0 ? -bitpix : bitpix) / 8, &size))
+    return 1;
+  *out = size;
+  return 0;
 }
 
 static int fits_check(const char *path, const unsigned char *p, size_t n)
@@ -711,6 +964,7 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
     long long bitpix = 0, naxis = 0, pcount = 0, gcount = 1, cards = 0, axis[1000] = { 0 };
     int seen[5] = { 0 }, axis_seen[1000] = { 0 }, end = 0, groups = 0;
     size_t start = at;
+    const unsigned char *bitpix_card = NULL;
     while (!end) {
       if (n - at < 80) {
         /* a header that starts and does not end (bytes after the last HDU that start none are ignored) */
@@ -724,8 +978,11 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
       int k = 0;
       if (!memcmp(card, "END     ", 8))
         end = 1;
-      else if (!memcmp(card, "BITPIX  =", 9))
+      else if (!memcmp(card, "BITPIX  =", 9)) {
+        if (!seen[0])
+          bitpix_card = card;
         card_first(card, &bitpix, &seen[0]);
+      }
       else if (!memcmp(card, "NAXIS   =", 9))
         card_first(card, &naxis, &seen[1]);
       else if (!memcmp(card, "PCOUNT  =", 9))
@@ -750,24 +1007,21 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
                        "characters)", path, (const char *)card, hdu, len);
       }
     }
-    /* data size: |BITPIX|/8 * GCOUNT * (PCOUNT + NAXIS1 * ... * NAXISn), where random
-       groups (NAXIS1 = 0, GROUPS = T) leave NAXIS1 out */
-    long long prod = naxis > 0 ? 1 : 0;
-    for (long long i = 1; i <= naxis && i <= 999; i++) {
-      long long v = axis[i];
-      if (i == 1 && v == 0 && groups)
-        continue;
-      prod = v > 0 && prod < (1LL << 40) / v ? prod * v : (v > 0 ? 1LL << 40 : 0);
+    if (bitpix_card && !valid_bitpix(bitpix)) {
+      int len = 0;
+      const char *v = card_value(bitpix_card, &len);
+      DENSRT_ERROR(DENSRT_EFORMAT, "%s: malformed FITS header in HDU %d: BITPIX = %.*s (it must be 8, 16, 32, 64, "
+                   "-32 or -64)", path, hdu, len, v);
     }
-    if (bitpix == 0 || gcount < 0 || pcount < 0 || gcount > (1LL << 20) || pcount > (1LL << 40))
-      prod = pcount = 0;   /* sizes cfitsio will refuse */
-    long long data = (bitpix < 0 ? -bitpix : bitpix) / 8 * gcount * (pcount + prod);
-    long long pad = (FITS_RECORD - (cards * 80) % FITS_RECORD) % FITS_RECORD;
-    if (data < 0 || naxis <= 0)
-      data = 0;
-    if (data > 0 && (unsigned long long)(pad + data) > n - at)
+    long long data = 0, pad = (FITS_RECORD - (cards * 80) % FITS_RECORD) % FITS_RECORD;
+    int huge = data_size(bitpix, naxis, axis, groups, pcount, gcount, &data);
+    size_t left = n - at > (size_t)pad ? n - at - (size_t)pad : 0;
+    if (huge)
+      DENSRT_ERROR(DENSRT_EFORMAT, "%s: truncated FITS file: HDU %d declares 2^63 bytes of data or more, the file "
+                   "has %zu", path, hdu, left);
+    if ((unsigned long long)data > left)
       DENSRT_ERROR(DENSRT_EFORMAT, "%s: truncated FITS file: HDU %d declares %lld bytes of data, the file has %zu",
-                   path, hdu, data, at + (size_t)pad < n ? n - at - (size_t)pad : (size_t)0);
+                   path, hdu, data, left);
     long long skip = pad + (data + FITS_RECORD - 1) / FITS_RECORD * FITS_RECORD;
     if ((unsigned long long)skip >= n - at)
       return DENSRT_OK;   /* the last HDU (its final record may be unpadded) */
@@ -778,7 +1032,7 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
 
 /* Reads the table from fd (seekable; scratch: a memory file of ours that may be
 ** extended). */
-static int read_fits(const char *path, int in_fd, int gzip, int scratch, const densrt_io_column *want,
+static int read_fits(const char *path, int in_fd, int scratch, const limit *lim, const densrt_io_column *want,
                      size_t n_want, densrt_io_outside policy, densrt_io_table *out)
 {
   fitsfile *ff = NULL;
@@ -795,14 +1049,7 @@ static int read_fits(const char *path, int in_fd, int gzip, int scratch, const d
   }
   if ((st = map_fd(path, in_fd, &raw)))
     goto done;
-  if (gzip) {
-    if ((st = gunzip(path, &raw, &fd)))
-      goto done;
-    unmap(&raw);
-    if ((st = map_fd(path, fd, &raw)))
-      goto done;
-    scratch = 1;
-  } else if ((fd = dup(in_fd)) < 0) {
+  if ((fd = dup(in_fd)) < 0) {
     st = DENSRT_FAIL(DENSRT_EIO, "%s: %s", path, strerror(errno));
     goto done;
   }
@@ -831,7 +1078,7 @@ static int read_fits(const char *path, int in_fd, int gzip, int scratch, const d
                                   : DENSRT_FAIL(DENSRT_EIO, "%s: cannot reopen as %s: %s", path, alias, strerror(errno));
     goto done;
   }
-  if ((st = find_table(path, ff, want, n_want, colnum)))
+  if ((st = find_table(path, ff, want, n_want, colnum)) || (st = check_scaling(path, ff, want, n_want, colnum)))
     goto done;
   if (fits_get_num_rowsll(ff, &n_rows, &status)) {
     st = fits_fail(path, status);
@@ -841,12 +1088,13 @@ static int read_fits(const char *path, int in_fd, int gzip, int scratch, const d
     st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: no data rows", path);
     goto done;
   }
-  if ((uint64_t)n_rows > SIZE_MAX / sizeof(double)) {
-    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+  if ((uint64_t)n_rows > max_rows(lim, n_want)) {
+    int hdu = 0;
+    st = too_many_rows(path, ": HDU ", (size_t)fits_get_hdu_num(ff, &hdu), lim, n_want);
     goto done;
   }
   size_t nr = (size_t)n_rows;
-  if (!store_init(&s, n_want, nr)) {
+  if (!store_init(&s, n_want, nr, nr)) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
     goto done;
   }
@@ -890,8 +1138,7 @@ static int read_fits(const char *path, int in_fd, int gzip, int scratch, const d
       if (!outside(s.cols[c][r], &want[c]))
         continue;
       if (policy != DENSRT_IO_OUTSIDE_DROP) {
-        st = DENSRT_FAIL(DENSRT_EDOM, "%s: row %zu: column '%s': value %g is outside the window [%g, %g]",
-                         path, r + 1, want[c].name, s.cols[c][r], want[c].lo, want[c].hi);
+        st = outside_error(path, ": row ", r + 1, want[c].name, s.cols[c][r], &want[c]);
         goto done;
       }
       keep = 0;
@@ -946,16 +1193,14 @@ void densrt_io_table_free(densrt_io_table *t)
   t->n_rows = t->n_cols = t->n_dropped = 0;
 }
 
-/* FITS by signature: plain FITS (1), gzip (2, unpacked here), or a compress or zip file (3), refused. */
-static int looks_like_fits(const unsigned char *m, size_t n)
+/* The format of the (unpacked) bytes: FITS (1), a compress or zip file (2, refused), or CSV (0). */
+static int sniff(const unsigned char *m, size_t n)
 {
   if (n >= 9 && memcmp(m, "SIMPLE  =", 9) == 0)
     return 1;
-  if (n >= 2 && m[0] == 0x1F && m[1] == 0x8B)
+  if ((n >= 2 && m[0] == 0x1F && m[1] == 0x9D) || (n >= 4 && memcmp(m, "PK\3\4", 4) == 0))
     return 2;
-  if (n >= 2 && m[0] == 0x1F && m[1] == 0x9D)
-    return 3;
-  return n >= 4 && memcmp(m, "PK\3\4", 4) == 0 ? 3 : 0;
+  return 0;
 }
 
 int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
@@ -969,39 +1214,40 @@ int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want
   for (size_t c = 0; c < n_want; c++)
     if (!want[c].name)
       DENSRT_ERROR(DENSRT_EINVAL, "%s: requested column %zu has no name", path, c + 1);
+  limit lim = { 0, max_input_hint ? max_input_hint : "DENSRT_MAX_INPUT_BYTES" };
+  if (densrt_io_max_input(&lim.bytes))
+    return DENSRT_EINVAL;
   FILE *f = fopen(path, "rb");
   if (!f)
     DENSRT_ERROR(DENSRT_EIO, "%s: cannot open: %s", path, strerror(errno));
-  unsigned char magic[9];
-  size_t got = fread(magic, 1, sizeof magic, f);
-  int kind = looks_like_fits(magic, got), st = DENSRT_OK, scratch = -1;
-  struct stat sb;
-  int regular = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
-  if (kind == 3) {
-    st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: compressed with %s, which is not read: unpack it first (plain and "
-                     "gzip-compressed FITS are read directly)", path, magic[0] == 'P' ? "zip" : "compress (.Z)");
-  } else if (regular) {
-    if (kind) {
-      st = read_fits(path, fileno(f), kind == 2, 0, want, n_want, policy, out);
-    } else {
+  int fd = -1, scratch = 0;
+  int st = open_input(path, f, &lim, &fd, &scratch);
+  if (!st) {
+    unsigned char magic[9];
+    ssize_t got = pread(fd, magic, sizeof magic, 0);
+    int kind = sniff(magic, got > 0 ? (size_t)got : 0);
+    if (kind == 2) {
+      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: compressed with %s, which is not read: unpack it first (plain and "
+                       "gzip-compressed files are read directly)", path, magic[0] == 'P' ? "zip" : "compress (.Z)");
+    } else if (kind == 1) {
+      st = read_fits(path, fd, scratch, &lim, want, n_want, policy, out);
+    } else if (!scratch) {
       rewind(f);
-      st = read_csv(path, f, want, n_want, policy, out);
-    }
-  } else if (!(st = copy_stream(path, f, magic, got, &scratch))) {
-    /* a pipe cannot be rewound after the format is sniffed: it is read from memory */
-    FILE *m = kind ? NULL : fdopen(scratch, "rb");
-    if (kind)
-      st = read_fits(path, scratch, kind == 2, 1, want, n_want, policy, out);
-    else if (!m)
-      st = DENSRT_FAIL(DENSRT_EIO, "%s: %s", path, strerror(errno));
-    else {
-      scratch = -1;   /* m owns it */
-      st = read_csv(path, m, want, n_want, policy, out);
-      fclose(m);
+      st = read_csv(path, f, &lim, want, n_want, policy, out);
+    } else {
+      FILE *m = fdopen(fd, "rb");
+      if (!m) {
+        st = DENSRT_FAIL(DENSRT_EIO, "%s: %s", path, strerror(errno));
+      } else {
+        fd = -1;   /* m owns it */
+        rewind(m);
+        st = read_csv(path, m, &lim, want, n_want, policy, out);
+        fclose(m);
+      }
     }
   }
-  if (scratch >= 0)
-    close(scratch);
+  if (scratch && fd >= 0)
+    close(fd);
   fclose(f);
   if (st)
     memset(out, 0, sizeof *out);

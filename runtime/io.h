@@ -1,9 +1,9 @@
 /*
 ** io.h — numeric tables from CSV or FITS files, and atomically replaced output files.
 **
-** densrt_io_read picks the format from the file's first bytes: "SIMPLE  ="
-** or a gzip signature means FITS (gzip is unpacked into memory here), a zip
-** or compress (.Z) signature is refused, anything else is CSV.
+** densrt_io_read unpacks a gzip file (signature 1f 8b) into memory, then picks
+** the format from the first bytes: "SIMPLE  =" means FITS, a zip or compress
+** (.Z) signature is refused, anything else is CSV.
 **
 ** CSV: a header row, then data rows, separated by commas.  Fields may be
 ** double-quoted ("" inside quotes is a quote; a quoted field ends on its own
@@ -23,6 +23,7 @@
 #define DENSRT_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* A requested column: name in the file and the window [lo, hi] (inclusive, ±INFINITY for none). */
@@ -42,6 +43,46 @@ typedef struct {
   double **cols;             /* cols[c][r], columns in request order */
   size_t n_dropped;          /* rows skipped under DENSRT_IO_OUTSIDE_DROP */
 } densrt_io_table;
+
+/*
+** Limits.  Input that never ends (a device such as /dev/zero, a pipe that is
+** never closed) or that unpacks to far more than it is (a gzip bomb) must not
+** exhaust memory, so each densrt_io_read takes at most a limit of L bytes:
+** - the bytes of input read, counted after gzip unpacking (a pipe, a device
+**   or a gzip file is held in memory while it is read);
+** - the table: rows kept times requested columns times 8 bytes.
+** L is, in order: the last densrt_io_set_max_input, the environment variable
+** DENSRT_MAX_INPUT_BYTES, or DENSRT_IO_MAX_INPUT_DEFAULT (8 GiB: 10^8 rows of
+** 80 bytes, 10^7 of 800).  Beyond it the read fails (DENSRT_ENOMEM):
+**   "PATH: more than 8589934592 bytes of input (limit 8 GiB; raise it with HINT)"
+**   "PATH:LINE: more than 536870912 rows (the limit of 8 GiB holds 536870912
+**    rows of 2 columns; raise it with HINT)"
+*/
+#define DENSRT_IO_MAX_INPUT_DEFAULT ((uint64_t)8 << 30)
+
+/* Sets L (bytes > 0; 0 goes back to the environment or the default) and the
+** words that end the messages above, "raise it with HINT" (NULL: the default
+** "DENSRT_MAX_INPUT_BYTES"; the string must outlive every read, e.g. a literal). */
+void densrt_io_set_max_input(uint64_t bytes, const char *hint);
+
+/* The limit L now in force.  Fails (DENSRT_EINVAL) when it would come from a
+** DENSRT_MAX_INPUT_BYTES that is not a size:
+**   "DENSRT_MAX_INPUT_BYTES: 'abc' is not a size in bytes (such as 4294967296, 512M or 4G)" */
+int densrt_io_max_input(uint64_t *bytes);
+
+/* Parses a size: decimal digits and an optional binary suffix K, M, G or T
+** (also KiB, MiB, GiB, TiB; 4G = 4 * 2^30), at least 1 byte and below 2^64.
+** Returns DENSRT_OK, or DENSRT_EINVAL with no message recorded (the caller
+** names the option or variable). */
+int densrt_io_parse_size(const char *text, uint64_t *bytes);
+
+/* A double printed in the shortest form that reads back as the same double
+** ("%.*g", the smallest precision from 1 to 17 that round-trips; "inf", "-inf",
+** "nan"), for messages: printf("%s", densrt_io_shortest(x).s). */
+typedef struct {
+  char s[32];
+} densrt_io_number;
+densrt_io_number densrt_io_shortest(double x);
 
 /* Reads the requested columns of path into out.  On error out is left empty
 ** (cols NULL, n_rows 0).  All rows may be dropped: then n_rows is 0 and the

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "io.h"
 
+#include <float.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -21,6 +22,18 @@ typedef struct {
   double xlo, xhi, ylo, yhi;   /* data range */
 } frame;
 
+/* Pixel positions are computed in double; a canvas is at most 10000 pixels, so
+** a position is clamped to +-PX_FAR (far off the canvas) before it becomes an
+** int: data or curves far outside the frame, even infinite, stay defined. */
+#define PX_FAR 1e6
+
+static int to_px(double v)
+{
+  if (isnan(v))
+    return -(int)PX_FAR;     /* off the canvas: nothing is drawn */
+  return (int)fmin(PX_FAR, fmax(-PX_FAR, v));
+}
+
 static void put(canvas *c, int x, int y, const unsigned char rgb[3])
 {
   if (x < 0 || y < 0 || x >= c->w || y >= c->h)
@@ -28,21 +41,59 @@ static void put(canvas *c, int x, int y, const unsigned char rgb[3])
   memcpy(c->px + 3 * ((size_t)y * (size_t)c->w + (size_t)x), rgb, 3);
 }
 
+/* Filled rectangle, clipped to the canvas first (corners may be +-PX_FAR). */
 static void rect(canvas *c, int x0, int y0, int x1, int y1, const unsigned char rgb[3])
 {
+  x0 = x0 < 0 ? 0 : x0;
+  y0 = y0 < 0 ? 0 : y0;
+  x1 = x1 >= c->w ? c->w - 1 : x1;
+  y1 = y1 >= c->h ? c->h - 1 : y1;
   for (int y = y0; y <= y1; y++)
     for (int x = x0; x <= x1; x++)
       put(c, x, y, rgb);
 }
 
-/* Thick line by stepping along the longer axis. */
+/* Clips the segment a-b to [lo, hi] in both coordinates (Liang-Barsky); 0 when
+** nothing is left or a coordinate is not finite. */
+static int clip(double *xa, double *ya, double *xb, double *yb, double lo, double hi_x, double hi_y)
+{
+  if (!isfinite(*xa) || !isfinite(*ya) || !isfinite(*xb) || !isfinite(*yb))
+    return 0;
+  double dx = *xb - *xa, dy = *yb - *ya, t0 = 0, t1 = 1;
+  const double p[4] = { -dx, dx, -dy, dy }, q[4] = { *xa - lo, hi_x - *xa, *ya - lo, hi_y - *ya };
+  for (int i = 0; i < 4; i++) {
+    if (p[i] == 0) {
+      if (q[i] < 0)
+        return 0;
+      continue;
+    }
+    double r = q[i] / p[i];
+    if (p[i] < 0)
+      t0 = fmax(t0, r);
+    else
+      t1 = fmin(t1, r);
+  }
+  if (t0 > t1)
+    return 0;
+  double xa0 = *xa, ya0 = *ya;
+  *xa = xa0 + t0 * dx;
+  *ya = ya0 + t0 * dy;
+  *xb = xa0 + t1 * dx;
+  *yb = ya0 + t1 * dy;
+  return 1;
+}
+
+/* Thick line by stepping along the longer axis, clipped to the canvas (plus a
+** margin for the thickness) so the number of steps stays that of the canvas. */
 static void line(canvas *c, double xa, double ya, double xb, double yb, int thick, const unsigned char rgb[3])
 {
+  if (!clip(&xa, &ya, &xb, &yb, -thick, c->w + thick, c->h + thick))
+    return;
   double n = fmax(fabs(xb - xa), fabs(yb - ya));
   int steps = (int)n + 1;
   for (int i = 0; i <= steps; i++) {
     double t = (double)i / steps;
-    int x = (int)lround(xa + t * (xb - xa)), y = (int)lround(ya + t * (yb - ya));
+    int x = to_px(round(xa + t * (xb - xa))), y = to_px(round(ya + t * (yb - ya)));
     rect(c, x - thick / 2, y - thick / 2, x + (thick - 1) / 2, y + (thick - 1) / 2, rgb);
   }
 }
@@ -98,23 +149,38 @@ static double nice_step(double range)
   return p * (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10);
 }
 
+/* The ticks k * s, k from *k0 to *k0 + *n - 1, in [lo, hi]; none when the
+** range cannot be ticked (a step below the resolution of its numbers). */
+static double ticks(double lo, double hi, double *k0, int *n)
+{
+  double s = nice_step(hi - lo), first = ceil(lo / s), last = floor(hi / s + 1e-9);
+  *k0 = first;
+  *n = isfinite(s) && s > 0 && isfinite(first) && isfinite(last) && last >= first && last - first <= 50
+         ? (int)(last - first) + 1 : 0;
+  return s;
+}
+
 static void axes(canvas *c, const frame *f)
 {
   static const unsigned char black[3] = {0, 0, 0};
   line(c, f->x0, f->y1, f->x1, f->y1, 2, black);
   line(c, f->x0, f->y0, f->x0, f->y1, 2, black);
   char buf[32];
-  double s = nice_step(f->xhi - f->xlo);
-  for (double t = ceil(f->xlo / s) * s; t <= f->xhi + 1e-9 * s; t += s) {
+  double k0;
+  int n;
+  double s = ticks(f->xlo, f->xhi, &k0, &n);
+  for (int i = 0; i < n; i++) {
+    double t = (k0 + i) * s;
     line(c, px_x(f, t), f->y1, px_x(f, t), f->y1 + 8, 2, black);
     tick_label(buf, sizeof buf, t, s);
-    text(c, (int)lround(px_x(f, t)), f->y1 + 14, buf, 0);
+    text(c, to_px(round(px_x(f, t))), f->y1 + 14, buf, 0);
   }
-  s = nice_step(f->yhi - f->ylo);
-  for (double t = ceil(f->ylo / s) * s; t <= f->yhi + 1e-9 * s; t += s) {
+  s = ticks(f->ylo, f->yhi, &k0, &n);
+  for (int i = 0; i < n; i++) {
+    double t = (k0 + i) * s;
     line(c, f->x0 - 8, px_y(f, t), f->x0, px_y(f, t), 2, black);
     tick_label(buf, sizeof buf, t, s);
-    text(c, f->x0 - 14, (int)lround(px_y(f, t)), buf, 1);
+    text(c, f->x0 - 14, to_px(round(px_y(f, t))), buf, 1);
   }
 }
 
@@ -129,8 +195,10 @@ static void colormap(double t, unsigned char rgb[3])
     rgb[k] = (unsigned char)lround(stops[i][k] + u * (stops[i + 1][k] - stops[i][k]));
 }
 
-/* Range of a column: its window, or the data's range where the window is unbounded. */
-static void column_range(const densrt_model *m, size_t d, double *lo, double *hi)
+/* Range of a column: its window, or the data's range where the window is
+** unbounded.  Pixels are computed from it in double, so it must be finite with
+** a finite, positive width: a window such as [-1e308, 1e308] is refused. */
+static int column_range(const densrt_model *m, size_t d, double *lo, double *hi)
 {
   double a = m->lo[d], b = m->hi[d];
   if (!isfinite(a) || !isfinite(b)) {
@@ -139,20 +207,31 @@ static void column_range(const densrt_model *m, size_t d, double *lo, double *hi
       dmin = fmin(dmin, m->x[d][i]);
       dmax = fmax(dmax, m->x[d][i]);
     }
-    double pad = 0.1 * (dmax - dmin) + 1e-9;
+    double pad = 0.1 * dmax - 0.1 * dmin;     /* a tenth of the width, which may overflow */
+    if (!(pad > 0))
+      pad = dmax != 0 ? 0.1 * fabs(dmax) : 1;
     if (!isfinite(a))
-      a = dmin - pad;
+      a = fmax(-DBL_MAX, dmin - pad);
     if (!isfinite(b))
-      b = dmax + pad;
+      b = fmin(DBL_MAX, dmax + pad);
   }
   *lo = a;
   *hi = b;
+  const char *name = m->def->dims[d].name;
+  if (!isfinite(a) || !isfinite(b))
+    DENSRT_ERROR(DENSRT_EDOM, "plot: column '%s': nothing to draw (the window is unbounded and there are no data)",
+                 name);
+  if (!(b > a) || !isfinite(b - a))
+    DENSRT_ERROR(DENSRT_EDOM, "plot: column '%s': cannot draw the range [%s, %s]: its width %s", name,
+                 densrt_io_shortest(a).s, densrt_io_shortest(b).s, b > a ? "overflows a double" : "is 0");
+  return DENSRT_OK;
 }
 
 static int plot_1d(densrt_model *m, const double *theta, canvas *c, frame *f)
 {
   size_t nt = m->def->n_terms, npts = (size_t)(f->x1 - f->x0 + 1), nbins = 60;
-  column_range(m, 0, &f->xlo, &f->xhi);
+  if (column_range(m, 0, &f->xlo, &f->xhi))
+    return DENSRT_EDOM;
   double *x = malloc(npts * sizeof *x), *lt = malloc(npts * nt * sizeof *lt), *hist = calloc(nbins, sizeof *hist);
   if (!x || !lt || !hist) {
     free(x);
@@ -181,11 +260,19 @@ static int plot_1d(densrt_model *m, const double *theta, canvas *c, frame *f)
   }
   f->ylo = 0;
   f->yhi = ymax > 0 ? 1.1 * ymax : 1;
+  if (!isfinite(f->yhi)) {
+    free(x);
+    free(lt);
+    free(hist);
+    DENSRT_ERROR(DENSRT_EDOM, "plot: column '%s': the histogram of the data overflows a double (the range [%s, %s] "
+                 "is too narrow to draw)", m->def->dims[0].name, densrt_io_shortest(f->xlo).s,
+                 densrt_io_shortest(f->xhi).s);
+  }
   static const unsigned char grey[3] = {200, 200, 200}, total[3] = {20, 20, 20};
   static const unsigned char term_rgb[4][3] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {148, 103, 189}};
   for (size_t b = 0; b < nbins; b++)
-    rect(c, (int)px_x(f, f->xlo + (double)b * bw) + 1, (int)px_y(f, hist[b]), (int)px_x(f, f->xlo + (double)(b + 1) * bw) - 1,
-         f->y1, grey);
+    rect(c, to_px(px_x(f, f->xlo + (double)b * bw)) + 1, to_px(px_y(f, hist[b])),
+         to_px(px_x(f, f->xlo + (double)(b + 1) * bw)) - 1, f->y1, grey);
   for (size_t t = 0; nt > 1 && t < nt; t++)
     for (size_t i = 1; i < npts; i++)
       line(c, px_x(f, x[i - 1]), px_y(f, exp(lt[t * npts + i - 1])), px_x(f, x[i]), px_y(f, exp(lt[t * npts + i])), 2,
@@ -208,8 +295,8 @@ static int plot_1d(densrt_model *m, const double *theta, canvas *c, frame *f)
 static int plot_2d(densrt_model *m, const double *theta, canvas *c, frame *f)
 {
   size_t nt = m->def->n_terms, w = (size_t)(f->x1 - f->x0 + 1), h = (size_t)(f->y1 - f->y0 + 1), n = w * h;
-  column_range(m, 0, &f->xlo, &f->xhi);
-  column_range(m, 1, &f->ylo, &f->yhi);
+  if (column_range(m, 0, &f->xlo, &f->xhi) || column_range(m, 1, &f->ylo, &f->yhi))
+    return DENSRT_EDOM;
   double *gx = malloc(n * sizeof *gx), *gy = malloc(n * sizeof *gy), *lt = malloc(n * nt * sizeof *lt);
   if (!gx || !gy || !lt) {
     free(gx);
@@ -243,9 +330,10 @@ static int plot_2d(densrt_model *m, const double *theta, canvas *c, frame *f)
       put(c, f->x0 + (int)q, f->y0 + (int)r, rgb);
     }
   static const unsigned char dot[3] = {255, 255, 255};
-  for (size_t i = 0; i < m->n; i++)
-    rect(c, (int)px_x(f, m->x[0][i]), (int)px_y(f, m->x[1][i]), (int)px_x(f, m->x[0][i]) + 1,
-         (int)px_y(f, m->x[1][i]) + 1, dot);
+  for (size_t i = 0; i < m->n; i++) {
+    int x = to_px(px_x(f, m->x[0][i])), y = to_px(px_y(f, m->x[1][i]));
+    rect(c, x, y, x + 1, y + 1, dot);
+  }
   free(gx);
   free(gy);
   free(lt);

@@ -5,8 +5,9 @@
 ** through its /proc/self/fd path with two fixed requests:
 **   z in [-3, 3], rows outside the window are an error;
 **   x in [-100, 20] and y unbounded, rows outside are dropped.
-** Inputs that start with a FITS or compressed-file signature go to the
-** FITS reader instead and are left to fuzz_fits.
+** Inputs that start with a FITS or compressed-file signature are left to
+** fuzz_fits (which also reads gzip-compressed CSV).  The input limit is 1 MiB
+** (densrt_io_set_max_input), so its checks are reached too.
 **
 ** Invariants checked (abort on violation): on success the table has the
 ** requested columns, every value is finite and inside its window; on failure
@@ -48,6 +49,7 @@ static void setup(void)
   }
   snprintf(memfd_path, sizeof memfd_path, "/proc/self/fd/%d", memfd);
   densrt_set_error_handler(count_error);
+  densrt_io_set_max_input(1 << 20, NULL);
 }
 
 static void read_and_check(const densrt_io_column *want, size_t n_want, densrt_io_outside policy)

@@ -8,16 +8,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <png.h>
+#include <zlib.h>
+
 #include "error.h"
 #include "io.h"
+#include "plot.h"
 
-#define GAUSS1D SHARED_DIR "/data/gauss1d.csv"
-#define GD1 SHARED_DIR "/data/gd1-gaiadr3-blog.fits"
+/* the repository's own copies (data/README.md), so the suite runs without ../shared */
+#define GAUSS1D DATA_DIR "/gauss1d.csv"
+#define GD1 DATA_DIR "/gd1-gaiadr3-blog.fits"
 
 static char dir[64];       /* scratch directory of the running test */
 
@@ -547,12 +554,13 @@ static void write_gzip(const char *path, const unsigned char *data, size_t len)
   ck_assert_int_eq(fclose(f), 0);
 }
 
-enum { SMALL_GZ = 1, SMALL_BAD_TTYPE = 2 };
+enum { SMALL_GZ = 1, SMALL_BAD_TTYPE = 2, SMALL_TSCAL0 = 4, SMALL_TSCAL0_TZERO = 8 };
 
 /* A small binary table: X (double), n (int32, TNULL -99), label (8 chars);
 ** optionally preceded by an image HDU and a table without x.  flags: SMALL_GZ
 ** compresses it, SMALL_BAD_TTYPE writes TTYPE3 as a 70-character unquoted value
-** (which overflows a buffer in cfitsio 4.2). */
+** (which overflows a buffer in cfitsio 4.2), SMALL_TSCAL0 scales X by 0,
+** SMALL_TSCAL0_TZERO scales n by 0 with an offset of 2.5. */
 static void write_small_fits(const char *path, const double *x, const int *n, int rows, int with_others, int flags)
 {
   membuf m = { NULL, 0, NULL };
@@ -600,6 +608,12 @@ static void write_small_fits(const char *path, const double *x, const int *n, in
   card(&m, "TTYPE2  = 'n       '");
   card(&m, "TFORM2  = 'J       '");
   card(&m, "TNULL2  = %20d", -99);
+  if (flags & SMALL_TSCAL0)
+    card(&m, "TSCAL1  = %20s", "0.0");
+  if (flags & SMALL_TSCAL0_TZERO) {
+    card(&m, "TSCAL2  = %20s", "0.0E0");
+    card(&m, "TZERO2  = %20s", "2.5");
+  }
   if (flags & SMALL_BAD_TTYPE)
     card(&m, "TTYPE3  = %.70s", "labellabellabellabellabellabellabellabellabellabellabellabellabellabel");
   else
@@ -741,11 +755,11 @@ START_TEST(test_fits_other)
   in_dir(path, sizeof path, "t.fits");
   write_bytes(path, "PK\3\4\24\0\0\0\10\0", 10);
   read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
-             ": compressed with zip, which is not read: unpack it first (plain and gzip-compressed FITS are read "
+             ": compressed with zip, which is not read: unpack it first (plain and gzip-compressed files are read "
              "directly)");
   write_bytes(path, "\37\235\220SIMPLE", 9);
   read_fails(path, &want, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
-             ": compressed with compress (.Z), which is not read: unpack it first (plain and gzip-compressed FITS "
+             ": compressed with compress (.Z), which is not read: unpack it first (plain and gzip-compressed files "
              "are read directly)");
 
   /* FITS through a pipe (not mappable): read into memory */
@@ -805,6 +819,461 @@ START_TEST(test_fits_other)
   ck_assert_msg(strncmp(densrt_error_message(), prefix, strlen(prefix)) == 0 &&
                   strlen(densrt_error_message()) > strlen(prefix), "%s", densrt_error_message());
   ck_assert_ptr_null(t.cols);
+}
+END_TEST
+
+START_TEST(test_fits_tscal_zero)
+{
+  char path[512];
+  in_dir(path, sizeof path, "tscal.fits");
+  static const double x[] = { 0.5, 2, 1 };
+  static const int n[] = { 10, 20, 30 };
+  densrt_io_column want[] = { { "x", -INFINITY, INFINITY }, { "n", -INFINITY, INFINITY } };
+  densrt_io_table t;
+
+  /* cfitsio reads every value of such a column as TZERO: refused, naming file, HDU and column */
+  write_small_fits(path, x, n, 3, 0, SMALL_TSCAL0);
+  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
+             ": HDU 2: column 'x': TSCAL1 = 0 (every value would read as 0)");
+  write_small_fits(path, x, n, 3, 1, SMALL_TSCAL0_TZERO | SMALL_GZ);
+  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
+             ": HDU 3: column 'n': TSCAL2 = 0 (every value would read as 2.5)");
+
+  /* only the columns read count */
+  read_ok(path, want, 1, DENSRT_IO_OUTSIDE_ERROR, &t);
+  ck_assert_uint_eq(t.n_rows, 3);
+  ck_assert(t.cols[0][1] == 2);
+  densrt_io_table_free(&t);
+}
+END_TEST
+
+/* A primary HDU and a table whose header declares BITPIX, NAXIS1 and NAXIS2 as
+** given (written as they are), with one record of data. */
+static void write_declared(const char *path, const char *bitpix, const char *naxis1, const char *naxis2)
+{
+  membuf m = { NULL, 0, NULL };
+  m.f = open_memstream(&m.buf, &m.len);
+  ck_assert_ptr_nonnull(m.f);
+  card(&m, "SIMPLE  = %20s", "T");
+  card(&m, "BITPIX  = %20d", 8);
+  card(&m, "NAXIS   = %20d", 0);
+  end_header(&m);
+  card(&m, "XTENSION= 'BINTABLE'");
+  card(&m, "BITPIX  = %20s", bitpix);
+  card(&m, "NAXIS   = %20d", 2);
+  card(&m, "NAXIS1  = %20s", naxis1);
+  card(&m, "NAXIS2  = %20s", naxis2);
+  card(&m, "PCOUNT  = %20d", 0);
+  card(&m, "GCOUNT  = %20d", 1);
+  card(&m, "TFIELDS = %20d", 1);
+  card(&m, "TTYPE1  = 'x       '");
+  card(&m, "TFORM1  = 'D       '");
+  end_header(&m);
+  put_double(&m, 1);
+  pad_block(&m, 0);
+  ck_assert_int_eq(fclose(m.f), 0);
+  write_bytes(path, m.buf, m.len);
+  free(m.buf);
+}
+
+START_TEST(test_fits_declared_sizes)
+{
+  char path[512];
+  in_dir(path, sizeof path, "sizes.fits");
+  densrt_io_column x = { "x", -INFINITY, INFINITY };
+
+  static const struct {
+    const char *bitpix, *naxis1, *naxis2, *suffix;
+  } cases[] = {
+    /* BITPIX = +-2^63 overflowed in the data-size check (UBSan; found by fuzz_fits) */
+    { "-9223372036854775808", "8", "1",
+      ": malformed FITS header in HDU 2: BITPIX = -9223372036854775808 (it must be 8, 16, 32, 64, -32 or -64)" },
+    { "9223372036854775807", "8", "1",
+      ": malformed FITS header in HDU 2: BITPIX = 9223372036854775807 (it must be 8, 16, 32, 64, -32 or -64)" },
+    { "'abc'", "8", "1", ": malformed FITS header in HDU 2: BITPIX = 'abc' (it must be 8, 16, 32, 64, -32 or -64)" },
+    /* the declared size is printed as it is (it was capped at 2^40), or said to overflow */
+    { "8", "8", "1000000000000", ": truncated FITS file: HDU 2 declares 8000000000000 bytes of data, the file has 2880" },
+    { "8", "4611686018427387904", "2",
+      ": truncated FITS file: HDU 2 declares 2^63 bytes of data or more, the file has 2880" },
+    { "8", "9223372036854775807", "9223372036854775807",
+      ": truncated FITS file: HDU 2 declares 2^63 bytes of data or more, the file has 2880" },
+    { "8", "4611686018427387903", "2",
+      ": truncated FITS file: HDU 2 declares 9223372036854775806 bytes of data, the file has 2880" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    write_declared(path, cases[i].bitpix, cases[i].naxis1, cases[i].naxis2);
+    read_fails(path, &x, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT, cases[i].suffix);
+  }
+
+  /* the same header with honest sizes reads */
+  write_declared(path, "8", "8", "1");
+  densrt_io_table t;
+  read_ok(path, &x, 1, DENSRT_IO_OUTSIDE_ERROR, &t);
+  ck_assert_uint_eq(t.n_rows, 1);
+  ck_assert(t.cols[0][0] == 1);
+  densrt_io_table_free(&t);
+}
+END_TEST
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Formats, messages and limits
+** =======================================================
+*/
+
+/* gzip (zlib, compressed) of head followed by count copies of unit. */
+static void write_gzip_repeat(const char *path, const char *head, const char *unit, size_t count)
+{
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  size_t ulen = strlen(unit), per = ulen ? (1u << 20) / ulen : 0;
+  char *block = malloc(per * ulen + 1);
+  ck_assert_ptr_nonnull(block);
+  for (size_t i = 0; i < per; i++)
+    memcpy(block + i * ulen, unit, ulen);
+  unsigned char out[1 << 16];
+  size_t left = count;
+  int first = 1;
+  for (;;) {
+    size_t k = left < per ? left : per;
+    z.next_in = first ? (unsigned char *)head : (unsigned char *)block;
+    z.avail_in = first ? (unsigned)strlen(head) : (unsigned)(k * ulen);
+    int flush = !first && k == left ? Z_FINISH : Z_NO_FLUSH;
+    int r;
+    do {
+      z.next_out = out;
+      z.avail_out = sizeof out;
+      r = deflate(&z, flush);
+      ck_assert_int_ne(r, Z_STREAM_ERROR);
+      fwrite(out, 1, sizeof out - z.avail_out, f);
+    } while (z.avail_out == 0 || (flush == Z_FINISH && r != Z_STREAM_END));
+    if (!first)
+      left -= k;
+    if (flush == Z_FINISH)
+      break;
+    first = 0;
+  }
+  deflateEnd(&z);
+  free(block);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_gzip_csv)
+{
+  char path[512], fifo[512];
+  in_dir(path, sizeof path, "data.csv.gz");
+  static const char text[] = "# made by hand\nx,z\n1,0.25\n2,-1\n";
+  write_gzip(path, (const unsigned char *)text, sizeof text - 1);
+  densrt_io_column z = { "z", -3, 3 };
+  densrt_io_table t;
+  read_ok(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, &t);    /* was "FITS error: 1st key not SIMPLE" */
+  ck_assert_uint_eq(t.n_rows, 2);
+  ck_assert(t.cols[0][0] == 0.25 && t.cols[0][1] == -1);
+  densrt_io_table_free(&t);
+
+  /* line numbers are those of the unpacked text; through a pipe too */
+  static const char bad[] = "z\n1\n\nabc\n";
+  write_gzip(path, (const unsigned char *)bad, sizeof bad - 1);
+  read_fails(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT, ":4: column 'z': 'abc' is not a number");
+  write_gzip_repeat(path, "z\n", "0.5\n", 100000);
+  pid_t child = serve_through_fifo(path, in_dir(fifo, sizeof fifo, "csv.pipe"));
+  read_ok(fifo, &z, 1, DENSRT_IO_OUTSIDE_ERROR, &t);
+  int wst;
+  ck_assert_int_eq(waitpid(child, &wst, 0), child);
+  ck_assert_uint_eq(t.n_rows, 100000);
+  ck_assert(t.cols[0][99999] == 0.5);
+  densrt_io_table_free(&t);
+
+  /* a gzip-compressed zip is still refused */
+  write_gzip(path, (const unsigned char *)"PK\3\4\24\0\0\0", 8);
+  read_fails(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT,
+             ": compressed with zip, which is not read: unpack it first (plain and gzip-compressed files are read "
+             "directly)");
+}
+END_TEST
+
+START_TEST(test_shortest_numbers)
+{
+  static const struct {
+    double x;
+    const char *s;
+  } cases[] = {
+    { 0, "0" }, { -0.0, "-0" }, { 3, "3" }, { 0.1, "0.1" }, { -3.0000000000000004, "-3.0000000000000004" },
+    { 0.30000000000000004, "0.30000000000000004" }, { 1.0 / 3, "0.3333333333333333" }, { 1e300, "1e+300" },
+    { 5e-324, "5e-324" }, { 1.7976931348623157e308, "1.7976931348623157e+308" }, { 123456789, "123456789" },
+    { INFINITY, "inf" }, { -INFINITY, "-inf" }, { NAN, "nan" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const char *got = densrt_io_shortest(cases[i].x).s;
+    ck_assert_str_eq(got, cases[i].s);
+    if (isfinite(cases[i].x))
+      ck_assert(strtod(got, NULL) == cases[i].x);
+  }
+
+  /* messages print data values and window bounds so that they read back exactly (%g gave "-3 is outside [-3, 3]") */
+  csv_fails_s("z\n-3\n-3.0000000000000004\n", DENSRT_EDOM,
+              ":3: column 'z': value -3.0000000000000004 is outside the window [-3, 3]");
+  char path[512];
+  in_dir(path, sizeof path, "w.csv");
+  write_bytes(path, "z\n0.1\n0.30000000000000004\n", 27);
+  densrt_io_column w = { "z", -0.1, 0.3 };
+  read_fails(path, &w, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EDOM,
+             ":3: column 'z': value 0.30000000000000004 is outside the window [-0.1, 0.3]");
+
+  /* FITS rows too */
+  static const double x[] = { 1.5, 1.5000000000000002 };
+  static const int n[] = { 1, 2 };
+  in_dir(path, sizeof path, "w.fits");
+  write_small_fits(path, x, n, 2, 0, 0);
+  densrt_io_column fx = { "x", 0, 1.5 };
+  read_fails(path, &fx, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EDOM,
+             ": row 2: column 'x': value 1.5000000000000002 is outside the window [0, 1.5]");
+}
+END_TEST
+
+START_TEST(test_parse_size)
+{
+  static const struct {
+    const char *text;
+    uint64_t bytes;
+  } good[] = {
+    { "1", 1 }, { "4096", 4096 }, { "4K", 4096 }, { "4KiB", 4096 }, { "512M", (uint64_t)512 << 20 },
+    { "8G", (uint64_t)8 << 30 }, { "8GiB", (uint64_t)8 << 30 }, { "16777215T", (uint64_t)16777215 << 40 },
+    { "18446744073709551615", UINT64_MAX },
+  };
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    uint64_t b = 0;
+    ck_assert_msg(densrt_io_parse_size(good[i].text, &b) == DENSRT_OK, "%s", good[i].text);
+    ck_assert_msg(b == good[i].bytes, "%s", good[i].text);
+  }
+  static const char *const bad[] = {
+    "", "0", "0K", "-1", "1.5G", "4g", "4 G", "4GB", "4Gi", "G", " 4", "4G ", "18446744073709551616", "16777216T",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    uint64_t b = 7;
+    ck_assert_msg(densrt_io_parse_size(bad[i], &b) == DENSRT_EINVAL, "'%s' accepted", bad[i]);
+    ck_assert(b == 7);
+  }
+  ck_assert_int_eq(densrt_io_parse_size(NULL, NULL), DENSRT_EINVAL);
+}
+END_TEST
+
+/* A CSV file of column z with rows values 0. */
+static void write_zero_rows(const char *path, size_t rows)
+{
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("z\n", f);
+  for (size_t i = 0; i < rows; i++)
+    fputs("0\n", f);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_limit_settings)
+{
+  char path[512], rows[512];
+  densrt_io_column z = { "z", -INFINITY, INFINITY };
+  densrt_io_table t;
+  uint64_t b = 0;
+
+  /* 600000 bytes: a long comment and one row */
+  in_dir(path, sizeof path, "600k.csv");
+  char *text = malloc(600000);
+  ck_assert_ptr_nonnull(text);
+  memset(text, '#', 600000);
+  memcpy(text + 600000 - 5, "\nz\n1\n", 5);
+  write_bytes(path, text, 600000);
+  free(text);
+
+  /* the default, then the environment, then the setter */
+  unsetenv("DENSRT_MAX_INPUT_BYTES");
+  ck_assert_int_eq(densrt_io_max_input(&b), DENSRT_OK);
+  ck_assert(b == DENSRT_IO_MAX_INPUT_DEFAULT && b == (uint64_t)8 << 30);
+  read_ok(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, &t);
+  ck_assert_uint_eq(t.n_rows, 1);
+  densrt_io_table_free(&t);
+
+  ck_assert_int_eq(setenv("DENSRT_MAX_INPUT_BYTES", "512K", 1), 0);
+  ck_assert_int_eq(densrt_io_max_input(&b), DENSRT_OK);
+  ck_assert(b == 524288);
+  read_fails(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_ENOMEM,
+             ": more than 524288 bytes of input (limit 512 KiB; raise it with DENSRT_MAX_INPUT_BYTES)");
+
+  ck_assert_int_eq(setenv("DENSRT_MAX_INPUT_BYTES", "12x", 1), 0);
+  ck_assert_int_eq(densrt_io_read(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, &t), DENSRT_EINVAL);
+  ck_assert_str_eq(densrt_error_message(),
+                   "DENSRT_MAX_INPUT_BYTES: '12x' is not a size in bytes (such as 4294967296, 512M or 4G)");
+  ck_assert_ptr_null(t.cols);
+
+  densrt_io_set_max_input(599999, "--max-input-bytes");     /* the setter wins over the environment */
+  ck_assert_int_eq(densrt_io_max_input(&b), DENSRT_OK);
+  ck_assert(b == 599999);
+  read_fails(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_ENOMEM,
+             ": more than 599999 bytes of input (limit 599999 bytes; raise it with --max-input-bytes)");
+  densrt_io_set_max_input(600000, NULL);
+  read_ok(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, &t);     /* exactly the limit is fine */
+  densrt_io_table_free(&t);
+  unsetenv("DENSRT_MAX_INPUT_BYTES");
+
+  /* the table is bounded too: 300000 rows of 8 bytes do not fit in 1 MiB (the file, 600002 bytes, does) */
+  in_dir(rows, sizeof rows, "rows.csv");
+  write_zero_rows(rows, 300000);
+  densrt_io_set_max_input(1 << 20, NULL);
+  read_fails(rows, &z, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_ENOMEM,
+             ":131074: more than 131072 rows (the limit of 1 MiB holds 131072 rows of 1 column; raise it with "
+             "DENSRT_MAX_INPUT_BYTES)");
+  /* ... rows dropped by the window take no room */
+  densrt_io_column pos = { "z", 1, 2 };
+  read_ok(rows, &pos, 1, DENSRT_IO_OUTSIDE_DROP, &t);
+  ck_assert_uint_eq(t.n_rows, 0);
+  ck_assert_uint_eq(t.n_dropped, 300000);
+  densrt_io_table_free(&t);
+
+  /* FITS: the rows are known up front (here 200 rows, read 8 times over: 12800 bytes) */
+  in_dir(path, sizeof path, "rows.fits");
+  double x[200];
+  int n[200];
+  for (int i = 0; i < 200; i++) {
+    x[i] = i;
+    n[i] = i;
+  }
+  write_small_fits(path, x, n, 200, 0, 0);
+  densrt_io_column eight[8];
+  for (int i = 0; i < 8; i++)
+    eight[i] = (densrt_io_column){ "x", -INFINITY, INFINITY };
+  densrt_io_set_max_input(12000, NULL);
+  read_fails(path, eight, 8, DENSRT_IO_OUTSIDE_ERROR, DENSRT_ENOMEM,
+             ": HDU 2: more than 187 rows (the limit of 12000 bytes holds 187 rows of 8 columns; raise it with "
+             "DENSRT_MAX_INPUT_BYTES)");
+  densrt_io_set_max_input(12800, NULL);
+  read_ok(path, eight, 8, DENSRT_IO_OUTSIDE_ERROR, &t);
+  ck_assert_uint_eq(t.n_rows, 200);
+  ck_assert(t.cols[7][199] == 199);
+  densrt_io_table_free(&t);
+  densrt_io_set_max_input(0, NULL);
+}
+END_TEST
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* Address space now in use, in bytes (/proc/self/statm). */
+static uint64_t address_space(void)
+{
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long long pages = 0;
+  if (f) {
+    if (fscanf(f, "%llu", &pages) != 1)
+      pages = 0;
+    fclose(f);
+  }
+  return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Reads column z of path in a child process with a limit of limit bytes, as under
+** 'ulimit -v' (address space: what is in use plus 256 MiB; not under
+** AddressSanitizer, which reserves terabytes) and 'ulimit -f' (256 MiB: the memory
+** files holding piped or unpacked input count as files), for 60 s at most.
+** Expects status and exactly path + suffix. */
+static void read_limited(const char *path, uint64_t limit, int status, const char *suffix)
+{
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    struct rlimit fsize = { 256 << 20, 256 << 20 };
+    signal(SIGXFSZ, SIG_IGN);    /* a write past it fails with EFBIG instead */
+    if (setrlimit(RLIMIT_FSIZE, &fsize) != 0)
+      _exit(3);
+#ifndef UNDER_ASAN
+    uint64_t as = address_space() + ((uint64_t)256 << 20);
+    struct rlimit vm = { (rlim_t)as, (rlim_t)as };
+    if (setrlimit(RLIMIT_AS, &vm) != 0)
+      _exit(3);
+#endif
+    alarm(60);
+    densrt_io_set_max_input(limit, NULL);
+    densrt_io_column z = { "z", -INFINITY, INFINITY };
+    densrt_io_table t;
+    int st = densrt_io_read(path, &z, 1, DENSRT_IO_OUTSIDE_ERROR, &t);
+    dprintf(fds[1], "%d %s", st, densrt_error_message());
+    densrt_io_table_free(&t);
+    _exit(0);
+  }
+  close(fds[1]);
+  char got[2048];
+  size_t len = 0;
+  ssize_t k;
+  while (len < sizeof got - 1 && (k = read(fds[0], got + len, sizeof got - 1 - len)) > 0)
+    len += (size_t)k;
+  got[len] = '\0';
+  close(fds[0]);
+  int wst;
+  ck_assert_int_eq(waitpid(child, &wst, 0), child);
+  ck_assert_msg(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "%s: the reader died (%s %d)", path,
+                WIFSIGNALED(wst) ? "signal" : "exit", WIFSIGNALED(wst) ? WTERMSIG(wst) : WEXITSTATUS(wst));
+  char want[1024];
+  snprintf(want, sizeof want, "%d %s%s", status, path, suffix);
+  ck_assert_str_eq(got, want);
+}
+
+/* Forks a writer that sends "z\n" and then "0\n" forever into a new FIFO. */
+static pid_t serve_endless_fifo(const char *fifo)
+{
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    FILE *out = fopen(fifo, "wb");
+    if (!out)
+      _exit(1);
+    fputs("z\n", out);
+    while (fputs("0\n", out) >= 0)
+      ;
+    _exit(0);    /* SIGPIPE usually ends it first */
+  }
+  return child;
+}
+
+START_TEST(test_endless_inputs)
+{
+  char path[512], link[512];
+  static const char over[] = ": more than 16777216 bytes of input (limit 16 MiB; raise it with DENSRT_MAX_INPUT_BYTES)";
+  /* devices that never end, named directly or through a link */
+  read_limited("/dev/zero", 16 << 20, DENSRT_ENOMEM, over);
+  read_limited("/dev/urandom", 16 << 20, DENSRT_ENOMEM, over);
+  in_dir(link, sizeof link, "zero.csv");
+  ck_assert_int_eq(symlink("/dev/zero", link), 0);
+  read_limited(link, 16 << 20, DENSRT_ENOMEM, over);
+
+  /* a FIFO whose writer never stops */
+  in_dir(path, sizeof path, "endless.pipe");
+  pid_t writer = serve_endless_fifo(path);
+  read_limited(path, 16 << 20, DENSRT_ENOMEM, over);
+  kill(writer, SIGKILL);
+  ck_assert_int_eq(waitpid(writer, NULL, 0), writer);
+
+  /* a gzip bomb: 150 KB that unpack to 512 MiB of rows */
+  in_dir(path, sizeof path, "bomb.csv.gz");
+  write_gzip_repeat(path, "z\n", "0\n", (size_t)256 << 20);
+  struct stat sb;
+  ck_assert_int_eq(stat(path, &sb), 0);
+  ck_assert_int_lt(sb.st_size, 1 << 20);
+  read_limited(path, 16 << 20, DENSRT_ENOMEM,
+               ": more than 16777216 bytes of input once unpacked (limit 16 MiB; raise it with DENSRT_MAX_INPUT_BYTES)");
 }
 END_TEST
 
@@ -934,6 +1403,181 @@ END_TEST
 /* }====================================================== */
 
 
+/*
+** {======================================================
+** Plots (plot.c): windows and data near +-1e308
+** =======================================================
+*/
+
+/* A model by hand, as plot.c sees one: a flat term exp(theta[0]) and, for
+** wild models, a second term that is +inf, NaN, 1e304 or 0 in turns. */
+static double plot_wild;
+
+static void plot_log_terms(densrt_model *m, const double *theta, size_t n, const double *const *x, double *out)
+{
+  (void)x;
+  static const double wild[] = { INFINITY, NAN, 700, -INFINITY };
+  for (size_t i = 0; i < n; i++) {
+    out[i] = theta[0];
+    if (m->def->n_terms > 1)
+      out[n + i] = plot_wild ? wild[i % 4] : theta[0];
+  }
+}
+
+static const densrt_dim_def plot_dims[2] = { { "u", 0, 0, "auto" }, { "v", 0, 0, "auto" } };
+
+/* Plots rows points (columns x[0], x[1]) over the windows lo, hi; returns the status. */
+static int plot_case(const char *path, size_t dims, size_t terms, const double *lo, const double *hi, size_t rows,
+                     double **x)
+{
+  densrt_model_def def;
+  memset(&def, 0, sizeof def);
+  def.name = "plot";
+  def.n_dims = dims;
+  def.dims = plot_dims;
+  def.n_terms = terms;
+  def.log_terms = plot_log_terms;
+  densrt_model m;
+  memset(&m, 0, sizeof m);
+  m.def = &def;
+  m.n = rows;
+  m.x = x;
+  m.lo = (double *)lo;
+  m.hi = (double *)hi;
+  double theta[1] = { -1e4 };    /* exp(-1e4) = 0: the histogram sets the scale */
+  return densrt_plot_png(&m, theta, path, 300, 200);
+}
+
+/* Pixels of the PNG at path of colour rgb, or (rgb NULL) not white. */
+static size_t count_pixels(const char *path, const unsigned char *rgb)
+{
+  png_image img;
+  memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  ck_assert_msg(png_image_begin_read_from_file(&img, path), "%s: %s", path, img.message);
+  img.format = PNG_FORMAT_RGB;
+  unsigned char *px = malloc(PNG_IMAGE_SIZE(img));
+  ck_assert_ptr_nonnull(px);
+  ck_assert(png_image_finish_read(&img, NULL, px, 0, NULL));
+  static const unsigned char white[3] = { 255, 255, 255 };
+  size_t n = 0;
+  for (size_t i = 0; i < (size_t)img.width * img.height; i++)
+    n += rgb ? memcmp(px + 3 * i, rgb, 3) == 0 : memcmp(px + 3 * i, white, 3) != 0;
+  free(px);
+  return n;
+}
+
+/* The plot fails with status and message and writes nothing. */
+static void plot_fails(const char *path, int st, int status, const char *message)
+{
+  ck_assert_msg(st == status, "status %d (want %d): %s", st, status, densrt_error_message());
+  ck_assert_str_eq(densrt_error_message(), message);
+  ck_assert_int_ne(access(path, F_OK), 0);
+  ck_assert_uint_eq(count_entries(), 0);
+}
+
+/* Draws: the PNG exists with at least min pixels of colour rgb (NULL: not white). */
+static void plot_draws(const char *path, int st, const unsigned char *rgb, size_t min)
+{
+  ck_assert_msg(st == DENSRT_OK, "%s", densrt_error_message());
+  size_t n = count_pixels(path, rgb);
+  ck_assert_msg(n >= min, "%s: %zu pixels drawn", path, n);
+  unlink(path);
+}
+
+START_TEST(test_plot_extreme_1d)
+{
+  char path[512];
+  in_dir(path, sizeof path, "p1.png");
+  double u[6] = { -1e307, 0, 1e307, 1.1e307, 1.2e307, 1.7e308 }, *x[1] = { u };
+
+  /* the width of [-1e308, 1e308] overflows: was an empty plot and status 0 (UB under UBSan) */
+  double lo = -1e308, hi = 1e308;
+  plot_fails(path, plot_case(path, 1, 1, &lo, &hi, 3, x), DENSRT_EDOM,
+             "plot: column 'u': cannot draw the range [-1e+308, 1e+308]: its width overflows a double");
+  /* unbounded, with data at +-1.7e308 */
+  double far[2] = { -1.7e308, 1.7e308 }, *xf[1] = { far }, ninf = -INFINITY, pinf = INFINITY;
+  plot_fails(path, plot_case(path, 1, 1, &ninf, &pinf, 2, xf), DENSRT_EDOM,
+             "plot: column 'u': cannot draw the range [-1.7976931348623157e+308, 1.7976931348623157e+308]: its "
+             "width overflows a double");
+  /* a width so small the histogram overflows */
+  double tiny_lo = 0, tiny_hi = 1e-310, t[1] = { 0 }, *xt[1] = { t };
+  plot_fails(path, plot_case(path, 1, 1, &tiny_lo, &tiny_hi, 1, xt), DENSRT_EDOM,
+             "plot: column 'u': the histogram of the data overflows a double (the range [0, 1e-310] is too narrow "
+             "to draw)");
+
+  /* near the top of the doubles with a finite width it plots: the histogram's (grey) bars */
+  static const unsigned char grey[3] = { 200, 200, 200 };
+  lo = 1e307;
+  hi = 1.7e308;
+  plot_draws(path, plot_case(path, 1, 1, &lo, &hi, 6, x), grey, 100);
+  plot_draws(path, plot_case(path, 1, 1, &lo, &pinf, 6, x), grey, 100);
+  /* curves of +inf, NaN and 1e304 are clipped; data far outside the window are left out */
+  plot_wild = 1;
+  lo = -1;
+  hi = 1;
+  plot_draws(path, plot_case(path, 1, 2, &lo, &hi, 2, x), NULL, 500);
+  plot_wild = 0;
+}
+END_TEST
+
+START_TEST(test_plot_extreme_2d)
+{
+  char path[512];
+  in_dir(path, sizeof path, "p2.png");
+  double u[4] = { 5e307, 1e308, -1.7e308, 1.7e308 }, v[4] = { -5e307, -2e307, 1.7e308, -1.7e308 };
+  double *x[2] = { u, v };
+
+  double lo[2] = { -1e308, -1 }, hi[2] = { 1e308, 1 };
+  plot_fails(path, plot_case(path, 2, 1, lo, hi, 2, x), DENSRT_EDOM,
+             "plot: column 'u': cannot draw the range [-1e+308, 1e+308]: its width overflows a double");
+  double lo2[2] = { 0, -1.7976931348623157e308 }, hi2[2] = { 1, 1.7976931348623157e308 };
+  plot_fails(path, plot_case(path, 2, 1, lo2, hi2, 2, x), DENSRT_EDOM,
+             "plot: column 'v': cannot draw the range [-1.7976931348623157e+308, 1.7976931348623157e+308]: its "
+             "width overflows a double");
+
+  /* finite widths near 1e308 plot, with points kept far outside the window clamped */
+  double lo3[2] = { 1e307, -1e308 }, hi3[2] = { 1.5e308, -1e307 };
+  plot_draws(path, plot_case(path, 2, 1, lo3, hi3, 4, x), NULL, 160 * 120);   /* the frame is 161 x 121 */
+  plot_wild = 1;
+  plot_draws(path, plot_case(path, 2, 2, lo3, hi3, 4, x), NULL, 160 * 120);
+  plot_wild = 0;
+}
+END_TEST
+
+/* }====================================================== */
+
+
+/* The bundled copies in data/ are the reference data of ../shared (when it is there). */
+START_TEST(test_bundled_data)
+{
+  static const char *const names[] = { "gauss1d.csv", "gd1-gaiadr3-blog.fits" };
+  DIR *shared = opendir(SHARED_DIR);
+  if (!shared) {
+    printf("test_bundled_data: skipped: no shared directory %s\n", SHARED_DIR);
+    return;
+  }
+  closedir(shared);
+  for (size_t i = 0; i < 2; i++) {
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s/%s", DATA_DIR, names[i]);
+    snprintf(b, sizeof b, "%s/data/%s", SHARED_DIR, names[i]);
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    ck_assert_msg(fa && fb, "%s or %s is missing", a, b);
+    int ca, cb;
+    size_t at = 0;
+    do {
+      ca = fgetc(fa);
+      cb = fgetc(fb);
+      at++;
+    } while (ca == cb && ca != EOF);
+    ck_assert_msg(ca == cb, "%s and %s differ at byte %zu", a, b, at);
+    fclose(fa);
+    fclose(fb);
+  }
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
   Suite *s = suite_create("io");
@@ -949,6 +1593,16 @@ static Suite *io_suite(void)
   tcase_add_test(tc, test_fits_gd1);
   tcase_add_test(tc, test_fits_small);
   tcase_add_test(tc, test_fits_other);
+  tcase_add_test(tc, test_fits_tscal_zero);
+  tcase_add_test(tc, test_fits_declared_sizes);
+  tcase_add_test(tc, test_gzip_csv);
+  tcase_add_test(tc, test_shortest_numbers);
+  tcase_add_test(tc, test_parse_size);
+  tcase_add_test(tc, test_limit_settings);
+  tcase_add_test(tc, test_endless_inputs);
+  tcase_add_test(tc, test_plot_extreme_1d);
+  tcase_add_test(tc, test_plot_extreme_2d);
+  tcase_add_test(tc, test_bundled_data);
   tcase_add_test(tc, test_out_commit);
   tcase_add_test(tc, test_out_abort);
   tcase_add_test(tc, test_out_bad_dir);
