@@ -840,11 +840,16 @@ const char *densrt_json_format_number(char *buf, size_t len, double x)
     snprintf(buf, len, "%s", isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
     return buf;
   }
-  /* a number that round-trips in k <= 15 digits prints as those k digits under %.15g */
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, len, "%.*g", prec, x);
-    if (prec == 17 || strtod(buf, NULL) == x)
-      break;
+  /* the shortest text that reads back as x: the fewest digits (5e-324, not
+     4.94065645841247e-324), and of equal digits the shorter form (100, not 1e+02) */
+  char t[40];
+  size_t best = 0;
+  for (int prec = 1; prec <= 17; prec++) {
+    int k = snprintf(t, sizeof t, "%.*g", prec, x);
+    if (strtod(t, NULL) == x && (!best || (size_t)k < best)) {
+      best = (size_t)k;
+      snprintf(buf, len, "%s", t);
+    }
   }
   return buf;
 }
