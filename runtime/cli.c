@@ -238,25 +238,30 @@ static void command_usage(const densrt_model_def *def, size_t c, FILE *f)
   print_options(f, commands[c].flag);
 }
 
+static void vsay(const char *fmt, va_list ap)
+{
+  fprintf(stderr, "%s: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
+/* An error: always said. */
 static void fail(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "%s: ", prog);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsay(fmt, ap);
   va_end(ap);
 }
 
+/* Progress, notes and warnings: not with --quiet. */
 static void note(const options *o, const char *fmt, ...)
 {
   if (o->quiet)
     return;
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "%s: ", prog);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsay(fmt, ap);
   va_end(ap);
 }
 

@@ -14,7 +14,15 @@ char e2e_tmp[256];
 int e2e_setup(void)
 {
   snprintf(e2e_tmp, sizeof e2e_tmp, "/tmp/densc-e2e-XXXXXX");
-  return mkdtemp(e2e_tmp) ? 0 : 1;
+  if (!mkdtemp(e2e_tmp))
+    return 1;
+  const char *models[] = {"gaussian1d", "spline1d"};
+  for (int i = 0; i < 2; i++)
+    if (e2e_run("%s %s/models/%s.dens -o %s/%s", DENSC, SRCDIR, models[i], e2e_tmp, models[i]) != 0) {
+      fprintf(stderr, "densc failed on %s\n", models[i]);
+      return 1;
+    }
+  return 0;
 }
 
 int e2e_finish(Suite *s)

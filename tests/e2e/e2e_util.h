@@ -10,7 +10,8 @@
 
 extern char e2e_tmp[256];   /* scratch directory, removed by e2e_finish */
 
-/* Creates the scratch directory; nonzero on failure. */
+/* Creates the scratch directory and compiles the example models gaussian1d and spline1d
+** into it (DENSC and SRCDIR name the compiler and the sources); nonzero on failure. */
 int e2e_setup(void);
 /* Runs every test of s, removes the scratch directory; the exit status of the test program. */
 int e2e_finish(Suite *s);

@@ -17,64 +17,21 @@
 #include "error.h"
 #include "json.h"
 #include "shared.h"
+#include "e2e_util.h"
 
 #define SEED_VALUES SHARED_DIR "/reference/seed_values.json"
 
-static char tmp[256];
 static densrt_json *ref;   /* SEED_VALUES; NULL without ../shared (those tests are skipped) */
 /* the repository's copy of ../shared/data/gauss1d.csv (the same bytes): the tests
    without reference values run without ../shared */
 static const char *gauss_csv = SRCDIR "/data/gauss1d.csv";
 
-/* Runs a shell command line; returns the exit status. */
-static int run(const char *fmt, ...)
-{
-  char cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  int st = system(cmd);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static char *slurp(const char *path)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return strdup("");
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
-  return strdup(buf);
-}
-
-static int exists(const char *path)
-{
-  struct stat st;
-  return stat(path, &st) == 0;
-}
-
-static densrt_json *load(const char *path)
-{
-  densrt_json *j = NULL;
-  ck_assert_msg(densrt_json_parse_file(path, &j) == 0, "cannot parse %s", path);
-  return j;
-}
-
-static const densrt_json *member(const densrt_json *o, const char *k)
-{
-  const densrt_json *v = densrt_json_member(o, k);
-  ck_assert_msg(v != NULL, "missing member '%s'", k);
-  return v;
-}
 
 /* Writes a parameter file for model `model` from the reference point `point`. */
 static void write_params(const char *model, const char *point, const char *path)
 {
-  const densrt_json *m = member(ref, model);
-  const densrt_json *x = member(member(member(m, "points"), point), "x");
+  const densrt_json *m = e2e_member(ref, model);
+  const densrt_json *x = e2e_member(e2e_member(e2e_member(m, "points"), point), "x");
   FILE *f = fopen(path, "w");
   ck_assert_ptr_nonnull(f);
   if (!strcmp(model, "gaussian1d")) {
@@ -92,17 +49,17 @@ static void write_params(const char *model, const char *point, const char *path)
 static void check_eval(const char *model, const char *point, const char *extra)
 {
   char params[512], out[512];
-  snprintf(params, sizeof params, "%s/%s-%s.json", tmp, model, point);
-  snprintf(out, sizeof out, "%s/%s-%s.eval.json", tmp, model, point);
+  snprintf(params, sizeof params, "%s/%s-%s.json", e2e_tmp, model, point);
+  snprintf(out, sizeof out, "%s/%s-%s.eval.json", e2e_tmp, model, point);
   write_params(model, point, params);
-  int rc = run("%s/%s eval --data %s --params %s --out %s %s", tmp, model, gauss_csv, params, out, extra);
+  int rc = e2e_run("%s/%s eval --data %s --params %s --out %s %s", e2e_tmp, model, gauss_csv, params, out, extra);
   ck_assert_int_eq(rc, 0);
-  densrt_json *e = load(out);
-  const densrt_json *p = member(member(member(ref, model), "points"), point);
-  double f = member(e, "objective")->number, fref = member(p, "objective")->number;
+  densrt_json *e = e2e_load(out);
+  const densrt_json *p = e2e_member(e2e_member(e2e_member(ref, model), "points"), point);
+  double f = e2e_member(e, "objective")->number, fref = e2e_member(p, "objective")->number;
   ck_assert_msg(fabs(f - fref) <= 1e-12 * fabs(fref), "%s %s: objective %.17g, reference %.17g (rel %.3g)", model,
                 point, f, fref, fabs(f - fref) / fabs(fref));
-  const densrt_json *g = member(e, "gradient"), *gref = member(p, "gradient");
+  const densrt_json *g = e2e_member(e, "gradient"), *gref = e2e_member(p, "gradient");
   ck_assert_int_eq(g->n, gref->n);
   for (size_t i = 0; i < g->n; i++)
     ck_assert_msg(fabs(g->items[i].number - gref->items[i].number) <= 1e-9, "%s %s: gradient[%zu] %.17g vs %.17g",
@@ -127,35 +84,35 @@ END_TEST
 START_TEST(test_gaussian1d_optimize)
 {
   char init[512], out[512];
-  snprintf(init, sizeof init, "%s/g-init.json", tmp);
-  snprintf(out, sizeof out, "%s/g-fit.json", tmp);
+  snprintf(init, sizeof init, "%s/g-init.json", e2e_tmp);
+  snprintf(out, sizeof out, "%s/g-fit.json", e2e_tmp);
   write_params("gaussian1d", "seed_init", init);
-  ck_assert_int_eq(run("%s/gaussian1d optimize --quiet --data %s --init %s --out %s", tmp, gauss_csv, init, out), 0);
-  densrt_json *fit = load(out);
-  ck_assert(member(fit, "objective")->number <= -10.26140957734);
-  const densrt_json *pr = member(fit, "params");
-  ck_assert(fabs(member(pr, "ln_N0")->number - 11.5129243) <= 1e-5);
-  ck_assert(fabs(member(pr, "mean")->number - 0.02868799) <= 1e-5);
-  ck_assert(fabs(member(pr, "ln_std")->number - (-1.16748798)) <= 1e-5);
-  ck_assert(member(fit, "converged")->type == DENSRT_JSON_BOOL && member(fit, "converged")->number == 1);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d optimize --quiet --data %s --init %s --out %s", e2e_tmp, gauss_csv, init, out), 0);
+  densrt_json *fit = e2e_load(out);
+  ck_assert(e2e_member(fit, "objective")->number <= -10.26140957734);
+  const densrt_json *pr = e2e_member(fit, "params");
+  ck_assert(fabs(e2e_member(pr, "ln_N0")->number - 11.5129243) <= 1e-5);
+  ck_assert(fabs(e2e_member(pr, "mean")->number - 0.02868799) <= 1e-5);
+  ck_assert(fabs(e2e_member(pr, "ln_std")->number - (-1.16748798)) <= 1e-5);
+  ck_assert(e2e_member(fit, "converged")->type == DENSRT_JSON_BOOL && e2e_member(fit, "converged")->number == 1);
   densrt_json_free(fit);
   /* a figure of the fit: a PNG file, nothing when the parameters are bad */
   char png[512];
-  snprintf(png, sizeof png, "%s/g.png", tmp);
-  ck_assert_int_eq(run("%s/gaussian1d plot --quiet --data %s --params %s --out %s", tmp, gauss_csv, out, png), 0);
-  char *img = slurp(png);
+  snprintf(png, sizeof png, "%s/g.png", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d plot --quiet --data %s --params %s --out %s", e2e_tmp, gauss_csv, out, png), 0);
+  char *img = e2e_slurp(png);
   ck_assert_int_eq(memcmp(img, "\x89PNG\r\n\x1a\n", 8), 0);
   free(img);
   unlink(png);
-  ck_assert_int_eq(run("%s/gaussian1d plot --quiet --data %s --params %s --out %s 2>/dev/null", tmp, gauss_csv, init,
+  ck_assert_int_eq(e2e_run("%s/gaussian1d plot --quiet --data %s --params %s --out %s 2>/dev/null", e2e_tmp, gauss_csv, init,
                        "/nonexistent/x.png"), 2);
-  ck_assert_int_eq(run("%s/gaussian1d plot --quiet --data %s --params %s --width 5 --out %s 2>/dev/null", tmp,
+  ck_assert_int_eq(e2e_run("%s/gaussian1d plot --quiet --data %s --params %s --width 5 --out %s 2>/dev/null", e2e_tmp,
                        gauss_csv, init, png), 2);
-  ck_assert(!exists(png));
+  ck_assert(!e2e_exists(png));
   /* the default start (zeros) reaches the same optimum */
-  ck_assert_int_eq(run("%s/gaussian1d optimize --quiet --data %s --out %s", tmp, gauss_csv, out), 0);
-  fit = load(out);
-  ck_assert(member(fit, "objective")->number <= -10.26140957734);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d optimize --quiet --data %s --out %s", e2e_tmp, gauss_csv, out), 0);
+  fit = e2e_load(out);
+  ck_assert(e2e_member(fit, "objective")->number <= -10.26140957734);
   densrt_json_free(fit);
 }
 END_TEST
@@ -163,22 +120,22 @@ END_TEST
 START_TEST(test_spline1d_optimize)
 {
   char init[512], out[512], out2[512];
-  snprintf(init, sizeof init, "%s/s-init.json", tmp);
-  snprintf(out, sizeof out, "%s/s-fit.json", tmp);
-  snprintf(out2, sizeof out2, "%s/s-fit-auto.json", tmp);
+  snprintf(init, sizeof init, "%s/s-init.json", e2e_tmp);
+  snprintf(out, sizeof out, "%s/s-fit.json", e2e_tmp);
+  snprintf(out2, sizeof out2, "%s/s-fit-auto.json", e2e_tmp);
   write_params("spline1d", "seed_init_without_jitter", init);
-  ck_assert_int_eq(run("%s/spline1d optimize --quiet --data %s --init %s --out %s", tmp, gauss_csv, init, out), 0);
-  densrt_json *fit = load(out);
-  double f_simpson = member(fit, "objective")->number;
+  ck_assert_int_eq(e2e_run("%s/spline1d optimize --quiet --data %s --init %s --out %s", e2e_tmp, gauss_csv, init, out), 0);
+  densrt_json *fit = e2e_load(out);
+  double f_simpson = e2e_member(fit, "objective")->number;
   ck_assert(f_simpson <= -10.2608879095);
   /* with 'auto' integration: the integral is accurate to 1e-10 and the optimum
      moves by what Simpson's error explains */
   ck_assert_int_eq(
-    run("%s/spline1d optimize --quiet --data %s --init %s --out %s --integrate z=auto", tmp, gauss_csv, init, out2),
+    e2e_run("%s/spline1d optimize --quiet --data %s --init %s --out %s --integrate z=auto", e2e_tmp, gauss_csv, init, out2),
     0);
-  densrt_json *fa = load(out2);
-  double f_auto = member(fa, "objective")->number;
-  ck_assert(member(fa, "integral_rel_err")->number <= 1e-10);
+  densrt_json *fa = e2e_load(out2);
+  double f_auto = e2e_member(fa, "objective")->number;
+  ck_assert(e2e_member(fa, "integral_rel_err")->number <= 1e-10);
   ck_assert_msg(fabs(f_auto - f_simpson) < 1e-7, "auto %.17g vs simpson %.17g", f_auto, f_simpson);
   densrt_json_free(fit);
   densrt_json_free(fa);
@@ -188,39 +145,39 @@ END_TEST
 START_TEST(test_gradients_vs_finite_differences)
 {
   char params[512];
-  snprintf(params, sizeof params, "%s/s-opt.json", tmp);
+  snprintf(params, sizeof params, "%s/s-opt.json", e2e_tmp);
   write_params("spline1d", "seed_optimum", params);
-  ck_assert_int_eq(run("%s/spline1d diagnose --quiet --random 4 --data %s --params %s --out %s/d1.json", tmp,
-                       gauss_csv, params, tmp), 0);
-  ck_assert_int_eq(run("%s/spline1d diagnose --quiet --random 4 --data %s --params %s --integrate z=auto "
-                       "--out %s/d2.json", tmp, gauss_csv, params, tmp), 0);
-  ck_assert_int_eq(run("%s/gaussian1d diagnose --quiet --random 6 --seed 7 --data %s --out %s/d3.json", tmp,
-                       gauss_csv, tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/spline1d diagnose --quiet --random 4 --data %s --params %s --out %s/d1.json", e2e_tmp,
+                       gauss_csv, params, e2e_tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/spline1d diagnose --quiet --random 4 --data %s --params %s --integrate z=auto "
+                       "--out %s/d2.json", e2e_tmp, gauss_csv, params, e2e_tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d diagnose --quiet --random 6 --seed 7 --data %s --out %s/d3.json", e2e_tmp,
+                       gauss_csv, e2e_tmp), 0);
   /* the check can fail: an absurd tolerance must be reported */
-  ck_assert_int_eq(run("%s/gaussian1d diagnose --quiet --random 1 --error-tol 0 --data %s --out %s/d4.json "
-                       "2>/dev/null", tmp, gauss_csv, tmp), 1);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d diagnose --quiet --random 1 --error-tol 0 --data %s --out %s/d4.json "
+                       "2>/dev/null", e2e_tmp, gauss_csv, e2e_tmp), 1);
 }
 END_TEST
 
 START_TEST(test_knots_at_run_time)
 {
-  ck_assert_int_eq(run("%s/spline1d info --set 'k=linspace(-3, 3, 15)' > %s/info.txt", tmp, tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/spline1d info --set 'k=linspace(-3, 3, 15)' > %s/info.txt", e2e_tmp, e2e_tmp), 0);
   char path[512];
-  snprintf(path, sizeof path, "%s/info.txt", tmp);
-  char *info = slurp(path);
+  snprintf(path, sizeof path, "%s/info.txt", e2e_tmp);
+  char *info = e2e_slurp(path);
   ck_assert_msg(strstr(info, "ln_n0            size 15") != NULL, "%s", info);
   free(info);
-  ck_assert_int_eq(run("%s/spline1d optimize --quiet --data %s --set 'k=[-3, -1, 0, 0.5, 1, 3]' --out %s/k.json",
-                       tmp, gauss_csv, tmp), 0);
-  snprintf(path, sizeof path, "%s/k.json", tmp);
-  densrt_json *fit = load(path);
-  ck_assert_int_eq(member(member(fit, "params"), "ln_n0")->n, 6);
+  ck_assert_int_eq(e2e_run("%s/spline1d optimize --quiet --data %s --set 'k=[-3, -1, 0, 0.5, 1, 3]' --out %s/k.json",
+                       e2e_tmp, gauss_csv, e2e_tmp), 0);
+  snprintf(path, sizeof path, "%s/k.json", e2e_tmp);
+  densrt_json *fit = e2e_load(path);
+  ck_assert_int_eq(e2e_member(e2e_member(fit, "params"), "ln_n0")->n, 6);
   densrt_json_free(fit);
-  ck_assert_int_eq(run("%s/spline1d info --set 'k=[0, 1, 1, 2]' 2>%s/err.txt", tmp, tmp), 2);
-  ck_assert_int_eq(run("%s/spline1d info --set 'k=linspace(-3, 3, 20000)' 2>%s/err.txt", tmp, tmp), 2);
-  ck_assert_int_eq(run("%s/spline1d info --set 'k=[0, 1, 2]' 2>%s/err.txt", tmp, tmp), 2);
-  snprintf(path, sizeof path, "%s/err.txt", tmp);
-  info = slurp(path);
+  ck_assert_int_eq(e2e_run("%s/spline1d info --set 'k=[0, 1, 1, 2]' 2>%s/err.txt", e2e_tmp, e2e_tmp), 2);
+  ck_assert_int_eq(e2e_run("%s/spline1d info --set 'k=linspace(-3, 3, 20000)' 2>%s/err.txt", e2e_tmp, e2e_tmp), 2);
+  ck_assert_int_eq(e2e_run("%s/spline1d info --set 'k=[0, 1, 2]' 2>%s/err.txt", e2e_tmp, e2e_tmp), 2);
+  snprintf(path, sizeof path, "%s/err.txt", e2e_tmp);
+  info = e2e_slurp(path);
   ck_assert_msg(strstr(info, "knot set 'k' needs at least 4 knots for its splines, got 3") != NULL, "%s", info);
   free(info);
 }
@@ -233,7 +190,7 @@ static void expand(char *out, size_t len, const char *pattern, const char *data,
   for (const char *p = pattern; *p && o + 1 < len; p++) {
     const char *sub = NULL;
     if (p[0] == '@' && (p[1] == 'D' || p[1] == 'P' || p[1] == 'T'))
-      sub = p[1] == 'D' ? data : p[1] == 'P' ? params : tmp;
+      sub = p[1] == 'D' ? data : p[1] == 'P' ? params : e2e_tmp;
     if (sub) {
       o += (size_t)snprintf(out + o, len - o, "%s", sub);
       p++;
@@ -270,9 +227,9 @@ static const struct {
 START_TEST(test_bad_data)
 {
   char data[512], out[512], err[512], expect[1024];
-  snprintf(data, sizeof data, "%s/bad%d.csv", tmp, _i);
-  snprintf(out, sizeof out, "%s/bad%d.out.json", tmp, _i);
-  snprintf(err, sizeof err, "%s/bad%d.err", tmp, _i);
+  snprintf(data, sizeof data, "%s/bad%d.csv", e2e_tmp, _i);
+  snprintf(out, sizeof out, "%s/bad%d.out.json", e2e_tmp, _i);
+  snprintf(err, sizeof err, "%s/bad%d.err", e2e_tmp, _i);
   unlink(data);
   if (bad_data[_i].content) {
     FILE *f = fopen(data, "w");
@@ -283,8 +240,8 @@ START_TEST(test_bad_data)
     fwrite(bad_data[_i].content, 1, n, f);
     fclose(f);
   }
-  ck_assert_int_eq(run("%s/%s optimize --quiet --data %s --out %s 2>%s", tmp, bad_data[_i].model, data, out, err), 2);
-  char *msg = slurp(err);
+  ck_assert_int_eq(e2e_run("%s/%s optimize --quiet --data %s --out %s 2>%s", e2e_tmp, bad_data[_i].model, data, out, err), 2);
+  char *msg = e2e_slurp(err);
   if (bad_data[_i].expect) {
     expand(expect, sizeof expect, bad_data[_i].expect, data, "");
     ck_assert_msg(strcmp(msg, expect) == 0, "case %d:\n got: %s want: %s", _i, msg, expect);
@@ -292,7 +249,7 @@ START_TEST(test_bad_data)
     ck_assert_msg(strstr(msg, data) != NULL, "case %d: %s", _i, msg);
   }
   free(msg);
-  ck_assert_msg(!exists(out), "case %d left %s", _i, out);
+  ck_assert_msg(!e2e_exists(out), "case %d left %s", _i, out);
 }
 END_TEST
 
@@ -300,10 +257,10 @@ END_TEST
 START_TEST(test_bad_fits_header)
 {
   char err[512];
-  snprintf(err, sizeof err, "%s/fits.err", tmp);
-  ck_assert_int_eq(run("%s/spline1d eval --quiet --data %s/tests/fuzz/regressions/fits/cfitsio-ffgtbp-ttype70.fits "
-                       "--column z=x --params %s/s-flat.json 2>%s", tmp, SRCDIR, tmp, err), 2);
-  char *msg = slurp(err);
+  snprintf(err, sizeof err, "%s/fits.err", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/spline1d eval --quiet --data %s/tests/fuzz/regressions/fits/cfitsio-ffgtbp-ttype70.fits "
+                       "--column z=x --params %s/s-flat.json 2>%s", e2e_tmp, SRCDIR, e2e_tmp, err), 2);
+  char *msg = e2e_slurp(err);
   ck_assert_msg(strstr(msg, "cfitsio-ffgtbp-ttype70.fits: malformed FITS header card 'TTYPE3  ' in HDU 2 "
                             "(an unquoted value of 70 characters)"), "%s", msg);
   free(msg);
@@ -314,16 +271,16 @@ END_TEST
 START_TEST(test_huge_line)
 {
   char data[512], err[512];
-  snprintf(data, sizeof data, "%s/huge.csv", tmp);
-  snprintf(err, sizeof err, "%s/huge.err", tmp);
+  snprintf(data, sizeof data, "%s/huge.csv", e2e_tmp);
+  snprintf(err, sizeof err, "%s/huge.err", e2e_tmp);
   FILE *f = fopen(data, "w");
   fputs("z\n", f);
   for (int i = 0; i < 10000000; i++)
     fputc('7', f);
   fputc('\n', f);
   fclose(f);
-  ck_assert_int_eq(run("%s/spline1d eval --quiet --data %s --params %s/s-flat.json 2>%s", tmp, data, tmp, err), 2);
-  char *msg = slurp(err);
+  ck_assert_int_eq(e2e_run("%s/spline1d eval --quiet --data %s --params %s/s-flat.json 2>%s", e2e_tmp, data, e2e_tmp, err), 2);
+  char *msg = e2e_slurp(err);
   ck_assert_msg(strstr(msg, "huge.csv:2: column 'z': '7777") && strstr(msg, "...' is out of range"), "%s", msg);
   free(msg);
 }
@@ -336,36 +293,36 @@ static const struct {
   const char *expect;    /* the whole of stderr */
   const char *cmd;       /* NULL: eval */
 } bad_cli[] = {
-  {"{\"ln_N0\": 1, \"mean\": 0}", "", "gaussian1d: @P: missing parameter 'ln_std'\n"},
-  {"{\"ln_N0\": 1, \"mean\": 0, \"ln_std\": 0, \"x\": 1}", "", "gaussian1d: @P:1:43: 'x' is not a parameter of the model\n"},
-  {"{\"ln_N0\": [1], \"mean\": 0, \"ln_std\": 0}", "", "gaussian1d: @P:1:11: 'ln_N0' must be a number\n"},
-  {"{\"ln_N0\": 1, \"mean\": 0, ", "", NULL},
-  {"[1, 2, 3]", "", "gaussian1d: @P: expected a JSON object of parameter values\n"},
-  {NULL, "", "gaussian1d: eval needs --params FILE\n"},
-  {NULL, "--bogus", "gaussian1d: unknown option '--bogus' (try 'gaussian1d eval --help')\n"},
-  {NULL, "--tol abc", "gaussian1d: --tol: 'abc' is not a number\n"},
-  {NULL, "--tol -1", "gaussian1d: --tol: '-1' must be positive\n"},
-  {NULL, "--tol 0", "gaussian1d: --tol: '0' must be positive\n"},
+  {"{\"ln_N0\": 1, \"mean\": 0}", "", "gaussian1d: @P: missing parameter 'ln_std'\n", NULL},
+  {"{\"ln_N0\": 1, \"mean\": 0, \"ln_std\": 0, \"x\": 1}", "", "gaussian1d: @P:1:43: 'x' is not a parameter of the model\n", NULL},
+  {"{\"ln_N0\": [1], \"mean\": 0, \"ln_std\": 0}", "", "gaussian1d: @P:1:11: 'ln_N0' must be a number\n", NULL},
+  {"{\"ln_N0\": 1, \"mean\": 0, ", "", NULL, NULL},
+  {"[1, 2, 3]", "", "gaussian1d: @P: expected a JSON object of parameter values\n", NULL},
+  {NULL, "", "gaussian1d: eval needs --params FILE\n", NULL},
+  {NULL, "--bogus", "gaussian1d: unknown option '--bogus' (try 'gaussian1d eval --help')\n", NULL},
+  {NULL, "--tol abc", "gaussian1d: --tol: 'abc' is not a number\n", NULL},
+  {NULL, "--tol -1", "gaussian1d: --tol: '-1' must be positive\n", NULL},
+  {NULL, "--tol 0", "gaussian1d: --tol: '0' must be positive\n", NULL},
   {NULL, "--random -3", "gaussian1d: --random: expected a whole number from 0 to 1000000, got '-3'\n", "diagnose"},
   {NULL, "--max-iter 2.5", "gaussian1d: --max-iter: expected a whole number from 1 to 1000000000, got '2.5'\n",
    "optimize"},
   {NULL, "--params @P --integrate 'z=simpson(points=4)'",
-   "gaussian1d: --integrate: method 'simpson(points=4)': Simpson's rule needs an odd number of points >= 3\n"},
-  {NULL, "--params @P --integrate y=auto", "gaussian1d: --integrate: the model has no data column 'y'\n"},
-  {NULL, "--params @P --set 'k=linspace(0,1,5)'", "gaussian1d: --set: the model has no knot set 'k'\n"},
-  {NULL, "--params @P --column z", "gaussian1d: --column: expected NAME=VALUE, got 'z'\n"},
-  {NULL, "--params @P --outside maybe", "gaussian1d: --outside: expected 'error', 'drop' or 'keep', got 'maybe'\n"},
+   "gaussian1d: --integrate: method 'simpson(points=4)': Simpson's rule needs an odd number of points >= 3\n", NULL},
+  {NULL, "--params @P --integrate y=auto", "gaussian1d: --integrate: the model has no data column 'y'\n", NULL},
+  {NULL, "--params @P --set 'k=linspace(0,1,5)'", "gaussian1d: --set: the model has no knot set 'k'\n", NULL},
+  {NULL, "--params @P --column z", "gaussian1d: --column: expected NAME=VALUE, got 'z'\n", NULL},
+  {NULL, "--params @P --outside maybe", "gaussian1d: --outside: expected 'error', 'drop' or 'keep', got 'maybe'\n", NULL},
   {NULL, "--params @P --where 'q > 1'",
-   "gaussian1d: --where: expected 'COLUMN OP NUMBER' with a model column and OP one of < <= > >= == !=, got 'q > 1'\n"},
-  {NULL, "--data", "gaussian1d: option '--data' needs a value (try 'gaussian1d eval --help')\n"},
+   "gaussian1d: --where: expected 'COLUMN OP NUMBER' with a model column and OP one of < <= > >= == !=, got 'q > 1'\n", NULL},
+  {NULL, "--data", "gaussian1d: option '--data' needs a value (try 'gaussian1d eval --help')\n", NULL},
   /* session 3: options per command, numbers, files that must not be overwritten */
-  {NULL, "--tol 4.9e-324", "gaussian1d: --tol: 4.9e-324 is finer than double precision can verify (use 1e-14 or more)\n"},
-  {NULL, "--tol 1e999", "gaussian1d: --tol: '1e999' is not a finite number\n"},
-  {NULL, "--init x.json", "gaussian1d: eval does not take --init (try 'gaussian1d eval --help')\n"},
-  {NULL, "--random 3", "gaussian1d: eval does not take --random (try 'gaussian1d eval --help')\n"},
-  {NULL, "stray", "gaussian1d: unexpected argument 'stray' (try 'gaussian1d eval --help')\n"},
-  {NULL, "--o", "gaussian1d: ambiguous option '--o' (--outside, --out) (try 'gaussian1d eval --help')\n"},
-  {NULL, "--params @P --out @D", "gaussian1d: --out @D is the data file; refusing to overwrite it\n"},
+  {NULL, "--tol 4.9e-324", "gaussian1d: --tol: 4.9e-324 is finer than double precision can verify (use 1e-14 or more)\n", NULL},
+  {NULL, "--tol 1e999", "gaussian1d: --tol: '1e999' is not a finite number\n", NULL},
+  {NULL, "--init x.json", "gaussian1d: eval does not take --init (try 'gaussian1d eval --help')\n", NULL},
+  {NULL, "--random 3", "gaussian1d: eval does not take --random (try 'gaussian1d eval --help')\n", NULL},
+  {NULL, "stray", "gaussian1d: unexpected argument 'stray' (try 'gaussian1d eval --help')\n", NULL},
+  {NULL, "--o", "gaussian1d: ambiguous option '--o' (--outside, --out) (try 'gaussian1d eval --help')\n", NULL},
+  {NULL, "--params @P --out @D", "gaussian1d: --out @D is the data file; refusing to overwrite it\n", NULL},
   {NULL, "--params @P --out fig.pdf", "gaussian1d: --out fig.pdf: plot writes PNG only so far; name the figure FILE.png\n",
    "plot"},
   {NULL, "", "gaussian1d: unknown command 'evaluate' (try 'gaussian1d --help')\n", "evaluate"},
@@ -375,9 +332,9 @@ static const struct {
 START_TEST(test_bad_cli)
 {
   char p[512], err[512], out[512], expect[1024];
-  snprintf(p, sizeof p, "%s/p.json", tmp);
-  snprintf(err, sizeof err, "%s/cli%d.err", tmp, _i);
-  snprintf(out, sizeof out, "%s/cli%d.json", tmp, _i);
+  snprintf(p, sizeof p, "%s/p.json", e2e_tmp);
+  snprintf(err, sizeof err, "%s/cli%d.err", e2e_tmp, _i);
+  snprintf(out, sizeof out, "%s/cli%d.json", e2e_tmp, _i);
   if (bad_cli[_i].json) {
     FILE *f = fopen(p, "w");
     fputs(bad_cli[_i].json, f);
@@ -386,10 +343,10 @@ START_TEST(test_bad_cli)
   char cmd[1024], args[1024];
   expand(cmd, sizeof cmd, bad_cli[_i].cmd ? bad_cli[_i].cmd : "eval", gauss_csv, p);
   expand(args, sizeof args, bad_cli[_i].args, gauss_csv, p);
-  ck_assert_int_eq(run("%s/gaussian1d %s --data %s %s%s --out %s %s 2>%s", tmp, cmd, gauss_csv,
+  ck_assert_int_eq(e2e_run("%s/gaussian1d %s --data %s %s%s --out %s %s 2>%s", e2e_tmp, cmd, gauss_csv,
                        bad_cli[_i].json ? "--params " : "", bad_cli[_i].json ? p : "", out, args, err),
                    2);
-  char *msg = slurp(err);
+  char *msg = e2e_slurp(err);
   if (bad_cli[_i].expect) {
     expand(expect, sizeof expect, bad_cli[_i].expect, gauss_csv, p);
     ck_assert_msg(strcmp(msg, expect) == 0, "case %d:\n got: %s want: %s", _i, msg, expect);
@@ -397,7 +354,7 @@ START_TEST(test_bad_cli)
     ck_assert_msg(strstr(msg, p) != NULL, "case %d: %s", _i, msg);   /* JSON syntax: position from the parser */
   }
   free(msg);
-  ck_assert(!exists(out));
+  ck_assert(!e2e_exists(out));
 }
 END_TEST
 
@@ -422,9 +379,9 @@ START_TEST(test_bad_densc)
   char args[1024], expect[1024], err[512];
   expand(args, sizeof args, bad_densc[_i].args, "", "");
   expand(expect, sizeof expect, bad_densc[_i].expect, "", "");
-  snprintf(err, sizeof err, "%s/densc%d.err", tmp, _i);
-  ck_assert_int_eq(run("%s %s 2>%s", DENSC, args, err), bad_densc[_i].status);
-  char *msg = slurp(err);
+  snprintf(err, sizeof err, "%s/densc%d.err", e2e_tmp, _i);
+  ck_assert_int_eq(e2e_run("%s %s 2>%s", DENSC, args, err), bad_densc[_i].status);
+  char *msg = e2e_slurp(err);
   ck_assert_msg(strcmp(msg, expect) == 0, "case %d:\n got: %s want: %s", _i, msg, expect);
   free(msg);
 }
@@ -433,19 +390,19 @@ END_TEST
 START_TEST(test_unwritable_output)
 {
   char p[512];
-  snprintf(p, sizeof p, "%s/g-zero.json", tmp);
+  snprintf(p, sizeof p, "%s/g-zero.json", e2e_tmp);
   FILE *f = fopen(p, "w");
   ck_assert_ptr_nonnull(f);
   fputs("{\"ln_N0\": 0, \"mean\": 0, \"ln_std\": 0}\n", f);
   fclose(f);
   /* devices are written in place, never replaced by a renamed temporary file */
-  ck_assert_int_eq(run("%s/gaussian1d eval --data %s --params %s --out /dev/null", tmp, gauss_csv, p), 0);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d eval --data %s --params %s --out /dev/null", e2e_tmp, gauss_csv, p), 0);
   struct stat st;
   ck_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
-  ck_assert_int_eq(run("%s %s/models/gaussian1d.dens -o /dev/null 2>/dev/null", DENSC, SRCDIR), 2);
+  ck_assert_int_eq(e2e_run("%s %s/models/gaussian1d.dens -o /dev/null 2>/dev/null", DENSC, SRCDIR), 2);
   ck_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
-  ck_assert_int_eq(run("%s/gaussian1d eval --data %s --params %s --out %s 2>/dev/null", tmp, gauss_csv, p, tmp), 2);
-  ck_assert_int_eq(run("%s/gaussian1d eval --data %s --params %s --out /nonexistent/dir/x.json 2>/dev/null", tmp,
+  ck_assert_int_eq(e2e_run("%s/gaussian1d eval --data %s --params %s --out %s 2>/dev/null", e2e_tmp, gauss_csv, p, e2e_tmp), 2);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d eval --data %s --params %s --out /nonexistent/dir/x.json 2>/dev/null", e2e_tmp,
                        gauss_csv, p), 2);
 }
 END_TEST
@@ -454,7 +411,7 @@ END_TEST
 START_TEST(test_hostile_names)
 {
   char model[512];
-  snprintf(model, sizeof model, "%s/names.dens", tmp);
+  snprintf(model, sizeof model, "%s/names.dens", e2e_tmp);
   FILE *f = fopen(model, "w");
   fputs("// names that are C keywords or names the generated code uses */ #include <stdio.h>\n"
         "data { real int in [-3, 3]; }\n"
@@ -469,24 +426,24 @@ START_TEST(test_hostile_names)
         " ~ normal(0, 1); }\n",
         f);
   fclose(f);
-  ck_assert_int_eq(run("%s %s -o %s/names", DENSC, model, tmp), 0);
+  ck_assert_int_eq(e2e_run("%s %s -o %s/names", DENSC, model, e2e_tmp), 0);
   char data[512];
-  snprintf(data, sizeof data, "%s/names.csv", tmp);
+  snprintf(data, sizeof data, "%s/names.csv", e2e_tmp);
   f = fopen(data, "w");
   fputs("int\n-1\n0\n0.5\n2\n", f);
   fclose(f);
-  ck_assert_int_eq(run("%s/names diagnose --quiet --random 2 --data %s --out %s/names-d.json", tmp, data, tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/names diagnose --quiet --random 2 --data %s --out %s/names-d.json", e2e_tmp, data, e2e_tmp), 0);
 }
 END_TEST
 
 /* GD-1: the seed's third model on the real catalogue, exact and Simpson integrals. */
 static void check_gd1(const char *point, const char *method)
 {
-  const densrt_json *p = member(member(member(ref, "gd1"), "points"), point);
-  const densrt_json *x = member(p, "x");
+  const densrt_json *p = e2e_member(e2e_member(e2e_member(ref, "gd1"), "points"), point);
+  const densrt_json *x = e2e_member(p, "x");
   char params[512], out[512], key[64];
-  snprintf(params, sizeof params, "%s/gd1-%s.json", tmp, point);
-  snprintf(out, sizeof out, "%s/gd1-%s-%s.json", tmp, point, method);
+  snprintf(params, sizeof params, "%s/gd1-%s.json", e2e_tmp, point);
+  snprintf(out, sizeof out, "%s/gd1-%s-%s.json", e2e_tmp, point, method);
   FILE *f = fopen(params, "w");
   const char *names[] = {"ln_n0", "mean_phi2", "ln_std_phi2", "ln_n0_bkg"};
   const size_t sizes[] = {31, 17, 17, 7};
@@ -502,16 +459,16 @@ static void check_gd1(const char *point, const char *method)
   fclose(f);
   const char *integrate = !strcmp(method, "simpson")
     ? "--integrate 'phi1=simpson(step=0.1)' --integrate 'phi2=simpson(step=0.1)'" : "";
-  ck_assert_int_eq(run("%s/gd1 eval --quiet --data %s/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 "
+  ck_assert_int_eq(e2e_run("%s/gd1 eval --quiet --data %s/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 "
                        "--column phi2=gd1_phi2 --where 'phi2 > -7' --outside keep --params %s --out %s %s",
-                       tmp, SHARED_DIR, params, out, integrate), 0);
-  densrt_json *e = load(out);
-  ck_assert_int_eq((int)member(e, "n")->number, 2960);
+                       e2e_tmp, SHARED_DIR, params, out, integrate), 0);
+  densrt_json *e = e2e_load(out);
+  ck_assert_int_eq((int)e2e_member(e, "n")->number, 2960);
   snprintf(key, sizeof key, "objective_%s", method);
-  double o = member(e, "objective")->number, r = member(p, key)->number;
+  double o = e2e_member(e, "objective")->number, r = e2e_member(p, key)->number;
   ck_assert_msg(fabs(o - r) <= 1e-12 * fabs(r), "gd1 %s %s: objective %.17g vs %.17g", point, method, o, r);
   snprintf(key, sizeof key, "gradient_%s", method);
-  const densrt_json *g = member(e, "gradient"), *gr = member(p, key);
+  const densrt_json *g = e2e_member(e, "gradient"), *gr = e2e_member(p, key);
   ck_assert_int_eq(g->n, 72);
   for (size_t i = 0; i < 72; i++)
     ck_assert_msg(fabs(g->items[i].number - gr->items[i].number) <= 1e-9, "gd1 %s %s: gradient[%zu] %.17g vs %.17g",
@@ -521,7 +478,7 @@ static void check_gd1(const char *point, const char *method)
 
 START_TEST(test_gd1_eval)
 {
-  ck_assert_int_eq(run("%s %s/models/gd1.dens -o %s/gd1", DENSC, SRCDIR, tmp), 0);
+  ck_assert_int_eq(e2e_run("%s %s/models/gd1.dens -o %s/gd1", DENSC, SRCDIR, e2e_tmp), 0);
   check_gd1("seed_init", "exact");
   check_gd1("seed_optimum", "exact");
   check_gd1("seed_init", "simpson");
@@ -529,15 +486,15 @@ START_TEST(test_gd1_eval)
 
   /* Ctrl-C during optimize: exit 130, the best point so far written as valid JSON */
   char out[512];
-  snprintf(out, sizeof out, "%s/gd1-interrupted.json", tmp);
-  int rc = run("%s/gd1 optimize --quiet --data %s/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 "
+  snprintf(out, sizeof out, "%s/gd1-interrupted.json", e2e_tmp);
+  int rc = e2e_run("%s/gd1 optimize --quiet --data %s/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 "
                "--column phi2=gd1_phi2 --where 'phi2 > -7' --outside keep --init %s/gd1-seed_init.json "
                "--integrate 'phi1=simpson(step=0.05)' --integrate 'phi2=simpson(step=0.05)' --out %s 2>/dev/null & "
-               "p=$!; sleep 1; kill -INT $p; wait $p", tmp, SHARED_DIR, tmp, out);
+               "p=$!; sleep 1; kill -INT $p; wait $p", e2e_tmp, SHARED_DIR, e2e_tmp, out);
   ck_assert_int_eq(rc, 130);
-  densrt_json *fit = load(out);
-  ck_assert(member(fit, "interrupted")->number == 1);
-  ck_assert(member(fit, "objective")->number < -0.05);   /* better than the start */
+  densrt_json *fit = e2e_load(out);
+  ck_assert(e2e_member(fit, "interrupted")->number == 1);
+  ck_assert(e2e_member(fit, "objective")->number < -0.05);   /* better than the start */
   densrt_json_free(fit);
 }
 END_TEST
@@ -546,9 +503,9 @@ END_TEST
 START_TEST(test_optimizer_recovers)
 {
   char model[512], data[512], out[512];
-  snprintf(model, sizeof model, "%s/ovf.dens", tmp);
-  snprintf(data, sizeof data, "%s/ovf.csv", tmp);
-  snprintf(out, sizeof out, "%s/ovf.json", tmp);
+  snprintf(model, sizeof model, "%s/ovf.dens", e2e_tmp);
+  snprintf(data, sizeof data, "%s/ovf.csv", e2e_tmp);
+  snprintf(out, sizeof out, "%s/ovf.json", e2e_tmp);
   FILE *f = fopen(model, "w");
   fputs("data { real z in [0, 100]; }\nparameters { real a; real b; }\nmodel { intensity = exp(b + a * z); }\n", f);
   fclose(f);
@@ -562,25 +519,25 @@ START_TEST(test_optimizer_recovers)
     fprintf(f, "%.17g\n", 100 + 2 * log(u));
   }
   fclose(f);
-  ck_assert_int_eq(run("%s %s -o %s/ovf", DENSC, model, tmp), 0);
-  ck_assert_int_eq(run("%s/ovf optimize --quiet --data %s --out %s", tmp, data, out), 0);
-  densrt_json *fit = load(out);
-  double a = member(member(fit, "params"), "a")->number;
+  ck_assert_int_eq(e2e_run("%s %s -o %s/ovf", DENSC, model, e2e_tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/ovf optimize --quiet --data %s --out %s", e2e_tmp, data, out), 0);
+  densrt_json *fit = e2e_load(out);
+  double a = e2e_member(e2e_member(fit, "params"), "a")->number;
   ck_assert_msg(fabs(a - 0.5) < 0.03, "a = %g", a);
-  double I = member(member(member(fit, "integrals"), "term1"), "value")->number;
+  double I = e2e_member(e2e_member(e2e_member(fit, "integrals"), "term1"), "value")->number;
   ck_assert_msg(fabs(I - 5000) < 1e-3, "integral %.17g", I);   /* = N at the maximum */
-  ck_assert(member(fit, "integral_rel_err")->number <= 1e-10);
+  ck_assert(e2e_member(fit, "integral_rel_err")->number <= 1e-10);
   densrt_json_free(fit);
   /* without the check the objective would be unbounded: an explicit coarse rule is the user's choice,
      and the result says how inaccurate it is */
   char err[512];
-  snprintf(err, sizeof err, "%s/ovf.err", tmp);
-  run("%s/ovf optimize --data %s --integrate 'z=gauss_legendre(order=4)' --out %s 2>%s", tmp, data, out, err);
-  fit = load(out);
-  const densrt_json *e = member(fit, "integral_rel_err");
+  snprintf(err, sizeof err, "%s/ovf.err", e2e_tmp);
+  e2e_run("%s/ovf optimize --data %s --integrate 'z=gauss_legendre(order=4)' --out %s 2>%s", e2e_tmp, data, out, err);
+  fit = e2e_load(out);
+  const densrt_json *e = e2e_member(fit, "integral_rel_err");
   ck_assert(e->type == DENSRT_JSON_NULL || e->number > 1e-6);
   densrt_json_free(fit);
-  char *msg = slurp(err);
+  char *msg = e2e_slurp(err);
   ck_assert_msg(strstr(msg, "warning: the integrals are inaccurate at these parameters"), "%s", msg);
   free(msg);
 }
@@ -590,17 +547,17 @@ END_TEST
 START_TEST(test_tiny_intensity)
 {
   char p[512], out[512];
-  snprintf(p, sizeof p, "%s/tiny.json", tmp);
-  snprintf(out, sizeof out, "%s/tiny.out.json", tmp);
+  snprintf(p, sizeof p, "%s/tiny.json", e2e_tmp);
+  snprintf(out, sizeof out, "%s/tiny.out.json", e2e_tmp);
   FILE *f = fopen(p, "w");
   fputs("{\"ln_n0\": [-900, -900, -900, -900, -900, -900, -900, -900, -900, -900, -900]}\n", f);
   fclose(f);
   const char *methods[] = {"auto", "'simpson(points=1025)'"};
   for (int i = 0; i < 2; i++) {
-    ck_assert_int_eq(run("%s/spline1d eval --quiet --data %s --params %s --integrate z=%s --out %s", tmp, gauss_csv,
+    ck_assert_int_eq(e2e_run("%s/spline1d eval --quiet --data %s --params %s --integrate z=%s --out %s", e2e_tmp, gauss_csv,
                          p, methods[i], out), 0);
-    densrt_json *e = load(out);
-    double logI = member(member(member(e, "integrals"), "term1"), "log")->number;
+    densrt_json *e = e2e_load(out);
+    double logI = e2e_member(e2e_member(e2e_member(e, "integrals"), "term1"), "log")->number;
     ck_assert_msg(fabs(logI - (-900 + log(6.0))) < 1e-12 * 900, "%s: log integral %.17g", methods[i], logI);
     densrt_json_free(e);
   }
@@ -611,8 +568,8 @@ END_TEST
 START_TEST(test_extreme_data)
 {
   char data[512], out[512];
-  snprintf(data, sizeof data, "%s/same.csv", tmp);
-  snprintf(out, sizeof out, "%s/same.json", tmp);
+  snprintf(data, sizeof data, "%s/same.csv", e2e_tmp);
+  snprintf(out, sizeof out, "%s/same.json", e2e_tmp);
   FILE *f = fopen(data, "w");
   fputs("z\n", f);
   for (int i = 0; i < 1000000; i++)
@@ -620,23 +577,23 @@ START_TEST(test_extreme_data)
   fclose(f);
   /* the MAP is a spike the default Simpson rule cannot resolve: whatever the verdict, it
      must agree with the exit status and the reported gradient */
-  int rc = run("%s/spline1d optimize --quiet --data %s --out %s", tmp, data, out);
+  int rc = e2e_run("%s/spline1d optimize --quiet --data %s --out %s", e2e_tmp, data, out);
   ck_assert(rc == 0 || rc == 1);
-  densrt_json *fit = load(out);
-  ck_assert(isfinite(member(fit, "objective")->number));
-  ck_assert_int_eq(member(fit, "converged")->number, rc == 0);
+  densrt_json *fit = e2e_load(out);
+  ck_assert(isfinite(e2e_member(fit, "objective")->number));
+  ck_assert_int_eq(e2e_member(fit, "converged")->number, rc == 0);
   if (rc == 0)
-    ck_assert(member(fit, "projected_gradient")->number <= 1e-9 ||
-              member(fit, "predicted_decrease")->number <= 1e-13 * fabs(member(fit, "objective")->number));
+    ck_assert(e2e_member(fit, "projected_gradient")->number <= 1e-9 ||
+              e2e_member(fit, "predicted_decrease")->number <= 1e-13 * fabs(e2e_member(fit, "objective")->number));
   else
-    ck_assert(strlen(member(fit, "reason")->string) > 0);
+    ck_assert(strlen(e2e_member(fit, "reason")->string) > 0);
   densrt_json_free(fit);
-  snprintf(data, sizeof data, "%s/edges.csv", tmp);
+  snprintf(data, sizeof data, "%s/edges.csv", e2e_tmp);
   f = fopen(data, "w");
   fputs("z\n-3\n3\n-2.4\n0\n0.6\n3\n-3\n", f);   /* window edges and knots of linspace(-3, 3, 11) */
   fclose(f);
-  ck_assert_int_eq(run("%s/spline1d optimize --quiet --data %s --integrate z=auto --out %s", tmp, data, out), 0);
-  ck_assert_int_eq(run("%s/spline1d diagnose --quiet --data %s --random 2 --out %s", tmp, data, out), 0);
+  ck_assert_int_eq(e2e_run("%s/spline1d optimize --quiet --data %s --integrate z=auto --out %s", e2e_tmp, data, out), 0);
+  ck_assert_int_eq(e2e_run("%s/spline1d diagnose --quiet --data %s --random 2 --out %s", e2e_tmp, data, out), 0);
 }
 END_TEST
 
@@ -646,10 +603,10 @@ static void closed_form_setup(const char *name, const char *dens, const double *
                               char *params, char *out)
 {
   char model[512], data[512];
-  snprintf(model, sizeof model, "%s/%s.dens", tmp, name);
-  snprintf(data, sizeof data, "%s/%s.csv", tmp, name);
-  snprintf(params, 512, "%s/%s.json", tmp, name);
-  snprintf(out, 512, "%s/%s.out.json", tmp, name);
+  snprintf(model, sizeof model, "%s/%s.dens", e2e_tmp, name);
+  snprintf(data, sizeof data, "%s/%s.csv", e2e_tmp, name);
+  snprintf(params, 512, "%s/%s.json", e2e_tmp, name);
+  snprintf(out, 512, "%s/%s.out.json", e2e_tmp, name);
   FILE *f = fopen(model, "w");
   fputs(dens, f);
   fclose(f);
@@ -658,7 +615,7 @@ static void closed_form_setup(const char *name, const char *dens, const double *
   for (int i = 0; i < n; i++)
     ys ? fprintf(f, "%.17g,%.17g\n", xs[i], ys[i]) : fprintf(f, "%.17g\n", xs[i]);
   fclose(f);
-  ck_assert_int_eq(run("%s %s -o %s/%s 2>/dev/null", DENSC, model, tmp, name), 0);
+  ck_assert_int_eq(e2e_run("%s %s -o %s/%s 2>/dev/null", DENSC, model, e2e_tmp, name), 0);
 }
 
 /* A model whose log posterior has a closed form: a term constant in every column (its
@@ -696,13 +653,13 @@ START_TEST(test_closed_form)
     }
     const char *methods[] = { "auto", "'gauss_legendre(order=32)'" };
     for (int m = 0; m < 2; m++) {
-      ck_assert_int_eq(run("%s/closed eval --quiet --data %s/closed.csv --params %s --integrate x=%s --out %s", tmp,
-                           tmp, params, methods[m], out), 0);
-      densrt_json *e = load(out);
-      double obj = member(e, "objective")->number;
+      ck_assert_int_eq(e2e_run("%s/closed eval --quiet --data %s/closed.csv --params %s --integrate x=%s --out %s", e2e_tmp,
+                           e2e_tmp, params, methods[m], out), 0);
+      densrt_json *e = e2e_load(out);
+      double obj = e2e_member(e, "objective")->number;
       ck_assert_msg(fabs(obj - (-ll / 3)) <= 1e-12 * fabs(ll / 3), "%s at point %d: objective %.17g, expected %.17g",
                     methods[m], k, obj, -ll / 3);
-      const densrt_json *g = member(e, "gradient");
+      const densrt_json *g = e2e_member(e, "gradient");
       double want[] = { -ga / 3, -gb / 3, -gc / 3 };
       for (int j = 0; j < 3; j++)
         ck_assert_msg(fabs(g->items[j].number - want[j]) <= 1e-12 * (1 + fabs(want[j])),
@@ -729,7 +686,7 @@ START_TEST(test_signed_factors)
   FILE *f = fopen(params, "w");
   fprintf(f, "{\"a\": %.17g, \"b\": %.17g}\n", a, b);
   fclose(f);
-  ck_assert_int_eq(run("%s/signed eval --quiet --data %s/signed.csv --params %s --out %s", tmp, tmp, params, out), 0);
+  ck_assert_int_eq(e2e_run("%s/signed eval --quiet --data %s/signed.csv --params %s --out %s", e2e_tmp, e2e_tmp, params, out), 0);
   /* integrals over [-1, 1]: (x - 2)(x - 3) gives 38/3, x^2/2 gives 1/3 */
   double ll = -(exp(a) * 38 / 3 + exp(b) / 3), ga = -exp(a) * 38 / 3, gb = -exp(b) / 3;
   for (int i = 0; i < 3; i++) {
@@ -737,10 +694,10 @@ START_TEST(test_signed_factors)
     ll += log(p + q);
     ga += p / (p + q), gb += q / (p + q);
   }
-  densrt_json *e = load(out);
-  double obj = member(e, "objective")->number;
+  densrt_json *e = e2e_load(out);
+  double obj = e2e_member(e, "objective")->number;
   ck_assert_msg(fabs(obj + ll / 3) <= 1e-12 * fabs(ll / 3), "objective %.17g, expected %.17g", obj, -ll / 3);
-  const densrt_json *g = member(e, "gradient");
+  const densrt_json *g = e2e_member(e, "gradient");
   ck_assert_msg(fabs(g->items[0].number + ga / 3) <= 1e-12 && fabs(g->items[1].number + gb / 3) <= 1e-12,
                 "gradient [%.17g, %.17g], expected [%.17g, %.17g]", g->items[0].number, g->items[1].number, -ga / 3,
                 -gb / 3);
@@ -752,7 +709,7 @@ END_TEST
 START_TEST(test_mixture2d)
 {
   char data[512];
-  snprintf(data, sizeof data, "%s/mix.csv", tmp);
+  snprintf(data, sizeof data, "%s/mix.csv", e2e_tmp);
   FILE *f = fopen(data, "w");
   fputs("phi1,phi2\n", f);
   unsigned long long s = 12345;
@@ -767,17 +724,17 @@ START_TEST(test_mixture2d)
     fprintf(f, "%.17g,%.17g\n", p1, p2);
   }
   fclose(f);
-  ck_assert_int_eq(run("%s %s/tests/golden/mixture2d.dens -o %s/mix", DENSC, SRCDIR, tmp), 0);
-  ck_assert_int_eq(run("%s/mix diagnose --quiet --random 3 --data %s --out %s/mix-d.json", tmp, data, tmp), 0);
-  ck_assert_int_eq(run("%s/mix diagnose --quiet --random 1 --data %s --integrate 'phi2=simpson(points=61)' "
-                       "--integrate 'phi1=gauss_legendre(order=4, subdiv=2)' --out %s/mix-d2.json", tmp, data, tmp), 0);
-  ck_assert_int_eq(run("%s/mix optimize --quiet --data %s --out %s/mix-fit.json", tmp, data, tmp), 0);
+  ck_assert_int_eq(e2e_run("%s %s/tests/golden/mixture2d.dens -o %s/mix", DENSC, SRCDIR, e2e_tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/mix diagnose --quiet --random 3 --data %s --out %s/mix-d.json", e2e_tmp, data, e2e_tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/mix diagnose --quiet --random 1 --data %s --integrate 'phi2=simpson(points=61)' "
+                       "--integrate 'phi1=gauss_legendre(order=4, subdiv=2)' --out %s/mix-d2.json", e2e_tmp, data, e2e_tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/mix optimize --quiet --data %s --out %s/mix-fit.json", e2e_tmp, data, e2e_tmp), 0);
   char path[512];
-  snprintf(path, sizeof path, "%s/mix-fit.json", tmp);
-  densrt_json *fit = load(path);
+  snprintf(path, sizeof path, "%s/mix-fit.json", e2e_tmp);
+  densrt_json *fit = e2e_load(path);
   /* at the maximum of a Poisson likelihood with a free amplitude the integral equals N */
-  const densrt_json *in = member(fit, "integrals");
-  double total = member(member(in, "stream"), "value")->number + member(member(in, "background"), "value")->number;
+  const densrt_json *in = e2e_member(fit, "integrals");
+  double total = e2e_member(e2e_member(in, "stream"), "value")->number + e2e_member(e2e_member(in, "background"), "value")->number;
   ck_assert_msg(fabs(total - 2000) < 2, "total integral %g", total);
   densrt_json_free(fit);
 }
@@ -785,22 +742,15 @@ END_TEST
 
 int main(void)
 {
-  snprintf(tmp, sizeof tmp, "/tmp/densc-e2e-XXXXXX");
-  if (!mkdtemp(tmp))
+  if (e2e_setup())
     return 99;
   if (access(SEED_VALUES, R_OK) == 0 && densrt_json_parse_file(SEED_VALUES, &ref) != 0) {
     fprintf(stderr, "%s\n", densrt_error_message());   /* there but unreadable: a hard error */
     return 99;
   }
   /* parameters for the bad-input tests of spline1d: any valid values do */
-  if (run("echo '{\"ln_n0\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}' > %s/s-flat.json", tmp) != 0)
+  if (e2e_run("echo '{\"ln_n0\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}' > %s/s-flat.json", e2e_tmp) != 0)
     return 99;
-  const char *models[] = {"gaussian1d", "spline1d"};
-  for (int i = 0; i < 2; i++)
-    if (run("%s %s/models/%s.dens -o %s/%s", DENSC, SRCDIR, models[i], tmp, models[i]) != 0) {
-      fprintf(stderr, "densc failed on %s\n", models[i]);
-      return 1;
-    }
 
   Suite *s = suite_create("e2e");
   TCase *tc = tcase_create("seed");
@@ -829,11 +779,7 @@ int main(void)
   tcase_add_test(tb, test_unwritable_output);
   tcase_add_test(tb, test_hostile_names);
   suite_add_tcase(s, tb);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
+  int rc = e2e_finish(s);
   densrt_json_free(ref);
-  run("rm -rf %s", tmp);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return rc;
 }

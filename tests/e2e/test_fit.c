@@ -423,12 +423,6 @@ int main(void)
 {
   if (e2e_setup())
     return 99;
-  const char *models[] = {"gaussian1d", "spline1d"};
-  for (int i = 0; i < 2; i++)
-    if (e2e_run("%s %s/models/%s.dens -o %s/%s", DENSC, SRCDIR, models[i], e2e_tmp, models[i]) != 0) {
-      fprintf(stderr, "densc failed on %s\n", models[i]);
-      return 1;
-    }
   Suite *s = suite_create("fit");
   TCase *tc = tcase_create("optimize");
   tcase_set_timeout(tc, 300);
