@@ -197,19 +197,31 @@ static void print_wrapped(FILE *f, const char *text, int col, int indent)
   }
 }
 
+/* The options of the commands in `cmds`; with more than one command, each option that
+** not all of them take says which do. */
 static void print_options(FILE *f, unsigned cmds)
 {
   for (size_t i = 0; i < N_OPTIONS; i++) {
     if (!(option_table[i].cmds & cmds))
       continue;
-    char head[64];
+    char head[64], text[1024];
     snprintf(head, sizeof head, "  --%s%s%s", option_table[i].name, option_table[i].arg ? " " : "",
              option_table[i].arg ? option_table[i].arg : "");
     if (strlen(head) >= 23)
       fprintf(f, "%s\n%24s", head, "");
     else
       fprintf(f, "%-24s", head);
-    print_wrapped(f, option_table[i].help, 24, 24);
+    size_t len = (size_t)snprintf(text, sizeof text, "%s", option_table[i].help), k = 0;
+    if ((cmds & (cmds - 1)) && (option_table[i].cmds & cmds) != cmds) {
+      if (option_table[i].cmds == C_DATA)
+        len += (size_t)snprintf(text + len, sizeof text - len, " [all but info");
+      else
+        for (size_t c = 0; c < N_COMMANDS; c++)
+          if (option_table[i].cmds & commands[c].flag)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", k++ ? ", " : " [", commands[c].name);
+      snprintf(text + len, sizeof text - len, "]");
+    }
+    print_wrapped(f, text, 24, 24);
   }
 }
 
