@@ -322,7 +322,8 @@ static int verdict(densrt_model *m, double *x, const double *lo, const double *h
     int small_step =
       r->curvature && r->decrease <= o->ftol * fmax(1, fabs(r->f)) && flat_grad <= fmax(o->gtol, 1e-8);
     stationary = (small_gradient || small_step) && !r->saddle;
-    if (stationary || r->saddle || k == POLISH_STEPS || !r->curvature ||
+    /* the iteration limit is the user's: no polish after it */
+    if (stationary || r->saddle || k == POLISH_STEPS || !r->curvature || lbfgsb_status == DENSRT_EMAXITER ||
         (o->interrupt && *o->interrupt) || !polish_step(m, x, g, step, lo, hi, r->f, trial, gt))
       break;
     r->polish_steps++;

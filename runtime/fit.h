@@ -13,8 +13,9 @@
 **
 ** Contract of the verdict: status DENSRT_OK ("converged") only when
 **   - L-BFGS-B stopped by its own tests or its line search could make no more
-**     progress (then up to 8 Newton steps on the measured curvature polish
-**     the point where they lower f), and
+**     progress (then up to 8 Newton steps on the measured curvature polish the
+**     point where they lower f; not after the iteration limit, which is the
+**     user's), and
 **   - the point is stationary: the projected gradient's max-norm is <= gtol, or
 **     the decrease of f that a Newton step predicts (from the curvature measured
 **     by finite differences of the exact gradient) is <= ftol * max(1, |f|), and
