@@ -202,16 +202,17 @@ static int column_rule(densrt_model *m, size_t t, size_t d, int level, densrt_qu
     return densrt_quad_rule_simpson_step(lo, hi, meth->step / (double)scale, r);
   default: {
     /* breakpoints: the knots of the splines along this column */
+    const uint32_t *sets = term->brk_knots + d * DENSRT_BRK_WORDS(m->def->n_knots);
     size_t nb = 0;
-    for (size_t k = 0; k < m->def->n_knots && k < 32; k++)
-      if (term->brk_knots[d] & (1u << k))
+    for (size_t k = 0; k < m->def->n_knots; k++)
+      if (sets[k / 32] & (1u << (k % 32)))
         nb += m->n_knots[k];
     double *brk = malloc((nb ? nb : 1) * sizeof *brk);
     if (!brk)
       DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
     nb = 0;
-    for (size_t k = 0; k < m->def->n_knots && k < 32; k++)
-      if (term->brk_knots[d] & (1u << k)) {
+    for (size_t k = 0; k < m->def->n_knots; k++)
+      if (sets[k / 32] & (1u << (k % 32))) {
         memcpy(brk + nb, m->knots[k], m->n_knots[k] * sizeof *brk);
         nb += m->n_knots[k];
       }

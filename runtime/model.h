@@ -23,6 +23,8 @@
 #include "spec.h"
 
 #define DENSRT_MAX_DIMS 32
+/* words of a knot-set bit set (densc's DC_BRK_WORDS) */
+#define DENSRT_BRK_WORDS(n_knots) ((n_knots) / 32 + 1)
 
 typedef struct {
   const char *name;
@@ -58,7 +60,8 @@ typedef struct {
   uint32_t analytic;              /* columns integrated analytically in the exact plan */
   uint32_t exact_numeric;         /* columns left to quadrature in the exact plan */
   uint32_t numeric;               /* columns of the all-quadrature plan */
-  const uint32_t *brk_knots;      /* per column: knot sets (bit mask) whose knots are breakpoints */
+  const uint32_t *brk_knots;      /* per column d: DENSRT_BRK_WORDS(n_knots) words from d * that; bit k:
+                                     the knots of knot set k are breakpoints of quadrature along d */
 } densrt_term_def;
 
 typedef struct densrt_model densrt_model;

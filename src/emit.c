@@ -135,6 +135,9 @@ typedef struct {
   uint64_t *mask;          /* per node: bit set of the leaves it depends on */
   char *done;              /* per node: value available in this scope */
   int values_only;         /* no derivatives (log_terms, locate_data) */
+  int defer;               /* values now, derivatives later by emit_derivs_tree */
+  char *ddone;             /* per node: derivatives available in this scope */
+  char *is_leaf;           /* per node: an input of this context */
 } ctx;
 
 static void ctx_init(ctx *c, emitter *e, const char *ind, const char *dp)
@@ -146,6 +149,8 @@ static void ctx_init(ctx *c, emitter *e, const char *ind, const char *dp)
   c->words = 1;
   c->mask = dc_xcalloc(e->ir->n_nodes, sizeof *c->mask);
   c->done = dc_xcalloc(e->ir->n_nodes, 1);
+  c->ddone = dc_xcalloc(e->ir->n_nodes, 1);
+  c->is_leaf = dc_xcalloc(e->ir->n_nodes, 1);
 }
 
 static void ctx_free(ctx *c)
@@ -153,6 +158,8 @@ static void ctx_free(ctx *c)
   free(c->leaf);
   free(c->mask);
   free(c->done);
+  free(c->ddone);
+  free(c->is_leaf);
 }
 
 static uint64_t *mask_of(const ctx *c, const ir_node *n)
@@ -195,6 +202,7 @@ static int add_leaf(ctx *c, ir_node *n)
   memset(m, 0, c->words * sizeof *m);
   m[c->n_leaf / 64] = (uint64_t)1 << (c->n_leaf % 64);
   c->done[n->id] = 1;
+  c->is_leaf[n->id] = 1;
   return c->n_leaf++;
 }
 
@@ -365,10 +373,109 @@ static void emit_derivs(ctx *c, ir_node *n)
   free(B);
 }
 
+/* The operands of a tree of LSE nodes, left to right: log(sum of exp) of them all.  A
+** node already available in this context (an input, or computed) is an operand as it is. */
+static void lse_operands(const ctx *c, ir_node *n, dc_vec *ops)
+{
+  for (int i = 0; i < 2; i++) {
+    if (n->a[i]->op == IR_LSE && !c->done[n->a[i]->id])
+      lse_operands(c, n->a[i], ops);
+    else
+      dc_vec_push(ops, n->a[i]);
+  }
+}
+
+/* Is n a sum of three or more terms still to be computed in this context? */
+static int is_lse_n(const ctx *c, const ir_node *n)
+{
+  return n->op == IR_LSE && !c->done[n->id] && ((n->a[0]->op == IR_LSE && !c->done[n->a[0]->id]) ||
+                                                (n->a[1]->op == IR_LSE && !c->done[n->a[1]->id]));
+}
+
+/*
+** A sum of K terms is a tree of binary LSE nodes; differentiated node by node, each
+** intermediate node carries the derivatives of every input below it: O(K^2) statements
+** per point.  As one n-ary log-sum-exp, each input's derivative is its own operand's
+** times that operand's weight: O(K).
+**   v = mx + log(s),  s = sum_i exp(a_i - mx),  dv = sum_i (exp(a_i - mx) / s) da_i
+*/
+static void emit_lse_n(ctx *c, ir_node *n, const dc_vec *ops)
+{
+  dc_buf *o = &c->e->out;
+  const char *in = c->ind;
+  int id = n->id;
+  uint64_t *m = mask_of(c, n);
+  memset(m, 0, c->words * sizeof *m);
+  for (size_t i = 0; i < ops->n; i++)
+    for (size_t w = 0; !c->values_only && w < c->words; w++)
+      m[w] |= mask_of(c, ops->v[i])[w];
+  dc_buf_printf(o, "%sdouble mx%d = ", in, id);
+  val(o, ops->v[0]);
+  dc_buf_puts(o, ";\n");
+  for (size_t i = 1; i < ops->n; i++) {
+    char *A = text_val(ops->v[i]);
+    dc_buf_printf(o, "%smx%d = fmax(mx%d, %s);\n", in, id, id, A);   /* branch-free */
+    free(A);
+  }
+  /* all operands -inf: log(0) = -inf (as the binary form gives); +inf or NaN shows through */
+  dc_buf_printf(o, "%sif (mx%d == -INFINITY) mx%d = 0;\n", in, id, id);
+  for (size_t i = 0; i < ops->n; i++) {
+    char *A = text_val(ops->v[i]);
+    dc_buf_printf(o, "%sconst double e%d_%zu = exp(%s - mx%d);\n", in, id, i, A, id);
+    free(A);
+  }
+  dc_buf_printf(o, "%sconst double s%d = ", in, id);
+  for (size_t i = 0; i < ops->n; i++)
+    dc_buf_printf(o, "%se%d_%zu", i ? " + " : "", id, i);
+  dc_buf_printf(o, ";\n%sconst double v%d = mx%d + log(s%d);\n", in, id, id, id);
+  if (c->values_only || !has_leaves(c, n))
+    return;
+  dc_buf_printf(o, "%sconst double r%d = 1 / s%d;\n", in, id, id);
+}
+
+static void emit_derivs_tree(ctx *c, ir_node *n);
+
+/* The derivatives of an n-ary LSE node: sum_i (e_i r) da_i. */
+static void emit_lse_n_derivs(ctx *c, ir_node *n, const dc_vec *ops)
+{
+  dc_buf *o = &c->e->out;
+  const char *in = c->ind;
+  int id = n->id;
+  char f[64];
+  for (size_t i = 0; i < ops->n; i++)
+    emit_derivs_tree(c, ops->v[i]);
+  for (int k = 0; k < c->n_leaf; k++) {
+    if (!depends(c, n, k))
+      continue;
+    dc_buf s;
+    dc_buf_init(&s);
+    int first = 1;
+    for (size_t i = 0; i < ops->n; i++) {
+      snprintf(f, sizeof f, "(e%d_%zu * r%d)", id, i, id);
+      add_term(c, &s, &first, "+", f, ops->v[i], k);
+    }
+    dc_buf_printf(o, "%sconst double %s%d_%d = %s;\n", in, c->dp, id, k, s.s);
+    dc_buf_free(&s);
+  }
+  c->ddone[n->id] = 1;
+}
+
 static void emit_node(ctx *c, ir_node *n)
 {
   if (c->done[n->id] || n->op == IR_CONST || n->op == IR_DATA)
     return;
+  if (is_lse_n(c, n)) {
+    dc_vec ops = {0};
+    lse_operands(c, n, &ops);
+    for (size_t i = 0; i < ops.n; i++)
+      emit_node(c, ops.v[i]);
+    emit_lse_n(c, n, &ops);
+    if (!c->values_only && has_leaves(c, n))
+      emit_lse_n_derivs(c, n, &ops);
+    dc_vec_free(&ops);
+    c->done[n->id] = 1;
+    return;
+  }
   for (int i = 0; i < 3; i++)
     if (n->a[i])
       emit_node(c, n->a[i]);
@@ -378,9 +485,23 @@ static void emit_node(ctx *c, ir_node *n)
     for (size_t w = 0; n->a[i] && !c->values_only && w < c->words; w++)
       m[w] |= mask_of(c, n->a[i])[w];
   emit_value_line(c, n);
-  if (!c->values_only)
+  if (!c->values_only && !c->defer) {
     emit_derivs(c, n);
+    c->ddone[n->id] = 1;
+  }
   c->done[n->id] = 1;
+}
+
+/* The derivatives of a subtree whose values were emitted with c->defer. */
+static void emit_derivs_tree(ctx *c, ir_node *n)
+{
+  if (c->ddone[n->id] || c->is_leaf[n->id] || n->op == IR_CONST || n->op == IR_DATA || !has_leaves(c, n))
+    return;
+  for (int i = 0; i < 3; i++)
+    if (n->a[i])
+      emit_derivs_tree(c, n->a[i]);
+  emit_derivs(c, n);
+  c->ddone[n->id] = 1;
 }
 
 /* }==================================================================== */
@@ -460,6 +581,34 @@ static void emit_spline_input(ctx *c, ir_node *sp)
 */
 typedef enum { ACC_LIKELIHOOD, ACC_INTEGRAL } acc_kind;
 
+/* Adds weight * d(n)/d(leaf) into each leaf's adjoint: += for the likelihood, -= w * for
+** an integral; a spline leaf scatters into its segment's coefficient adjoints. */
+static void accumulate(ctx *c, const ir_node *n, const char *weight, int integral)
+{
+  dc_buf *o = &c->e->out;
+  const char *body = c->ind;
+  for (int k = 0; k < c->n_leaf; k++) {
+    ir_node *l = c->leaf[k];
+    dc_buf dk;
+    dc_buf_init(&dk);
+    if (!der(c, &dk, n, k)) {
+      dc_buf_free(&dk);
+      continue;
+    }
+    if (l->op == IR_SPLINE) {
+      dc_buf_printf(o, "%s{\n%s  double *ca = m->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
+      dc_buf_printf(o, "%s  const double a = %s%s%s;\n", body, integral ? "-w * " : "", weight, dk.s);
+      dc_buf_printf(o, "%s  const double u = u%d;\n", body, l->id);
+      dc_buf_printf(o, "%s  ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n%s}\n", body,
+                    body);
+    } else {
+      dc_buf_printf(o, "%sadj%d %s %s%s%s;\n", body, l->id, integral ? "-=" : "+=", integral ? "w * " : "", weight,
+                    dk.s);
+    }
+    dc_buf_free(&dk);
+  }
+}
+
 static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char *in)
 {
   dc_buf *o = &e->out;
@@ -497,7 +646,19 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char 
       emit_spline_input(&c, sp);
     add_leaf(&c, sp);
   }
-  emit_node(&c, root);
+  /* a sum of three or more terms: values first, then each term's derivatives */
+  dc_vec ops = {0};
+  if (is_lse_n(&c, root) && c.n_leaf) {
+    lse_operands(&c, root, &ops);
+    c.defer = 1;
+    for (size_t i = 0; i < ops.n; i++)
+      emit_node(&c, ops.v[i]);
+    c.defer = 0;
+    emit_lse_n(&c, root, &ops);
+    c.done[root->id] = 1;
+  } else {
+    emit_node(&c, root);
+  }
   char *R = text_val(root);
   /* the likelihood adds log n and its derivatives; an integral adds w = exp(lw + log f)
      and subtracts w times the derivatives */
@@ -509,26 +670,19 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char 
     dc_buf_printf(o, "%sconst double w = exp(r->lw[q] + %s);\n", body, R);
     dc_buf_printf(o, "%sS += w;\n", body);
   }
-  for (int k = 0; k < c.n_leaf; k++) {
-    ir_node *l = c.leaf[k];
-    dc_buf dk;
-    dc_buf_init(&dk);
-    if (!der(&c, &dk, root, k)) {
-      dc_buf_free(&dk);
-      continue;
+  if (ops.n) {
+    /* reverse over the sum: each term's derivatives, weighted, right where they are made */
+    for (size_t i = 0; i < ops.n; i++) {
+      emit_derivs_tree(&c, ops.v[i]);
+      char weight[64];
+      snprintf(weight, sizeof weight, "e%d_%zu * r%d * ", root->id, i, root->id);
+      accumulate(&c, ops.v[i], weight, integral);
     }
-    if (l->op == IR_SPLINE) {
-      dc_buf_printf(o, "%s{\n%s  double *ca = m->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
-      dc_buf_printf(o, "%s  const double a = %s%s;\n", body, integral ? "-w * " : "", dk.s);
-      dc_buf_printf(o, "%s  const double u = u%d;\n", body, l->id);
-      dc_buf_printf(o, "%s  ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n%s}\n", body,
-                    body);
-    } else {
-      dc_buf_printf(o, "%sadj%d %s %s%s;\n", body, l->id, integral ? "-=" : "+=", integral ? "w * " : "", dk.s);
-    }
-    dc_buf_free(&dk);
+  } else {
+    accumulate(&c, root, "", integral);
   }
   dc_buf_printf(o, "%s}\n", in);
+  dc_vec_free(&ops);
   free(R);
   dc_vec_free(&hoisted);
   dc_vec_free(&splines);
@@ -913,8 +1067,9 @@ static void emit_tables(emitter *e)
 
   for (size_t t = 0; t < ir->n_terms; t++) {
     dc_buf_printf(o, "static const uint32_t term%zu_breakpoints[] = {", t);
-    for (size_t d = 0; d < ir->n_dims; d++)
-      dc_buf_printf(o, "%s%#xu", d ? ", " : "", ir->terms[t].brk_knots[d]);
+    size_t words = (size_t)ir->n_dims * DC_BRK_WORDS(ir->n_knots);
+    for (size_t w = 0; w < words; w++)
+      dc_buf_printf(o, "%s%#xu", w ? ", " : "", ir->terms[t].brk_knots[w]);
     dc_buf_puts(o, "};\n");
   }
   dc_buf_puts(o, "static const densrt_term_def terms[] = {\n");

@@ -42,8 +42,10 @@ void dc_ir_free(dc_ir *ir)
   }
   for (size_t i = 0; i < ir->n_params; i++)
     free(ir->params[i].name);
-  for (size_t i = 0; i < ir->n_terms; i++)
+  for (size_t i = 0; i < ir->n_terms; i++) {
     free(ir->terms[i].name);
+    free(ir->terms[i].brk_knots);
+  }
   for (size_t i = 0; i < ir->n_nodes; i++)
     free(ir->nodes[i]);
   free(ir->dims);
@@ -99,9 +101,9 @@ static ir_node *intern(dc_ir *ir, ir_op op, ir_node *a0, ir_node *a1, ir_node *a
     }
   switch (op) {
   case IR_DATA: n->dims = 1u << index; break;
-  case IR_PARAM: n->params = (uint64_t)1 << index; break;
-  case IR_PARAM_I: n->params = (uint64_t)1 << index; n->loop_i = 1; break;
-  case IR_SPLINE: n->params |= (uint64_t)1 << ir->cs[index].param; break;
+  case IR_PARAM: n->params = 1; break;
+  case IR_PARAM_I: n->params = 1; n->loop_i = 1; break;
+  case IR_SPLINE: n->params = 1; break;
   default: break;
   }
   n->next = ir->hash[h];
@@ -303,8 +305,10 @@ static void find_breakpoints(const dc_ir *ir, ir_node *n, ir_term *t, char *seen
   if (seen[n->id])
     return;
   seen[n->id] = 1;
-  if (n->op == IR_SPLINE && n->a[0]->op == IR_DATA && ir->cs[n->index].knots < 32)
-    t->brk_knots[n->a[0]->index] |= 1u << ir->cs[n->index].knots;
+  if (n->op == IR_SPLINE && n->a[0]->op == IR_DATA) {
+    int k = ir->cs[n->index].knots;
+    t->brk_knots[(size_t)n->a[0]->index * DC_BRK_WORDS(ir->n_knots) + (size_t)k / 32] |= 1u << (k % 32);
+  }
   for (int i = 0; i < 3; i++)
     if (n->a[i])
       find_breakpoints(ir, n->a[i], t, seen);
@@ -370,6 +374,8 @@ static void plan_term(dc_ir *ir, ir_term *t, dc_diag *diag)
   dc_vec_free(&f);
 
   char *seen = dc_xcalloc(ir->n_nodes, 1);
+  free(t->brk_knots);
+  t->brk_knots = dc_xcalloc((ir->n_dims + 1) * DC_BRK_WORDS(ir->n_knots), sizeof *t->brk_knots);
   find_breakpoints(ir, t->logn, t, seen);
   free(seen);
 
@@ -421,14 +427,40 @@ void dc_ir_plan(dc_ir *ir, dc_diag *diag)
 ** --debug-ir
 ** ===================================================================== */
 
-static void dump_node(const dc_ir *ir, const ir_node *n, FILE *out, char *done)
+/* The parameters node n depends on, as a bit set of `words` words per node (memoised). */
+static const uint64_t *param_set(const dc_ir *ir, const ir_node *n, uint64_t *sets, char *known, size_t words)
 {
+  uint64_t *set = sets + (size_t)n->id * words;
+  if (known[n->id])
+    return set;
+  known[n->id] = 1;
+  int p = n->op == IR_PARAM || n->op == IR_PARAM_I ? n->index : n->op == IR_SPLINE ? ir->cs[n->index].param : -1;
+  if (p >= 0)
+    set[p / 64] |= (uint64_t)1 << (p % 64);
+  for (int i = 0; i < 3; i++)
+    if (n->a[i]) {
+      const uint64_t *c = param_set(ir, n->a[i], sets, known, words);
+      for (size_t w = 0; w < words; w++)
+        set[w] |= c[w];
+    }
+  return set;
+}
+
+typedef struct {
+  char *done, *known;
+  uint64_t *sets;
+  size_t words;
+} dump_state;
+
+static void dump_node(const dc_ir *ir, const ir_node *n, FILE *out, dump_state *st)
+{
+  char *done = st->done;
   if (done[n->id])
     return;
   done[n->id] = 1;
   for (int i = 0; i < 3; i++)
     if (n->a[i])
-      dump_node(ir, n->a[i], out, done);
+      dump_node(ir, n->a[i], out, st);
   fprintf(out, "  %%%d = %s", n->id, ir_op_name(n->op));
   switch (n->op) {
   case IR_CONST: fprintf(out, " %.17g", n->value); break;
@@ -442,12 +474,20 @@ static void dump_node(const dc_ir *ir, const ir_node *n, FILE *out, char *done)
   for (int i = 0; i < 3; i++)
     if (n->a[i])
       fprintf(out, " %%%d", n->a[i]->id);
-  fprintf(out, "    ; dims=%#x params=%#llx%s\n", n->dims, (unsigned long long)n->params, n->loop_i ? " loop" : "");
+  fprintf(out, "    ; dims=%#x params=", n->dims);
+  const uint64_t *set = param_set(ir, n, st->sets, st->known, st->words);
+  int any = 0;
+  for (size_t p = 0; p < ir->n_params; p++)
+    if ((set[p / 64] >> (p % 64)) & 1)
+      fprintf(out, "%s%s", any++ ? "," : "", ir->params[p].name);
+  fprintf(out, "%s%s\n", any ? "" : "-", n->loop_i ? " loop" : "");
 }
 
 void dc_ir_dump(const dc_ir *ir, FILE *out)
 {
-  char *done = dc_xcalloc(ir->n_nodes + 1, 1);
+  dump_state st = {dc_xcalloc(ir->n_nodes + 1, 1), dc_xcalloc(ir->n_nodes + 1, 1), NULL, ir->n_params / 64 + 1};
+  st.sets = dc_xcalloc((ir->n_nodes + 1) * st.words, sizeof *st.sets);
+  dump_state *done = &st;
   for (size_t d = 0; d < ir->n_dims; d++)
     fprintf(out, "column %s in [%g, %g] integrate with %s\n", ir->dims[d].name, ir->dims[d].lo, ir->dims[d].hi,
             ir->dims[d].method);
@@ -480,7 +520,9 @@ void dc_ir_dump(const dc_ir *ir, FILE *out)
     fprintf(out, "prior on %s:\n", ir->params[ir->priors[i].param].name);
     dump_node(ir, ir->priors[i].lp, out, done);
   }
-  free(done);
+  free(st.done);
+  free(st.known);
+  free(st.sets);
 }
 
 /* }==================================================================== */

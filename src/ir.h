@@ -18,8 +18,9 @@
 #include "diag.h"
 #include <stdint.h>
 
-#define DC_MAX_DIMS 32
-#define DC_MAX_PARAMS 64
+#define DC_MAX_DIMS 32       /* columns: a node's dependence is a 32-bit mask (reported by sema) */
+/* words of a knot-set bit set; the runtime computes the same from n_knots (model.h) */
+#define DC_BRK_WORDS(n_knots) ((n_knots) / 32 + 1)
 #define DC_MAX_KNOTS 10000   /* as densrt_spec_knots: the coefficient map is dense */
 
 /* IR operations: X(name, arity). ORDER matters only for dumps. */
@@ -51,7 +52,7 @@ typedef struct ir_node {
   int index;              /* DATA/LOG_WIDTH/LOG_NDIFF: column; PARAM: parameter; SPLINE: coefficient set */
   int elem;               /* PARAM: element or -1; PARAM_I: offset */
   uint32_t dims;          /* data columns this depends on */
-  uint64_t params;        /* parameters this depends on */
+  int params;             /* depends on some parameter (which ones: --debug-ir) */
   int loop_i;             /* depends on the prior loop index */
   dc_loc loc;             /* where it was written (first occurrence) */
   struct ir_node *next;   /* hash chain */
@@ -104,7 +105,8 @@ typedef struct {
   uint32_t analytic;      /* columns done analytically in the `exact` plan */
   ir_plan exact;          /* analytic where possible */
   ir_plan numeric;        /* quadrature over every column the term depends on */
-  uint32_t brk_knots[DC_MAX_DIMS]; /* per column: knot sets that are breakpoints (bitmask, <= 32 sets) */
+  uint32_t *brk_knots;    /* per column d: DC_BRK_WORDS words from d * DC_BRK_WORDS; bit k: the knots of
+                             knot set k are breakpoints of quadrature along d */
 } ir_term;
 
 typedef struct {

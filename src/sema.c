@@ -307,10 +307,6 @@ fail:
 static void check_param(sema *s, const ast_decl *d)
 {
   dc_ir *ir = s->ir;
-  if (ir->n_params == DC_MAX_PARAMS) {
-    dc_diag_error(s->diag, d->name_loc, "too many parameter declarations (limit is %d)", DC_MAX_PARAMS);
-    return;
-  }
   ir_param p = {dc_xstrdup(d->name), d->name_loc, IR_SIZE_SCALAR, 1, -1, -INFINITY, INFINITY};
   int ok = 1;
   if (d->is_vector) {
@@ -972,28 +968,28 @@ static void check_prior(sema *s, const ast_decl *d)
 static void warn_unused(sema *s)
 {
   dc_ir *ir = s->ir;
-  uint64_t used_params = 0;
-  uint32_t used_knots = 0;
+  char *used_params = dc_xcalloc(ir->n_params + 1, 1), *used_knots = dc_xcalloc(ir->n_knots + 1, 1);
   for (size_t i = 0; i < ir->n_nodes; i++) {
     const ir_node *n = ir->nodes[i];
     if (n->op == IR_PARAM || n->op == IR_PARAM_I)
-      used_params |= (uint64_t)1 << n->index;
+      used_params[n->index] = 1;
     if (n->op == IR_SPLINE)
-      used_params |= (uint64_t)1 << ir->cs[n->index].param;
+      used_params[ir->cs[n->index].param] = 1;
   }
   for (size_t c = 0; c < ir->n_cs; c++)
-    if (ir->cs[c].knots < 32)
-      used_knots |= 1u << ir->cs[c].knots;
+    used_knots[ir->cs[c].knots] = 1;
   for (size_t p = 0; p < ir->n_params; p++)
-    if (!(used_params & ((uint64_t)1 << p)))
+    if (!used_params[p])
       dc_diag_warning(s->diag, ir->params[p].loc, "parameter '%s' is not used", ir->params[p].name);
-  for (size_t k = 0; k < ir->n_knots && k < 32; k++) {
+  for (size_t k = 0; k < ir->n_knots; k++) {
     int sizes = 0;
     for (size_t p = 0; p < ir->n_params; p++)
       sizes |= ir->params[p].size_kind == IR_SIZE_KNOTS && ir->params[p].knots == (int)k;
-    if (!(used_knots & (1u << k)) && !sizes)
+    if (!used_knots[k] && !sizes)
       dc_diag_warning(s->diag, ir->knots[k].loc, "knot set '%s' is not used", ir->knots[k].name);
   }
+  free(used_params);
+  free(used_knots);
   for (size_t c = 0; c < s->n_comps; c++) {
     const char *name = s->comps[c].decl->name;
     int in_terms = 0;

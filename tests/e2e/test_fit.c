@@ -419,6 +419,169 @@ END_TEST
 
 /* }==================================================================== */
 
+/* {====================================================================
+** Sums of many terms (one n-ary log-sum-exp) and no cap on declarations
+** ===================================================================== */
+
+/* K Gaussians with scalar parameters a_i, m_i, l_i (sd e^l_i), a flat background exp(b) and
+** exp(c + x), on [0, 2]: the objective and gradient in closed form at a point. */
+static void mixture_closed_form(int K, const double *th, const double *xs, int n, double *obj, double *grad)
+{
+  int P = 3 * K + 2;
+  double b = th[3 * K], c = th[3 * K + 1];
+  for (int j = 0; j < P; j++)
+    grad[j] = 0;
+  double ll = -(exp(b) * 2 + exp(c) * (exp(2.0) - 1));
+  grad[3 * K] = -exp(b) * 2;
+  grad[3 * K + 1] = -exp(c) * (exp(2.0) - 1);
+  for (int i = 0; i < K; i++) {
+    double a = th[3 * i], m = th[3 * i + 1], sd = exp(th[3 * i + 2]);
+    double al = (0 - m) / sd, be = (2 - m) / sd;
+    double pa = exp(-0.5 * al * al) / sqrt(2 * M_PI), pb = exp(-0.5 * be * be) / sqrt(2 * M_PI);
+    ll -= exp(a) * (Phi(be) - Phi(al));
+    grad[3 * i] -= exp(a) * (Phi(be) - Phi(al));
+    grad[3 * i + 1] -= exp(a) * (pa - pb) / sd;
+    grad[3 * i + 2] -= exp(a) * (al * pa - be * pb);
+  }
+  for (int r = 0; r < n; r++) {
+    double x = xs[r], tot = exp(b) + exp(c + x);
+    double *ni = malloc((size_t)K * sizeof *ni);
+    for (int i = 0; i < K; i++) {
+      double sd = exp(th[3 * i + 2]), z = (x - th[3 * i + 1]) / sd;
+      ni[i] = exp(th[3 * i]) * exp(-0.5 * z * z) / (sd * sqrt(2 * M_PI));
+      tot += ni[i];
+    }
+    ll += log(tot);
+    for (int i = 0; i < K; i++) {
+      double sd = exp(th[3 * i + 2]), z = (x - th[3 * i + 1]) / sd;
+      grad[3 * i] += ni[i] / tot;
+      grad[3 * i + 1] += ni[i] * z / sd / tot;
+      grad[3 * i + 2] += ni[i] * (z * z - 1) / tot;
+    }
+    grad[3 * K] += exp(b) / tot;
+    grad[3 * K + 1] += exp(c + x) / tot;
+    free(ni);
+  }
+  *obj = -ll / n;
+  for (int j = 0; j < P; j++)
+    grad[j] = -grad[j] / n;
+}
+
+/* Writes and compiles a K-component mixture with scalar parameters (3K + 2 declarations). */
+static void mixture_model(int K, const char *name)
+{
+  size_t cap = 200 + (size_t)K * 160;
+  char *src = malloc(cap), *p = src;
+  p += sprintf(p, "data { real x in [0, 2]; }\nparameters {");
+  for (int i = 1; i <= K; i++)
+    p += sprintf(p, " real a%d; real m%d; real l%d;", i, i, i);
+  p += sprintf(p, " real b; real c; }\nmodel {\n  intensity = exp(b) + exp(c + x)");
+  for (int i = 1; i <= K; i++)
+    p += sprintf(p, "\n    + exp(a%d) * normal(x | m%d, exp(l%d))", i, i, i);
+  sprintf(p, ";\n}\n");
+  compile(name, src);
+  free(src);
+}
+
+static void check_mixture(int K, const char *name)
+{
+  static const double xs[] = {0.1, 0.35, 0.5, 0.77, 1.0, 1.3, 1.61, 1.9};
+  int n = 8, P = 3 * K + 2;
+  char data[512], params[512], out[512];
+  snprintf(data, sizeof data, "%s/%s.csv", e2e_tmp, name);
+  snprintf(params, sizeof params, "%s/%s-p.json", e2e_tmp, name);
+  snprintf(out, sizeof out, "%s/%s-e.json", e2e_tmp, name);
+  FILE *f = fopen(data, "w");
+  fputs("x\n", f);
+  for (int r = 0; r < n; r++)
+    fprintf(f, "%.17g\n", xs[r]);
+  fclose(f);
+  double *th = malloc((size_t)P * sizeof *th), *g = malloc((size_t)P * sizeof *g), obj;
+  for (int i = 0; i < K; i++) {
+    th[3 * i] = -1 + 0.01 * i;
+    th[3 * i + 1] = 2.0 * (i + 0.5) / K;
+    th[3 * i + 2] = -1.5 + 0.3 * sin(i);
+  }
+  th[3 * K] = -0.5;
+  th[3 * K + 1] = 0.2;
+  f = fopen(params, "w");
+  fputc('{', f);
+  for (int i = 0; i < K; i++)
+    fprintf(f, "%s\"a%d\": %.17g, \"m%d\": %.17g, \"l%d\": %.17g", i ? ", " : "", i + 1, th[3 * i], i + 1,
+            th[3 * i + 1], i + 1, th[3 * i + 2]);
+  fprintf(f, ", \"b\": %.17g, \"c\": %.17g}\n", th[3 * K], th[3 * K + 1]);
+  fclose(f);
+  mixture_closed_form(K, th, xs, n, &obj, g);
+  ck_assert_int_eq(e2e_run("%s/%s eval --quiet --data %s --params %s --out %s", e2e_tmp, name, data, params, out), 0);
+  densrt_json *e = e2e_load(out);
+  double got = number(e, "objective");
+  ck_assert_msg(fabs(got - obj) <= 1e-12 * fabs(obj), "K=%d: objective %.17g, closed form %.17g", K, got, obj);
+  const densrt_json *gr = e2e_member(e, "gradient");
+  ck_assert_int_eq(gr->n, P);
+  /* the order of the flat vector: a1 m1 l1 a2 ... b c, as declared */
+  for (int j = 0; j < P; j++)
+    ck_assert_msg(fabs(gr->items[j].number - g[j]) <= 1e-12 * (1 + fabs(g[j])), "K=%d: gradient[%d] %.17g, closed "
+                  "form %.17g", K, j, gr->items[j].number, g[j]);
+  densrt_json_free(e);
+  free(th);
+  free(g);
+}
+
+/* Five Gaussians plus two more terms: seven terms in one n-ary log-sum-exp. */
+START_TEST(test_mixture_closed_form)
+{
+  mixture_model(5, "mix5");
+  check_mixture(5, "mix5");
+}
+END_TEST
+
+/* 100 Gaussians with scalar parameters: 302 declarations (the limit was 64), 102 terms. */
+START_TEST(test_mixture_100)
+{
+  mixture_model(100, "mix100");
+  check_mixture(100, "mix100");
+}
+END_TEST
+
+/* More than 32 knot sets: the 33rd still gives quadrature breakpoints (they were dropped
+** silently: 8 nodes instead of 4 intervals x 8). */
+START_TEST(test_many_knot_sets)
+{
+  char src[4096], *p = src, out[512];
+  p += sprintf(p, "data { real x in [0, 1]; }\nknots {");
+  for (int k = 0; k < 33; k++)
+    p += sprintf(p, " k%d = linspace(0, 1, %d);", k, k < 32 ? 2 : 5);
+  sprintf(p, " }\nparameters { vector[k32] v; }\nmodel { intensity = exp(linear_spline(k32, v, x)); }\n");
+  compile("knots33", src);
+  snprintf(out, sizeof out, "%s/knots33.txt", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/knots33 info --integrate x=auto --out %s", e2e_tmp, out), 0);
+  char *t = e2e_slurp(out);
+  ck_assert_msg(strstr(t, "numeric integral, 32 quadrature nodes"), "%s", t);
+  free(t);
+}
+END_TEST
+
+/* A golden model of four terms (a spline among them): the gradient against finite
+** differences through the n-ary path, data loop and quadrature. */
+START_TEST(test_mixture3_gradient)
+{
+  char data[512], out[512];
+  snprintf(data, sizeof data, "%s/mix3.csv", e2e_tmp);
+  snprintf(out, sizeof out, "%s/mix3-d.json", e2e_tmp);
+  FILE *f = fopen(data, "w");
+  fputs("x\n", f);
+  for (int i = 0; i < 300; i++)
+    fprintf(f, "%.17g\n", -4.9 + 9.8 * fmod(i * 0.618033988749895, 1.0));
+  fclose(f);
+  ck_assert_int_eq(e2e_run("%s %s/tests/golden/mixture3.dens -o %s/mix3 2>/dev/null", DENSC, SRCDIR, e2e_tmp), 0);
+  ck_assert_int_eq(e2e_run("%s/mix3 diagnose --quiet --random 3 --data %s --out %s", e2e_tmp, data, out), 0);
+  ck_assert_int_eq(e2e_run("%s/mix3 diagnose --quiet --random 2 --data %s --integrate 'x=gauss_legendre(order=16)' "
+                           "--out %s", e2e_tmp, data, out), 0);
+}
+END_TEST
+
+/* }==================================================================== */
+
 int main(void)
 {
   if (e2e_setup())
@@ -440,5 +603,12 @@ int main(void)
   tcase_add_test(tl, test_row_counts);
   tcase_add_test(tl, test_signal_leaves_nothing);
   suite_add_tcase(s, tl);
+  TCase *tm = tcase_create("sums");
+  tcase_set_timeout(tm, 300);
+  tcase_add_test(tm, test_mixture_closed_form);
+  tcase_add_test(tm, test_mixture_100);
+  tcase_add_test(tm, test_many_knot_sets);
+  tcase_add_test(tm, test_mixture3_gradient);
+  suite_add_tcase(s, tm);
   return e2e_finish(s);
 }
