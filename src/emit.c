@@ -609,11 +609,18 @@ static void accumulate(ctx *c, const ir_node *n, const char *weight, int integra
   }
 }
 
-static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char *in)
+/*
+** A point loop as a function of its own (a kernel): the hoisted values come in hv[], the
+** adjoints of those with parameters go out in adj[] (indices from hv_index), summed in
+** locals over the loop.  Returns ll (LIKELIHOOD) or S (INTEGRAL over rule `term`, log
+** integrand at each node left in m->work).  Small functions keep the C compiler's
+** register allocation local: one function holding every loop grew with the number of
+** terms squared.
+*/
+static void emit_kernel(emitter *e, ir_node *root, acc_kind acc, const char *name, size_t term, const int *hv_index)
 {
   dc_buf *o = &e->out;
-  char body[32];
-  snprintf(body, sizeof body, "%s  ", in);
+  const char *in = "  ", *body = "    ";
   ctx c;
   ctx_init(&c, e, body, "d");
   char *seen = dc_xcalloc(e->ir->n_nodes, 1);
@@ -630,10 +637,20 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char 
   uint32_t dims = 0;
   collect_dims(root, &dims);
 
-  if (acc == ACC_LIKELIHOOD)
+  dc_buf_printf(o, "static double %s(densrt_model *m, const double *restrict hv, double *restrict adj)\n{\n", name);
+  for (size_t i = 0; i < hoisted.n; i++) {
+    ir_node *h = hoisted.v[i];
+    dc_buf_printf(o, "  const double v%d = hv[%d];\n", h->id, hv_index[h->id]);
+    if (h->params)
+      dc_buf_printf(o, "  double adj%d = 0;\n", h->id);
+  }
+  if (acc == ACC_LIKELIHOOD) {
+    dc_buf_puts(o, "  double ll = 0;\n");
     dc_buf_printf(o, "%sfor (size_t i = 0; i < m->n; i++) {\n", in);
-  else
+  } else {
+    dc_buf_printf(o, "  const densrt_points *r = &m->rule[%zu];\n  double S = 0, *lv = m->work;\n", term);
     dc_buf_printf(o, "%sfor (size_t q = 0; q < r->n; q++) {\n", in);
+  }
   for (int d = 0; d < DC_MAX_DIMS; d++)
     if (dims & (1u << d))
       dc_buf_printf(o, "%sconst double x%d = %s[%d][%s];\n", body, d, acc == ACC_LIKELIHOOD ? "m->x" : "r->x", d,
@@ -682,6 +699,12 @@ static void emit_point_loop(emitter *e, ir_node *root, acc_kind acc, const char 
     accumulate(&c, root, "", integral);
   }
   dc_buf_printf(o, "%s}\n", in);
+  for (size_t i = 0; i < hoisted.n; i++) {
+    const ir_node *h = hoisted.v[i];
+    if (h->params)
+      dc_buf_printf(o, "  adj[%d] += adj%d;\n", hv_index[h->id], h->id);
+  }
+  dc_buf_printf(o, "  return %s;\n}\n\n", acc == ACC_LIKELIHOOD ? "ll" : "S");
   dc_vec_free(&ops);
   free(R);
   dc_vec_free(&hoisted);
@@ -792,6 +815,31 @@ static void emit_log_density(emitter *e)
   for (size_t p = 0; p < ir->n_priors; p++)
     x.prior[p] = ir_expand(ir, ir->priors[p].lp);
 
+  /* the hoisted values: hv[hv_index[id]] in the kernels */
+  dc_vec h = {0};
+  collect_hoisted(e, &x, &h);
+  int *hv_index = dc_xcalloc(ir->n_nodes + 1, sizeof *hv_index);
+  for (size_t i = 0; i < h.n; i++)
+    hv_index[((ir_node *)h.v[i])->id] = (int)i;
+
+  /* the kernels: the data loop, and the quadrature loop of each term and plan */
+  dc_buf_puts(o, "/* The sum over the data of log n(x_i). */\n");
+  line_to_source(e, ir->terms[0].loc);
+  line_to_c(e);
+  emit_kernel(e, x.loglik, ACC_LIKELIHOOD, "data_kernel", 0, hv_index);
+  for (size_t t = 0; t < ir->n_terms; t++)
+    for (int plan = x.exact[t] == x.numeric[t] ? 1 : 0; plan < 2; plan++) {
+      ir_node *root = plan == 0 ? x.exact[t] : x.numeric[t];
+      if (plan == 0 && !root->dims)
+        continue;   /* fully analytic: no loop (the numeric plan of a constant term has one node) */
+      char what[300], name[64];
+      snprintf(what, sizeof what, "the quadrature sum of term %zu, '%s', %s plan", t, ir->terms[t].name,
+               plan == 0 ? "exact" : "numeric");
+      source_comment(e, "", what, ir->terms[t].loc);
+      snprintf(name, sizeof name, "term%zu_%s_kernel", t, plan == 0 ? "exact" : "numeric");
+      emit_kernel(e, root, ACC_INTEGRAL, name, t, hv_index);
+    }
+
   dc_buf_puts(o, "/* The log posterior and its gradient (g is overwritten). */\n");
   dc_buf_puts(o, "static double log_density(densrt_model *m, const double *th, double *g)\n{\n");
   dc_buf_puts(o, "  memset(g, 0, m->n_theta * sizeof *g);\n");
@@ -799,23 +847,16 @@ static void emit_log_density(emitter *e)
     dc_buf_puts(o, "  densrt_model_spline_coefs(m, th);\n");
 
   /* 1. hoisted parameter-only values, forward mode over the parameters */
-  dc_vec h = {0};
-  collect_hoisted(e, &x, &h);
   ctx outer;
   dc_buf_puts(o, "\n  /* parameter-only values, hoisted out of the point loops */\n");
   emit_prelude(e, &outer, &h, 0);
-  dc_buf_puts(o, "  /* adjoints of the hoisted values */\n");
-  for (size_t i = 0; i < h.n; i++) {
-    ir_node *n = h.v[i];
-    if (n->params)
-      dc_buf_printf(o, "  double adj%d = 0;\n", n->id);
-  }
+  dc_buf_printf(o, "  /* the hoisted values for the kernels, and their adjoints */\n  const double hv[%zu] = {", h.n + 1);
+  for (size_t i = 0; i < h.n; i++)
+    dc_buf_printf(o, "%sv%d", i ? ", " : "", ((ir_node *)h.v[i])->id);
+  dc_buf_printf(o, "%s};\n  double adj[%zu] = {0};\n", h.n ? "" : "0", h.n + 1);
 
   /* 2. the data */
-  dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = 0;\n");
-  line_to_source(e, ir->terms[0].loc);
-  line_to_c(e);
-  emit_point_loop(e, x.loglik, ACC_LIKELIHOOD, "  ");
+  dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = data_kernel(m, hv, adj);\n");
 
   /* 3. minus the integral of each term */
   for (size_t t = 0; t < ir->n_terms; t++) {
@@ -838,16 +879,15 @@ static void emit_log_density(emitter *e)
         char *R = text_val(root);
         dc_buf_printf(o, "      const double I = exp(%s);\n      ll -= I;\n", R);
         if (root->params)
-          dc_buf_printf(o, "      adj%d -= I;\n", root->id);
+          dc_buf_printf(o, "      adj[%d] -= I;\n", hv_index[root->id]);
         dc_buf_printf(o, "      logI = %s;\n", R);
         free(R);
         continue;
       }
-      dc_buf_printf(o, "      const densrt_points *r = &m->rule[%zu];\n      double S = 0, *lv = m->work;\n", t);
-      emit_point_loop(e, root, ACC_INTEGRAL, "      ");
+      dc_buf_printf(o, "      const double S = term%zu_%s_kernel(m, hv, adj);\n", t, plan == 0 ? "exact" : "numeric");
       dc_buf_puts(o, "      ll -= S;\n      logI = log(S);\n");
       dc_buf_puts(o, "      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */\n");
-      dc_buf_puts(o, "        logI = densrt_quad_logsumexp(r->lw, lv, r->n);\n");
+      dc_buf_printf(o, "        logI = densrt_quad_logsumexp(m->rule[%zu].lw, m->work, m->rule[%zu].n);\n", t, t);
     }
     dc_buf_printf(o, "    }\n    m->log_integral[%zu] = logI;\n  }\n", t);
   }
@@ -901,9 +941,9 @@ static void emit_log_density(emitter *e)
         dc_buf_puts(o, "  g[");
         param_index(o, outer.leaf[k], "0");
         if (strcmp(dk.s, "1") == 0)
-          dc_buf_printf(o, "] += adj%d;\n", n->id);
+          dc_buf_printf(o, "] += adj[%d];\n", hv_index[n->id]);
         else
-          dc_buf_printf(o, "] += adj%d * %s;\n", n->id, dk.s);
+          dc_buf_printf(o, "] += adj[%d] * %s;\n", hv_index[n->id], dk.s);
       }
       dc_buf_free(&dk);
     }
@@ -913,6 +953,7 @@ static void emit_log_density(emitter *e)
   dc_buf_puts(o, "  m->log_lik = ll;\n  m->log_prior = lp;\n  return ll + lp;\n}\n\n");
   ctx_free(&outer);
   dc_vec_free(&h);
+  free(hv_index);
   free(x.exact);
   free(x.numeric);
   free(x.prior);

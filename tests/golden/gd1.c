@@ -44,20 +44,12 @@ static const densrt_term_def terms[] = {
   {"background", 0u, 0x1u, 0x1u, term1_breakpoints},
 };
 
-/* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
-{
-  memset(g, 0, m->n_theta * sizeof *g);
-  densrt_model_spline_coefs(m, th);
-
-  /* parameter-only values, hoisted out of the point loops */
-  const double v23 = log(m->hi[1] - m->lo[1]);
-  /* adjoints of the hoisted values */
-
-  /* sum over the data of log n(x_i) */
-  double ll = 0;
+/* The sum over the data of log n(x_i). */
 #line 28 "models/gd1.dens"
-#line 61 "model.c"
+#line 50 "model.c"
+static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  double ll = 0;
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
@@ -129,123 +121,180 @@ static double log_density(densrt_model *m, const double *th, double *g)
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
   }
+  return ll;
+}
+
+/* the quadrature sum of term 0, 'stream', exact plan — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
+static double term0_exact_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const densrt_points *r = &m->rule[0];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    double u11;
+    const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
+    const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
+    double u13;
+    const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
+    const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
+    double u14;
+    const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
+    const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
+    const double v15 = exp(v14);
+    const double d15_2 = v15;
+    double dmu21, dsd21;
+    const double v21 = densrt_log_ndiff(m->lo[1], m->hi[1], v13, v15, &dmu21, &dsd21);
+    const double d21_1 = dmu21;
+    const double d21_2 = dsd21 * d15_2;
+    const double v22 = v11 + v21;
+    const double d22_0 = 1;
+    const double d22_1 = d21_1;
+    const double d22_2 = d21_2;
+    lv[q] = v22;
+    const double w = exp(r->lw[q] + v22);
+    S += w;
+    {
+      double *ca = m->coef_adj[0] + 4 * j11;
+      const double a = -w * d22_0;
+      const double u = u11;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+    {
+      double *ca = m->coef_adj[1] + 4 * j13;
+      const double a = -w * d22_1;
+      const double u = u13;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+    {
+      double *ca = m->coef_adj[2] + 4 * j14;
+      const double a = -w * d22_2;
+      const double u = u14;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+  }
+  return S;
+}
+
+/* the quadrature sum of term 0, 'stream', numeric plan — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
+static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const densrt_points *r = &m->rule[0];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    const double x1 = r->x[1][q];
+    double u11;
+    const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
+    const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
+    double u13;
+    const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
+    const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
+    double u14;
+    const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
+    const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
+    const double v25 = x1 - v13;
+    const double d25_1 = -1;
+    const double v15 = exp(v14);
+    const double d15_2 = v15;
+    const double v26 = v25 / v15;
+    const double d26_1 = (1 / v15) * d25_1;
+    const double d26_2 = -(v26 / v15) * d15_2;
+    const double v27 = v26 * v26;
+    const double d27_1 = v26 * d26_1 + v26 * d26_1;
+    const double d27_2 = v26 * d26_2 + v26 * d26_2;
+    const double v29 = (-0.5) * v27;
+    const double d29_1 = (-0.5) * d27_1;
+    const double d29_2 = (-0.5) * d27_2;
+    const double v31 = v14 + 0.9189385332046728;
+    const double d31_2 = 1;
+    const double v32 = v29 - v31;
+    const double d32_1 = d29_1;
+    const double d32_2 = d29_2 - d31_2;
+    const double v33 = v11 + v32;
+    const double d33_0 = 1;
+    const double d33_1 = d32_1;
+    const double d33_2 = d32_2;
+    lv[q] = v33;
+    const double w = exp(r->lw[q] + v33);
+    S += w;
+    {
+      double *ca = m->coef_adj[0] + 4 * j11;
+      const double a = -w * d33_0;
+      const double u = u11;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+    {
+      double *ca = m->coef_adj[1] + 4 * j13;
+      const double a = -w * d33_1;
+      const double u = u13;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+    {
+      double *ca = m->coef_adj[2] + 4 * j14;
+      const double a = -w * d33_2;
+      const double u = u14;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+  }
+  return S;
+}
+
+/* the quadrature sum of term 1, 'background', numeric plan — line 30: component background = exp(spline(k_bkg, ln_n0_bkg, phi1)); */
+static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const double v23 = hv[0];
+  const densrt_points *r = &m->rule[1];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    double u18;
+    const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
+    const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
+    const double v24 = v23 + v18;
+    const double d24_0 = 1;
+    lv[q] = v24;
+    const double w = exp(r->lw[q] + v24);
+    S += w;
+    {
+      double *ca = m->coef_adj[3] + 4 * j18;
+      const double a = -w * d24_0;
+      const double u = u18;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+  }
+  return S;
+}
+
+/* The log posterior and its gradient (g is overwritten). */
+static double log_density(densrt_model *m, const double *th, double *g)
+{
+  memset(g, 0, m->n_theta * sizeof *g);
+  densrt_model_spline_coefs(m, th);
+
+  /* parameter-only values, hoisted out of the point loops */
+  const double v23 = log(m->hi[1] - m->lo[1]);
+  /* the hoisted values for the kernels, and their adjoints */
+  const double hv[2] = {v23};
+  double adj[2] = {0};
+
+  /* sum over the data of log n(x_i) */
+  double ll = data_kernel(m, hv, adj);
 
   /* minus the integral of term 0, 'stream' — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
   {
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
-      const densrt_points *r = &m->rule[0];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        double u11;
-        const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-        const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
-        double u13;
-        const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-        const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
-        double u14;
-        const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-        const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
-        const double v15 = exp(v14);
-        const double d15_2 = v15;
-        double dmu21, dsd21;
-        const double v21 = densrt_log_ndiff(m->lo[1], m->hi[1], v13, v15, &dmu21, &dsd21);
-        const double d21_1 = dmu21;
-        const double d21_2 = dsd21 * d15_2;
-        const double v22 = v11 + v21;
-        const double d22_0 = 1;
-        const double d22_1 = d21_1;
-        const double d22_2 = d21_2;
-        lv[q] = v22;
-        const double w = exp(r->lw[q] + v22);
-        S += w;
-        {
-          double *ca = m->coef_adj[0] + 4 * j11;
-          const double a = -w * d22_0;
-          const double u = u11;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-        {
-          double *ca = m->coef_adj[1] + 4 * j13;
-          const double a = -w * d22_1;
-          const double u = u13;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-        {
-          double *ca = m->coef_adj[2] + 4 * j14;
-          const double a = -w * d22_2;
-          const double u = u14;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-      }
+      const double S = term0_exact_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
     } else {
-      const densrt_points *r = &m->rule[0];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        const double x1 = r->x[1][q];
-        double u11;
-        const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-        const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
-        double u13;
-        const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-        const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
-        double u14;
-        const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-        const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
-        const double v25 = x1 - v13;
-        const double d25_1 = -1;
-        const double v15 = exp(v14);
-        const double d15_2 = v15;
-        const double v26 = v25 / v15;
-        const double d26_1 = (1 / v15) * d25_1;
-        const double d26_2 = -(v26 / v15) * d15_2;
-        const double v27 = v26 * v26;
-        const double d27_1 = v26 * d26_1 + v26 * d26_1;
-        const double d27_2 = v26 * d26_2 + v26 * d26_2;
-        const double v29 = (-0.5) * v27;
-        const double d29_1 = (-0.5) * d27_1;
-        const double d29_2 = (-0.5) * d27_2;
-        const double v31 = v14 + 0.9189385332046728;
-        const double d31_2 = 1;
-        const double v32 = v29 - v31;
-        const double d32_1 = d29_1;
-        const double d32_2 = d29_2 - d31_2;
-        const double v33 = v11 + v32;
-        const double d33_0 = 1;
-        const double d33_1 = d32_1;
-        const double d33_2 = d32_2;
-        lv[q] = v33;
-        const double w = exp(r->lw[q] + v33);
-        S += w;
-        {
-          double *ca = m->coef_adj[0] + 4 * j11;
-          const double a = -w * d33_0;
-          const double u = u11;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-        {
-          double *ca = m->coef_adj[1] + 4 * j13;
-          const double a = -w * d33_1;
-          const double u = u13;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-        {
-          double *ca = m->coef_adj[2] + 4 * j14;
-          const double a = -w * d33_2;
-          const double u = u14;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-      }
+      const double S = term0_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
     }
     m->log_integral[0] = logI;
   }
@@ -254,29 +303,11 @@ static double log_density(densrt_model *m, const double *th, double *g)
   {
     double logI;
     {
-      const densrt_points *r = &m->rule[1];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        double u18;
-        const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
-        const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
-        const double v24 = v23 + v18;
-        const double d24_0 = 1;
-        lv[q] = v24;
-        const double w = exp(r->lw[q] + v24);
-        S += w;
-        {
-          double *ca = m->coef_adj[3] + 4 * j18;
-          const double a = -w * d24_0;
-          const double u = u18;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-      }
+      const double S = term1_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[1].lw, m->work, m->rule[1].n);
     }
     m->log_integral[1] = logI;
   }
@@ -286,7 +317,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 35: ln_n0[2:end] ~ normal(ln_n0[1:end-1], 1); */
 #line 35 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[0]; i++) {
-#line 290 "model.c"
+#line 321 "model.c"
     const double v0 = th[m->off[0] + i + 1];   /* ln_n0[i+1] */
     const double v1 = th[m->off[0] + i + 0];   /* ln_n0[i+0] */
     const double v35 = v0 - v1;
@@ -308,7 +339,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 36: mean_phi2[2:end] ~ normal(mean_phi2[1:end-1], 1); */
 #line 36 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[1]; i++) {
-#line 312 "model.c"
+#line 343 "model.c"
     const double v4 = th[m->off[1] + i + 1];   /* mean_phi2[i+1] */
     const double v5 = th[m->off[1] + i + 0];   /* mean_phi2[i+0] */
     const double v39 = v4 - v5;
@@ -330,7 +361,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 37: ln_std_phi2[2:end] ~ normal(ln_std_phi2[1:end-1], 1); */
 #line 37 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[2]; i++) {
-#line 334 "model.c"
+#line 365 "model.c"
     const double v7 = th[m->off[2] + i + 1];   /* ln_std_phi2[i+1] */
     const double v8 = th[m->off[2] + i + 0];   /* ln_std_phi2[i+0] */
     const double v43 = v7 - v8;

@@ -44,21 +44,14 @@ static const densrt_term_def terms[] = {
   {"background", 0u, 0x3u, 0x3u, term1_breakpoints},
 };
 
-/* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
-{
-  memset(g, 0, m->n_theta * sizeof *g);
-  densrt_model_spline_coefs(m, th);
-
-  /* parameter-only values, hoisted out of the point loops */
-  const double v11 = th[m->off[4] + 0];   /* f */
-  /* adjoints of the hoisted values */
-  double adj11 = 0;
-
-  /* sum over the data of log n(x_i) */
-  double ll = 0;
+/* The sum over the data of log n(x_i). */
 #line 20 "tests/golden/mixture2d.dens"
-#line 62 "model.c"
+#line 50 "model.c"
+static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const double v11 = hv[0];
+  double adj11 = 0;
+  double ll = 0;
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
@@ -137,123 +130,188 @@ static double log_density(densrt_model *m, const double *th, double *g)
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
   }
+  adj[0] += adj11;
+  return ll;
+}
+
+/* the quadrature sum of term 0, 'stream', exact plan — line 20: component stream = exp(spline(k, ln_a, phi1)) */
+static double term0_exact_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const densrt_points *r = &m->rule[0];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    double u15;
+    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
+    const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
+    double u17;
+    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
+    const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
+    double u18;
+    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
+    const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
+    const double v19 = exp(v18);
+    const double d19_2 = v19;
+    double dmu26, dsd26;
+    const double v26 = densrt_log_ndiff(m->lo[1], m->hi[1], v17, v19, &dmu26, &dsd26);
+    const double d26_1 = dmu26;
+    const double d26_2 = dsd26 * d19_2;
+    const double v27 = v15 + v26;
+    const double d27_0 = 1;
+    const double d27_1 = d26_1;
+    const double d27_2 = d26_2;
+    lv[q] = v27;
+    const double w = exp(r->lw[q] + v27);
+    S += w;
+    {
+      double *ca = m->coef_adj[0] + 4 * j15;
+      const double a = -w * d27_0;
+      const double u = u15;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+    {
+      double *ca = m->coef_adj[1] + 4 * j17;
+      const double a = -w * d27_1;
+      const double u = u17;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+    {
+      double *ca = m->coef_adj[2] + 4 * j18;
+      const double a = -w * d27_2;
+      const double u = u18;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+  }
+  return S;
+}
+
+/* the quadrature sum of term 0, 'stream', numeric plan — line 20: component stream = exp(spline(k, ln_a, phi1)) */
+static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const densrt_points *r = &m->rule[0];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    const double x1 = r->x[1][q];
+    double u15;
+    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
+    const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
+    double u17;
+    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
+    const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
+    double u18;
+    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
+    const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
+    const double v28 = x1 - v17;
+    const double d28_1 = -1;
+    const double v19 = exp(v18);
+    const double d19_2 = v19;
+    const double v29 = v28 / v19;
+    const double d29_1 = (1 / v19) * d28_1;
+    const double d29_2 = -(v29 / v19) * d19_2;
+    const double v30 = v29 * v29;
+    const double d30_1 = v29 * d29_1 + v29 * d29_1;
+    const double d30_2 = v29 * d29_2 + v29 * d29_2;
+    const double v32 = (-0.5) * v30;
+    const double d32_1 = (-0.5) * d30_1;
+    const double d32_2 = (-0.5) * d30_2;
+    const double v34 = v18 + 0.9189385332046728;
+    const double d34_2 = 1;
+    const double v35 = v32 - v34;
+    const double d35_1 = d32_1;
+    const double d35_2 = d32_2 - d34_2;
+    const double v36 = v15 + v35;
+    const double d36_0 = 1;
+    const double d36_1 = d35_1;
+    const double d36_2 = d35_2;
+    lv[q] = v36;
+    const double w = exp(r->lw[q] + v36);
+    S += w;
+    {
+      double *ca = m->coef_adj[0] + 4 * j15;
+      const double a = -w * d36_0;
+      const double u = u15;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+    {
+      double *ca = m->coef_adj[1] + 4 * j17;
+      const double a = -w * d36_1;
+      const double u = u17;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+    {
+      double *ca = m->coef_adj[2] + 4 * j18;
+      const double a = -w * d36_2;
+      const double u = u18;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+  }
+  return S;
+}
+
+/* the quadrature sum of term 1, 'background', numeric plan — line 23: component background = exp(natural_spline(kb, ln_b, phi1) + f * phi2); */
+static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const double v11 = hv[0];
+  double adj11 = 0;
+  const densrt_points *r = &m->rule[1];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    const double x1 = r->x[1][q];
+    double u22;
+    const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
+    const double v22 = densrt_spline_seg_eval(m->coef[3], j22, u22);
+    const double v23 = v11 * x1;
+    const double d23_0 = x1;
+    const double v24 = v22 + v23;
+    const double d24_0 = d23_0;
+    const double d24_1 = 1;
+    lv[q] = v24;
+    const double w = exp(r->lw[q] + v24);
+    S += w;
+    adj11 -= w * d24_0;
+    {
+      double *ca = m->coef_adj[3] + 4 * j22;
+      const double a = -w * d24_1;
+      const double u = u22;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+  }
+  adj[0] += adj11;
+  return S;
+}
+
+/* The log posterior and its gradient (g is overwritten). */
+static double log_density(densrt_model *m, const double *th, double *g)
+{
+  memset(g, 0, m->n_theta * sizeof *g);
+  densrt_model_spline_coefs(m, th);
+
+  /* parameter-only values, hoisted out of the point loops */
+  const double v11 = th[m->off[4] + 0];   /* f */
+  /* the hoisted values for the kernels, and their adjoints */
+  const double hv[2] = {v11};
+  double adj[2] = {0};
+
+  /* sum over the data of log n(x_i) */
+  double ll = data_kernel(m, hv, adj);
 
   /* minus the integral of term 0, 'stream' — line 20: component stream = exp(spline(k, ln_a, phi1)) */
   {
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
-      const densrt_points *r = &m->rule[0];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        double u15;
-        const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-        const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
-        double u17;
-        const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-        const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
-        double u18;
-        const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-        const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
-        const double v19 = exp(v18);
-        const double d19_2 = v19;
-        double dmu26, dsd26;
-        const double v26 = densrt_log_ndiff(m->lo[1], m->hi[1], v17, v19, &dmu26, &dsd26);
-        const double d26_1 = dmu26;
-        const double d26_2 = dsd26 * d19_2;
-        const double v27 = v15 + v26;
-        const double d27_0 = 1;
-        const double d27_1 = d26_1;
-        const double d27_2 = d26_2;
-        lv[q] = v27;
-        const double w = exp(r->lw[q] + v27);
-        S += w;
-        {
-          double *ca = m->coef_adj[0] + 4 * j15;
-          const double a = -w * d27_0;
-          const double u = u15;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-        {
-          double *ca = m->coef_adj[1] + 4 * j17;
-          const double a = -w * d27_1;
-          const double u = u17;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-        {
-          double *ca = m->coef_adj[2] + 4 * j18;
-          const double a = -w * d27_2;
-          const double u = u18;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-      }
+      const double S = term0_exact_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
     } else {
-      const densrt_points *r = &m->rule[0];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        const double x1 = r->x[1][q];
-        double u15;
-        const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-        const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
-        double u17;
-        const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-        const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
-        double u18;
-        const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-        const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
-        const double v28 = x1 - v17;
-        const double d28_1 = -1;
-        const double v19 = exp(v18);
-        const double d19_2 = v19;
-        const double v29 = v28 / v19;
-        const double d29_1 = (1 / v19) * d28_1;
-        const double d29_2 = -(v29 / v19) * d19_2;
-        const double v30 = v29 * v29;
-        const double d30_1 = v29 * d29_1 + v29 * d29_1;
-        const double d30_2 = v29 * d29_2 + v29 * d29_2;
-        const double v32 = (-0.5) * v30;
-        const double d32_1 = (-0.5) * d30_1;
-        const double d32_2 = (-0.5) * d30_2;
-        const double v34 = v18 + 0.9189385332046728;
-        const double d34_2 = 1;
-        const double v35 = v32 - v34;
-        const double d35_1 = d32_1;
-        const double d35_2 = d32_2 - d34_2;
-        const double v36 = v15 + v35;
-        const double d36_0 = 1;
-        const double d36_1 = d35_1;
-        const double d36_2 = d35_2;
-        lv[q] = v36;
-        const double w = exp(r->lw[q] + v36);
-        S += w;
-        {
-          double *ca = m->coef_adj[0] + 4 * j15;
-          const double a = -w * d36_0;
-          const double u = u15;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-        {
-          double *ca = m->coef_adj[1] + 4 * j17;
-          const double a = -w * d36_1;
-          const double u = u17;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-        {
-          double *ca = m->coef_adj[2] + 4 * j18;
-          const double a = -w * d36_2;
-          const double u = u18;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-      }
+      const double S = term0_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
     }
     m->log_integral[0] = logI;
   }
@@ -262,34 +320,11 @@ static double log_density(densrt_model *m, const double *th, double *g)
   {
     double logI;
     {
-      const densrt_points *r = &m->rule[1];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        const double x1 = r->x[1][q];
-        double u22;
-        const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
-        const double v22 = densrt_spline_seg_eval(m->coef[3], j22, u22);
-        const double v23 = v11 * x1;
-        const double d23_0 = x1;
-        const double v24 = v22 + v23;
-        const double d24_0 = d23_0;
-        const double d24_1 = 1;
-        lv[q] = v24;
-        const double w = exp(r->lw[q] + v24);
-        S += w;
-        adj11 -= w * d24_0;
-        {
-          double *ca = m->coef_adj[3] + 4 * j22;
-          const double a = -w * d24_1;
-          const double u = u22;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-      }
+      const double S = term1_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[1].lw, m->work, m->rule[1].n);
     }
     m->log_integral[1] = logI;
   }
@@ -299,7 +334,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 27: ln_a ~ normal(0, 5); */
 #line 27 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[0]; i++) {
-#line 303 "model.c"
+#line 338 "model.c"
     const double v0 = th[m->off[0] + i + 0];   /* ln_a[i+0] */
     const double v38 = v0 / 5.0;
     const double d38_0 = (1 / 5.0);
@@ -315,7 +350,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 28: mu ~ normal(0, 3); */
 #line 28 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[1]; i++) {
-#line 319 "model.c"
+#line 354 "model.c"
     const double v4 = th[m->off[1] + i + 0];   /* mu[i+0] */
     const double v44 = v4 / 3.0;
     const double d44_0 = (1 / 3.0);
@@ -331,7 +366,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 29: ln_s ~ normal(-1, 1); */
 #line 29 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[2]; i++) {
-#line 335 "model.c"
+#line 370 "model.c"
     const double v7 = th[m->off[2] + i + 0];   /* ln_s[i+0] */
     const double v50 = v7 - (-1.0);
     const double d50_0 = 1;
@@ -347,7 +382,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 30: f ~ normal(0, 0.5); */
 #line 30 "tests/golden/mixture2d.dens"
   {
-#line 351 "model.c"
+#line 386 "model.c"
     const double v11 = th[m->off[4] + 0];   /* f */
     const double v54 = v11 / 0.5;
     const double d54_0 = (1 / 0.5);
@@ -362,7 +397,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
-  g[m->off[4] + 0] += adj11;
+  g[m->off[4] + 0] += adj[0];
   densrt_model_spline_adjoint(m, g);
   m->log_lik = ll;
   m->log_prior = lp;

@@ -42,79 +42,36 @@ static const densrt_term_def terms[] = {
   {"background", 0u, 0x1u, 0x1u, term3_breakpoints},
 };
 
-/* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
-{
-  memset(g, 0, m->n_theta * sizeof *g);
-  densrt_model_spline_coefs(m, th);
-
-  /* parameter-only values, hoisted out of the point loops */
-  const double v4 = th[m->off[0] + 0];   /* a[1] */
-  const double v6 = th[m->off[1] + 0];   /* mu[1] */
-  const double v7 = th[m->off[2] + 0];   /* ls[1] */
-  const double v11 = th[m->off[0] + 1];   /* a[2] */
-  const double v12 = th[m->off[1] + 1];   /* mu[2] */
-  const double v13 = th[m->off[2] + 1];   /* ls[2] */
-  const double v17 = th[m->off[0] + 2];   /* a[3] */
-  const double v18 = th[m->off[1] + 2];   /* mu[3] */
-  const double v19 = th[m->off[2] + 2];   /* ls[3] */
-  const double v8 = exp(v7);
-  const double dp8_2 = v8;
-  const double v39 = v7 + 0.9189385332046728;
-  const double dp39_2 = 1;
-  const double v14 = exp(v13);
-  const double dp14_5 = v14;
-  const double v46 = v13 + 0.9189385332046728;
-  const double dp46_5 = 1;
-  const double v20 = exp(v19);
-  const double dp20_8 = v20;
-  const double v54 = v19 + 0.9189385332046728;
-  const double dp54_8 = 1;
-  double dmu27, dsd27;
-  const double v27 = densrt_log_ndiff(m->lo[0], m->hi[0], v6, v8, &dmu27, &dsd27);
-  const double dp27_1 = dmu27;
-  const double dp27_2 = dsd27 * dp8_2;
-  const double v28 = v4 + v27;
-  const double dp28_0 = 1;
-  const double dp28_1 = dp27_1;
-  const double dp28_2 = dp27_2;
-  double dmu29, dsd29;
-  const double v29 = densrt_log_ndiff(m->lo[0], m->hi[0], v12, v14, &dmu29, &dsd29);
-  const double dp29_4 = dmu29;
-  const double dp29_5 = dsd29 * dp14_5;
-  const double v30 = v11 + v29;
-  const double dp30_3 = 1;
-  const double dp30_4 = dp29_4;
-  const double dp30_5 = dp29_5;
-  double dmu31, dsd31;
-  const double v31 = densrt_log_ndiff(m->lo[0], m->hi[0], v18, v20, &dmu31, &dsd31);
-  const double dp31_7 = dmu31;
-  const double dp31_8 = dsd31 * dp20_8;
-  const double v32 = v17 + v31;
-  const double dp32_6 = 1;
-  const double dp32_7 = dp31_7;
-  const double dp32_8 = dp31_8;
-  /* adjoints of the hoisted values */
-  double adj4 = 0;
-  double adj6 = 0;
-  double adj8 = 0;
-  double adj39 = 0;
-  double adj11 = 0;
-  double adj12 = 0;
-  double adj14 = 0;
-  double adj46 = 0;
-  double adj17 = 0;
-  double adj18 = 0;
-  double adj20 = 0;
-  double adj54 = 0;
-  double adj28 = 0;
-  double adj30 = 0;
-  double adj32 = 0;
-
-  /* sum over the data of log n(x_i) */
-  double ll = 0;
+/* The sum over the data of log n(x_i). */
 #line 8 "tests/golden/mixture3.dens"
-#line 118 "model.c"
+#line 48 "model.c"
+static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const double v4 = hv[0];
+  double adj4 = 0;
+  const double v6 = hv[1];
+  double adj6 = 0;
+  const double v8 = hv[2];
+  double adj8 = 0;
+  const double v39 = hv[3];
+  double adj39 = 0;
+  const double v11 = hv[4];
+  double adj11 = 0;
+  const double v12 = hv[5];
+  double adj12 = 0;
+  const double v14 = hv[6];
+  double adj14 = 0;
+  const double v46 = hv[7];
+  double adj46 = 0;
+  const double v17 = hv[8];
+  double adj17 = 0;
+  const double v18 = hv[9];
+  double adj18 = 0;
+  const double v20 = hv[10];
+  double adj20 = 0;
+  const double v54 = hv[11];
+  double adj54 = 0;
+  double ll = 0;
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
     const size_t j23 = m->pseg[0][i];
@@ -212,6 +169,252 @@ static double log_density(densrt_model *m, const double *th, double *g)
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
   }
+  adj[0] += adj4;
+  adj[1] += adj6;
+  adj[2] += adj8;
+  adj[3] += adj39;
+  adj[4] += adj11;
+  adj[5] += adj12;
+  adj[6] += adj14;
+  adj[7] += adj46;
+  adj[8] += adj17;
+  adj[9] += adj18;
+  adj[10] += adj20;
+  adj[11] += adj54;
+  return ll;
+}
+
+/* the quadrature sum of term 0, 'g1', numeric plan — line 8: component g1 = exp(a[1]) * normal(x | mu[1], exp(ls[1])); */
+static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const double v4 = hv[0];
+  double adj4 = 0;
+  const double v6 = hv[1];
+  double adj6 = 0;
+  const double v8 = hv[2];
+  double adj8 = 0;
+  const double v39 = hv[3];
+  double adj39 = 0;
+  const densrt_points *r = &m->rule[0];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    const double v33 = x0 - v6;
+    const double d33_1 = -1;
+    const double v34 = v33 / v8;
+    const double d34_1 = (1 / v8) * d33_1;
+    const double d34_2 = -(v34 / v8);
+    const double v35 = v34 * v34;
+    const double d35_1 = v34 * d34_1 + v34 * d34_1;
+    const double d35_2 = v34 * d34_2 + v34 * d34_2;
+    const double v37 = (-0.5) * v35;
+    const double d37_1 = (-0.5) * d35_1;
+    const double d37_2 = (-0.5) * d35_2;
+    const double v40 = v37 - v39;
+    const double d40_1 = d37_1;
+    const double d40_2 = d37_2;
+    const double d40_3 = -1;
+    const double v41 = v4 + v40;
+    const double d41_0 = 1;
+    const double d41_1 = d40_1;
+    const double d41_2 = d40_2;
+    const double d41_3 = d40_3;
+    lv[q] = v41;
+    const double w = exp(r->lw[q] + v41);
+    S += w;
+    adj4 -= w * d41_0;
+    adj6 -= w * d41_1;
+    adj8 -= w * d41_2;
+    adj39 -= w * d41_3;
+  }
+  adj[0] += adj4;
+  adj[1] += adj6;
+  adj[2] += adj8;
+  adj[3] += adj39;
+  return S;
+}
+
+/* the quadrature sum of term 1, 'g2', numeric plan — line 9: component g2 = exp(a[2]) * normal(x | mu[2], exp(ls[2])); */
+static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const double v11 = hv[4];
+  double adj11 = 0;
+  const double v12 = hv[5];
+  double adj12 = 0;
+  const double v14 = hv[6];
+  double adj14 = 0;
+  const double v46 = hv[7];
+  double adj46 = 0;
+  const densrt_points *r = &m->rule[1];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    const double v42 = x0 - v12;
+    const double d42_1 = -1;
+    const double v43 = v42 / v14;
+    const double d43_1 = (1 / v14) * d42_1;
+    const double d43_2 = -(v43 / v14);
+    const double v44 = v43 * v43;
+    const double d44_1 = v43 * d43_1 + v43 * d43_1;
+    const double d44_2 = v43 * d43_2 + v43 * d43_2;
+    const double v45 = (-0.5) * v44;
+    const double d45_1 = (-0.5) * d44_1;
+    const double d45_2 = (-0.5) * d44_2;
+    const double v47 = v45 - v46;
+    const double d47_1 = d45_1;
+    const double d47_2 = d45_2;
+    const double d47_3 = -1;
+    const double v48 = v11 + v47;
+    const double d48_0 = 1;
+    const double d48_1 = d47_1;
+    const double d48_2 = d47_2;
+    const double d48_3 = d47_3;
+    lv[q] = v48;
+    const double w = exp(r->lw[q] + v48);
+    S += w;
+    adj11 -= w * d48_0;
+    adj12 -= w * d48_1;
+    adj14 -= w * d48_2;
+    adj46 -= w * d48_3;
+  }
+  adj[4] += adj11;
+  adj[5] += adj12;
+  adj[6] += adj14;
+  adj[7] += adj46;
+  return S;
+}
+
+/* the quadrature sum of term 2, 'g3', numeric plan — line 10: component g3 = exp(a[3]) * normal(x | mu[3], exp(ls[3])); */
+static double term2_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const double v17 = hv[8];
+  double adj17 = 0;
+  const double v18 = hv[9];
+  double adj18 = 0;
+  const double v20 = hv[10];
+  double adj20 = 0;
+  const double v54 = hv[11];
+  double adj54 = 0;
+  const densrt_points *r = &m->rule[2];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    const double v50 = x0 - v18;
+    const double d50_1 = -1;
+    const double v51 = v50 / v20;
+    const double d51_1 = (1 / v20) * d50_1;
+    const double d51_2 = -(v51 / v20);
+    const double v52 = v51 * v51;
+    const double d52_1 = v51 * d51_1 + v51 * d51_1;
+    const double d52_2 = v51 * d51_2 + v51 * d51_2;
+    const double v53 = (-0.5) * v52;
+    const double d53_1 = (-0.5) * d52_1;
+    const double d53_2 = (-0.5) * d52_2;
+    const double v55 = v53 - v54;
+    const double d55_1 = d53_1;
+    const double d55_2 = d53_2;
+    const double d55_3 = -1;
+    const double v56 = v17 + v55;
+    const double d56_0 = 1;
+    const double d56_1 = d55_1;
+    const double d56_2 = d55_2;
+    const double d56_3 = d55_3;
+    lv[q] = v56;
+    const double w = exp(r->lw[q] + v56);
+    S += w;
+    adj17 -= w * d56_0;
+    adj18 -= w * d56_1;
+    adj20 -= w * d56_2;
+    adj54 -= w * d56_3;
+  }
+  adj[8] += adj17;
+  adj[9] += adj18;
+  adj[10] += adj20;
+  adj[11] += adj54;
+  return S;
+}
+
+/* the quadrature sum of term 3, 'background', numeric plan — line 11: component background = exp(spline(k, bg, x)); */
+static double term3_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const densrt_points *r = &m->rule[3];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    double u23;
+    const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
+    const double v23 = densrt_spline_seg_eval(m->coef[0], j23, u23);
+    lv[q] = v23;
+    const double w = exp(r->lw[q] + v23);
+    S += w;
+    {
+      double *ca = m->coef_adj[0] + 4 * j23;
+      const double a = -w * 1;
+      const double u = u23;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+  }
+  return S;
+}
+
+/* The log posterior and its gradient (g is overwritten). */
+static double log_density(densrt_model *m, const double *th, double *g)
+{
+  memset(g, 0, m->n_theta * sizeof *g);
+  densrt_model_spline_coefs(m, th);
+
+  /* parameter-only values, hoisted out of the point loops */
+  const double v4 = th[m->off[0] + 0];   /* a[1] */
+  const double v6 = th[m->off[1] + 0];   /* mu[1] */
+  const double v7 = th[m->off[2] + 0];   /* ls[1] */
+  const double v11 = th[m->off[0] + 1];   /* a[2] */
+  const double v12 = th[m->off[1] + 1];   /* mu[2] */
+  const double v13 = th[m->off[2] + 1];   /* ls[2] */
+  const double v17 = th[m->off[0] + 2];   /* a[3] */
+  const double v18 = th[m->off[1] + 2];   /* mu[3] */
+  const double v19 = th[m->off[2] + 2];   /* ls[3] */
+  const double v8 = exp(v7);
+  const double dp8_2 = v8;
+  const double v39 = v7 + 0.9189385332046728;
+  const double dp39_2 = 1;
+  const double v14 = exp(v13);
+  const double dp14_5 = v14;
+  const double v46 = v13 + 0.9189385332046728;
+  const double dp46_5 = 1;
+  const double v20 = exp(v19);
+  const double dp20_8 = v20;
+  const double v54 = v19 + 0.9189385332046728;
+  const double dp54_8 = 1;
+  double dmu27, dsd27;
+  const double v27 = densrt_log_ndiff(m->lo[0], m->hi[0], v6, v8, &dmu27, &dsd27);
+  const double dp27_1 = dmu27;
+  const double dp27_2 = dsd27 * dp8_2;
+  const double v28 = v4 + v27;
+  const double dp28_0 = 1;
+  const double dp28_1 = dp27_1;
+  const double dp28_2 = dp27_2;
+  double dmu29, dsd29;
+  const double v29 = densrt_log_ndiff(m->lo[0], m->hi[0], v12, v14, &dmu29, &dsd29);
+  const double dp29_4 = dmu29;
+  const double dp29_5 = dsd29 * dp14_5;
+  const double v30 = v11 + v29;
+  const double dp30_3 = 1;
+  const double dp30_4 = dp29_4;
+  const double dp30_5 = dp29_5;
+  double dmu31, dsd31;
+  const double v31 = densrt_log_ndiff(m->lo[0], m->hi[0], v18, v20, &dmu31, &dsd31);
+  const double dp31_7 = dmu31;
+  const double dp31_8 = dsd31 * dp20_8;
+  const double v32 = v17 + v31;
+  const double dp32_6 = 1;
+  const double dp32_7 = dp31_7;
+  const double dp32_8 = dp31_8;
+  /* the hoisted values for the kernels, and their adjoints */
+  const double hv[16] = {v4, v6, v8, v39, v11, v12, v14, v46, v17, v18, v20, v54, v28, v30, v32};
+  double adj[16] = {0};
+
+  /* sum over the data of log n(x_i) */
+  double ll = data_kernel(m, hv, adj);
 
   /* minus the integral of term 0, 'g1' — line 8: component g1 = exp(a[1]) * normal(x | mu[1], exp(ls[1])); */
   {
@@ -219,45 +422,14 @@ static double log_density(densrt_model *m, const double *th, double *g)
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
       const double I = exp(v28);
       ll -= I;
-      adj28 -= I;
+      adj[12] -= I;
       logI = v28;
     } else {
-      const densrt_points *r = &m->rule[0];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        const double v33 = x0 - v6;
-        const double d33_1 = -1;
-        const double v34 = v33 / v8;
-        const double d34_1 = (1 / v8) * d33_1;
-        const double d34_2 = -(v34 / v8);
-        const double v35 = v34 * v34;
-        const double d35_1 = v34 * d34_1 + v34 * d34_1;
-        const double d35_2 = v34 * d34_2 + v34 * d34_2;
-        const double v37 = (-0.5) * v35;
-        const double d37_1 = (-0.5) * d35_1;
-        const double d37_2 = (-0.5) * d35_2;
-        const double v40 = v37 - v39;
-        const double d40_1 = d37_1;
-        const double d40_2 = d37_2;
-        const double d40_3 = -1;
-        const double v41 = v4 + v40;
-        const double d41_0 = 1;
-        const double d41_1 = d40_1;
-        const double d41_2 = d40_2;
-        const double d41_3 = d40_3;
-        lv[q] = v41;
-        const double w = exp(r->lw[q] + v41);
-        S += w;
-        adj4 -= w * d41_0;
-        adj6 -= w * d41_1;
-        adj8 -= w * d41_2;
-        adj39 -= w * d41_3;
-      }
+      const double S = term0_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
     }
     m->log_integral[0] = logI;
   }
@@ -268,45 +440,14 @@ static double log_density(densrt_model *m, const double *th, double *g)
     if (m->plan[1] == DENSRT_PLAN_EXACT) {
       const double I = exp(v30);
       ll -= I;
-      adj30 -= I;
+      adj[13] -= I;
       logI = v30;
     } else {
-      const densrt_points *r = &m->rule[1];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        const double v42 = x0 - v12;
-        const double d42_1 = -1;
-        const double v43 = v42 / v14;
-        const double d43_1 = (1 / v14) * d42_1;
-        const double d43_2 = -(v43 / v14);
-        const double v44 = v43 * v43;
-        const double d44_1 = v43 * d43_1 + v43 * d43_1;
-        const double d44_2 = v43 * d43_2 + v43 * d43_2;
-        const double v45 = (-0.5) * v44;
-        const double d45_1 = (-0.5) * d44_1;
-        const double d45_2 = (-0.5) * d44_2;
-        const double v47 = v45 - v46;
-        const double d47_1 = d45_1;
-        const double d47_2 = d45_2;
-        const double d47_3 = -1;
-        const double v48 = v11 + v47;
-        const double d48_0 = 1;
-        const double d48_1 = d47_1;
-        const double d48_2 = d47_2;
-        const double d48_3 = d47_3;
-        lv[q] = v48;
-        const double w = exp(r->lw[q] + v48);
-        S += w;
-        adj11 -= w * d48_0;
-        adj12 -= w * d48_1;
-        adj14 -= w * d48_2;
-        adj46 -= w * d48_3;
-      }
+      const double S = term1_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[1].lw, m->work, m->rule[1].n);
     }
     m->log_integral[1] = logI;
   }
@@ -317,45 +458,14 @@ static double log_density(densrt_model *m, const double *th, double *g)
     if (m->plan[2] == DENSRT_PLAN_EXACT) {
       const double I = exp(v32);
       ll -= I;
-      adj32 -= I;
+      adj[14] -= I;
       logI = v32;
     } else {
-      const densrt_points *r = &m->rule[2];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        const double v50 = x0 - v18;
-        const double d50_1 = -1;
-        const double v51 = v50 / v20;
-        const double d51_1 = (1 / v20) * d50_1;
-        const double d51_2 = -(v51 / v20);
-        const double v52 = v51 * v51;
-        const double d52_1 = v51 * d51_1 + v51 * d51_1;
-        const double d52_2 = v51 * d51_2 + v51 * d51_2;
-        const double v53 = (-0.5) * v52;
-        const double d53_1 = (-0.5) * d52_1;
-        const double d53_2 = (-0.5) * d52_2;
-        const double v55 = v53 - v54;
-        const double d55_1 = d53_1;
-        const double d55_2 = d53_2;
-        const double d55_3 = -1;
-        const double v56 = v17 + v55;
-        const double d56_0 = 1;
-        const double d56_1 = d55_1;
-        const double d56_2 = d55_2;
-        const double d56_3 = d55_3;
-        lv[q] = v56;
-        const double w = exp(r->lw[q] + v56);
-        S += w;
-        adj17 -= w * d56_0;
-        adj18 -= w * d56_1;
-        adj20 -= w * d56_2;
-        adj54 -= w * d56_3;
-      }
+      const double S = term2_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[2].lw, m->work, m->rule[2].n);
     }
     m->log_integral[2] = logI;
   }
@@ -364,27 +474,11 @@ static double log_density(densrt_model *m, const double *th, double *g)
   {
     double logI;
     {
-      const densrt_points *r = &m->rule[3];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        double u23;
-        const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
-        const double v23 = densrt_spline_seg_eval(m->coef[0], j23, u23);
-        lv[q] = v23;
-        const double w = exp(r->lw[q] + v23);
-        S += w;
-        {
-          double *ca = m->coef_adj[0] + 4 * j23;
-          const double a = -w * 1;
-          const double u = u23;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-      }
+      const double S = term3_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[3].lw, m->work, m->rule[3].n);
     }
     m->log_integral[3] = logI;
   }
@@ -394,7 +488,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 14: priors { bg ~ normal(0, 5); } */
 #line 14 "tests/golden/mixture3.dens"
   for (size_t i = 0; i < m->size[3]; i++) {
-#line 398 "model.c"
+#line 492 "model.c"
     const double v0 = th[m->off[3] + i + 0];   /* bg[i+0] */
     const double v59 = v0 / 5.0;
     const double d59_0 = (1 / 5.0);
@@ -409,27 +503,27 @@ static double log_density(densrt_model *m, const double *th, double *g)
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
-  g[m->off[0] + 0] += adj4;
-  g[m->off[1] + 0] += adj6;
-  g[m->off[2] + 0] += adj8 * dp8_2;
-  g[m->off[2] + 0] += adj39 * dp39_2;
-  g[m->off[0] + 1] += adj11;
-  g[m->off[1] + 1] += adj12;
-  g[m->off[2] + 1] += adj14 * dp14_5;
-  g[m->off[2] + 1] += adj46 * dp46_5;
-  g[m->off[0] + 2] += adj17;
-  g[m->off[1] + 2] += adj18;
-  g[m->off[2] + 2] += adj20 * dp20_8;
-  g[m->off[2] + 2] += adj54 * dp54_8;
-  g[m->off[0] + 0] += adj28 * dp28_0;
-  g[m->off[1] + 0] += adj28 * dp28_1;
-  g[m->off[2] + 0] += adj28 * dp28_2;
-  g[m->off[0] + 1] += adj30 * dp30_3;
-  g[m->off[1] + 1] += adj30 * dp30_4;
-  g[m->off[2] + 1] += adj30 * dp30_5;
-  g[m->off[0] + 2] += adj32 * dp32_6;
-  g[m->off[1] + 2] += adj32 * dp32_7;
-  g[m->off[2] + 2] += adj32 * dp32_8;
+  g[m->off[0] + 0] += adj[0];
+  g[m->off[1] + 0] += adj[1];
+  g[m->off[2] + 0] += adj[2] * dp8_2;
+  g[m->off[2] + 0] += adj[3] * dp39_2;
+  g[m->off[0] + 1] += adj[4];
+  g[m->off[1] + 1] += adj[5];
+  g[m->off[2] + 1] += adj[6] * dp14_5;
+  g[m->off[2] + 1] += adj[7] * dp46_5;
+  g[m->off[0] + 2] += adj[8];
+  g[m->off[1] + 2] += adj[9];
+  g[m->off[2] + 2] += adj[10] * dp20_8;
+  g[m->off[2] + 2] += adj[11] * dp54_8;
+  g[m->off[0] + 0] += adj[12] * dp28_0;
+  g[m->off[1] + 0] += adj[12] * dp28_1;
+  g[m->off[2] + 0] += adj[12] * dp28_2;
+  g[m->off[0] + 1] += adj[13] * dp30_3;
+  g[m->off[1] + 1] += adj[13] * dp30_4;
+  g[m->off[2] + 1] += adj[13] * dp30_5;
+  g[m->off[0] + 2] += adj[14] * dp32_6;
+  g[m->off[1] + 2] += adj[14] * dp32_7;
+  g[m->off[2] + 2] += adj[14] * dp32_8;
   densrt_model_spline_adjoint(m, g);
   m->log_lik = ll;
   m->log_prior = lp;

@@ -33,19 +33,12 @@ static const densrt_term_def terms[] = {
   {"term1", 0u, 0x1u, 0x1u, term0_breakpoints},
 };
 
-/* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
-{
-  memset(g, 0, m->n_theta * sizeof *g);
-  densrt_model_spline_coefs(m, th);
-
-  /* parameter-only values, hoisted out of the point loops */
-  /* adjoints of the hoisted values */
-
-  /* sum over the data of log n(x_i) */
-  double ll = 0;
+/* The sum over the data of log n(x_i). */
 #line 18 "models/spline1d.dens"
-#line 49 "model.c"
+#line 39 "model.c"
+static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  double ll = 0;
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
     const size_t j5 = m->pseg[0][i];
@@ -59,32 +52,55 @@ static double log_density(densrt_model *m, const double *th, double *g)
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
   }
+  return ll;
+}
+
+/* the quadrature sum of term 0, 'term1', numeric plan — line 18: intensity = exp(spline(k, ln_n0, z)); */
+static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+{
+  const densrt_points *r = &m->rule[0];
+  double S = 0, *lv = m->work;
+  for (size_t q = 0; q < r->n; q++) {
+    const double x0 = r->x[0][q];
+    double u5;
+    const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
+    const double v5 = densrt_spline_seg_eval(m->coef[0], j5, u5);
+    lv[q] = v5;
+    const double w = exp(r->lw[q] + v5);
+    S += w;
+    {
+      double *ca = m->coef_adj[0] + 4 * j5;
+      const double a = -w * 1;
+      const double u = u5;
+      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+    }
+  }
+  return S;
+}
+
+/* The log posterior and its gradient (g is overwritten). */
+static double log_density(densrt_model *m, const double *th, double *g)
+{
+  memset(g, 0, m->n_theta * sizeof *g);
+  densrt_model_spline_coefs(m, th);
+
+  /* parameter-only values, hoisted out of the point loops */
+  /* the hoisted values for the kernels, and their adjoints */
+  const double hv[1] = {0};
+  double adj[1] = {0};
+
+  /* sum over the data of log n(x_i) */
+  double ll = data_kernel(m, hv, adj);
 
   /* minus the integral of term 0, 'term1' — line 18: intensity = exp(spline(k, ln_n0, z)); */
   {
     double logI;
     {
-      const densrt_points *r = &m->rule[0];
-      double S = 0, *lv = m->work;
-      for (size_t q = 0; q < r->n; q++) {
-        const double x0 = r->x[0][q];
-        double u5;
-        const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
-        const double v5 = densrt_spline_seg_eval(m->coef[0], j5, u5);
-        lv[q] = v5;
-        const double w = exp(r->lw[q] + v5);
-        S += w;
-        {
-          double *ca = m->coef_adj[0] + 4 * j5;
-          const double a = -w * 1;
-          const double u = u5;
-          ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
-        }
-      }
+      const double S = term0_numeric_kernel(m, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(r->lw, lv, r->n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
     }
     m->log_integral[0] = logI;
   }
@@ -94,7 +110,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   /* prior — line 22: ln_n0 ~ normal(0, 10);        // the seed's ln_normal(., 0, 100): variance 100 */
 #line 22 "models/spline1d.dens"
   for (size_t i = 0; i < m->size[0]; i++) {
-#line 98 "model.c"
+#line 114 "model.c"
     const double v0 = th[m->off[0] + i + 0];   /* ln_n0[i+0] */
     const double v6 = v0 / 10.0;
     const double d6_0 = (1 / 10.0);
