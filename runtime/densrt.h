@@ -2,6 +2,7 @@
 ** densrt.h — the densc runtime library: everything generated programs use.
 **
 ** Modules (one header each, prefix densrt_<module>_):
+**   layout  limits and table layouts shared with densc (no prefix of its own: DENSRT_)
 **   error   status codes and the error handler
 **   json    JSON reading/writing (parameter files, results)
 **   io      data tables from CSV and FITS; atomic output files

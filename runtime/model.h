@@ -21,9 +21,10 @@
 #include <stdint.h>
 #include "spline.h"
 #include "spec.h"
+#include "layout.h"
 
 #define DENSRT_MAX_DIMS 32
-/* words of a knot-set bit set (densc's DC_BRK_WORDS) */
+/* words of a knot-set bit set (densc's DENSRT_BRK_WORDS) */
 #define DENSRT_BRK_WORDS(n_knots) ((n_knots) / 32 + 1)
 
 typedef struct {

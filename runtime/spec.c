@@ -70,8 +70,8 @@ int densrt_spec_knots(const char *spec, double **t, size_t *n)
       goto syntax;
     if (cnt != floor(cnt) || cnt < 2)
       DENSRT_ERROR(DENSRT_EINVAL, "knot set '%s': the count must be an integer >= 2", spec);
-    if (cnt > DENSRT_SPEC_MAX_KNOTS)
-      DENSRT_ERROR(DENSRT_EINVAL, "knot set '%s': too many knots (limit is %d)", spec, DENSRT_SPEC_MAX_KNOTS);
+    if (cnt > DENSRT_MAX_KNOTS)
+      DENSRT_ERROR(DENSRT_EINVAL, "knot set '%s': too many knots (limit is %d)", spec, DENSRT_MAX_KNOTS);
     k = (size_t)cnt;
     v = malloc(k * sizeof *v);
     if (!v)
@@ -97,9 +97,9 @@ int densrt_spec_knots(const char *spec, double **t, size_t *n)
       }
       if (!number(&c, &v[k++]))
         goto syntax;
-      if (k > DENSRT_SPEC_MAX_KNOTS) {
+      if (k > DENSRT_MAX_KNOTS) {
         free(v);
-        DENSRT_ERROR(DENSRT_EINVAL, "knot set '%.40s...': too many knots (limit is %d)", spec, DENSRT_SPEC_MAX_KNOTS);
+        DENSRT_ERROR(DENSRT_EINVAL, "knot set '%.40s...': too many knots (limit is %d)", spec, DENSRT_MAX_KNOTS);
       }
     } while (accept(&c, ','));
     if (!accept(&c, ']') || !at_end(&c))

@@ -8,6 +8,7 @@
 */
 #ifndef DENSRT_SPEC_H
 #define DENSRT_SPEC_H
+#include "layout.h"
 
 #include <stddef.h>
 
@@ -27,7 +28,6 @@ typedef struct {
 } densrt_method;
 
 /* The spline's values -> coefficients map is a dense 4(K-1) x K matrix, so K is bounded. */
-#define DENSRT_SPEC_MAX_KNOTS 10000
 
 /* Knots as numpy.linspace computes them (last point exactly stop). *t is malloc'ed. */
 int densrt_spec_knots(const char *spec, double **t, size_t *n);

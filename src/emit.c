@@ -651,7 +651,7 @@ static void emit_kernel(emitter *e, ir_node *root, acc_kind acc, const char *nam
     dc_buf_printf(o, "  const densrt_points *r = &m->rule[%zu];\n  double S = 0, *lv = m->work;\n", term);
     dc_buf_printf(o, "%sfor (size_t q = 0; q < r->n; q++) {\n", in);
   }
-  for (int d = 0; d < DC_MAX_DIMS; d++)
+  for (int d = 0; d < DENSRT_MAX_DIMS; d++)
     if (dims & (1u << d))
       dc_buf_printf(o, "%sconst double x%d = %s[%d][%s];\n", body, d, acc == ACC_LIKELIHOOD ? "m->x" : "r->x", d,
                     acc == ACC_LIKELIHOOD ? "i" : "q");
@@ -988,7 +988,7 @@ static void emit_log_terms(emitter *e)
   for (size_t t = 0; t < ir->n_terms; t++)
     dims |= roots[t]->dims;
   dc_buf_puts(o, "  for (size_t i = 0; i < n; i++) {\n");
-  for (int d = 0; d < DC_MAX_DIMS; d++)
+  for (int d = 0; d < DENSRT_MAX_DIMS; d++)
     if (dims & (1u << d))
       dc_buf_printf(o, "    const double x%d = x[%d][i];\n", d, d);
   for (size_t i = 0; i < splines.n; i++) {
@@ -1024,7 +1024,7 @@ static void emit_locate_data(emitter *e)
   uint32_t dims = 0;
   for (size_t k = 0; k < e->slots.n; k++)
     dims |= ((ir_node *)e->slots.v[k])->a[0]->dims;
-  for (int d = 0; d < DC_MAX_DIMS; d++)
+  for (int d = 0; d < DENSRT_MAX_DIMS; d++)
     if (dims & (1u << d))
       dc_buf_printf(o, "    const double x%d = m->x[%d][i];\n", d, d);
   for (size_t k = 0; k < e->slots.n; k++) {
@@ -1108,7 +1108,7 @@ static void emit_tables(emitter *e)
 
   for (size_t t = 0; t < ir->n_terms; t++) {
     dc_buf_printf(o, "static const uint32_t term%zu_breakpoints[] = {", t);
-    size_t words = (size_t)ir->n_dims * DC_BRK_WORDS(ir->n_knots);
+    size_t words = (size_t)ir->n_dims * DENSRT_BRK_WORDS(ir->n_knots);
     for (size_t w = 0; w < words; w++)
       dc_buf_printf(o, "%s%#xu", w ? ", " : "", ir->terms[t].brk_knots[w]);
     dc_buf_puts(o, "};\n");

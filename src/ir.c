@@ -307,7 +307,7 @@ static void find_breakpoints(const dc_ir *ir, ir_node *n, ir_term *t, char *seen
   seen[n->id] = 1;
   if (n->op == IR_SPLINE && n->a[0]->op == IR_DATA) {
     int k = ir->cs[n->index].knots;
-    t->brk_knots[(size_t)n->a[0]->index * DC_BRK_WORDS(ir->n_knots) + (size_t)k / 32] |= 1u << (k % 32);
+    t->brk_knots[(size_t)n->a[0]->index * DENSRT_BRK_WORDS(ir->n_knots) + (size_t)k / 32] |= 1u << (k % 32);
   }
   for (int i = 0; i < 3; i++)
     if (n->a[i])
@@ -329,7 +329,7 @@ static void plan_term(dc_ir *ir, ir_term *t, dc_diag *diag)
   dc_vec f = {0};
   flatten_sum(t->logn, &f);
   uint32_t deps = t->logn->dims;
-  ir_node *gauss[DC_MAX_DIMS] = {0};
+  ir_node *gauss[DENSRT_MAX_DIMS] = {0};
 
   for (size_t d = 0; d < ir->n_dims; d++) {
     uint32_t bit = 1u << d;
@@ -375,7 +375,7 @@ static void plan_term(dc_ir *ir, ir_term *t, dc_diag *diag)
 
   char *seen = dc_xcalloc(ir->n_nodes, 1);
   free(t->brk_knots);
-  t->brk_knots = dc_xcalloc((ir->n_dims + 1) * DC_BRK_WORDS(ir->n_knots), sizeof *t->brk_knots);
+  t->brk_knots = dc_xcalloc((ir->n_dims + 1) * DENSRT_BRK_WORDS(ir->n_knots), sizeof *t->brk_knots);
   find_breakpoints(ir, t->logn, t, seen);
   free(seen);
 

@@ -16,12 +16,9 @@
 
 #include "ast.h"
 #include "diag.h"
+#include "layout.h"   /* the limits shared with the runtime */
 #include <stdint.h>
 
-#define DC_MAX_DIMS 32       /* columns: a node's dependence is a 32-bit mask (reported by sema) */
-/* words of a knot-set bit set; the runtime computes the same from n_knots (model.h) */
-#define DC_BRK_WORDS(n_knots) ((n_knots) / 32 + 1)
-#define DC_MAX_KNOTS 10000   /* as densrt_spec_knots: the coefficient map is dense */
 
 /* IR operations: X(name, arity). ORDER matters only for dumps. */
 #define DC_IR_OPS(X)                                                  \
@@ -105,7 +102,7 @@ typedef struct {
   uint32_t analytic;      /* columns done analytically in the `exact` plan */
   ir_plan exact;          /* analytic where possible */
   ir_plan numeric;        /* quadrature over every column the term depends on */
-  uint32_t *brk_knots;    /* per column d: DC_BRK_WORDS words from d * DC_BRK_WORDS; bit k: the knots of
+  uint32_t *brk_knots;    /* per column d: DENSRT_BRK_WORDS words from d * DENSRT_BRK_WORDS; bit k: the knots of
                              knot set k are breakpoints of quadrature along d */
 } ir_term;
 

@@ -193,8 +193,8 @@ static int const_int(sema *s, const ast_expr *e, long lo, long *out, const char 
 static void check_data(sema *s, const ast_decl *d)
 {
   dc_ir *ir = s->ir;
-  if (ir->n_dims == DC_MAX_DIMS) {
-    dc_diag_error(s->diag, d->name_loc, "too many data columns (limit is %d)", DC_MAX_DIMS);
+  if (ir->n_dims == DENSRT_MAX_DIMS) {
+    dc_diag_error(s->diag, d->name_loc, "too many data columns (limit is %d)", DENSRT_MAX_DIMS);
     return;
   }
   ir_dim dim = {dc_xstrdup(d->name), d->name_loc, -INFINITY, INFINITY, dc_xstrdup("auto"), d->name_loc};
@@ -251,8 +251,8 @@ static void check_knots(sema *s, const ast_decl *d)
     ok &= const_int(s, v->args[2], 2, &n, "the number of knots");
     if (!ok)
       goto fail;
-    if (n > DC_MAX_KNOTS) {
-      dc_diag_error(s->diag, v->args[2]->loc, "too many knots: %ld (limit is %d)", n, DC_MAX_KNOTS);
+    if (n > DENSRT_MAX_KNOTS) {
+      dc_diag_error(s->diag, v->args[2]->loc, "too many knots: %ld (limit is %d)", n, DENSRT_MAX_KNOTS);
       goto fail;
     }
     t = linspace(a, b, n);
@@ -280,9 +280,9 @@ static void check_knots(sema *s, const ast_decl *d)
     dc_diag_error(s->diag, v->loc, "a knot set is linspace(start, stop, count) or a list [t1, t2, ...]");
     goto fail;
   }
-  if (n > DC_MAX_KNOTS) {
+  if (n > DENSRT_MAX_KNOTS) {
     /* the spline's coefficient map is a dense (4K x K) matrix */
-    dc_diag_error(s->diag, v->loc, "too many knots: %ld (limit is %d)", n, DC_MAX_KNOTS);
+    dc_diag_error(s->diag, v->loc, "too many knots: %ld (limit is %d)", n, DENSRT_MAX_KNOTS);
     goto fail;
   }
   for (long i = 1; i < n; i++) {

@@ -1,0 +1,16 @@
+/*
+** layout.h — limits and table layouts shared by densc and the runtime, defined once:
+** the compiler checks a model against them and lays out the tables it emits by them;
+** the runtime reads those tables by them.
+*/
+#ifndef DENSRT_LAYOUT_H
+#define DENSRT_LAYOUT_H
+
+/* data columns: a set of columns is a 32-bit mask in the IR and in densrt_term_def */
+#define DENSRT_MAX_DIMS 32
+/* knots of one knot set: the map from knot values to spline coefficients is dense */
+#define DENSRT_MAX_KNOTS 10000
+/* words of a set of knot sets (bit k: knot set k), as in densrt_term_def.brk_knots */
+#define DENSRT_BRK_WORDS(n_knots) ((n_knots) / 32 + 1)
+
+#endif
