@@ -868,9 +868,9 @@ static void write_integrals(FILE *f, const densrt_model *m, double rel_err)
     fputs(t ? ",\n    " : "\n    ", f);
     densrt_json_write_string(f, m->def->terms[t].name);
     fputs(": {\"log\": ", f);
-    densrt_json_write_number(f, m->log_integral[t]);
+    densrt_json_write_number(f, m->own->log_integral[t]);
     fputs(", \"value\": ", f);
-    densrt_json_write_number(f, exp(m->log_integral[t]));
+    densrt_json_write_number(f, exp(m->own->log_integral[t]));
     fprintf(f, ", \"integral\": \"%s\", \"nodes\": %zu}", integral_kind(m, t), densrt_model_nodes(m, t));
   }
   fputs("\n  },\n  \"integration\": {", f);
@@ -952,14 +952,14 @@ static void explain_nonfinite(const densrt_model *m, const char *where)
 {
   fail("the log posterior is not finite at the parameters of %s", where);
   for (size_t t = 0; t < m->def->n_terms; t++)
-    if (isnan(m->log_integral[t]) || exp(m->log_integral[t]) == INFINITY)
+    if (isnan(m->own->log_integral[t]) || exp(m->own->log_integral[t]) == INFINITY)
       fail("  the integral of component '%s' is %s (log integral %g)", m->def->terms[t].name,
-           isnan(m->log_integral[t]) ? "not a number" : "too large for a double", m->log_integral[t]);
-  if (!isfinite(m->log_prior))
-    fail("  the log prior is %g", m->log_prior);
-  if (isnan(m->log_lik) || m->log_lik == INFINITY)
+           isnan(m->own->log_integral[t]) ? "not a number" : "too large for a double", m->own->log_integral[t]);
+  if (!isfinite(m->own->log_prior))
+    fail("  the log prior is %g", m->own->log_prior);
+  if (isnan(m->own->log_lik) || m->own->log_lik == INFINITY)
     fail("  the sum of log n over the data is %g (an intensity is negative, zero or undefined at a data row)",
-         m->log_lik);
+         m->own->log_lik);
 }
 
 /* The chosen quadrature is the user's call, but an inaccurate one must not pass silently. */
@@ -1001,9 +1001,9 @@ static int cmd_eval(densrt_model *m, const options *o, double *theta)
   fputs(",\n  \"log_posterior\": ", f);
   densrt_json_write_number(f, lp);
   fputs(",\n  \"log_likelihood\": ", f);
-  densrt_json_write_number(f, m->log_lik);
+  densrt_json_write_number(f, m->own->log_lik);
   fputs(",\n  \"log_prior\": ", f);
-  densrt_json_write_number(f, m->log_prior);
+  densrt_json_write_number(f, m->own->log_prior);
   fprintf(f, ",\n  \"n\": %zu,\n  \"gradient\": ", m->n);
   for (size_t i = 0; i < n; i++)
     g[i] = -g[i] / N;

@@ -60,17 +60,14 @@ int densrt_model_alloc(const densrt_model_def *def, densrt_model **out)
   NEW(m->knots, nk);
   NEW(m->n_knots, nk);
   NEW(m->spline, nc);
-  NEW(m->coef, nc);
-  NEW(m->coef_adj, nc);
   NEW(m->pseg, def->n_slots);
   NEW(m->pu, def->n_slots);
   NEW(m->off, np);
   NEW(m->size, np);
   NEW(m->plan, nt);
   NEW(m->rule, nt);
-  NEW(m->log_integral, nt);
-  if (!m->x || !m->lo || !m->hi || !m->method || !m->knots || !m->n_knots || !m->spline || !m->coef ||
-      !m->coef_adj || !m->pseg || !m->pu || !m->off || !m->size || !m->plan || !m->rule || !m->log_integral) {
+  if (!m->x || !m->lo || !m->hi || !m->method || !m->knots || !m->n_knots || !m->spline || !m->pseg || !m->pu ||
+      !m->off || !m->size || !m->plan || !m->rule) {
     densrt_model_free(m);
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
   }
@@ -105,9 +102,8 @@ void densrt_model_free(densrt_model *m)
     free(m->knots[k]);
   for (size_t c = 0; m->spline && c < def->n_coefsets; c++) {
     densrt_spline_free(m->spline[c]);
-    free(m->coef[c]);
-    free(m->coef_adj[c]);
   }
+  densrt_work_free(m->own);
   for (size_t t = 0; m->rule && t < def->n_terms; t++)
     free_rule(&m->rule[t]);
   for (size_t k = 0; m->pseg && k < def->n_slots; k++) {
@@ -123,14 +119,10 @@ void densrt_model_free(densrt_model *m)
   free(m->knots);
   free(m->n_knots);
   free(m->spline);
-  free(m->coef);
-  free(m->coef_adj);
   free(m->off);
   free(m->size);
   free(m->plan);
   free(m->rule);
-  free(m->work);
-  free(m->log_integral);
   free(m);
 }
 
@@ -307,10 +299,7 @@ static int build_rules(densrt_model *m, int level)
     if (r.n > biggest)
       biggest = r.n;
   }
-  double *w = realloc(m->work, biggest * sizeof *w);
-  if (!w)
-    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
-  m->work = w;
+  m->biggest_rule = biggest;
   return DENSRT_OK;
 }
 
@@ -359,17 +348,10 @@ int densrt_model_prepare(densrt_model *m)
     const densrt_coefset_def *cs = &def->coefsets[c];
     densrt_spline_free(m->spline[c]);
     m->spline[c] = NULL;
-    free(m->coef[c]);
-    free(m->coef_adj[c]);
     int rc = densrt_spline_alloc(m->knots[cs->knots], m->n_knots[cs->knots], cs->kind, &m->spline[c]);
     if (rc)
       return densrt_error(rc, __FILE__, __LINE__, "knot set '%s': %s", def->knots[cs->knots].name,
                           densrt_error_message());
-    size_t nc = 4 * (m->n_knots[cs->knots] - 1);
-    m->coef[c] = calloc(nc, sizeof *m->coef[c]);
-    m->coef_adj[c] = calloc(nc, sizeof *m->coef_adj[c]);
-    if (!m->coef[c] || !m->coef_adj[c])
-      DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
   }
 
   /* where each data row falls on the splines: the data and knots are fixed from here on */
@@ -393,28 +375,103 @@ int densrt_model_prepare(densrt_model *m)
           m->method[d].kind != DENSRT_METHOD_ANALYTIC)
         m->plan[t] = DENSRT_PLAN_NUMERIC;
   }
-  return build_rules(m, 0);
+  int rc = build_rules(m, 0);
+  if (rc)
+    return rc;
+  densrt_work_free(m->own);
+  m->own = NULL;
+  return densrt_work_alloc(m, &m->own);
 }
+
+/* {====================================================================
+** Work: what an evaluation writes
+** ===================================================================== */
+
+int densrt_work_alloc(const densrt_model *m, densrt_work **out)
+{
+  const densrt_model_def *def = m->def;
+  densrt_work *w = calloc(1, sizeof *w);
+  *out = NULL;
+  if (!w)
+    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
+  w->n_coefsets = def->n_coefsets;
+  size_t kmax = 2;
+  NEW(w->coef, def->n_coefsets);
+  NEW(w->coef_adj, def->n_coefsets);
+  NEW(w->log_integral, def->n_terms);
+  int ok = w->coef && w->coef_adj && w->log_integral;
+  for (size_t c = 0; ok && c < def->n_coefsets; c++) {
+    size_t K = m->n_knots[def->coefsets[c].knots];
+    if (K > kmax)
+      kmax = K;
+    size_t nc = 4 * (K - 1);
+    NEW(w->coef[c], nc);
+    NEW(w->coef_adj[c], nc);
+    ok = w->coef[c] && w->coef_adj[c];
+  }
+  size_t ns = 2 * kmax;
+  NEW(w->spline_scratch, ns);
+  w->lv_cap = m->biggest_rule ? m->biggest_rule : 1;
+  NEW(w->lv, w->lv_cap);
+  if (!ok || !w->spline_scratch || !w->lv) {
+    densrt_work_free(w);
+    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
+  }
+  *out = w;
+  return DENSRT_OK;
+}
+
+void densrt_work_free(densrt_work *w)
+{
+  if (!w)
+    return;
+  for (size_t c = 0; w->coef && c < w->n_coefsets; c++) {
+    free(w->coef[c]);
+    free(w->coef_adj[c]);
+  }
+  free(w->coef);
+  free(w->coef_adj);
+  free(w->spline_scratch);
+  free(w->lv);
+  free(w->log_integral);
+  free(w);
+}
+
+double densrt_model_eval(const densrt_model *m, densrt_work *w, const double *theta, double *grad)
+{
+  if (w->lv_cap < m->biggest_rule) {   /* the rules were refined since w was made */
+    double *lv = realloc(w->lv, m->biggest_rule * sizeof *lv);
+    if (!lv) {
+      densrt_error(DENSRT_ENOMEM, __FILE__, __LINE__, "out of memory for %zu quadrature nodes", m->biggest_rule);
+      return NAN;
+    }
+    w->lv = lv;
+    w->lv_cap = m->biggest_rule;
+  }
+  return m->def->log_density(m, w, theta, grad);
+}
+
+/* }==================================================================== */
 
 double densrt_model_log_density(densrt_model *m, const double *theta, double *grad)
 {
-  return m->def->log_density(m, theta, grad);
+  return densrt_model_eval(m, m->own, theta, grad);
 }
 
-void densrt_model_spline_coefs(densrt_model *m, const double *theta)
+void densrt_model_spline_coefs(const densrt_model *m, densrt_work *w, const double *theta)
 {
   for (size_t c = 0; c < m->def->n_coefsets; c++) {
     const densrt_coefset_def *cs = &m->def->coefsets[c];
-    densrt_spline_coefs(m->spline[c], theta + m->off[cs->param], m->coef[c]);
-    memset(m->coef_adj[c], 0, 4 * (m->n_knots[cs->knots] - 1) * sizeof *m->coef_adj[c]);
+    densrt_spline_coefs(m->spline[c], theta + m->off[cs->param], w->coef[c], w->spline_scratch);
+    memset(w->coef_adj[c], 0, 4 * (m->n_knots[cs->knots] - 1) * sizeof *w->coef_adj[c]);
   }
 }
 
-void densrt_model_spline_adjoint(densrt_model *m, double *grad)
+void densrt_model_spline_adjoint(const densrt_model *m, densrt_work *w, double *grad)
 {
   for (size_t c = 0; c < m->def->n_coefsets; c++) {
     const densrt_coefset_def *cs = &m->def->coefsets[c];
-    densrt_spline_coefs_adjoint(m->spline[c], m->coef_adj[c], grad + m->off[cs->param]);
+    densrt_spline_coefs_adjoint(m->spline[c], w->coef_adj[c], grad + m->off[cs->param]);
   }
 }
 
@@ -424,9 +481,9 @@ static int term_integrals(densrt_model *m, const double *theta, double *out)
   double *g = malloc((m->n_theta ? m->n_theta : 1) * sizeof *g);
   if (!g)
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
-  m->def->log_density(m, theta, g);
+  densrt_model_log_density(m, theta, g);
   free(g);
-  memcpy(out, m->log_integral, m->def->n_terms * sizeof *out);
+  memcpy(out, m->own->log_integral, m->def->n_terms * sizeof *out);
   return DENSRT_OK;
 }
 

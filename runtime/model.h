@@ -66,9 +66,12 @@ typedef struct {
 } densrt_term_def;
 
 typedef struct densrt_model densrt_model;
-typedef double densrt_log_density_fn(densrt_model *m, const double *theta, double *grad);
+typedef struct densrt_work densrt_work;
+/* Generated: the log posterior at theta and its gradient; reads m, writes only w and grad. */
+typedef double densrt_log_density_fn(const densrt_model *m, densrt_work *w, const double *theta, double *grad);
 /* log n_t(x) of every term t at n points x[d][i] (values only), out[t * n + i]. */
-typedef void densrt_log_terms_fn(densrt_model *m, const double *theta, size_t n, const double *const *x, double *out);
+typedef void densrt_log_terms_fn(const densrt_model *m, densrt_work *w, const double *theta, size_t n,
+                                 const double *const *x, double *out);
 
 typedef struct densrt_model_def {
   const char *name, *source, *version;
@@ -102,7 +105,6 @@ struct densrt_model {
   double **knots;               /* per knot set */
   size_t *n_knots;
   densrt_spline **spline;       /* per coefficient set */
-  double **coef, **coef_adj;    /* per coefficient set: 4(K-1) */
   uint32_t **pseg;              /* per slot: each data row's spline segment ... */
   double **pu;                  /* ... and offset from the segment's left knot */
   /* parameters */
@@ -112,7 +114,21 @@ struct densrt_model {
   densrt_method *method;        /* per column */
   int *plan;                    /* per term: DENSRT_PLAN_EXACT or DENSRT_PLAN_NUMERIC */
   densrt_points *rule;          /* per term; one node of weight 1 when no column is numeric */
-  double *work;                 /* scratch of the largest rule's size */
+  size_t biggest_rule;          /* nodes of the largest rule */
+  densrt_work *own;             /* the work of densrt_model_log_density (one caller at a time) */
+};
+
+/*
+** Everything an evaluation writes: spline coefficients and their adjoints, scratch, and
+** the results.  A prepared model is only read by evaluations, so callers with a work
+** each may evaluate it at the same time (refining its rules is not an evaluation).
+*/
+struct densrt_work {
+  size_t n_coefsets;
+  double **coef, **coef_adj;    /* per coefficient set: 4(K-1) */
+  double *spline_scratch;       /* 2 K of the largest knot set */
+  double *lv;                   /* the log integrand at each node of a rule ... */
+  size_t lv_cap;                /* ... of up to this many nodes */
   /* results of the last evaluation */
   double *log_integral;         /* per term */
   double log_lik, log_prior;
@@ -129,8 +145,15 @@ int  densrt_model_prepare(densrt_model *m);   /* sizes, splines, plans, quadratu
 int  densrt_model_layout(densrt_model *m);
 /* The name of parameter value i as the language writes it: "mu", "ln_n0[3]" (1-based). */
 const char *densrt_model_value_name(const densrt_model *m, size_t i, char *buf, size_t len);
-/* Log posterior and gradient; non-finite results are returned as they are (callers check). */
+/* Log posterior and gradient; non-finite results are returned as they are (callers check).
+** The results of the evaluation (log_integral, log_lik, log_prior) are left in m->own. */
 double densrt_model_log_density(densrt_model *m, const double *theta, double *grad);
+/* A work for m as prepared (densrt_model_eval grows it when the rules grow). */
+int  densrt_work_alloc(const densrt_model *m, densrt_work **out);
+void densrt_work_free(densrt_work *w);
+/* Log posterior and gradient with the caller's work: m is only read.  NAN, with the
+** error recorded, only when w cannot grow to m's (refined) rules. */
+double densrt_model_eval(const densrt_model *m, densrt_work *w, const double *theta, double *grad);
 /* Doubles the order of 'auto' columns until every term's integral changes by < tol (relative).
    *changed tells whether the rules were refined. */
 int  densrt_model_refine(densrt_model *m, const double *theta, double tol, int *changed, double *rel_err);
@@ -143,7 +166,7 @@ size_t densrt_model_nodes(const densrt_model *m, size_t t);
 int  densrt_model_param(const densrt_model *m, const char *name);
 
 /* Called by generated code. */
-void densrt_model_spline_coefs(densrt_model *m, const double *theta);
-void densrt_model_spline_adjoint(densrt_model *m, double *grad);
+void densrt_model_spline_coefs(const densrt_model *m, densrt_work *w, const double *theta);
+void densrt_model_spline_adjoint(const densrt_model *m, densrt_work *w, double *grad);
 
 #endif

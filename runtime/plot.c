@@ -242,7 +242,7 @@ static int plot_1d(densrt_model *m, const double *theta, canvas *c, frame *f)
   for (size_t i = 0; i < npts; i++)
     x[i] = f->xlo + (f->xhi - f->xlo) * (double)i / (double)(npts - 1);
   const double *cols[1] = {x};
-  m->def->log_terms(m, theta, npts, cols, lt);
+  m->def->log_terms(m, m->own, theta, npts, cols, lt);
   double bw = (f->xhi - f->xlo) / (double)nbins, ymax = 0;
   for (size_t i = 0; i < m->n; i++) {
     double b = floor((m->x[0][i] - f->xlo) / bw);
@@ -310,7 +310,7 @@ static int plot_2d(densrt_model *m, const double *theta, canvas *c, frame *f)
       gy[r * w + q] = f->yhi - (f->yhi - f->ylo) * ((double)r + 0.5) / (double)h;
     }
   const double *cols[2] = {gx, gy};
-  m->def->log_terms(m, theta, n, cols, lt);
+  m->def->log_terms(m, m->own, theta, n, cols, lt);
   /* log10 of the total, shown over the top 4 decades */
   double top = -INFINITY;
   for (size_t i = 0; i < n; i++) {

@@ -139,11 +139,12 @@ static double uniform_inverse_spacing(const double *t, size_t K)
 }
 
 /* Coefficients of every segment from the values, as scipy computes them. */
-static void cubic_coefs(const densrt_spline *s, const cubic_solver *cs, const double *y, double *coef)
+static void cubic_coefs(const densrt_spline *s, const cubic_solver *cs, const double *y, double *coef,
+                        double *scratch)
 {
   size_t n = s->K, nseg = n - 1;
   const double *h = cs->h, *t = s->t;
-  double *sl = cs->work, *m = cs->work + n;
+  double *sl = scratch, *m = scratch + n;
   for (size_t j = 0; j < nseg; j++)
     m[j] = (y[j + 1] - y[j]) / h[j];
   if (s->kind == DENSRT_SPLINE_LINEAR) {
@@ -245,7 +246,7 @@ static void build_matrix(densrt_spline *s, const cubic_solver *cs)
   }
   for (size_t k = 0; k < K; k++) {
     e[k] = 1.0;
-    cubic_coefs(s, cs, e, c);
+    cubic_coefs(s, cs, e, c, cs->work);
     e[k] = 0.0;
     for (size_t r = 0; r < rows; r++)
       s->M[r * K + k] = c[r];
@@ -350,10 +351,10 @@ size_t densrt_spline_locate(const densrt_spline *s, double x, double *u)
   return j;
 }
 
-void densrt_spline_coefs(const densrt_spline *s, const double *values, double *coef)
+void densrt_spline_coefs(const densrt_spline *s, const double *values, double *coef, double *scratch)
 {
   /* O(K) through the slope system rather than the O(K^2) product with M */
-  cubic_coefs(s, s->solver, values, coef);
+  cubic_coefs(s, s->solver, values, coef, scratch ? scratch : s->solver->work);
 }
 
 void densrt_spline_coefs_adjoint(const densrt_spline *s, const double *coef_adj, double *values_adj)

@@ -54,8 +54,10 @@ void densrt_spline_free(densrt_spline *s);
 ** x >= t[K-1] gives K-2, x exactly on knot j < K-1 gives j with *u = 0. */
 size_t densrt_spline_locate(const densrt_spline *s, double x, double *u);
 
-/* coef[4(K-1)] = M values. */
-void densrt_spline_coefs(const densrt_spline *s, const double *values, double *coef);
+/* coef[4(K-1)] = M values.  scratch holds 2K doubles; with it the call only reads s, so
+** callers with a scratch each may call at once.  NULL uses a scratch inside s (one caller
+** at a time). */
+void densrt_spline_coefs(const densrt_spline *s, const double *values, double *coef, double *scratch);
 
 /* values_adj[K] += M^T coef_adj (adds; the caller zeroes). */
 void densrt_spline_coefs_adjoint(const densrt_spline *s, const double *coef_adj, double *values_adj);

@@ -555,7 +555,7 @@ static void emit_data_spline_input(ctx *c, ir_node *sp)
   int k = data_slot(c->e, sp);
   dc_buf_printf(o, "%sconst size_t j%d = m->pseg[%d][i];\n", c->ind, sp->id, k);
   dc_buf_printf(o, "%sconst double u%d = m->pu[%d][i];\n", c->ind, sp->id, k);
-  dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", c->ind, sp->id,
+  dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(w->coef[%d], j%d, u%d);\n", c->ind, sp->id,
                 sp->index, sp->id, sp->id);
 }
 
@@ -568,7 +568,7 @@ static void emit_spline_input(ctx *c, ir_node *sp)
   dc_buf_printf(o, "%sdouble u%d;\n", c->ind, sp->id);
   dc_buf_printf(o, "%sconst size_t j%d = densrt_spline_locate(m->spline[%d], %s, &u%d);\n", c->ind, sp->id, sp->index,
                 X, sp->id);
-  dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(m->coef[%d], j%d, u%d);\n", c->ind, sp->id,
+  dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(w->coef[%d], j%d, u%d);\n", c->ind, sp->id,
                 sp->index, sp->id, sp->id);
   free(X);
 }
@@ -577,7 +577,7 @@ static void emit_spline_input(ctx *c, ir_node *sp)
 ** Emits one loop over points; `src` names the point set ("data" or a rule),
 ** the root's value is combined per point by `accumulate`:
 **   LIKELIHOOD: ll += v; adjoints += d
-**   INTEGRAL:   w = exp(lw + v); S += w; adjoints -= w * d
+**   INTEGRAL:   wq = exp(lw + v); S += wq; adjoints -= wq * d
 */
 typedef enum { ACC_LIKELIHOOD, ACC_INTEGRAL } acc_kind;
 
@@ -596,13 +596,13 @@ static void accumulate(ctx *c, const ir_node *n, const char *weight, int integra
       continue;
     }
     if (l->op == IR_SPLINE) {
-      dc_buf_printf(o, "%s{\n%s  double *ca = m->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
-      dc_buf_printf(o, "%s  const double a = %s%s%s;\n", body, integral ? "-w * " : "", weight, dk.s);
+      dc_buf_printf(o, "%s{\n%s  double *ca = w->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
+      dc_buf_printf(o, "%s  const double a = %s%s%s;\n", body, integral ? "-wq * " : "", weight, dk.s);
       dc_buf_printf(o, "%s  const double u = u%d;\n", body, l->id);
       dc_buf_printf(o, "%s  ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n%s}\n", body,
                     body);
     } else {
-      dc_buf_printf(o, "%sadj%d %s %s%s%s;\n", body, l->id, integral ? "-=" : "+=", integral ? "w * " : "", weight,
+      dc_buf_printf(o, "%sadj%d %s %s%s%s;\n", body, l->id, integral ? "-=" : "+=", integral ? "wq * " : "", weight,
                     dk.s);
     }
     dc_buf_free(&dk);
@@ -613,7 +613,8 @@ static void accumulate(ctx *c, const ir_node *n, const char *weight, int integra
 ** A point loop as a function of its own (a kernel): the hoisted values come in hv[], the
 ** adjoints of those with parameters go out in adj[] (indices from hv_index), summed in
 ** locals over the loop.  Returns ll (LIKELIHOOD) or S (INTEGRAL over rule `term`, log
-** integrand at each node left in m->work).  Small functions keep the C compiler's
+** integrand at each node left in w->lv).  m is only read: callers with a work each may
+** run kernels at once; the data kernel takes a range of rows.  Small functions keep the C compiler's
 ** register allocation local: one function holding every loop grew with the number of
 ** terms squared.
 */
@@ -637,7 +638,8 @@ static void emit_kernel(emitter *e, ir_node *root, acc_kind acc, const char *nam
   uint32_t dims = 0;
   collect_dims(root, &dims);
 
-  dc_buf_printf(o, "static double %s(densrt_model *m, const double *restrict hv, double *restrict adj)\n{\n", name);
+  dc_buf_printf(o, "static double %s(const densrt_model *m, densrt_work *w, const double *restrict hv, "
+                 "double *restrict adj%s)\n{\n", name, acc == ACC_LIKELIHOOD ? ", size_t i0, size_t i1" : "");
   for (size_t i = 0; i < hoisted.n; i++) {
     ir_node *h = hoisted.v[i];
     dc_buf_printf(o, "  const double v%d = hv[%d];\n", h->id, hv_index[h->id]);
@@ -646,9 +648,9 @@ static void emit_kernel(emitter *e, ir_node *root, acc_kind acc, const char *nam
   }
   if (acc == ACC_LIKELIHOOD) {
     dc_buf_puts(o, "  double ll = 0;\n");
-    dc_buf_printf(o, "%sfor (size_t i = 0; i < m->n; i++) {\n", in);
+    dc_buf_printf(o, "%sfor (size_t i = i0; i < i1; i++) {\n", in);
   } else {
-    dc_buf_printf(o, "  const densrt_points *r = &m->rule[%zu];\n  double S = 0, *lv = m->work;\n", term);
+    dc_buf_printf(o, "  const densrt_points *r = &m->rule[%zu];\n  double S = 0, *lv = w->lv;\n", term);
     dc_buf_printf(o, "%sfor (size_t q = 0; q < r->n; q++) {\n", in);
   }
   for (int d = 0; d < DENSRT_MAX_DIMS; d++)
@@ -684,8 +686,8 @@ static void emit_kernel(emitter *e, ir_node *root, acc_kind acc, const char *nam
     dc_buf_printf(o, "%sll += %s;\n", body, R);
   } else {
     dc_buf_printf(o, "%slv[q] = %s;\n", body, R);
-    dc_buf_printf(o, "%sconst double w = exp(r->lw[q] + %s);\n", body, R);
-    dc_buf_printf(o, "%sS += w;\n", body);
+    dc_buf_printf(o, "%sconst double wq = exp(r->lw[q] + %s);\n", body, R);
+    dc_buf_printf(o, "%sS += wq;\n", body);
   }
   if (ops.n) {
     /* reverse over the sum: each term's derivatives, weighted, right where they are made */
@@ -841,10 +843,10 @@ static void emit_log_density(emitter *e)
     }
 
   dc_buf_puts(o, "/* The log posterior and its gradient (g is overwritten). */\n");
-  dc_buf_puts(o, "static double log_density(densrt_model *m, const double *th, double *g)\n{\n");
+  dc_buf_puts(o, "static double log_density(const densrt_model *m, densrt_work *w, const double *th, double *g)\n{\n");
   dc_buf_puts(o, "  memset(g, 0, m->n_theta * sizeof *g);\n");
   if (ir->n_cs)
-    dc_buf_puts(o, "  densrt_model_spline_coefs(m, th);\n");
+    dc_buf_puts(o, "  densrt_model_spline_coefs(m, w, th);\n");
 
   /* 1. hoisted parameter-only values, forward mode over the parameters */
   ctx outer;
@@ -856,7 +858,7 @@ static void emit_log_density(emitter *e)
   dc_buf_printf(o, "%s};\n  double adj[%zu] = {0};\n", h.n ? "" : "0", h.n + 1);
 
   /* 2. the data */
-  dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = data_kernel(m, hv, adj);\n");
+  dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = data_kernel(m, w, hv, adj, 0, m->n);\n");
 
   /* 3. minus the integral of each term */
   for (size_t t = 0; t < ir->n_terms; t++) {
@@ -884,12 +886,12 @@ static void emit_log_density(emitter *e)
         free(R);
         continue;
       }
-      dc_buf_printf(o, "      const double S = term%zu_%s_kernel(m, hv, adj);\n", t, plan == 0 ? "exact" : "numeric");
+      dc_buf_printf(o, "      const double S = term%zu_%s_kernel(m, w, hv, adj);\n", t, plan == 0 ? "exact" : "numeric");
       dc_buf_puts(o, "      ll -= S;\n      logI = log(S);\n");
       dc_buf_puts(o, "      if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */\n");
-      dc_buf_printf(o, "        logI = densrt_quad_logsumexp(m->rule[%zu].lw, m->work, m->rule[%zu].n);\n", t, t);
+      dc_buf_printf(o, "        logI = densrt_quad_logsumexp(m->rule[%zu].lw, w->lv, m->rule[%zu].n);\n", t, t);
     }
-    dc_buf_printf(o, "    }\n    m->log_integral[%zu] = logI;\n  }\n", t);
+    dc_buf_printf(o, "    }\n    w->log_integral[%zu] = logI;\n  }\n", t);
   }
 
   /* 4. priors */
@@ -949,8 +951,8 @@ static void emit_log_density(emitter *e)
     }
   }
   if (ir->n_cs)
-    dc_buf_puts(o, "  densrt_model_spline_adjoint(m, g);\n");
-  dc_buf_puts(o, "  m->log_lik = ll;\n  m->log_prior = lp;\n  return ll + lp;\n}\n\n");
+    dc_buf_puts(o, "  densrt_model_spline_adjoint(m, w, g);\n");
+  dc_buf_puts(o, "  w->log_lik = ll;\n  w->log_prior = lp;\n  return ll + lp;\n}\n\n");
   ctx_free(&outer);
   dc_vec_free(&h);
   free(hv_index);
@@ -968,10 +970,10 @@ static void emit_log_terms(emitter *e)
   for (size_t t = 0; t < ir->n_terms; t++)
     roots[t] = ir_expand(ir, ir->terms[t].logn);
   dc_buf_puts(o, "/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */\n");
-  dc_buf_puts(o, "static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, "
-                 "double *out)\n{\n");
+  dc_buf_puts(o, "static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, "
+                 "const double *const *x, double *out)\n{\n");
   if (ir->n_cs)
-    dc_buf_puts(o, "  densrt_model_spline_coefs(m, th);\n");
+    dc_buf_puts(o, "  densrt_model_spline_coefs(m, w, th);\n");
   char *seen = dc_xcalloc(ir->n_nodes, 1);
   dc_vec hoisted = {0}, splines = {0};
   for (size_t t = 0; t < ir->n_terms; t++)

@@ -29,7 +29,7 @@ static const densrt_term_def terms[] = {
 /* The sum over the data of log n(x_i). */
 #line 15 "models/gaussian1d.dens"
 #line 32 "model.c"
-static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   const double v0 = hv[0];
   double adj0 = 0;
@@ -40,7 +40,7 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
   const double v25 = hv[3];
   double adj25 = 0;
   double ll = 0;
-  for (size_t i = 0; i < m->n; i++) {
+  for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const double v19 = x0 - v4;
     const double d19_1 = -1;
@@ -76,7 +76,7 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
 }
 
 /* the quadrature sum of term 0, 'term1', numeric plan — line 15: intensity = exp(ln_N0) * normal(z | mean, exp(ln_std)); */
-static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const double v0 = hv[0];
   double adj0 = 0;
@@ -87,7 +87,7 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
   const double v25 = hv[3];
   double adj25 = 0;
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double v19 = x0 - v4;
@@ -111,12 +111,12 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
     const double d27_2 = d26_2;
     const double d27_3 = d26_3;
     lv[q] = v27;
-    const double w = exp(r->lw[q] + v27);
-    S += w;
-    adj0 -= w * d27_0;
-    adj4 -= w * d27_1;
-    adj14 -= w * d27_2;
-    adj25 -= w * d27_3;
+    const double wq = exp(r->lw[q] + v27);
+    S += wq;
+    adj0 -= wq * d27_0;
+    adj4 -= wq * d27_1;
+    adj14 -= wq * d27_2;
+    adj25 -= wq * d27_3;
   }
   adj[0] += adj0;
   adj[1] += adj4;
@@ -126,7 +126,7 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
+static double log_density(const densrt_model *m, densrt_work *w, const double *th, double *g)
 {
   memset(g, 0, m->n_theta * sizeof *g);
 
@@ -151,7 +151,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   double adj[6] = {0};
 
   /* sum over the data of log n(x_i) */
-  double ll = data_kernel(m, hv, adj);
+  double ll = data_kernel(m, w, hv, adj, 0, m->n);
 
   /* minus the integral of term 0, 'term1' — line 15: intensity = exp(ln_N0) * normal(z | mean, exp(ln_std)); */
   {
@@ -162,13 +162,13 @@ static double log_density(densrt_model *m, const double *th, double *g)
       adj[4] -= I;
       logI = v18;
     } else {
-      const double S = term0_numeric_kernel(m, hv, adj);
+      const double S = term0_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, w->lv, m->rule[0].n);
     }
-    m->log_integral[0] = logI;
+    w->log_integral[0] = logI;
   }
 
   /* priors */
@@ -230,13 +230,13 @@ static double log_density(densrt_model *m, const double *th, double *g)
   g[m->off[0] + 0] += adj[4] * dp18_0;
   g[m->off[1] + 0] += adj[4] * dp18_1;
   g[m->off[2] + 0] += adj[4] * dp18_2;
-  m->log_lik = ll;
-  m->log_prior = lp;
+  w->log_lik = ll;
+  w->log_prior = lp;
   return ll + lp;
 }
 
 /* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
   const double v0 = th[m->off[0] + 0];   /* ln_N0 */
   const double v4 = th[m->off[1] + 0];   /* mean */

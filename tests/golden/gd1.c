@@ -47,24 +47,24 @@ static const densrt_term_def terms[] = {
 /* The sum over the data of log n(x_i). */
 #line 28 "models/gd1.dens"
 #line 50 "model.c"
-static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   double ll = 0;
-  for (size_t i = 0; i < m->n; i++) {
+  for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
     const size_t j11 = m->pseg[0][i];
     const double u11 = m->pu[0][i];
-    const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
+    const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
     const size_t j13 = m->pseg[1][i];
     const double u13 = m->pu[1][i];
-    const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
+    const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
     const size_t j14 = m->pseg[1][i];
     const double u14 = m->pu[1][i];
-    const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
+    const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
     const size_t j18 = m->pseg[2][i];
     const double u18 = m->pu[2][i];
-    const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
+    const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v25 = x1 - v13;
     const double d25_1 = -1;
     const double v15 = exp(v14);
@@ -97,25 +97,25 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
     const double d34_3 = sb34;
     ll += v34;
     {
-      double *ca = m->coef_adj[0] + 4 * j11;
+      double *ca = w->coef_adj[0] + 4 * j11;
       const double a = d34_0;
       const double u = u11;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[1] + 4 * j13;
+      double *ca = w->coef_adj[1] + 4 * j13;
       const double a = d34_1;
       const double u = u13;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[2] + 4 * j14;
+      double *ca = w->coef_adj[2] + 4 * j14;
       const double a = d34_2;
       const double u = u14;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[3] + 4 * j18;
+      double *ca = w->coef_adj[3] + 4 * j18;
       const double a = d34_3;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
@@ -125,21 +125,21 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
 }
 
 /* the quadrature sum of term 0, 'stream', exact plan — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
-static double term0_exact_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     double u11;
     const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-    const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
+    const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
     double u13;
     const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-    const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
+    const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
     double u14;
     const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-    const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
+    const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
     const double v15 = exp(v14);
     const double d15_2 = v15;
     double dmu21, dsd21;
@@ -151,23 +151,23 @@ static double term0_exact_kernel(densrt_model *m, const double *restrict hv, dou
     const double d22_1 = d21_1;
     const double d22_2 = d21_2;
     lv[q] = v22;
-    const double w = exp(r->lw[q] + v22);
-    S += w;
+    const double wq = exp(r->lw[q] + v22);
+    S += wq;
     {
-      double *ca = m->coef_adj[0] + 4 * j11;
-      const double a = -w * d22_0;
+      double *ca = w->coef_adj[0] + 4 * j11;
+      const double a = -wq * d22_0;
       const double u = u11;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[1] + 4 * j13;
-      const double a = -w * d22_1;
+      double *ca = w->coef_adj[1] + 4 * j13;
+      const double a = -wq * d22_1;
       const double u = u13;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[2] + 4 * j14;
-      const double a = -w * d22_2;
+      double *ca = w->coef_adj[2] + 4 * j14;
+      const double a = -wq * d22_2;
       const double u = u14;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -176,22 +176,22 @@ static double term0_exact_kernel(densrt_model *m, const double *restrict hv, dou
 }
 
 /* the quadrature sum of term 0, 'stream', numeric plan — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
-static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double x1 = r->x[1][q];
     double u11;
     const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-    const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
+    const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
     double u13;
     const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-    const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
+    const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
     double u14;
     const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-    const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
+    const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
     const double v25 = x1 - v13;
     const double d25_1 = -1;
     const double v15 = exp(v14);
@@ -215,23 +215,23 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
     const double d33_1 = d32_1;
     const double d33_2 = d32_2;
     lv[q] = v33;
-    const double w = exp(r->lw[q] + v33);
-    S += w;
+    const double wq = exp(r->lw[q] + v33);
+    S += wq;
     {
-      double *ca = m->coef_adj[0] + 4 * j11;
-      const double a = -w * d33_0;
+      double *ca = w->coef_adj[0] + 4 * j11;
+      const double a = -wq * d33_0;
       const double u = u11;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[1] + 4 * j13;
-      const double a = -w * d33_1;
+      double *ca = w->coef_adj[1] + 4 * j13;
+      const double a = -wq * d33_1;
       const double u = u13;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[2] + 4 * j14;
-      const double a = -w * d33_2;
+      double *ca = w->coef_adj[2] + 4 * j14;
+      const double a = -wq * d33_2;
       const double u = u14;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -240,24 +240,24 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* the quadrature sum of term 1, 'background', numeric plan — line 30: component background = exp(spline(k_bkg, ln_n0_bkg, phi1)); */
-static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const double v23 = hv[0];
   const densrt_points *r = &m->rule[1];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
+    const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v24 = v23 + v18;
     const double d24_0 = 1;
     lv[q] = v24;
-    const double w = exp(r->lw[q] + v24);
-    S += w;
+    const double wq = exp(r->lw[q] + v24);
+    S += wq;
     {
-      double *ca = m->coef_adj[3] + 4 * j18;
-      const double a = -w * d24_0;
+      double *ca = w->coef_adj[3] + 4 * j18;
+      const double a = -wq * d24_0;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -266,10 +266,10 @@ static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
+static double log_density(const densrt_model *m, densrt_work *w, const double *th, double *g)
 {
   memset(g, 0, m->n_theta * sizeof *g);
-  densrt_model_spline_coefs(m, th);
+  densrt_model_spline_coefs(m, w, th);
 
   /* parameter-only values, hoisted out of the point loops */
   const double v23 = log(m->hi[1] - m->lo[1]);
@@ -278,38 +278,38 @@ static double log_density(densrt_model *m, const double *th, double *g)
   double adj[2] = {0};
 
   /* sum over the data of log n(x_i) */
-  double ll = data_kernel(m, hv, adj);
+  double ll = data_kernel(m, w, hv, adj, 0, m->n);
 
   /* minus the integral of term 0, 'stream' — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
   {
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
-      const double S = term0_exact_kernel(m, hv, adj);
+      const double S = term0_exact_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, w->lv, m->rule[0].n);
     } else {
-      const double S = term0_numeric_kernel(m, hv, adj);
+      const double S = term0_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, w->lv, m->rule[0].n);
     }
-    m->log_integral[0] = logI;
+    w->log_integral[0] = logI;
   }
 
   /* minus the integral of term 1, 'background' — line 30: component background = exp(spline(k_bkg, ln_n0_bkg, phi1)); */
   {
     double logI;
     {
-      const double S = term1_numeric_kernel(m, hv, adj);
+      const double S = term1_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[1].lw, m->work, m->rule[1].n);
+        logI = densrt_quad_logsumexp(m->rule[1].lw, w->lv, m->rule[1].n);
     }
-    m->log_integral[1] = logI;
+    w->log_integral[1] = logI;
   }
 
   /* priors */
@@ -382,31 +382,31 @@ static double log_density(densrt_model *m, const double *th, double *g)
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
-  densrt_model_spline_adjoint(m, g);
-  m->log_lik = ll;
-  m->log_prior = lp;
+  densrt_model_spline_adjoint(m, w, g);
+  w->log_lik = ll;
+  w->log_prior = lp;
   return ll + lp;
 }
 
 /* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  densrt_model_spline_coefs(m, th);
+  densrt_model_spline_coefs(m, w, th);
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
     const double x1 = x[1][i];
     double u11;
     const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-    const double v11 = densrt_spline_seg_eval(m->coef[0], j11, u11);
+    const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
     double u13;
     const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-    const double v13 = densrt_spline_seg_eval(m->coef[1], j13, u13);
+    const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
     double u14;
     const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-    const double v14 = densrt_spline_seg_eval(m->coef[2], j14, u14);
+    const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(m->coef[3], j18, u18);
+    const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v25 = x1 - v13;
     const double v15 = exp(v14);
     const double v26 = v25 / v15;

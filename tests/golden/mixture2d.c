@@ -47,26 +47,26 @@ static const densrt_term_def terms[] = {
 /* The sum over the data of log n(x_i). */
 #line 20 "tests/golden/mixture2d.dens"
 #line 50 "model.c"
-static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   const double v11 = hv[0];
   double adj11 = 0;
   double ll = 0;
-  for (size_t i = 0; i < m->n; i++) {
+  for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
     const size_t j15 = m->pseg[0][i];
     const double u15 = m->pu[0][i];
-    const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
+    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
     const size_t j17 = m->pseg[0][i];
     const double u17 = m->pu[0][i];
-    const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
+    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
     const size_t j18 = m->pseg[0][i];
     const double u18 = m->pu[0][i];
-    const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
+    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
     const size_t j22 = m->pseg[1][i];
     const double u22 = m->pu[1][i];
-    const double v22 = densrt_spline_seg_eval(m->coef[3], j22, u22);
+    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v28 = x1 - v17;
     const double d28_2 = -1;
     const double v19 = exp(v18);
@@ -106,25 +106,25 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
     ll += v37;
     adj11 += d37_0;
     {
-      double *ca = m->coef_adj[0] + 4 * j15;
+      double *ca = w->coef_adj[0] + 4 * j15;
       const double a = d37_1;
       const double u = u15;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[1] + 4 * j17;
+      double *ca = w->coef_adj[1] + 4 * j17;
       const double a = d37_2;
       const double u = u17;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[2] + 4 * j18;
+      double *ca = w->coef_adj[2] + 4 * j18;
       const double a = d37_3;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[3] + 4 * j22;
+      double *ca = w->coef_adj[3] + 4 * j22;
       const double a = d37_4;
       const double u = u22;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
@@ -135,21 +135,21 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
 }
 
 /* the quadrature sum of term 0, 'stream', exact plan — line 20: component stream = exp(spline(k, ln_a, phi1)) */
-static double term0_exact_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     double u15;
     const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
+    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
     double u17;
     const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
+    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
+    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
     const double v19 = exp(v18);
     const double d19_2 = v19;
     double dmu26, dsd26;
@@ -161,23 +161,23 @@ static double term0_exact_kernel(densrt_model *m, const double *restrict hv, dou
     const double d27_1 = d26_1;
     const double d27_2 = d26_2;
     lv[q] = v27;
-    const double w = exp(r->lw[q] + v27);
-    S += w;
+    const double wq = exp(r->lw[q] + v27);
+    S += wq;
     {
-      double *ca = m->coef_adj[0] + 4 * j15;
-      const double a = -w * d27_0;
+      double *ca = w->coef_adj[0] + 4 * j15;
+      const double a = -wq * d27_0;
       const double u = u15;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[1] + 4 * j17;
-      const double a = -w * d27_1;
+      double *ca = w->coef_adj[1] + 4 * j17;
+      const double a = -wq * d27_1;
       const double u = u17;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[2] + 4 * j18;
-      const double a = -w * d27_2;
+      double *ca = w->coef_adj[2] + 4 * j18;
+      const double a = -wq * d27_2;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -186,22 +186,22 @@ static double term0_exact_kernel(densrt_model *m, const double *restrict hv, dou
 }
 
 /* the quadrature sum of term 0, 'stream', numeric plan — line 20: component stream = exp(spline(k, ln_a, phi1)) */
-static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double x1 = r->x[1][q];
     double u15;
     const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
+    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
     double u17;
     const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
+    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
+    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
     const double v28 = x1 - v17;
     const double d28_1 = -1;
     const double v19 = exp(v18);
@@ -225,23 +225,23 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
     const double d36_1 = d35_1;
     const double d36_2 = d35_2;
     lv[q] = v36;
-    const double w = exp(r->lw[q] + v36);
-    S += w;
+    const double wq = exp(r->lw[q] + v36);
+    S += wq;
     {
-      double *ca = m->coef_adj[0] + 4 * j15;
-      const double a = -w * d36_0;
+      double *ca = w->coef_adj[0] + 4 * j15;
+      const double a = -wq * d36_0;
       const double u = u15;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[1] + 4 * j17;
-      const double a = -w * d36_1;
+      double *ca = w->coef_adj[1] + 4 * j17;
+      const double a = -wq * d36_1;
       const double u = u17;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
-      double *ca = m->coef_adj[2] + 4 * j18;
-      const double a = -w * d36_2;
+      double *ca = w->coef_adj[2] + 4 * j18;
+      const double a = -wq * d36_2;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -250,30 +250,30 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* the quadrature sum of term 1, 'background', numeric plan — line 23: component background = exp(natural_spline(kb, ln_b, phi1) + f * phi2); */
-static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const double v11 = hv[0];
   double adj11 = 0;
   const densrt_points *r = &m->rule[1];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double x1 = r->x[1][q];
     double u22;
     const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
-    const double v22 = densrt_spline_seg_eval(m->coef[3], j22, u22);
+    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v23 = v11 * x1;
     const double d23_0 = x1;
     const double v24 = v22 + v23;
     const double d24_0 = d23_0;
     const double d24_1 = 1;
     lv[q] = v24;
-    const double w = exp(r->lw[q] + v24);
-    S += w;
-    adj11 -= w * d24_0;
+    const double wq = exp(r->lw[q] + v24);
+    S += wq;
+    adj11 -= wq * d24_0;
     {
-      double *ca = m->coef_adj[3] + 4 * j22;
-      const double a = -w * d24_1;
+      double *ca = w->coef_adj[3] + 4 * j22;
+      const double a = -wq * d24_1;
       const double u = u22;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -283,10 +283,10 @@ static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
+static double log_density(const densrt_model *m, densrt_work *w, const double *th, double *g)
 {
   memset(g, 0, m->n_theta * sizeof *g);
-  densrt_model_spline_coefs(m, th);
+  densrt_model_spline_coefs(m, w, th);
 
   /* parameter-only values, hoisted out of the point loops */
   const double v11 = th[m->off[4] + 0];   /* f */
@@ -295,38 +295,38 @@ static double log_density(densrt_model *m, const double *th, double *g)
   double adj[2] = {0};
 
   /* sum over the data of log n(x_i) */
-  double ll = data_kernel(m, hv, adj);
+  double ll = data_kernel(m, w, hv, adj, 0, m->n);
 
   /* minus the integral of term 0, 'stream' — line 20: component stream = exp(spline(k, ln_a, phi1)) */
   {
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
-      const double S = term0_exact_kernel(m, hv, adj);
+      const double S = term0_exact_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, w->lv, m->rule[0].n);
     } else {
-      const double S = term0_numeric_kernel(m, hv, adj);
+      const double S = term0_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, w->lv, m->rule[0].n);
     }
-    m->log_integral[0] = logI;
+    w->log_integral[0] = logI;
   }
 
   /* minus the integral of term 1, 'background' — line 23: component background = exp(natural_spline(kb, ln_b, phi1) + f * phi2); */
   {
     double logI;
     {
-      const double S = term1_numeric_kernel(m, hv, adj);
+      const double S = term1_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[1].lw, m->work, m->rule[1].n);
+        logI = densrt_quad_logsumexp(m->rule[1].lw, w->lv, m->rule[1].n);
     }
-    m->log_integral[1] = logI;
+    w->log_integral[1] = logI;
   }
 
   /* priors */
@@ -398,32 +398,32 @@ static double log_density(densrt_model *m, const double *th, double *g)
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
   g[m->off[4] + 0] += adj[0];
-  densrt_model_spline_adjoint(m, g);
-  m->log_lik = ll;
-  m->log_prior = lp;
+  densrt_model_spline_adjoint(m, w, g);
+  w->log_lik = ll;
+  w->log_prior = lp;
   return ll + lp;
 }
 
 /* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  densrt_model_spline_coefs(m, th);
+  densrt_model_spline_coefs(m, w, th);
   const double v11 = th[m->off[4] + 0];   /* f */
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
     const double x1 = x[1][i];
     double u15;
     const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(m->coef[0], j15, u15);
+    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
     double u17;
     const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(m->coef[1], j17, u17);
+    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(m->coef[2], j18, u18);
+    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
     double u22;
     const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
-    const double v22 = densrt_spline_seg_eval(m->coef[3], j22, u22);
+    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v28 = x1 - v17;
     const double v19 = exp(v18);
     const double v29 = v28 / v19;

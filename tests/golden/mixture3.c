@@ -45,7 +45,7 @@ static const densrt_term_def terms[] = {
 /* The sum over the data of log n(x_i). */
 #line 8 "tests/golden/mixture3.dens"
 #line 48 "model.c"
-static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   const double v4 = hv[0];
   double adj4 = 0;
@@ -72,11 +72,11 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
   const double v54 = hv[11];
   double adj54 = 0;
   double ll = 0;
-  for (size_t i = 0; i < m->n; i++) {
+  for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const size_t j23 = m->pseg[0][i];
     const double u23 = m->pu[0][i];
-    const double v23 = densrt_spline_seg_eval(m->coef[0], j23, u23);
+    const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
     const double v33 = x0 - v6;
     const double v34 = v33 / v8;
     const double v35 = v34 * v34;
@@ -163,7 +163,7 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
     adj20 += e58_2 * r58 * d56_10;
     adj54 += e58_2 * r58 * d56_11;
     {
-      double *ca = m->coef_adj[0] + 4 * j23;
+      double *ca = w->coef_adj[0] + 4 * j23;
       const double a = e58_3 * r58 * 1;
       const double u = u23;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
@@ -185,7 +185,7 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
 }
 
 /* the quadrature sum of term 0, 'g1', numeric plan — line 8: component g1 = exp(a[1]) * normal(x | mu[1], exp(ls[1])); */
-static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const double v4 = hv[0];
   double adj4 = 0;
@@ -196,7 +196,7 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
   const double v39 = hv[3];
   double adj39 = 0;
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double v33 = x0 - v6;
@@ -220,12 +220,12 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
     const double d41_2 = d40_2;
     const double d41_3 = d40_3;
     lv[q] = v41;
-    const double w = exp(r->lw[q] + v41);
-    S += w;
-    adj4 -= w * d41_0;
-    adj6 -= w * d41_1;
-    adj8 -= w * d41_2;
-    adj39 -= w * d41_3;
+    const double wq = exp(r->lw[q] + v41);
+    S += wq;
+    adj4 -= wq * d41_0;
+    adj6 -= wq * d41_1;
+    adj8 -= wq * d41_2;
+    adj39 -= wq * d41_3;
   }
   adj[0] += adj4;
   adj[1] += adj6;
@@ -235,7 +235,7 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* the quadrature sum of term 1, 'g2', numeric plan — line 9: component g2 = exp(a[2]) * normal(x | mu[2], exp(ls[2])); */
-static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const double v11 = hv[4];
   double adj11 = 0;
@@ -246,7 +246,7 @@ static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, d
   const double v46 = hv[7];
   double adj46 = 0;
   const densrt_points *r = &m->rule[1];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double v42 = x0 - v12;
@@ -270,12 +270,12 @@ static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, d
     const double d48_2 = d47_2;
     const double d48_3 = d47_3;
     lv[q] = v48;
-    const double w = exp(r->lw[q] + v48);
-    S += w;
-    adj11 -= w * d48_0;
-    adj12 -= w * d48_1;
-    adj14 -= w * d48_2;
-    adj46 -= w * d48_3;
+    const double wq = exp(r->lw[q] + v48);
+    S += wq;
+    adj11 -= wq * d48_0;
+    adj12 -= wq * d48_1;
+    adj14 -= wq * d48_2;
+    adj46 -= wq * d48_3;
   }
   adj[4] += adj11;
   adj[5] += adj12;
@@ -285,7 +285,7 @@ static double term1_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* the quadrature sum of term 2, 'g3', numeric plan — line 10: component g3 = exp(a[3]) * normal(x | mu[3], exp(ls[3])); */
-static double term2_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const double v17 = hv[8];
   double adj17 = 0;
@@ -296,7 +296,7 @@ static double term2_numeric_kernel(densrt_model *m, const double *restrict hv, d
   const double v54 = hv[11];
   double adj54 = 0;
   const densrt_points *r = &m->rule[2];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double v50 = x0 - v18;
@@ -320,12 +320,12 @@ static double term2_numeric_kernel(densrt_model *m, const double *restrict hv, d
     const double d56_2 = d55_2;
     const double d56_3 = d55_3;
     lv[q] = v56;
-    const double w = exp(r->lw[q] + v56);
-    S += w;
-    adj17 -= w * d56_0;
-    adj18 -= w * d56_1;
-    adj20 -= w * d56_2;
-    adj54 -= w * d56_3;
+    const double wq = exp(r->lw[q] + v56);
+    S += wq;
+    adj17 -= wq * d56_0;
+    adj18 -= wq * d56_1;
+    adj20 -= wq * d56_2;
+    adj54 -= wq * d56_3;
   }
   adj[8] += adj17;
   adj[9] += adj18;
@@ -335,21 +335,21 @@ static double term2_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* the quadrature sum of term 3, 'background', numeric plan — line 11: component background = exp(spline(k, bg, x)); */
-static double term3_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const densrt_points *r = &m->rule[3];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
-    const double v23 = densrt_spline_seg_eval(m->coef[0], j23, u23);
+    const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
     lv[q] = v23;
-    const double w = exp(r->lw[q] + v23);
-    S += w;
+    const double wq = exp(r->lw[q] + v23);
+    S += wq;
     {
-      double *ca = m->coef_adj[0] + 4 * j23;
-      const double a = -w * 1;
+      double *ca = w->coef_adj[0] + 4 * j23;
+      const double a = -wq * 1;
       const double u = u23;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -358,10 +358,10 @@ static double term3_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
+static double log_density(const densrt_model *m, densrt_work *w, const double *th, double *g)
 {
   memset(g, 0, m->n_theta * sizeof *g);
-  densrt_model_spline_coefs(m, th);
+  densrt_model_spline_coefs(m, w, th);
 
   /* parameter-only values, hoisted out of the point loops */
   const double v4 = th[m->off[0] + 0];   /* a[1] */
@@ -414,7 +414,7 @@ static double log_density(densrt_model *m, const double *th, double *g)
   double adj[16] = {0};
 
   /* sum over the data of log n(x_i) */
-  double ll = data_kernel(m, hv, adj);
+  double ll = data_kernel(m, w, hv, adj, 0, m->n);
 
   /* minus the integral of term 0, 'g1' — line 8: component g1 = exp(a[1]) * normal(x | mu[1], exp(ls[1])); */
   {
@@ -425,13 +425,13 @@ static double log_density(densrt_model *m, const double *th, double *g)
       adj[12] -= I;
       logI = v28;
     } else {
-      const double S = term0_numeric_kernel(m, hv, adj);
+      const double S = term0_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, w->lv, m->rule[0].n);
     }
-    m->log_integral[0] = logI;
+    w->log_integral[0] = logI;
   }
 
   /* minus the integral of term 1, 'g2' — line 9: component g2 = exp(a[2]) * normal(x | mu[2], exp(ls[2])); */
@@ -443,13 +443,13 @@ static double log_density(densrt_model *m, const double *th, double *g)
       adj[13] -= I;
       logI = v30;
     } else {
-      const double S = term1_numeric_kernel(m, hv, adj);
+      const double S = term1_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[1].lw, m->work, m->rule[1].n);
+        logI = densrt_quad_logsumexp(m->rule[1].lw, w->lv, m->rule[1].n);
     }
-    m->log_integral[1] = logI;
+    w->log_integral[1] = logI;
   }
 
   /* minus the integral of term 2, 'g3' — line 10: component g3 = exp(a[3]) * normal(x | mu[3], exp(ls[3])); */
@@ -461,26 +461,26 @@ static double log_density(densrt_model *m, const double *th, double *g)
       adj[14] -= I;
       logI = v32;
     } else {
-      const double S = term2_numeric_kernel(m, hv, adj);
+      const double S = term2_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[2].lw, m->work, m->rule[2].n);
+        logI = densrt_quad_logsumexp(m->rule[2].lw, w->lv, m->rule[2].n);
     }
-    m->log_integral[2] = logI;
+    w->log_integral[2] = logI;
   }
 
   /* minus the integral of term 3, 'background' — line 11: component background = exp(spline(k, bg, x)); */
   {
     double logI;
     {
-      const double S = term3_numeric_kernel(m, hv, adj);
+      const double S = term3_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[3].lw, m->work, m->rule[3].n);
+        logI = densrt_quad_logsumexp(m->rule[3].lw, w->lv, m->rule[3].n);
     }
-    m->log_integral[3] = logI;
+    w->log_integral[3] = logI;
   }
 
   /* priors */
@@ -524,16 +524,16 @@ static double log_density(densrt_model *m, const double *th, double *g)
   g[m->off[0] + 2] += adj[14] * dp32_6;
   g[m->off[1] + 2] += adj[14] * dp32_7;
   g[m->off[2] + 2] += adj[14] * dp32_8;
-  densrt_model_spline_adjoint(m, g);
-  m->log_lik = ll;
-  m->log_prior = lp;
+  densrt_model_spline_adjoint(m, w, g);
+  w->log_lik = ll;
+  w->log_prior = lp;
   return ll + lp;
 }
 
 /* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  densrt_model_spline_coefs(m, th);
+  densrt_model_spline_coefs(m, w, th);
   const double v4 = th[m->off[0] + 0];   /* a[1] */
   const double v6 = th[m->off[1] + 0];   /* mu[1] */
   const double v7 = th[m->off[2] + 0];   /* ls[1] */
@@ -553,7 +553,7 @@ static void log_terms(densrt_model *m, const double *th, size_t n, const double 
     const double x0 = x[0][i];
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
-    const double v23 = densrt_spline_seg_eval(m->coef[0], j23, u23);
+    const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
     const double v33 = x0 - v6;
     const double v34 = v33 / v8;
     const double v35 = v34 * v34;

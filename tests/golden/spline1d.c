@@ -36,17 +36,17 @@ static const densrt_term_def terms[] = {
 /* The sum over the data of log n(x_i). */
 #line 18 "models/spline1d.dens"
 #line 39 "model.c"
-static double data_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   double ll = 0;
-  for (size_t i = 0; i < m->n; i++) {
+  for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const size_t j5 = m->pseg[0][i];
     const double u5 = m->pu[0][i];
-    const double v5 = densrt_spline_seg_eval(m->coef[0], j5, u5);
+    const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
     ll += v5;
     {
-      double *ca = m->coef_adj[0] + 4 * j5;
+      double *ca = w->coef_adj[0] + 4 * j5;
       const double a = 1;
       const double u = u5;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
@@ -56,21 +56,21 @@ static double data_kernel(densrt_model *m, const double *restrict hv, double *re
 }
 
 /* the quadrature sum of term 0, 'term1', numeric plan — line 18: intensity = exp(spline(k, ln_n0, z)); */
-static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, double *restrict adj)
+static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = m->work;
+  double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
-    const double v5 = densrt_spline_seg_eval(m->coef[0], j5, u5);
+    const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
     lv[q] = v5;
-    const double w = exp(r->lw[q] + v5);
-    S += w;
+    const double wq = exp(r->lw[q] + v5);
+    S += wq;
     {
-      double *ca = m->coef_adj[0] + 4 * j5;
-      const double a = -w * 1;
+      double *ca = w->coef_adj[0] + 4 * j5;
+      const double a = -wq * 1;
       const double u = u5;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -79,10 +79,10 @@ static double term0_numeric_kernel(densrt_model *m, const double *restrict hv, d
 }
 
 /* The log posterior and its gradient (g is overwritten). */
-static double log_density(densrt_model *m, const double *th, double *g)
+static double log_density(const densrt_model *m, densrt_work *w, const double *th, double *g)
 {
   memset(g, 0, m->n_theta * sizeof *g);
-  densrt_model_spline_coefs(m, th);
+  densrt_model_spline_coefs(m, w, th);
 
   /* parameter-only values, hoisted out of the point loops */
   /* the hoisted values for the kernels, and their adjoints */
@@ -90,19 +90,19 @@ static double log_density(densrt_model *m, const double *th, double *g)
   double adj[1] = {0};
 
   /* sum over the data of log n(x_i) */
-  double ll = data_kernel(m, hv, adj);
+  double ll = data_kernel(m, w, hv, adj, 0, m->n);
 
   /* minus the integral of term 0, 'term1' — line 18: intensity = exp(spline(k, ln_n0, z)); */
   {
     double logI;
     {
-      const double S = term0_numeric_kernel(m, hv, adj);
+      const double S = term0_numeric_kernel(m, w, hv, adj);
       ll -= S;
       logI = log(S);
       if (!(S > 0 && S < INFINITY))   /* under- or overflow: the sum in log space */
-        logI = densrt_quad_logsumexp(m->rule[0].lw, m->work, m->rule[0].n);
+        logI = densrt_quad_logsumexp(m->rule[0].lw, w->lv, m->rule[0].n);
     }
-    m->log_integral[0] = logI;
+    w->log_integral[0] = logI;
   }
 
   /* priors */
@@ -125,21 +125,21 @@ static double log_density(densrt_model *m, const double *th, double *g)
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
-  densrt_model_spline_adjoint(m, g);
-  m->log_lik = ll;
-  m->log_prior = lp;
+  densrt_model_spline_adjoint(m, w, g);
+  w->log_lik = ll;
+  w->log_prior = lp;
   return ll + lp;
 }
 
 /* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(densrt_model *m, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  densrt_model_spline_coefs(m, th);
+  densrt_model_spline_coefs(m, w, th);
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
-    const double v5 = densrt_spline_seg_eval(m->coef[0], j5, u5);
+    const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
     out[0 * n + i] = v5;
   }
 }

@@ -1413,9 +1413,11 @@ END_TEST
 ** wild models, a second term that is +inf, NaN, 1e304 or 0 in turns. */
 static double plot_wild;
 
-static void plot_log_terms(densrt_model *m, const double *theta, size_t n, const double *const *x, double *out)
+static void plot_log_terms(const densrt_model *m, densrt_work *w, const double *theta, size_t n,
+                           const double *const *x, double *out)
 {
   (void)x;
+  (void)w;
   static const double wild[] = { INFINITY, NAN, 700, -INFINITY };
   for (size_t i = 0; i < n; i++) {
     out[i] = theta[0];

@@ -86,7 +86,7 @@ static densrt_spline *make_spline(const double *t, size_t K, densrt_spline_kind 
 static double *make_coefs(const densrt_spline *s, const double *y)
 {
   double *c = dalloc(4 * (s->K - 1));
-  densrt_spline_coefs(s, y, c);
+  densrt_spline_coefs(s, y, c, NULL);
   return c;
 }
 
