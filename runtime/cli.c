@@ -37,9 +37,9 @@ static const char *prog = "densrt";
 ** ===================================================================== */
 
 /* Outside the fit, a signal ends the program at once: nothing of ours is on disk
-** then, since results are written with signals blocked (block_signals).  During
-** the fit the first signal asks the optimiser to stop and the best point is
-** written; a second one ends the program. */
+** then, since an output is written with the signals blocked from open to commit
+** (densrt_io_out_open).  During the fit the first signal asks the optimiser to stop
+** and the best point is written; a second one ends the program. */
 static volatile sig_atomic_t interrupted, graceful;
 
 static void on_signal(int sig)
@@ -61,17 +61,6 @@ static void install_signals(void)
   sigemptyset(&sa.sa_mask);
   for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
     sigaction(handled[i], &sa, NULL);
-}
-
-/* Blocks (1) or releases (0) the handled signals; a signal that came meanwhile is
-** delivered on release, after the output was committed. */
-static void block_signals(int on)
-{
-  sigset_t set;
-  sigemptyset(&set);
-  for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
-    sigaddset(&set, handled[i]);
-  sigprocmask(on ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
 /* }==================================================================== */
@@ -150,8 +139,8 @@ static const struct {
   {"error-tol", "X", O_ERROR_TOL, C_DIAGNOSE,
    "allowed |finite difference - gradient| / max(1, |gradient|) (default 1e-6)"},
   {"batches", "N", O_BATCHES, C_BENCHMARK, "number of timed batches of about 0.05 s (default 21)"},
-  {"width", "W", O_WIDTH, C_PLOT, "figure width in pixels (default 1000)"},
-  {"height", "H", O_HEIGHT, C_PLOT, "figure height in pixels (default 500)"},
+  {"width", "W", O_WIDTH, C_PLOT, "figure width in pixels, 100 to 10000 (default 1000)"},
+  {"height", "H", O_HEIGHT, C_PLOT, "figure height in pixels, 100 to 10000 (default 500)"},
   {"quiet", NULL, O_QUIET, C_ALL, "no progress or notes on standard error"},
   {"help", NULL, O_HELP, C_ALL, "this help"},
   {"version", NULL, O_VERSION, C_ALL, "the model's name and the densc version"},
@@ -236,9 +225,9 @@ static void usage(const densrt_model_def *def, FILE *f)
   fprintf(f, "\n'%s COMMAND --help' lists the options of one command.\n\nOptions:\n", prog);
   print_options(f, C_ALL);
   fputs("\nThe objective is -(log likelihood + log prior) / N, N the number of data rows.\n"
-        "Exit status: 0 success, 1 optimisation did not converge or the gradient check failed\n"
-        "(the result is still written), 2 bad input or usage, 128+N killed by signal N\n"
-        "(130: interrupted; optimize then writes the best point so far).\n",
+        "Exit status: 0 success, 1 optimisation did not converge or the gradient check\n"
+        "failed (the result is still written), 2 bad input or usage, 128+N killed by\n"
+        "signal N (130: interrupted; optimize then writes the best point so far).\n",
         f);
 }
 
@@ -343,6 +332,27 @@ static int ends_with(const char *s, const char *suffix)
   return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
+/* The result must be writable before any work is done: an existing directory, or a
+** missing or unwritable directory to put it in, is said now, not after a long fit. */
+static int check_writable(const char *path)
+{
+  struct stat st;
+  if (!path || !strcmp(path, "-"))
+    return 0;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    fail("--out %s: is a directory", path);
+    return EXIT_BAD;
+  }
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? (slash == path ? "/" : path) : ".");
+  if (stat(path, &st) != 0 && access(dir, W_OK | X_OK) != 0) {
+    fail("--out %s: cannot write in %s: %s", path, dir, strerror(errno));
+    return EXIT_BAD;
+  }
+  return 0;
+}
+
 /* Checks that need no data: required options, files that must not be overwritten. */
 static int check_options(const options *o)
 {
@@ -368,24 +378,41 @@ static int check_options(const options *o)
     fail("--out %s is the data file; refusing to overwrite it", o->out);
     return EXIT_BAD;
   }
-  return 0;
+  return check_writable(o->out);
 }
 
-/* getopt_long says only '?' for an unknown and for an ambiguous abbreviation. */
-static void bad_long_option(const char *arg, const char *cmd)
+/* getopt_long (over the command's own options) says only '?' for an unknown option, an
+** ambiguous abbreviation and a value given to a flag: which one, and whether another
+** command takes the option, is told here. */
+static void bad_long_option(const char *arg, unsigned flag, const char *cmd)
 {
   const char *name = arg + strspn(arg, "-");
   size_t len = strcspn(name, "="), hits = 0;
   char list[512] = "";
-  for (size_t i = 0; i < N_OPTIONS; i++)
-    if (len && !strncmp(option_table[i].name, name, len)) {
+  for (size_t i = 0; i < N_OPTIONS; i++) {
+    if (!len || strncmp(option_table[i].name, name, len))
+      continue;
+    if (strlen(option_table[i].name) == len) {   /* the whole name */
+      if (!(option_table[i].cmds & flag))
+        fail("%s does not take --%s (try '%s %s --help')", cmd, option_table[i].name, prog, cmd);
+      else
+        fail("option '--%s' takes no value (try '%s %s --help')", option_table[i].name, prog, cmd);
+      return;
+    }
+    if (option_table[i].cmds & flag) {
       size_t used = strlen(list);
       snprintf(list + used, sizeof list - used, "%s--%s", hits++ ? ", " : "", option_table[i].name);
     }
+  }
   if (hits > 1)
     fail("ambiguous option '%.*s' (%s) (try '%s %s --help')", (int)(name - arg + len), arg, list, prog, cmd);
   else
     fail("unknown option '%.*s' (try '%s %s --help')", (int)(name - arg + len), arg, prog, cmd);
+}
+
+static void print_version(const densrt_model_def *def)
+{
+  printf("%s (densc) %s\nModel '%s' compiled from %s.\n", def->name, def->version, def->name, def->source);
 }
 
 /* getopt_long over the command's options.  Returns 0 to go on, -1 to stop with
@@ -413,7 +440,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     return -1;
   }
   if (!strcmp(c, "--version")) {
-    printf("%s (densc) %s\nModel '%s' compiled from %s.\n", def->name, def->version, def->name, def->source);
+    print_version(def);
     return -1;
   }
   size_t ci = 0;
@@ -428,10 +455,13 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->flag = commands[ci].flag;
 
   struct option longopts[N_OPTIONS + 1];
+  size_t n_long = 0;
   for (size_t i = 0; i < N_OPTIONS; i++)
-    longopts[i] = (struct option){option_table[i].name, option_table[i].arg ? required_argument : no_argument, NULL,
-                                  option_table[i].id};
-  longopts[N_OPTIONS] = (struct option){0, 0, 0, 0};
+    if (option_table[i].cmds & o->flag)
+      longopts[n_long++] = (struct option){option_table[i].name,
+                                           option_table[i].arg ? required_argument : no_argument, NULL,
+                                           option_table[i].id};
+  longopts[n_long] = (struct option){0, 0, 0, 0};
   int ac = argc - 1, ch, idx;
   char **av = argv + 1;
   opterr = 0;
@@ -446,21 +476,21 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
       else if (optopt && optopt < 256)
         fail("unknown option '-%c' (try '%s %s --help')", optopt, prog, o->cmd);
       else
-        bad_long_option(bad, o->cmd);
+        bad_long_option(bad, o->flag, o->cmd);
       return EXIT_BAD;
     }
     size_t k = 0;
     while (option_table[k].id != ch)
       k++;
     const char *name = option_table[k].name, *v = optarg;
-    if (!(option_table[k].cmds & o->flag)) {
-      fail("%s does not take --%s (try '%s %s --help')", o->cmd, name, prog, o->cmd);
+    if (v && !*v) {   /* --data= */
+      fail("option '--%s' needs a value (try '%s %s --help')", name, prog, o->cmd);
       return EXIT_BAD;
     }
     int ok = 1;
     switch (ch) {
     case O_HELP: command_usage(def, ci, stdout); return -1;
-    case O_VERSION: printf("%s (densc) %s\n", def->name, def->version); return -1;
+    case O_VERSION: print_version(def); return -1;
     case O_QUIET: o->quiet = 1; break;
     case O_DATA: o->data = v; break;
     case O_PARAMS: o->params = v; break;
@@ -490,8 +520,8 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
     case O_SEED: ok = parse_count(name, v, 0, 1000000000L, &o->seed); break;
     case O_BATCHES: ok = parse_count(name, v, 1, 1000000L, &o->batches); break;
-    case O_WIDTH: ok = parse_count(name, v, 100, 20000, &o->width); break;
-    case O_HEIGHT: ok = parse_count(name, v, 100, 20000, &o->height); break;
+    case O_WIDTH: ok = parse_count(name, v, 100, 10000, &o->width); break;
+    case O_HEIGHT: ok = parse_count(name, v, 100, 10000, &o->height); break;
     case O_FTOL: ok = parse_double(name, v, &o->ftol, 0); break;
     case O_GTOL: ok = parse_double(name, v, &o->gtol, 0); break;
     case O_ERROR_TOL: ok = parse_double(name, v, &o->error_tol, 0); break;
@@ -892,14 +922,12 @@ static void write_integrals(FILE *f, const densrt_model *m, double rel_err)
 ** Commands
 ** ===================================================================== */
 
-/* Opens the result (--out or standard output) with signals blocked until
-** close_out: an interrupted program leaves a complete result or none. */
+/* The result (--out or standard output); signals wait from open to close (io.h), so
+** an interrupted program leaves a complete result or none. */
 static int open_out(const options *o, densrt_io_out *out)
 {
-  block_signals(1);
   if (densrt_io_out_open(out, o->out ? o->out : "-")) {
     fail("%s", densrt_error_message());
-    block_signals(0);
     return EXIT_BAD;
   }
   return 0;
@@ -907,13 +935,11 @@ static int open_out(const options *o, densrt_io_out *out)
 
 static int close_out(densrt_io_out *out)
 {
-  int rc = 0;
   if (densrt_io_out_commit(out)) {
     fail("%s", densrt_error_message());
-    rc = EXIT_BAD;
+    return EXIT_BAD;
   }
-  block_signals(0);
-  return rc;
+  return 0;
 }
 
 static int cmd_info(densrt_model *m, const options *o)
@@ -1043,9 +1069,10 @@ static void warn_unconstrained(const densrt_model *m, const options *o, const de
   if (!r->n_flat || o->quiet)
     return;
   char nm[300];
-  fprintf(stderr, "%s: warning: nothing constrains %s at the optimum (curvature of ln p below %g, a standard "
-                  "deviation above %g):", prog, plural(r->n_flat, "this parameter value", "these parameter values"),
-          DENSRT_FIT_FLAT, 1 / sqrt(DENSRT_FIT_FLAT));
+  fprintf(stderr, "%s: warning: neither data nor priors constrain %s at the optimum to better than a standard "
+                  "deviation of %g (curvature of ln p below %g):", prog,
+          plural(r->n_flat, "this parameter value", "these parameter values"), 1 / sqrt(DENSRT_FIT_FLAT),
+          DENSRT_FIT_FLAT);
   for (size_t i = 0; i < r->n_flat && i < 20; i++)
     fprintf(stderr, " %s", densrt_model_value_name(m, r->flat[i], nm, sizeof nm));
   if (r->n_flat > 20)
@@ -1287,14 +1314,11 @@ done:
 
 static int cmd_plot(densrt_model *m, const options *o, const double *x)
 {
-  block_signals(1);   /* the figure is written whole or not at all */
-  int rc = 0;
   if (densrt_plot_png(m, x, o->out, (int)o->width, (int)o->height)) {
     fail("%s", densrt_error_message());
-    rc = EXIT_BAD;
+    return EXIT_BAD;
   }
-  block_signals(0);
-  return rc;
+  return 0;
 }
 
 /* }==================================================================== */

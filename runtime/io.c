@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1265,6 +1266,28 @@ static mode_t output_mode(const char *path)
   return 0666 & ~mask;
 }
 
+/* See densrt_io_out_open: the signals that end a program wait while an output is open. */
+static void out_block(densrt_io_out *o)
+{
+  sigset_t set, *old = malloc(sizeof *old);
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  if (old && sigprocmask(SIG_BLOCK, &set, old) == 0)
+    o->old_mask = old;
+  else
+    free(old);   /* not blocked: an interrupted write may leave its temporary file */
+}
+
+static void out_unblock(densrt_io_out *o)
+{
+  if (o->old_mask)
+    sigprocmask(SIG_SETMASK, o->old_mask, NULL);
+  free(o->old_mask);
+  o->old_mask = NULL;
+}
+
 int densrt_io_out_open(densrt_io_out *o, const char *path)
 {
   memset(o, 0, sizeof *o);
@@ -1272,6 +1295,7 @@ int densrt_io_out_open(densrt_io_out *o, const char *path)
     DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_out_open: no path");
   if (!(o->path = strdup(path)))
     DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+  out_block(o);   /* from here every failure goes through densrt_io_out_abort */
   if (strcmp(path, "-") == 0) {
     o->f = stdout;
     return DENSRT_OK;
@@ -1373,6 +1397,7 @@ int densrt_io_out_commit(densrt_io_out *o)
   o->tmp = NULL;
   int st = e ? DENSRT_FAIL(DENSRT_EIO, "%s: %s: %s", path, what, strerror(e)) : DENSRT_OK;
   free(path);
+  out_unblock(o);
   return st;
 }
 
@@ -1390,6 +1415,7 @@ void densrt_io_out_abort(densrt_io_out *o)
     unlink(o->tmp);
   free(o->path);
   free(o->tmp);
+  out_unblock(o);
   memset(o, 0, sizeof *o);
 }
 

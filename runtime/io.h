@@ -99,9 +99,13 @@ typedef struct {
   FILE *f;                   /* write here */
   char *path;                /* destination ("-" for standard output) */
   char *tmp;                 /* temporary file, NULL for standard output */
+  void *old_mask;            /* the signal mask before open (private: a sigset_t) */
 } densrt_io_out;
 
 /* Creates PATH.tmpXXXXXX (mkstemp) beside path; "-" means standard output.
+** From open to commit or abort, SIGINT, SIGTERM and SIGHUP are blocked: one that comes
+** meanwhile is delivered after the file is complete (or removed), so a program killed by
+** it leaves the output whole or absent, never a temporary file.
 ** An existing device or FIFO (/dev/null, /dev/stdout) is written in place
 ** with no temporary, since renaming over it would replace it; a directory
 ** is refused ("PATH: is a directory").
