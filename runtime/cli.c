@@ -1132,6 +1132,8 @@ static int cmd_optimize(densrt_model *m, const options *o, double *x)
   densrt_json_write_number(fo_, r.proj_grad);
   fputs(",\n  \"predicted_decrease\": ", fo_);
   densrt_json_write_number(fo_, r.decrease);
+  fprintf(fo_, ",\n  \"curvature_measured\": %s,\n  \"free_values\": %zu", r.curvature ? "true" : "false",
+          r.free_values);
   fputs(",\n  \"unconstrained\": ", fo_);
   write_names(fo_, m, r.flat, r.n_flat);
   fprintf(fo_, ",\n  \"iterations\": %zu,\n  \"evaluations\": %zu,\n  \"refinements\": %zu,\n"
@@ -1145,6 +1147,10 @@ static int cmd_optimize(densrt_model *m, const options *o, double *x)
   if ((rc = close_out(&out)))
     goto done;
   warn_unconstrained(m, o, &r);
+  if (!r.curvature && r.free_values > DENSRT_FIT_MAX_DENSE && st != DENSRT_EINTR)
+    note(o, "note: the curvature was not measured (%zu free values, more than %d): converged means a projected "
+            "gradient below --gtol, and values nothing constrains are not named", r.free_values,
+         DENSRT_FIT_MAX_DENSE);
   if (st == DENSRT_OK)
     note(o, "converged after %zu iterations: objective %.15g, projected gradient %.3g", r.iterations, r.f,
          r.proj_grad);
@@ -1161,10 +1167,26 @@ done:
   return rc;
 }
 
-/* Central differences with Richardson extrapolation (error O(h^4)). */
-static double finite_difference(densrt_model *m, double *x, size_t i, double *scratch)
+/* Central differences with Richardson extrapolation (error O(h^4)); within h of a bound
+** (lo, hi), one-sided second-order differences into the interior, never onto the bound. */
+static double finite_difference(densrt_model *m, double *x, size_t i, double lo, double hi, double *scratch)
 {
   double xi = x[i], h = 1e-4 * fmax(1, fabs(xi)), d[2];
+  if (xi - h < lo || xi + h > hi) {
+    /* a value this close to a bound varies on the scale of its distance to it (a width
+       near 0): the step, away from the bound, is a small part of that distance */
+    double s = hi - xi >= xi - lo ? 1 : -1, near = fmin(hi - xi, xi - lo), room = fmax(hi - xi, xi - lo);
+    if (near > 0)
+      h = fmin(h, near * 1e-4);
+    h = fmin(h, room / 4);
+    double f0 = densrt_fit_objective(m, x, scratch);
+    x[i] = xi + s * h;
+    double f1 = densrt_fit_objective(m, x, scratch);
+    x[i] = xi + 2 * s * h;
+    double f2 = densrt_fit_objective(m, x, scratch);
+    x[i] = xi;
+    return (-3 * f0 + 4 * f1 - f2) / (2 * s * h);
+  }
   for (int k = 0; k < 2; k++, h /= 2) {
     x[i] = xi + h;
     double fp = densrt_fit_objective(m, x, scratch);
@@ -1188,6 +1210,14 @@ static int cmd_diagnose(densrt_model *m, const options *o, const double *x0)
     fail("out of memory");
     goto done;
   }
+  double *lo = calloc(n + 1, sizeof *lo), *hi = calloc(n + 1, sizeof *hi);
+  if (!lo || !hi) {
+    fail("out of memory");
+    free(lo);
+    free(hi);
+    goto done;
+  }
+  densrt_fit_bounds(m, lo, hi);
   unsigned long long state = (unsigned long long)o->seed * 0x9E3779B97F4A7C15ull + 1;
   double worst = 0;
   size_t worst_at = 0;
@@ -1203,16 +1233,12 @@ static int cmd_diagnose(densrt_model *m, const options *o, const double *x0)
       }
       x[i] = x0[i] + u;
     }
-    for (size_t p = 0; p < m->def->n_params; p++)
-      for (size_t i = 0; i < m->size[p]; i++) {
-        double *xi = &x[m->off[p] + i];
-        double lo = m->def->params[p].lo, hi = m->def->params[p].hi;
-        if (*xi <= lo || *xi >= hi)
-          *xi = x0[m->off[p] + i];
-      }
+    for (size_t i = 0; i < n; i++)   /* kept inside the bounds */
+      if (x[i] <= lo[i] || x[i] >= hi[i])
+        x[i] = x0[i];
     fx[pt] = densrt_fit_objective(m, x, g);
     for (size_t i = 0; i < n; i++) {
-      double fd = finite_difference(m, x, i, scratch);
+      double fd = finite_difference(m, x, i, lo[i], hi[i], scratch);
       double e = fabs(fd - g[i]) / fmax(1, fabs(g[i]));
       if (!(e <= err[pt])) {
         err[pt] = e;
@@ -1224,6 +1250,8 @@ static int cmd_diagnose(densrt_model *m, const options *o, const double *x0)
       worst_at = at[pt];
     }
   }
+  free(lo);
+  free(hi);
   densrt_io_out out;
   if ((rc = open_out(o, &out)))
     goto done;

@@ -150,8 +150,31 @@ static int cmp_size(const void *a, const void *b)
 
 /* Measures the curvature of -ln p at x (gradient g of f there) and fills r->decrease,
 ** r->saddle, r->flat.  *flat_grad is the largest |gradient of f| along a flat direction. */
+/* A difference step for value j: central where both sides have room, else one-sided
+** into the interior, never onto a bound (where the objective may not be finite). */
+static void difference_points(double x, double lo, double hi, double *dn, double *up)
+{
+  double h = 1e-4 * fmax(1, fabs(x)), below = x - lo, above = hi - x, near = fmin(below, above);
+  if (near >= h) {
+    *dn = x - h;
+    *up = x + h;
+    return;
+  }
+  /* this close to a bound a value varies on the scale of its distance to it (a width
+     near 0): a small part of that distance, away from the bound */
+  if (near > 0)
+    h = fmin(h, 1e-3 * near);
+  if (above >= below) {
+    *dn = x;
+    *up = x + fmin(h, 0.5 * above);
+  } else {
+    *dn = x - fmin(h, 0.5 * below);
+    *up = x;
+  }
+}
+
 static int curvature(densrt_model *m, const double *x, const double *g, const double *lo, const double *hi,
-                     densrt_fit_result *r, double *flat_grad, double *step)
+                     const densrt_fit_options *o, densrt_fit_result *r, double *flat_grad, double *step)
 {
   memset(step, 0, (m->n_theta + 1) * sizeof *step);
   size_t n = m->n_theta, nf = 0;
@@ -171,75 +194,76 @@ static int curvature(densrt_model *m, const double *x, const double *g, const do
   for (size_t i = 0; i < n; i++)
     if (!((x[i] <= lo[i] && g[i] > 0) || (x[i] >= hi[i] && g[i] < 0)))
       F[nf++] = i;
+  r->free_values = nf;
+  if (nf > DENSRT_FIT_MAX_DENSE) {
+    r->curvature = 0;   /* 2 nf gradients and nf^3 work: not measured (fit.h) */
+    r->decrease = NAN;
+    goto done;
+  }
   r->curvature = 1;
   r->decrease = 0;
   if (nf == 0)
     goto done;
-  int dense = nf <= DENSRT_FIT_MAX_DENSE;
-  H = dense ? gsl_matrix_alloc(nf, nf) : gsl_matrix_alloc(nf, 1);
-  if (!H) {
+  H = gsl_matrix_alloc(nf, nf);
+  lam = gsl_vector_alloc(nf);
+  V = gsl_matrix_alloc(nf, nf);
+  ew = gsl_eigen_symmv_alloc(nf);
+  if (!H || !lam || !V || !ew) {
     rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
     goto done;
   }
   memcpy(xp, x, n * sizeof *xp);
   for (size_t b = 0; b < nf; b++) {
-    size_t j = F[b];
-    double h = 1e-4 * fmax(1, fabs(x[j]));
-    double up = fmin(x[j] + h, hi[j]), dn = fmax(x[j] - h, lo[j]);
-    xp[j] = up;
-    densrt_fit_objective(m, xp, gp);
-    xp[j] = dn;
-    densrt_fit_objective(m, xp, gm);
-    xp[j] = x[j];
-    for (size_t a = 0; a < nf; a++) {
-      double hab = N * (gp[F[a]] - gm[F[a]]) / (up - dn);
-      if (dense)
-        gsl_matrix_set(H, a, b, hab);
-      else if (a == b)
-        gsl_matrix_set(H, a, 0, hab);
-    }
-  }
-  double noise = 0;
-  if (dense) {
-    /* the asymmetry of the difference quotients measures their error */
-    for (size_t a = 0; a < nf; a++)
-      for (size_t b = 0; b < a; b++) {
-        double s = 0.5 * (gsl_matrix_get(H, a, b) + gsl_matrix_get(H, b, a));
-        noise = fmax(noise, fabs(gsl_matrix_get(H, a, b) - gsl_matrix_get(H, b, a)));
-        gsl_matrix_set(H, a, b, s);
-        gsl_matrix_set(H, b, a, s);
-      }
-    for (size_t a = 0; a < nf * nf; a++)
-      if (!isfinite(H->data[a])) {
-        r->curvature = 0;
-        r->decrease = NAN;
-        goto done;
-      }
-    lam = gsl_vector_alloc(nf);
-    V = gsl_matrix_alloc(nf, nf);
-    ew = gsl_eigen_symmv_alloc(nf);
-    if (!lam || !V || !ew) {
-      rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+    if (o->interrupt && *o->interrupt) {
+      rc = DENSRT_EINTR;
       goto done;
     }
-    gsl_eigen_symmv(H, lam, V, ew);
-  }
-  double lmax = 0;
-  for (size_t k = 0; k < nf; k++)
-    lmax = fmax(lmax, fabs(dense ? gsl_vector_get(lam, k) : gsl_matrix_get(H, k, 0)));
-  double neg = fmax(fmax(DENSRT_FIT_FLAT, 10 * noise), 1e-8 * lmax);
-  for (size_t k = 0; k < nf; k++) {
-    double l = dense ? gsl_vector_get(lam, k) : gsl_matrix_get(H, k, 0);
-    double vg = 0;   /* gradient of f along the direction */
-    for (size_t a = 0; a < nf; a++) {
-      double v = dense ? gsl_matrix_get(V, a, k) : (a == k);
-      vg += v * g[F[a]];
+    size_t j = F[b];
+    double up, dn;
+    difference_points(x[j], lo[j], hi[j], &dn, &up);
+    if (up != x[j]) {
+      xp[j] = up;
+      densrt_fit_objective(m, xp, gp);
+      r->evaluations++;
+    } else {
+      memcpy(gp, g, n * sizeof *gp);
     }
-    if (!isfinite(l)) {
+    if (dn != x[j]) {
+      xp[j] = dn;
+      densrt_fit_objective(m, xp, gm);
+      r->evaluations++;
+    } else {
+      memcpy(gm, g, n * sizeof *gm);
+    }
+    xp[j] = x[j];
+    for (size_t a = 0; a < nf; a++)
+      gsl_matrix_set(H, a, b, N * (gp[F[a]] - gm[F[a]]) / (up - dn));
+  }
+  /* the asymmetry of the difference quotients measures their error */
+  double noise = 0;
+  for (size_t a = 0; a < nf; a++)
+    for (size_t b = 0; b < a; b++) {
+      double s = 0.5 * (gsl_matrix_get(H, a, b) + gsl_matrix_get(H, b, a));
+      noise = fmax(noise, fabs(gsl_matrix_get(H, a, b) - gsl_matrix_get(H, b, a)));
+      gsl_matrix_set(H, a, b, s);
+      gsl_matrix_set(H, b, a, s);
+    }
+  for (size_t a = 0; a < nf * nf; a++)
+    if (!isfinite(H->data[a])) {
       r->curvature = 0;
       r->decrease = NAN;
-      continue;
+      goto done;
     }
+  gsl_eigen_symmv(H, lam, V, ew);
+  double lmax = 0;
+  for (size_t k = 0; k < nf; k++)
+    lmax = fmax(lmax, fabs(gsl_vector_get(lam, k)));
+  double neg = fmax(fmax(DENSRT_FIT_FLAT, 10 * noise), 1e-8 * lmax);
+  for (size_t k = 0; k < nf; k++) {
+    double l = gsl_vector_get(lam, k);
+    double vg = 0;   /* gradient of f along the direction */
+    for (size_t a = 0; a < nf; a++)
+      vg += gsl_matrix_get(V, a, k) * g[F[a]];
     if (l < -neg)
       r->saddle = 1;
     if (fabs(l) <= DENSRT_FIT_FLAT) {
@@ -247,15 +271,15 @@ static int curvature(densrt_model *m, const double *x, const double *g, const do
       /* name the values that make up the direction */
       double vmax = 0;
       for (size_t a = 0; a < nf; a++)
-        vmax = fmax(vmax, fabs(dense ? gsl_matrix_get(V, a, k) : (a == k)));
+        vmax = fmax(vmax, fabs(gsl_matrix_get(V, a, k)));
       for (size_t a = 0; a < nf; a++)
-        if (fabs(dense ? gsl_matrix_get(V, a, k) : (a == k)) >= 0.5 * vmax && (rc = add_flat(r, F[a])))
+        if (fabs(gsl_matrix_get(V, a, k)) >= 0.5 * vmax && (rc = add_flat(r, F[a])))
           goto done;
     } else if (l > 0) {
       double G = N * vg;   /* in units of ln p */
       r->decrease += 0.5 * G * G / l / N;
       for (size_t a = 0; a < nf; a++)   /* the Newton step along this direction */
-        step[F[a]] -= (dense ? gsl_matrix_get(V, a, k) : (a == k)) * G / l;
+        step[F[a]] -= gsl_matrix_get(V, a, k) * G / l;
     }
   }
   if (r->n_flat)
@@ -280,17 +304,18 @@ done:
 #define POLISH_STEPS 8
 
 static int polish_step(densrt_model *m, double *x, const double *g, const double *step, const double *lo,
-                       const double *hi, double f, double *trial, double *gt)
+                       const double *hi, double f, double *trial, double *gt, densrt_fit_result *r)
 {
   size_t n = m->n_theta;
   for (double t = 1; t >= 1.0 / 64; t /= 2) {
+    r->evaluations++;
     double slope = 0;
     for (size_t i = 0; i < n; i++) {
       trial[i] = fmin(fmax(x[i] + t * step[i], lo[i]), hi[i]);
       slope += g[i] * (trial[i] - x[i]);
     }
     double ft = densrt_fit_objective(m, trial, gt);
-    if (isfinite(ft) && ft < f && ft <= f + 1e-4 * slope) {
+    if (isfinite(ft) && ft < f && ft <= f + 1e-4 * slope) {   /* Armijo */
       memcpy(x, trial, n * sizeof *x);
       return 1;
     }
@@ -316,7 +341,7 @@ static int verdict(densrt_model *m, double *x, const double *lo, const double *h
     r->saddle = 0;
     densrt_fit_result_free(r);
     double flat_grad = 0;
-    if ((rc = curvature(m, x, g, lo, hi, r, &flat_grad, step)))
+    if ((rc = curvature(m, x, g, lo, hi, o, r, &flat_grad, step)))
       goto done;
     int small_gradient = r->proj_grad <= o->gtol;
     int small_step =
@@ -324,7 +349,7 @@ static int verdict(densrt_model *m, double *x, const double *lo, const double *h
     stationary = (small_gradient || small_step) && !r->saddle;
     /* the iteration limit is the user's: no polish after it */
     if (stationary || r->saddle || k == POLISH_STEPS || !r->curvature || lbfgsb_status == DENSRT_EMAXITER ||
-        (o->interrupt && *o->interrupt) || !polish_step(m, x, g, step, lo, hi, r->f, trial, gt))
+        (o->interrupt && *o->interrupt) || !polish_step(m, x, g, step, lo, hi, r->f, trial, gt, r))
       break;
     r->polish_steps++;
   }
@@ -450,19 +475,11 @@ int densrt_fit_map(densrt_model *m, double *x, const densrt_fit_options *o, dens
       break;
     }
     r->refinements++;
-    say(o, "refined the integration rules at the optimum (estimated relative error %.2g); continuing",
+    say(o, "refined the integration rules at the optimum (now an estimated relative error of %.2g); continuing",
         r->integral_rel_err);
   }
-  if (st == DENSRT_EINTR || st == DENSRT_ENONFINITE || st == DENSRT_EINVAL || st == DENSRT_ENOMEM) {
-    if (st != DENSRT_EINTR)
-      set_message(r, "%s", densrt_error_message());
-    else
-      set_message(r, "interrupted");
-    r->f = densrt_fit_objective(m, x, g);
-    r->proj_grad = proj_grad_norm(n, x, g, lo, hi);
-    r->status = st;
-    goto done;
-  }
+  if (st == DENSRT_EINTR || st == DENSRT_ENONFINITE || st == DENSRT_EINVAL || st == DENSRT_ENOMEM)
+    goto stopped;
   if (n == 0 && watch) {
     rc = densrt_model_refine(m, x, o->tol, &changed, &r->integral_rel_err);
     if (rc == DENSRT_ETOL) {
@@ -473,12 +490,46 @@ int densrt_fit_map(densrt_model *m, double *x, const densrt_fit_options *o, dens
     if (rc)
       goto done;
   }
+  char why[sizeof r->message];
+  snprintf(why, sizeof why, "%s", r->message);
   int v = verdict(m, x, lo, hi, o, st, r);
+  if (v == DENSRT_EINTR) {
+    st = v;
+    goto stopped;
+  }
   if (v == DENSRT_ENOMEM) {
     rc = v;
     goto done;
   }
-  r->status = st == DENSRT_ETOL ? DENSRT_ETOL : v;
+  if (st == DENSRT_ETOL) {   /* the integrals' reason stands, whatever the verdict says */
+    snprintf(r->message, sizeof r->message, "%s", why);
+    r->status = st;
+    goto done;
+  }
+  r->status = v;
+  if (watch && r->polish_steps) {
+    /* the Newton steps moved the point: the integrals must still hold there */
+    double rel;
+    rc = densrt_model_integral_error(m, x, &rel);
+    if (rc)
+      goto done;
+    r->integral_rel_err = rel;
+    if (!(rel <= fmax(100 * o->tol, 1e-8))) {
+      r->status = DENSRT_ETOL;
+      set_message(r, "the integrals lost accuracy where the Newton steps went (estimated relative error %.2g); "
+                     "choose a finer rule (--integrate COLUMN=gauss_legendre(order = 64, subdiv = N))", rel);
+    }
+  }
+  goto done;
+stopped:
+  if (st != DENSRT_EINTR)
+    set_message(r, "%s", densrt_error_message());
+  else
+    set_message(r, "interrupted");
+  r->f = densrt_fit_objective(m, x, g);
+  r->proj_grad = proj_grad_norm(n, x, g, lo, hi);
+  r->integral_rel_err = NAN;   /* not estimated at this point */
+  r->status = st;
 done:
   if (rc)
     r->status = rc;

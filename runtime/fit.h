@@ -20,7 +20,10 @@
 **     the decrease of f that a Newton step predicts (from the curvature measured
 **     by finite differences of the exact gradient) is <= ftol * max(1, |f|), and
 **   - no direction has negative curvature (a saddle), and
-**   - 'auto' integrals are accurate to the requested tolerance at the optimum.
+**   - 'auto' integrals are accurate to the requested tolerance at the optimum
+**     (checked again where the Newton steps went).
+** At the iteration limit no polish is done: converged only if already stationary.
+** A signal (*interrupt) is honoured in the curvature and the polish too.
 ** Anything else is a non-convergence status with a message saying why and what
 ** to try; x is still the best point found.
 **
@@ -38,8 +41,9 @@
 
 /* curvature of -ln p below which a direction counts as unconstrained */
 #define DENSRT_FIT_FLAT 1e-6
-/* the full curvature matrix (eigenvectors) up to this many free parameter
-   values; beyond it only its diagonal is used, and only single values are named */
+/* the curvature is measured up to this many free parameter values (2 gradients each
+   and an eigen-decomposition); beyond it, converged means a projected gradient <= gtol,
+   and unconstrained values are not named */
 #define DENSRT_FIT_MAX_DENSE 1000
 
 typedef struct {
@@ -58,8 +62,9 @@ typedef struct {
   double proj_grad;       /* max-norm of the projected gradient there */
   double decrease;        /* predicted further decrease of f (Newton), NAN if not measured */
   int curvature;          /* 1 when the curvature was measured */
+  size_t free_values;     /* parameter values not held at a bound */
   int saddle;             /* 1 when a free direction has negative curvature */
-  size_t iterations, evaluations, refinements;
+  size_t iterations, evaluations, refinements;   /* evaluations: L-BFGS-B's, the curvature's and the polish's */
   size_t polish_steps;    /* Newton steps taken after L-BFGS-B */
   double integral_rel_err;   /* estimated relative error of the integrals at the end (NAN: not estimated) */
   char optimizer_message[64];   /* L-BFGS-B's last stop reason */

@@ -327,6 +327,13 @@ static const struct {
    "plot"},
   {NULL, "", "gaussian1d: unknown command 'evaluate' (try 'gaussian1d --help')\n", "evaluate"},
   {NULL, "", "gaussian1d: plot needs --params FILE\n", "plot"},
+  /* session 3, after review: checked before any work */
+  {NULL, "--params @P --out /nonexistent/dir/r.json",
+   "gaussian1d: --out /nonexistent/dir/r.json: cannot write in /nonexistent/dir: No such file or directory\n", NULL},
+  {NULL, "--params @P --width 20000", "gaussian1d: --width: expected a whole number from 100 to 10000, got '20000'\n",
+   "plot"},
+  {NULL, "--params @P --quiet=1", "gaussian1d: option '--quiet' takes no value (try 'gaussian1d eval --help')\n", NULL},
+  {NULL, "--params=", "gaussian1d: option '--params' needs a value (try 'gaussian1d eval --help')\n", NULL},
 };
 
 START_TEST(test_bad_cli)

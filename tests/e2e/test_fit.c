@@ -417,6 +417,83 @@ START_TEST(test_signal_leaves_nothing)
 }
 END_TEST
 
+/* A width whose optimum lies 2e-5 above its bound 0: the differences step away from the
+** bound on the scale of the distance to it (they stepped onto or across it: curvature NaN,
+** 'not stationary'; diagnose NaN). */
+START_TEST(test_near_bound)
+{
+  compile("tiny", "data { real z; }\nparameters { real ln_N; real m; real<lower=0> s; }\n"
+                  "model { intensity = exp(ln_N) * normal(z | m, s); }\n");
+  char data[512], init[512], out[512];
+  snprintf(data, sizeof data, "%s/tiny.csv", e2e_tmp);
+  snprintf(init, sizeof init, "%s/tiny-init.json", e2e_tmp);
+  snprintf(out, sizeof out, "%s/tiny.json", e2e_tmp);
+  FILE *f = fopen(data, "w");
+  fputs("z\n", f);
+  double sum = 0, sum2 = 0;
+  for (int i = 0; i < 200; i++) {   /* deterministic, mean 0.5, sd about 2e-5 */
+    double z = 0.5 + 2e-5 * (2.0 * ((i * 37) % 200) / 199.0 - 1) * 1.7;
+    fprintf(f, "%.17g\n", z);
+    sum += z;
+    sum2 += z * z;
+  }
+  fclose(f);
+  write_file(init, "{\"ln_N\": 5, \"m\": 0.5, \"s\": 0.00005}\n");
+  ck_assert_int_eq(e2e_run("%s/tiny optimize --quiet --data %s --init %s --out %s", e2e_tmp, data, init, out), 0);
+  densrt_json *fit = e2e_load(out);
+  ck_assert(e2e_member(fit, "converged")->number == 1);
+  /* the MAP width is the data's standard deviation (N in the denominator) */
+  double mean = sum / 200, sd = sqrt(sum2 / 200 - mean * mean);
+  double got = e2e_member(e2e_member(fit, "params"), "s")->number;
+  ck_assert_msg(fabs(got - sd) <= 1e-6 * sd, "s %.17g, closed form %.17g", got, sd);
+  densrt_json_free(fit);
+  ck_assert_int_eq(e2e_run("%s/tiny diagnose --quiet --data %s --params %s --random 0 --out %s", e2e_tmp, data, init,
+                           out), 0);
+}
+END_TEST
+
+/* A signal while plot works: exit 130 with nothing left, or the whole figure when the
+** signal came while it was written (the signals wait from open to commit); never a
+** temporary file. */
+START_TEST(test_plot_interrupted)
+{
+  char dir[512], out[600], params[512];
+  snprintf(dir, sizeof dir, "%s/plotsig", e2e_tmp);
+  mkdir(dir, 0700);
+  snprintf(out, sizeof out, "%s/big.png", dir);
+  snprintf(params, sizeof params, "%s/plotsig.json", e2e_tmp);
+  write_file(params, "{\"ln_n0\": [0, 1, 2, 3, 4, 5, 4, 3, 2, 1, 0]}\n");
+  pid_t pid = fork();
+  if (pid == 0) {
+    char prog[512];
+    snprintf(prog, sizeof prog, "%s/spline1d", e2e_tmp);
+    execl(prog, prog, "plot", "--quiet", "--data", gauss_csv, "--params", params, "--width", "10000", "--height",
+          "10000", "--out", out, (char *)NULL);
+    _exit(127);
+  }
+  struct timespec ts = {0, 300000000};
+  nanosleep(&ts, NULL);
+  kill(pid, SIGINT);
+  int st;
+  waitpid(pid, &st, 0);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
+  /* nothing but, if the signal came while it was written, the whole figure */
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    ck_assert_str_eq(e->d_name, "big.png");
+    FILE *f = fopen(out, "rb");
+    unsigned char tail[8];
+    ck_assert(fseek(f, -8, SEEK_END) == 0 && fread(tail, 1, 8, f) == 8);
+    ck_assert_msg(memcmp(tail, "IEND\xae\x42\x60\x82", 8) == 0, "a cut PNG");
+    fclose(f);
+  }
+  closedir(d);
+}
+END_TEST
+
 /* }==================================================================== */
 
 /* {====================================================================
@@ -595,6 +672,7 @@ int main(void)
   tcase_add_test(tc, test_not_converged);
   tcase_add_test(tc, test_unconstrained_named);
   tcase_add_test(tc, test_no_parameters);
+  tcase_add_test(tc, test_near_bound);
   suite_add_tcase(s, tc);
   TCase *tl = tcase_create("command line");
   tcase_set_timeout(tl, 120);
@@ -602,6 +680,7 @@ int main(void)
   tcase_add_test(tl, test_outputs);
   tcase_add_test(tl, test_row_counts);
   tcase_add_test(tl, test_signal_leaves_nothing);
+  tcase_add_test(tl, test_plot_interrupted);
   suite_add_tcase(s, tl);
   TCase *tm = tcase_create("sums");
   tcase_set_timeout(tm, 300);
