@@ -420,10 +420,12 @@ static void print_version(const densrt_model_def *def)
 static int parse_args(const densrt_model_def *def, int argc, char **argv, options *o)
 {
   memset(o, 0, sizeof *o);
-  o->max_iter = 15000;
-  o->ftol = 1e-13;
-  o->gtol = 1e-9;
-  o->tol = 1e-10;
+  densrt_fit_options fit_defaults;   /* the optimiser's defaults are defined once, in fit.c */
+  densrt_fit_options_default(&fit_defaults);
+  o->max_iter = (long)fit_defaults.max_iter;
+  o->ftol = fit_defaults.ftol;
+  o->gtol = fit_defaults.gtol;
+  o->tol = fit_defaults.tol;
   o->random = 5;
   o->seed = 1;
   o->error_tol = 1e-6;
