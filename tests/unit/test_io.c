@@ -1168,6 +1168,7 @@ END_TEST
 #endif
 #endif
 
+#ifndef UNDER_ASAN   /* ASan reserves terabytes: no address-space limit under it */
 /* Address space now in use, in bytes (/proc/self/statm). */
 static uint64_t address_space(void)
 {
@@ -1180,6 +1181,7 @@ static uint64_t address_space(void)
   }
   return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
+#endif
 
 /* Reads column z of path in a child process with a limit of limit bytes, as under
 ** 'ulimit -v' (address space: what is in use plus 256 MiB; not under
