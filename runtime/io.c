@@ -995,9 +995,10 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
       else if (!memcmp(card, "NAXIS", 5) && card[5] >= '1' && card[5] <= '9' && card[8] == '=' &&
                sscanf((const char *)card + 5, "%3d", &k) == 1 && k <= 999)
         card_first(card, &axis[k], &axis_seen[k]);
-      else if (card[0] == 'T' && card[8] == '=' && card[9] == ' ') {
-        /* TTYPEn, TFORMn, TUNITn, TDIMn, ...: a value is a quoted string or a short number */
-        const unsigned char *v = card + 10, *stop = card + 80;
+      else if (card[0] == 'T' && card[8] == '=') {
+        /* TTYPEn, TFORMn, TUNITn, TDIMn, ...: a value is a quoted string or a short number
+           (cfitsio reads one right after the '=' too: "TTYPE1  =AAAA...", found by fuzzing) */
+        const unsigned char *v = card + 9, *stop = card + 80;
         while (v < stop && *v == ' ')
           v++;
         size_t len = 0;
