@@ -976,26 +976,31 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
       const unsigned char *card = p + at;
       at += 80;
       cards++;
+      /* the keyword field as cfitsio reads it: a NUL ends a name as a blank does ("END"
+         and NULs is an END card; found by fuzzing: the walk went on past it) */
+      unsigned char key[10];
+      for (int i = 0; i < 10; i++)
+        key[i] = card[i] ? card[i] : ' ';
       int k = 0;
-      if (!memcmp(card, "END     ", 8))
+      if (!memcmp(key, "END     ", 8))
         end = 1;
-      else if (!memcmp(card, "BITPIX  =", 9)) {
+      else if (!memcmp(key, "BITPIX  =", 9)) {
         if (!seen[0])
           bitpix_card = card;
         card_first(card, &bitpix, &seen[0]);
       }
-      else if (!memcmp(card, "NAXIS   =", 9))
+      else if (!memcmp(key, "NAXIS   =", 9))
         card_first(card, &naxis, &seen[1]);
-      else if (!memcmp(card, "PCOUNT  =", 9))
+      else if (!memcmp(key, "PCOUNT  =", 9))
         card_first(card, &pcount, &seen[2]);
-      else if (!memcmp(card, "GCOUNT  =", 9))
+      else if (!memcmp(key, "GCOUNT  =", 9))
         card_first(card, &gcount, &seen[3]);
-      else if (!memcmp(card, "GROUPS  =", 9) && !seen[4]++)
+      else if (!memcmp(key, "GROUPS  =", 9) && !seen[4]++)
         groups = memchr(card + 10, 'T', 20) != NULL;
-      else if (!memcmp(card, "NAXIS", 5) && card[5] >= '1' && card[5] <= '9' && card[8] == '=' &&
+      else if (!memcmp(key, "NAXIS", 5) && key[5] >= '1' && key[5] <= '9' && key[8] == '=' &&
                sscanf((const char *)card + 5, "%3d", &k) == 1 && k <= 999)
         card_first(card, &axis[k], &axis_seen[k]);
-      else if (card[0] == 'T' && card[8] == '=') {
+      else if (key[0] == 'T' && key[8] == '=') {
         /* TTYPEn, TFORMn, TUNITn, TDIMn, ...: a value is a quoted string or a short number
            (cfitsio reads one right after the '=' too: "TTYPE1  =AAAA...", found by fuzzing) */
         const unsigned char *v = card + 9, *stop = card + 80;
