@@ -1,18 +1,18 @@
 /*
-** emit.h — the C back end: one readable C file per model.
+** emit.h — the C printer: one readable C file per model.
 **
 ** The file defines the model's description tables (columns, knot sets,
-** parameters, terms) and its log posterior with the exact gradient, in
-** forward-mode dual numbers whose directions are resolved at compile time:
-** each per-point loop differentiates only with respect to that loop's
-** inputs (hoisted parameter-only values and spline values), and the
-** results are chained to the parameters once, after the loop.
+** parameters, terms) and prints the kernels of kernel.h: each point loop as
+** a function over a range of points, the prelude, priors and chain rule in
+** log_density, values only in log_terms and locate_data.  Every statement
+** is one IR node; #line points each back at the .dens line it came from.
 */
 #ifndef DC_EMIT_H
 #define DC_EMIT_H
 
 #include "diag.h"
 #include "ir.h"
+#include "kernel.h"
 #include <stdio.h>
 
 typedef struct {
@@ -24,6 +24,6 @@ typedef struct {
 } dc_emit_options;
 
 /* Writes the C translation unit. Returns 0 on success. */
-int dc_emit(dc_ir *ir, const dc_source *src, const dc_emit_options *opt, FILE *out);
+int dc_emit(dc_ir *ir, const dc_kernels *ks, const dc_source *src, const dc_emit_options *opt, FILE *out);
 
 #endif

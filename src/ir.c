@@ -1,7 +1,6 @@
 /*
-** ir.c — IR node store (hash-consed, constant-folded) and the planning of
-** each term's integral over the window: analytic where the term is a
-** Gaussian in a column or does not depend on it, quadrature elsewhere.
+** ir.c — IR node store: hash-consed, constant-folded nodes, the expansion
+** of normal log densities and n-ary log-sum-exps, and the --debug-ir dump.
 */
 #include "ir.h"
 #include "util.h"
@@ -157,6 +156,7 @@ ir_node *ir_op1(dc_ir *ir, ir_op op, ir_node *a, dc_loc loc)
     case IR_LOG: if (x > 0) return ir_const(ir, log(x)); break;
     case IR_LOG1P: if (x > -1) return ir_const(ir, log1p(x)); break;
     case IR_SQRT: if (x >= 0) return ir_const(ir, sqrt(x)); break;
+    case IR_SHIFT: return ir_const(ir, x == -INFINITY ? 0 : x);
     default: break;
     }
   }
@@ -178,6 +178,7 @@ ir_node *ir_op2(dc_ir *ir, ir_op op, ir_node *a, ir_node *b, dc_loc loc)
     case IR_DIV: if (y != 0) return ir_const(ir, x / y); break;
     case IR_POW: return ir_const(ir, pow(x, y));
     case IR_LSE: return ir_const(ir, lse(x, y));
+    case IR_MAX: return ir_const(ir, fmax(x, y));
     default: break;
     }
   }
@@ -239,12 +240,49 @@ ir_node *ir_logwidth(dc_ir *ir, int dim)
   return intern(ir, IR_LOG_WIDTH, NULL, NULL, NULL, 0, dim, 0, noloc);
 }
 
+static ir_node *expand_rec(dc_ir *ir, ir_node *n, ir_node **memo);
+
+/* The operands of a tree of LSE nodes, left to right. */
+static void lse_operands(ir_node *n, dc_vec *ops)
+{
+  for (int i = 0; i < 2; i++) {
+    if (n->a[i]->op == IR_LSE)
+      lse_operands(n->a[i], ops);
+    else
+      dc_vec_push(ops, n->a[i]);
+  }
+}
+
+static ir_node *expand_lse_n(dc_ir *ir, ir_node *n, ir_node **memo)
+{
+  dc_vec ops = {0};
+  lse_operands(n, &ops);
+  for (size_t i = 0; i < ops.n; i++)
+    ops.v[i] = expand_rec(ir, ops.v[i], memo);
+  ir_node *mx = ops.v[0];
+  for (size_t i = 1; i < ops.n; i++)
+    mx = ir_op2(ir, IR_MAX, mx, ops.v[i], n->loc);   /* branch-free */
+  mx = ir_op1(ir, IR_SHIFT, mx, n->loc);
+  ir_node *s = NULL;
+  for (size_t i = 0; i < ops.n; i++) {
+    ir_node *e = ir_op1(ir, IR_EXP, ir_op2(ir, IR_SUB, ops.v[i], mx, n->loc), n->loc);
+    s = s ? ir_op2(ir, IR_ADD, s, e, n->loc) : e;
+  }
+  dc_vec_free(&ops);
+  return ir_op2(ir, IR_ADD, mx, ir_op1(ir, IR_LOG, s, n->loc), n->loc);
+}
+
 /* Rebuilds n bottom-up; normal log densities become arithmetic so that
 ** log(sigma) and friends are seen as parameter-only and hoisted. */
 static ir_node *expand_rec(dc_ir *ir, ir_node *n, ir_node **memo)
 {
   if (memo[n->id])
     return memo[n->id];
+  if (n->op == IR_LSE && (n->a[0]->op == IR_LSE || n->a[1]->op == IR_LSE)) {
+    ir_node *r = expand_lse_n(ir, n, memo);
+    memo[n->id] = r;
+    return r;
+  }
   ir_node *a[3] = {NULL, NULL, NULL};
   for (int i = 0; i < 3; i++)
     if (n->a[i])
@@ -266,8 +304,10 @@ static ir_node *expand_rec(dc_ir *ir, ir_node *n, ir_node **memo)
   default:
     if (op_info[n->op].arity == 1)
       r = ir_op1(ir, n->op, a[0], n->loc);
-    else
+    else if (op_info[n->op].arity == 2)
       r = ir_op2(ir, n->op, a[0], a[1], n->loc);
+    else
+      r = ir_op3(ir, n->op, a[0], a[1], a[2], n->loc);
     break;
   }
   /* memo may have been outgrown by new nodes; only ids below its size are cached */
@@ -282,143 +322,6 @@ ir_node *ir_expand(dc_ir *ir, ir_node *n)
   ir_node *r = expand_rec(ir, n, memo);
   free(memo);
   return r;
-}
-
-/* }==================================================================== */
-
-/* {====================================================================
-** Integration plans
-** ===================================================================== */
-
-static void flatten_sum(ir_node *n, dc_vec *out)
-{
-  if (n->op == IR_ADD) {
-    flatten_sum(n->a[0], out);
-    flatten_sum(n->a[1], out);
-  } else {
-    dc_vec_push(out, n);
-  }
-}
-
-static void find_breakpoints(const dc_ir *ir, ir_node *n, ir_term *t, char *seen)
-{
-  if (seen[n->id])
-    return;
-  seen[n->id] = 1;
-  if (n->op == IR_SPLINE && n->a[0]->op == IR_DATA) {
-    int k = ir->cs[n->index].knots;
-    t->brk_knots[(size_t)n->a[0]->index * DENSRT_BRK_WORDS(ir->n_knots) + (size_t)k / 32] |= 1u << (k % 32);
-  }
-  for (int i = 0; i < 3; i++)
-    if (n->a[i])
-      find_breakpoints(ir, n->a[i], t, seen);
-}
-
-static int contains_spline_in(const ir_node *n, int dim)
-{
-  if (n->op == IR_SPLINE && (n->dims & (1u << dim)))
-    return 1;
-  for (int i = 0; i < 3; i++)
-    if (n->a[i] && contains_spline_in(n->a[i], dim))
-      return 1;
-  return 0;
-}
-
-static void plan_term(dc_ir *ir, ir_term *t, dc_diag *diag)
-{
-  dc_vec f = {0};
-  flatten_sum(t->logn, &f);
-  uint32_t deps = t->logn->dims;
-  ir_node *gauss[DENSRT_MAX_DIMS] = {0};
-
-  for (size_t d = 0; d < ir->n_dims; d++) {
-    uint32_t bit = 1u << d;
-    if (!(deps & bit))
-      continue;
-    ir_node *only = NULL;
-    int count = 0;
-    for (size_t i = 0; i < f.n; i++) {
-      ir_node *x = f.v[i];
-      if (x->dims & bit) {
-        only = x;
-        count++;
-      }
-    }
-    if (count == 1 && only->op == IR_NORMAL_LPDF && only->a[0]->op == IR_DATA && only->a[0]->index == (int)d &&
-        !(only->a[1]->dims & bit) && !(only->a[2]->dims & bit)) {
-      gauss[d] = only;
-      t->analytic |= bit;
-    }
-  }
-
-  /* Columns the term does not depend on contribute their window length. */
-  ir_node *widths = ir_const(ir, 0);
-  for (size_t d = 0; d < ir->n_dims; d++)
-    if (!(deps & (1u << d)))
-      widths = ir_op2(ir, IR_ADD, widths, ir_logwidth(ir, (int)d), t->loc);
-
-  ir_node *exact = widths;
-  for (size_t i = 0; i < f.n; i++) {
-    ir_node *x = f.v[i];
-    for (size_t d = 0; d < ir->n_dims; d++)
-      if (gauss[d] == x) {
-        x = ir_logndiff(ir, (int)d, x->a[1], x->a[2], x->loc);
-        break;
-      }
-    exact = ir_op2(ir, IR_ADD, exact, x, t->loc);
-  }
-  t->exact.integrand = exact;
-  t->exact.numeric = exact->dims;
-  t->numeric.integrand = ir_op2(ir, IR_ADD, widths, t->logn, t->loc);
-  t->numeric.numeric = deps;
-  dc_vec_free(&f);
-
-  char *seen = dc_xcalloc(ir->n_nodes, 1);
-  free(t->brk_knots);
-  t->brk_knots = dc_xcalloc((ir->n_dims + 1) * DENSRT_BRK_WORDS(ir->n_knots), sizeof *t->brk_knots);
-  find_breakpoints(ir, t->logn, t, seen);
-  free(seen);
-
-  /* Check the plan the default methods select. */
-  int use_exact = 1;
-  for (size_t d = 0; d < ir->n_dims; d++)
-    if ((t->analytic & (1u << d)) && strcmp(ir->dims[d].method, "auto") && strcmp(ir->dims[d].method, "analytic"))
-      use_exact = 0;
-  uint32_t numeric = use_exact ? t->exact.numeric : t->numeric.numeric;
-  for (size_t d = 0; d < ir->n_dims; d++) {
-    const ir_dim *dim = &ir->dims[d];
-    uint32_t bit = 1u << d;
-    int bounded = isfinite(dim->lo) && isfinite(dim->hi);
-    if (!strcmp(dim->method, "analytic") && (deps & bit) && !(t->analytic & bit)) {
-      dc_diag_error(diag, dim->method_loc,
-                    "'%s' cannot be integrated analytically over '%s': it is not a normal(%s | mu, sigma) "
-                    "factor times terms free of '%s'",
-                    t->name, dim->name, dim->name, dim->name);
-      dc_diag_note(diag, t->loc, "'%s' is defined here", t->name);
-    } else if (!bounded && !(deps & bit)) {
-      dc_diag_error(diag, t->loc,
-                    "the integral of '%s' diverges: it does not depend on '%s', whose window is unbounded "
-                    "(declare 'real %s in [lo, hi];')",
-                    t->name, dim->name, dim->name);
-    } else if (!bounded && (numeric & bit)) {
-      if (contains_spline_in(t->logn, (int)d))
-        dc_diag_error(diag, t->loc,
-                      "the integral of '%s' diverges: a spline along '%s' is extrapolated over an unbounded "
-                      "window (declare 'real %s in [lo, hi];')",
-                      t->name, dim->name, dim->name);
-      else
-        dc_diag_error(diag, t->loc,
-                      "cannot integrate '%s' over the unbounded window of '%s': only normal(%s | mu, sigma) "
-                      "factors integrate analytically (declare 'real %s in [lo, hi];')",
-                      t->name, dim->name, dim->name, dim->name);
-    }
-  }
-}
-
-void dc_ir_plan(dc_ir *ir, dc_diag *diag)
-{
-  for (size_t t = 0; t < ir->n_terms; t++)
-    plan_term(ir, &ir->terms[t], diag);
 }
 
 /* }==================================================================== */
@@ -446,6 +349,23 @@ static const uint64_t *param_set(const dc_ir *ir, const ir_node *n, uint64_t *se
   return set;
 }
 
+void ir_node_print(const dc_ir *ir, const ir_node *n, FILE *out)
+{
+  fputs(ir_op_name(n->op), out);
+  switch (n->op) {
+  case IR_CONST: fprintf(out, " %.17g", n->value); break;
+  case IR_DATA: case IR_LOG_WIDTH: fprintf(out, " %s", ir->dims[n->index].name); break;
+  case IR_LOG_NDIFF: fprintf(out, " [%s]", ir->dims[n->index].name); break;
+  case IR_PARAM: fprintf(out, n->elem >= 0 ? " %s[%d]" : " %s", ir->params[n->index].name, n->elem + 1); break;
+  case IR_PARAM_I: fprintf(out, " %s[i%+d]", ir->params[n->index].name, n->elem); break;
+  case IR_SPLINE: fprintf(out, " cs%d", n->index); break;
+  default: break;
+  }
+  for (int i = 0; i < 3; i++)
+    if (n->a[i])
+      fprintf(out, " %%%d", n->a[i]->id);
+}
+
 typedef struct {
   char *done, *known;
   uint64_t *sets;
@@ -461,19 +381,8 @@ static void dump_node(const dc_ir *ir, const ir_node *n, FILE *out, dump_state *
   for (int i = 0; i < 3; i++)
     if (n->a[i])
       dump_node(ir, n->a[i], out, st);
-  fprintf(out, "  %%%d = %s", n->id, ir_op_name(n->op));
-  switch (n->op) {
-  case IR_CONST: fprintf(out, " %.17g", n->value); break;
-  case IR_DATA: case IR_LOG_WIDTH: fprintf(out, " %s", ir->dims[n->index].name); break;
-  case IR_LOG_NDIFF: fprintf(out, " [%s]", ir->dims[n->index].name); break;
-  case IR_PARAM: fprintf(out, n->elem >= 0 ? " %s[%d]" : " %s", ir->params[n->index].name, n->elem + 1); break;
-  case IR_PARAM_I: fprintf(out, " %s[i%+d]", ir->params[n->index].name, n->elem); break;
-  case IR_SPLINE: fprintf(out, " cs%d", n->index); break;
-  default: break;
-  }
-  for (int i = 0; i < 3; i++)
-    if (n->a[i])
-      fprintf(out, " %%%d", n->a[i]->id);
+  fprintf(out, "  %%%d = ", n->id);
+  ir_node_print(ir, n, out);
   fprintf(out, "    ; dims=%#x params=", n->dims);
   const uint64_t *set = param_set(ir, n, st->sets, st->known, st->words);
   int any = 0;
@@ -515,6 +424,11 @@ void dc_ir_dump(const dc_ir *ir, FILE *out)
     dump_node(ir, q->numeric.integrand, out, done);
     fprintf(out, "  numeric plan: log integrand %%%d over columns %#x\n", q->numeric.integrand->id,
             q->numeric.numeric);
+  }
+  if (ir->logn) {
+    fputs("data loop: the log intensity at each row, sum of the terms:\n", out);
+    dump_node(ir, ir->logn, out, done);
+    fprintf(out, "  sum over the rows of %%%d\n", ir->logn->id);
   }
   for (size_t i = 0; i < ir->n_priors; i++) {
     fprintf(out, "prior on %s:\n", ir->params[ir->priors[i].param].name);

@@ -32,7 +32,14 @@
   X(LSE, 2)         /* log(exp(a) + exp(b))                        */ \
   X(NORMAL_LPDF, 3) /* log Normal(a0 | a1, sd a2)                  */ \
   X(LOG_NDIFF, 2)   /* log(Phi((hi-a0)/a1) - Phi((lo-a0)/a1)), window of column `index` */ \
-  X(LOG_WIDTH, 0)   /* log(hi - lo) of column `index`              */
+  X(LOG_WIDTH, 0)   /* log(hi - lo) of column `index`              */ \
+  /* made by the n-ary log-sum-exp expansion; their derivative is not taken: */ \
+  X(MAX, 2)         /* fmax(a, b): the shift of an n-ary log-sum-exp */ \
+  X(SHIFT, 1)       /* a, or 0 where a = -inf (all terms zero)       */ \
+  /* made by differentiation (deriv.c): */                            \
+  X(LSE_W, 3)       /* d LSE(a, b) / da, with a[2] the LSE node       */ \
+  X(NDIFF_DMU, 1)   /* d LOG_NDIFF / d mu of the LOG_NDIFF node a[0]  */ \
+  X(NDIFF_DSD, 1)   /* d LOG_NDIFF / d sigma of the LOG_NDIFF node a[0] */
 
 typedef enum {
 #define X(name, arity) IR_##name,
@@ -141,13 +148,14 @@ ir_node *ir_logndiff(dc_ir *ir, int dim, ir_node *mu, ir_node *sigma, dc_loc loc
 ir_node *ir_logwidth(dc_ir *ir, int dim);
 int ir_coefset_get(dc_ir *ir, int knots, int kind, int param);
 
-/* Expands NORMAL_LPDF into arithmetic so its parts hoist separately. */
+/* Expands NORMAL_LPDF into arithmetic so its parts hoist separately, and a sum of
+** three or more terms (a tree of LSE) into one n-ary log-sum-exp:
+**   mx = SHIFT(MAX(a_1, ..., a_K)),  v = mx + log(sum_i exp(a_i - mx)),
+** whose derivative, sum_i exp(a_i - mx) / s * da_i, is linear in K. */
 ir_node *ir_expand(dc_ir *ir, ir_node *n);
 
-/* Builds each term's integration plans (analytic where possible). */
-void dc_ir_plan(dc_ir *ir, dc_diag *diag);
-
 const char *ir_op_name(ir_op op);
+void ir_node_print(const dc_ir *ir, const ir_node *n, FILE *out);   /* "OP details %a0 %a1" */
 void dc_ir_dump(const dc_ir *ir, FILE *out);   /* --debug-ir */
 
 #endif

@@ -1,7 +1,8 @@
 /*
-** main.c — the densc driver: parse -> check and lower to IR -> emit C ->
+** main.c — the densc driver: parse -> check and lower to IR (sema) -> plan
+** the integrals -> form the kernels and differentiate them -> print C ->
 ** compile.  Each stage can be dumped (--debug-tokens, --debug-ast,
-** --debug-ir, --print-c).
+** --debug-ir, --debug-plan, --debug-kernels, --debug-grad, --print-c).
 **
 ** Exit status: 0 success; 1 errors in the model; 2 usage or file errors (bad
 ** options, an unreadable or too long model, an output that would replace the
@@ -15,7 +16,9 @@
 #include "diag.h"
 #include "emit.h"
 #include "ir.h"
+#include "kernel.h"
 #include "parse.h"
+#include "plan.h"
 #include "sema.h"
 #include "toolchain.h"
 #include "util.h"
@@ -34,7 +37,7 @@
 typedef struct {
   const char *input, *output, *emit_c, *cflags;
   int check_only, print_c, line_directives, verbose;
-  int debug_tokens, debug_ast, debug_ir, print_config;
+  int debug_tokens, debug_ast, debug_ir, debug_plan, debug_kernels, debug_grad, print_config;
   size_t max_source_bytes;
   const char *version;
 } options;
@@ -58,6 +61,9 @@ static void usage(FILE *f)
           "      --debug-tokens        write the tokens to standard output\n"
           "      --debug-ast           write the syntax tree to standard output\n"
           "      --debug-ir            write the checked IR to standard output\n"
+          "      --debug-plan          write each term's integration plans to standard output\n"
+          "      --debug-kernels       write the kernels (point loops, prelude, priors)\n"
+          "      --debug-grad          write the kernels with their derivatives\n"
           "      --print-config        the runtime include directory and library used\n"
           "      --snapshot-version    write 'VERSION' instead of the version (golden tests)\n"
           "  -h, --help                display this help and exit\n"
@@ -83,7 +89,7 @@ static void usage(FILE *f)
 
 enum {
   OPT_EMIT_C = 256, OPT_PRINT_C, OPT_CHECK, OPT_NO_LINE, OPT_CFLAGS, OPT_MAX_SOURCE,
-  OPT_DEBUG_TOKENS, OPT_DEBUG_AST, OPT_DEBUG_IR, OPT_PRINT_CONFIG, OPT_SNAPSHOT, OPT_VERSION
+  OPT_DEBUG_TOKENS, OPT_DEBUG_AST, OPT_DEBUG_IR, OPT_DEBUG_PLAN, OPT_DEBUG_KERNELS, OPT_DEBUG_GRAD, OPT_PRINT_CONFIG, OPT_SNAPSHOT, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -98,6 +104,9 @@ static const struct option long_options[] = {
   {"debug-tokens", no_argument, NULL, OPT_DEBUG_TOKENS},
   {"debug-ast", no_argument, NULL, OPT_DEBUG_AST},
   {"debug-ir", no_argument, NULL, OPT_DEBUG_IR},
+  {"debug-plan", no_argument, NULL, OPT_DEBUG_PLAN},
+  {"debug-kernels", no_argument, NULL, OPT_DEBUG_KERNELS},
+  {"debug-grad", no_argument, NULL, OPT_DEBUG_GRAD},
   {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
   {"snapshot-version", no_argument, NULL, OPT_SNAPSHOT},
   {"help", no_argument, NULL, 'h'},
@@ -185,6 +194,9 @@ static int parse_args(int argc, char **argv, options *o)
     case OPT_DEBUG_TOKENS: o->debug_tokens = 1; break;
     case OPT_DEBUG_AST: o->debug_ast = 1; break;
     case OPT_DEBUG_IR: o->debug_ir = 1; break;
+    case OPT_DEBUG_PLAN: o->debug_plan = 1; break;
+    case OPT_DEBUG_KERNELS: o->debug_kernels = 1; break;
+    case OPT_DEBUG_GRAD: o->debug_grad = 1; break;
     case OPT_PRINT_CONFIG: o->print_config = 1; break;
     case OPT_SNAPSHOT: o->version = "VERSION"; break;
     case ':':
@@ -276,8 +288,8 @@ static char *program_path(const options *o)
 }
 
 /* The generated C, in memory, so that what is kept with --emit-c is what was compiled. */
-static int emit_text(dc_ir *ir, const dc_source *src, const options *o, const char *c_name, char **text,
-                     size_t *len)
+static int emit_text(dc_ir *ir, const dc_kernels *ks, const dc_source *src, const options *o, const char *c_name,
+                     char **text, size_t *len)
 {
   char *name = stem(o->input, NULL);
   dc_emit_options eo = {name, o->input, c_name, o->line_directives, o->version};
@@ -289,7 +301,7 @@ static int emit_text(dc_ir *ir, const dc_source *src, const options *o, const ch
     free(name);
     return 2;
   }
-  int rc = dc_emit(ir, src, &eo, f);
+  int rc = dc_emit(ir, ks, src, &eo, f);
   if (fclose(f) != 0 && !rc)
     rc = 2;
   free(name);
@@ -305,14 +317,14 @@ static int emit_text(dc_ir *ir, const dc_source *src, const options *o, const ch
 /* Every output goes to a temporary file first; the program is renamed into place last, so
 ** an error anywhere (or a signal) leaves no program and nothing half-written.  The C of
 ** --emit-c lands once the compiler has run, also when it failed. */
-static int compile(dc_ir *ir, const dc_source *src, const options *o)
+static int compile(dc_ir *ir, const dc_kernels *ks, const dc_source *src, const options *o)
 {
   char *out = program_path(o);
   if (!out)
     return 2;
   char *text = NULL, *dir = NULL, *c_path = NULL, *emit_tmp = NULL, *prog_tmp = NULL;
   size_t len;
-  int rc = emit_text(ir, src, o, o->emit_c ? o->emit_c : "model.c", &text, &len);
+  int rc = emit_text(ir, ks, src, o, o->emit_c ? o->emit_c : "model.c", &text, &len);
   if (rc)
     goto done;
   rc = 2;
@@ -411,22 +423,35 @@ static int run(int argc, char **argv)
     ast_dump(&prog, stdout);
   if (diag.n_errors == 0)
     dc_sema(&prog, &diag, &ir);
+  if (diag.n_errors == 0)
+    dc_plan(&ir, &diag);
+  dc_kernels ks = {0};
   if (diag.n_errors) {
     fprintf(stderr, "%s: %d error%s\n", o.input, diag.n_errors, diag.n_errors == 1 ? "" : "s");
     rc = 1;
   } else if (o.debug_ir) {
     dc_ir_dump(&ir, stdout);
-  } else if (o.print_c) {
-    char *name = stem(o.input, NULL);
-    dc_emit_options eo = {name, o.input, "model.c", o.line_directives, o.version};
-    if (dc_emit(&ir, &src, &eo, stdout) != 0) {
-      stdout_errno = errno;   /* the reason, which a later successful fflush would not give */
-      rc = 2;
+  } else if (o.debug_plan) {
+    dc_plan_dump(&ir, stdout);
+  } else if (o.check_only || o.debug_ast) {
+    /* checked: nothing more to do */
+  } else {
+    dc_kernels_form(&ir, &ks);
+    if (o.debug_kernels || o.debug_grad) {
+      dc_kernels_dump(&ir, &ks, o.debug_grad, stdout);
+    } else if (o.print_c) {
+      char *name = stem(o.input, NULL);
+      dc_emit_options eo = {name, o.input, "model.c", o.line_directives, o.version};
+      if (dc_emit(&ir, &ks, &src, &eo, stdout) != 0) {
+        stdout_errno = errno;   /* the reason, which a later successful fflush would not give */
+        rc = 2;
+      }
+      free(name);
+    } else {
+      rc = compile(&ir, &ks, &src, &o);
     }
-    free(name);
-  } else if (!o.check_only && !o.debug_ast) {
-    rc = compile(&ir, &src, &o);
   }
+  dc_kernels_free(&ks);
   dc_ir_free(&ir);
   ast_program_free(&prog);
   dc_source_free(&src);

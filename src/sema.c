@@ -1076,10 +1076,8 @@ int dc_sema(const ast_program *prog, dc_diag *diag, dc_ir *ir)
     if (s.comps[c].state == 0)
       component_log(&s, (int)c, s.comps[c].decl->name_loc);
 
-  if (diag->n_errors == before) {
-    dc_ir_plan(ir, diag);
+  if (diag->n_errors == before)
     warn_unused(&s);
-  }
   free(s.syms);
   free(s.comps);
   return diag->n_errors - before;

@@ -18,6 +18,7 @@
 #include "emit.h"
 #include "ir.h"
 #include "parse.h"
+#include "plan.h"
 #include "sema.h"
 
 #include <stdint.h>
@@ -80,20 +81,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   ast_dump(&prog, null_out);
   if (diag.n_errors == 0)
     dc_sema(&prog, &diag, &ir);
+  if (diag.n_errors == 0)
+    dc_plan(&ir, &diag);
   if (diag.n_errors == 0) {
     dc_ir_dump(&ir, null_out);
+    dc_plan_dump(&ir, null_out);
+    dc_kernels ks;
+    dc_kernels_form(&ir, &ks);
+    dc_kernels_dump(&ir, &ks, 1, null_out);
     char *c = NULL;
     size_t c_len = 0;
     FILE *out = open_memstream(&c, &c_len);
     if (!out)
       abort();
     dc_emit_options eo = {"fuzz", "fuzz.dens", "model.c", 1, "VERSION"};
-    int rc = dc_emit(&ir, &src, &eo, out);
+    int rc = dc_emit(&ir, &ks, &src, &eo, out);
     if (fclose(out) != 0 || rc != 0 || c_len == 0 || strlen(c) != c_len) {
       fprintf(stderr, "fuzz_frontend: an accepted model emitted no C or a NUL byte (rc %d)\n", rc);
       abort();
     }
     free(c);
+    dc_kernels_free(&ks);
   }
   dc_ir_free(&ir);
   ast_program_free(&prog);

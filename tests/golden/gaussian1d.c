@@ -2,9 +2,9 @@
 **
 ** Log posterior of an inhomogeneous Poisson process,
 **   ln p = sum_i ln n(x_i) - integral of n over the window + ln prior,
-** with its exact gradient in forward-mode dual numbers: v<N> holds a value,
-** d<N>_<k> its derivative with respect to input k of the loop it is in,
-** dp<N>_<k> with respect to parameter input k.
+** with its exact gradient: v<N> holds the value of IR node N (densc --debug-grad),
+** derivatives included, made by densc's differentiation pass in forward
+** (dual-number) or reverse mode per loop.
 */
 #include <math.h>
 #include <stdint.h>
@@ -27,8 +27,6 @@ static const densrt_term_def terms[] = {
 };
 
 /* The sum over the data of log n(x_i). */
-#line 15 "models/gaussian1d.dens"
-#line 32 "model.c"
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   const double v0 = hv[0];
@@ -42,31 +40,27 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   double ll = 0;
   for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
+#line 15 "models/gaussian1d.dens"
     const double v19 = x0 - v4;
-    const double d19_1 = -1;
     const double v20 = v19 / v14;
-    const double d20_1 = (1 / v14) * d19_1;
-    const double d20_2 = -(v20 / v14);
     const double v21 = v20 * v20;
-    const double d21_1 = v20 * d20_1 + v20 * d20_1;
-    const double d21_2 = v20 * d20_2 + v20 * d20_2;
     const double v23 = (-0.5) * v21;
-    const double d23_1 = (-0.5) * d21_1;
-    const double d23_2 = (-0.5) * d21_2;
     const double v26 = v23 - v25;
-    const double d26_1 = d23_1;
-    const double d26_2 = d23_2;
-    const double d26_3 = -1;
     const double v27 = v0 + v26;
-    const double d27_0 = 1;
-    const double d27_1 = d26_1;
-    const double d27_2 = d26_2;
-    const double d27_3 = d26_3;
+    const double v32 = (-0.5) * v20;
+    const double v33 = v32 + v32;
+    const double v34 = 1.0 / v14;
+    const double v35 = v33 * v34;
+    const double v36 = v20 / v14;
+    const double v37 = -v36;
+    const double v38 = v33 * v37;
+    const double v39 = -v35;
+#line 59 "model.c"
     ll += v27;
-    adj0 += d27_0;
-    adj4 += d27_1;
-    adj14 += d27_2;
-    adj25 += d27_3;
+    adj0 += 1.0;
+    adj4 += v39;
+    adj14 += v38;
+    adj25 += (-1.0);
   }
   adj[0] += adj0;
   adj[1] += adj4;
@@ -90,33 +84,29 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
+#line 15 "models/gaussian1d.dens"
     const double v19 = x0 - v4;
-    const double d19_1 = -1;
     const double v20 = v19 / v14;
-    const double d20_1 = (1 / v14) * d19_1;
-    const double d20_2 = -(v20 / v14);
     const double v21 = v20 * v20;
-    const double d21_1 = v20 * d20_1 + v20 * d20_1;
-    const double d21_2 = v20 * d20_2 + v20 * d20_2;
     const double v23 = (-0.5) * v21;
-    const double d23_1 = (-0.5) * d21_1;
-    const double d23_2 = (-0.5) * d21_2;
     const double v26 = v23 - v25;
-    const double d26_1 = d23_1;
-    const double d26_2 = d23_2;
-    const double d26_3 = -1;
     const double v27 = v0 + v26;
-    const double d27_0 = 1;
-    const double d27_1 = d26_1;
-    const double d27_2 = d26_2;
-    const double d27_3 = d26_3;
+    const double v32 = (-0.5) * v20;
+    const double v33 = v32 + v32;
+    const double v34 = 1.0 / v14;
+    const double v35 = v33 * v34;
+    const double v36 = v20 / v14;
+    const double v37 = -v36;
+    const double v38 = v33 * v37;
+    const double v39 = -v35;
+#line 103 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
-    adj0 -= wq * d27_0;
-    adj4 -= wq * d27_1;
-    adj14 -= wq * d27_2;
-    adj25 -= wq * d27_3;
+    adj0 -= wq * 1.0;
+    adj4 -= wq * v39;
+    adj14 -= wq * v38;
+    adj25 -= wq * (-1.0);
   }
   adj[0] += adj0;
   adj[1] += adj4;
@@ -130,22 +120,20 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
 {
   memset(g, 0, m->n_theta * sizeof *g);
 
-  /* parameter-only values, hoisted out of the point loops */
+  /* parameter-only values, hoisted out of the point loops, and their derivatives */
   const double v0 = th[m->off[0] + 0];   /* ln_N0 */
   const double v4 = th[m->off[1] + 0];   /* mean */
   const double v7 = th[m->off[2] + 0];   /* ln_std */
+#line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
-  const double dp14_2 = v14;
-  const double v25 = v7 + 0.9189385332046728;
-  const double dp25_2 = 1;
   double dmu17, dsd17;
   const double v17 = densrt_log_ndiff(m->lo[0], m->hi[0], v4, v14, &dmu17, &dsd17);
-  const double dp17_1 = dmu17;
-  const double dp17_2 = dsd17 * dp14_2;
   const double v18 = v0 + v17;
-  const double dp18_0 = 1;
-  const double dp18_1 = dp17_1;
-  const double dp18_2 = dp17_2;
+  const double v25 = v7 + 0.9189385332046728;
+  const double v28 = dmu17;
+  const double v29 = dsd17;
+  const double v30 = v29 * v14;
+#line 137 "model.c"
   /* the hoisted values for the kernels, and their adjoints */
   const double hv[6] = {v0, v4, v14, v25, v18};
   double adj[6] = {0};
@@ -174,62 +162,58 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 18: ln_N0 ~ normal(0, 10);        // the seed writes variances: 100, 1, 3 */
-#line 18 "models/gaussian1d.dens"
   {
-#line 180 "model.c"
     const double v0 = th[m->off[0] + 0];   /* ln_N0 */
-    const double v28 = v0 / 10.0;
-    const double d28_0 = (1 / 10.0);
-    const double v29 = v28 * v28;
-    const double d29_0 = v28 * d28_0 + v28 * d28_0;
-    const double v30 = (-0.5) * v29;
-    const double d30_0 = (-0.5) * d29_0;
-    const double v33 = v30 - 3.2215236261987186;
-    const double d33_0 = d30_0;
-    lp += v33;
-    g[m->off[0] + 0] += d33_0;
+#line 18 "models/gaussian1d.dens"
+    const double v47 = v0 / 10.0;
+    const double v48 = v47 * v47;
+    const double v49 = (-0.5) * v48;
+    const double v52 = v49 - 3.2215236261987186;
+    const double v57 = 0.1 * v47;
+    const double v58 = v57 + v57;
+    const double v59 = (-0.5) * v58;
+#line 176 "model.c"
+    lp += v52;
+    g[m->off[0] + 0] += v59;
   }
   /* prior — line 19: mean ~ normal(0, 1); */
-#line 19 "models/gaussian1d.dens"
   {
-#line 196 "model.c"
     const double v4 = th[m->off[1] + 0];   /* mean */
-    const double v34 = v4 * v4;
-    const double d34_0 = v4 + v4;
-    const double v35 = (-0.5) * v34;
-    const double d35_0 = (-0.5) * d34_0;
-    const double v36 = v35 - 0.9189385332046728;
-    const double d36_0 = d35_0;
-    lp += v36;
-    g[m->off[1] + 0] += d36_0;
+#line 19 "models/gaussian1d.dens"
+    const double v60 = v4 * v4;
+    const double v61 = (-0.5) * v60;
+    const double v62 = v61 - 0.9189385332046728;
+    const double v65 = v4 + v4;
+    const double v66 = (-0.5) * v65;
+#line 189 "model.c"
+    lp += v62;
+    g[m->off[1] + 0] += v66;
   }
   /* prior — line 20: ln_std ~ normal(-2, sqrt(3)); */
-#line 20 "models/gaussian1d.dens"
   {
-#line 210 "model.c"
     const double v7 = th[m->off[2] + 0];   /* ln_std */
-    const double v37 = v7 - (-2.0);
-    const double d37_0 = 1;
-    const double v38 = v37 / 1.7320508075688772;
-    const double d38_0 = (1 / 1.7320508075688772) * d37_0;
-    const double v39 = v38 * v38;
-    const double d39_0 = v38 * d38_0 + v38 * d38_0;
-    const double v40 = (-0.5) * v39;
-    const double d40_0 = (-0.5) * d39_0;
-    const double v43 = v40 - 1.4682446775387277;
-    const double d43_0 = d40_0;
-    lp += v43;
-    g[m->off[2] + 0] += d43_0;
+#line 20 "models/gaussian1d.dens"
+    const double v67 = v7 - (-2.0);
+    const double v68 = v67 / 1.7320508075688772;
+    const double v69 = v68 * v68;
+    const double v70 = (-0.5) * v69;
+    const double v73 = v70 - 1.4682446775387277;
+    const double v78 = 0.5773502691896258 * v68;
+    const double v79 = v78 + v78;
+    const double v80 = (-0.5) * v79;
+#line 205 "model.c"
+    lp += v73;
+    g[m->off[2] + 0] += v80;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
   g[m->off[0] + 0] += adj[0];
   g[m->off[1] + 0] += adj[1];
-  g[m->off[2] + 0] += adj[2] * dp14_2;
-  g[m->off[2] + 0] += adj[3] * dp25_2;
-  g[m->off[0] + 0] += adj[4] * dp18_0;
-  g[m->off[1] + 0] += adj[4] * dp18_1;
-  g[m->off[2] + 0] += adj[4] * dp18_2;
+  g[m->off[2] + 0] += adj[2] * v14;
+  g[m->off[2] + 0] += adj[3];
+  g[m->off[0] + 0] += adj[4];
+  g[m->off[1] + 0] += adj[4] * v28;
+  g[m->off[2] + 0] += adj[4] * v30;
   w->log_lik = ll;
   w->log_prior = lp;
   return ll + lp;
@@ -241,16 +225,20 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   const double v0 = th[m->off[0] + 0];   /* ln_N0 */
   const double v4 = th[m->off[1] + 0];   /* mean */
   const double v7 = th[m->off[2] + 0];   /* ln_std */
+#line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
   const double v25 = v7 + 0.9189385332046728;
+#line 232 "model.c"
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
+#line 15 "models/gaussian1d.dens"
     const double v19 = x0 - v4;
     const double v20 = v19 / v14;
     const double v21 = v20 * v20;
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
+#line 242 "model.c"
     out[0 * n + i] = v27;
   }
 }

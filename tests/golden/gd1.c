@@ -2,9 +2,9 @@
 **
 ** Log posterior of an inhomogeneous Poisson process,
 **   ln p = sum_i ln n(x_i) - integral of n over the window + ln prior,
-** with its exact gradient in forward-mode dual numbers: v<N> holds a value,
-** d<N>_<k> its derivative with respect to input k of the loop it is in,
-** dp<N>_<k> with respect to parameter input k.
+** with its exact gradient: v<N> holds the value of IR node N (densc --debug-grad),
+** derivatives included, made by densc's differentiation pass in forward
+** (dual-number) or reverse mode per loop.
 */
 #include <math.h>
 #include <stdint.h>
@@ -45,78 +45,78 @@ static const densrt_term_def terms[] = {
 };
 
 /* The sum over the data of log n(x_i). */
-#line 28 "models/gd1.dens"
-#line 50 "model.c"
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   double ll = 0;
   for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
+#line 28 "models/gd1.dens"
     const size_t j11 = m->pseg[0][i];
     const double u11 = m->pu[0][i];
     const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
+#line 29 "models/gd1.dens"
     const size_t j13 = m->pseg[1][i];
     const double u13 = m->pu[1][i];
     const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
     const size_t j14 = m->pseg[1][i];
     const double u14 = m->pu[1][i];
     const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
+    const double v15 = exp(v14);
+#line 30 "models/gd1.dens"
     const size_t j18 = m->pseg[2][i];
     const double u18 = m->pu[2][i];
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
+#line 29 "models/gd1.dens"
     const double v25 = x1 - v13;
-    const double d25_1 = -1;
-    const double v15 = exp(v14);
-    const double d15_2 = v15;
     const double v26 = v25 / v15;
-    const double d26_1 = (1 / v15) * d25_1;
-    const double d26_2 = -(v26 / v15) * d15_2;
     const double v27 = v26 * v26;
-    const double d27_1 = v26 * d26_1 + v26 * d26_1;
-    const double d27_2 = v26 * d26_2 + v26 * d26_2;
     const double v29 = (-0.5) * v27;
-    const double d29_1 = (-0.5) * d27_1;
-    const double d29_2 = (-0.5) * d27_2;
     const double v31 = v14 + 0.9189385332046728;
-    const double d31_2 = 1;
     const double v32 = v29 - v31;
-    const double d32_1 = d29_1;
-    const double d32_2 = d29_2 - d31_2;
+#line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-    const double d33_0 = 1;
-    const double d33_1 = d32_1;
-    const double d33_2 = d32_2;
+#line 31 "models/gd1.dens"
     const double e34 = exp(-fabs(v33 - v18));
     const double v34 = (v33 > v18 ? v33 : v18) + log1p(e34);
-    const double sa34 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
-    const double sb34 = 1 - sa34;
-    const double d34_0 = sa34 * d33_0;
-    const double d34_1 = sa34 * d33_1;
-    const double d34_2 = sa34 * d33_2;
-    const double d34_3 = sb34;
+    const double v35 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
+    const double v36 = 1.0 - v35;
+#line 29 "models/gd1.dens"
+    const double v38 = -v35;
+    const double v39 = (-0.5) * v35;
+    const double v40 = v39 * v26;
+    const double v41 = v40 + v40;
+    const double v42 = 1.0 / v15;
+    const double v43 = v41 * v42;
+    const double v44 = v26 / v15;
+    const double v45 = -v44;
+    const double v46 = v41 * v45;
+    const double v47 = -v43;
+    const double v48 = v46 * v15;
+    const double v49 = v38 + v48;
+#line 98 "model.c"
     ll += v34;
     {
       double *ca = w->coef_adj[0] + 4 * j11;
-      const double a = d34_0;
+      const double a = v35;
       const double u = u11;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double a = d34_1;
+      const double a = v47;
       const double u = u13;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double a = d34_2;
+      const double a = v49;
       const double u = u14;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[3] + 4 * j18;
-      const double a = d34_3;
+      const double a = v36;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -131,9 +131,11 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
+#line 28 "models/gd1.dens"
     double u11;
     const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
     const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
+#line 29 "models/gd1.dens"
     double u13;
     const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
     const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
@@ -141,33 +143,33 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
     const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
     const double v15 = exp(v14);
-    const double d15_2 = v15;
     double dmu21, dsd21;
     const double v21 = densrt_log_ndiff(m->lo[1], m->hi[1], v13, v15, &dmu21, &dsd21);
-    const double d21_1 = dmu21;
-    const double d21_2 = dsd21 * d15_2;
+#line 28 "models/gd1.dens"
     const double v22 = v11 + v21;
-    const double d22_0 = 1;
-    const double d22_1 = d21_1;
-    const double d22_2 = d21_2;
+#line 29 "models/gd1.dens"
+    const double v61 = dmu21;
+    const double v62 = dsd21;
+    const double v63 = v62 * v15;
+#line 155 "model.c"
     lv[q] = v22;
     const double wq = exp(r->lw[q] + v22);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j11;
-      const double a = -wq * d22_0;
+      const double a = -wq * 1.0;
       const double u = u11;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double a = -wq * d22_1;
+      const double a = -wq * v61;
       const double u = u13;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double a = -wq * d22_2;
+      const double a = -wq * v63;
       const double u = u14;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -183,55 +185,56 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double x1 = r->x[1][q];
+#line 28 "models/gd1.dens"
     double u11;
     const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
     const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
+#line 29 "models/gd1.dens"
     double u13;
     const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
     const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
     double u14;
     const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
     const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
-    const double v25 = x1 - v13;
-    const double d25_1 = -1;
     const double v15 = exp(v14);
-    const double d15_2 = v15;
+    const double v25 = x1 - v13;
     const double v26 = v25 / v15;
-    const double d26_1 = (1 / v15) * d25_1;
-    const double d26_2 = -(v26 / v15) * d15_2;
     const double v27 = v26 * v26;
-    const double d27_1 = v26 * d26_1 + v26 * d26_1;
-    const double d27_2 = v26 * d26_2 + v26 * d26_2;
     const double v29 = (-0.5) * v27;
-    const double d29_1 = (-0.5) * d27_1;
-    const double d29_2 = (-0.5) * d27_2;
     const double v31 = v14 + 0.9189385332046728;
-    const double d31_2 = 1;
     const double v32 = v29 - v31;
-    const double d32_1 = d29_1;
-    const double d32_2 = d29_2 - d31_2;
+#line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-    const double d33_0 = 1;
-    const double d33_1 = d32_1;
-    const double d33_2 = d32_2;
+#line 29 "models/gd1.dens"
+    const double v42 = 1.0 / v15;
+    const double v44 = v26 / v15;
+    const double v45 = -v44;
+    const double v64 = (-0.5) * v26;
+    const double v65 = v64 + v64;
+    const double v66 = v65 * v42;
+    const double v67 = v65 * v45;
+    const double v68 = -v66;
+    const double v69 = v67 * v15;
+    const double v70 = (-1.0) + v69;
+#line 220 "model.c"
     lv[q] = v33;
     const double wq = exp(r->lw[q] + v33);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j11;
-      const double a = -wq * d33_0;
+      const double a = -wq * 1.0;
       const double u = u11;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double a = -wq * d33_1;
+      const double a = -wq * v68;
       const double u = u13;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double a = -wq * d33_2;
+      const double a = -wq * v70;
       const double u = u14;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -247,17 +250,18 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
+#line 30 "models/gd1.dens"
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v24 = v23 + v18;
-    const double d24_0 = 1;
+#line 259 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
     {
       double *ca = w->coef_adj[3] + 4 * j18;
-      const double a = -wq * d24_0;
+      const double a = -wq * 1.0;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -271,7 +275,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   memset(g, 0, m->n_theta * sizeof *g);
   densrt_model_spline_coefs(m, w, th);
 
-  /* parameter-only values, hoisted out of the point loops */
+  /* parameter-only values, hoisted out of the point loops, and their derivatives */
   const double v23 = log(m->hi[1] - m->lo[1]);
   /* the hoisted values for the kernels, and their adjoints */
   const double hv[2] = {v23};
@@ -315,70 +319,55 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 35: ln_n0[2:end] ~ normal(ln_n0[1:end-1], 1); */
-#line 35 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[0]; i++) {
-#line 321 "model.c"
     const double v0 = th[m->off[0] + i + 1];   /* ln_n0[i+1] */
     const double v1 = th[m->off[0] + i + 0];   /* ln_n0[i+0] */
-    const double v35 = v0 - v1;
-    const double d35_0 = 1;
-    const double d35_1 = -1;
-    const double v36 = v35 * v35;
-    const double d36_0 = v35 * d35_0 + v35 * d35_0;
-    const double d36_1 = v35 * d35_1 + v35 * d35_1;
-    const double v37 = (-0.5) * v36;
-    const double d37_0 = (-0.5) * d36_0;
-    const double d37_1 = (-0.5) * d36_1;
-    const double v38 = v37 - 0.9189385332046728;
-    const double d38_0 = d37_0;
-    const double d38_1 = d37_1;
-    lp += v38;
-    g[m->off[0] + i + 1] += d38_0;
-    g[m->off[0] + i + 0] += d38_1;
+#line 35 "models/gd1.dens"
+    const double v71 = v0 - v1;
+    const double v72 = v71 * v71;
+    const double v73 = (-0.5) * v72;
+    const double v74 = v73 - 0.9189385332046728;
+    const double v75 = (-0.5) * v71;
+    const double v76 = v75 + v75;
+    const double v77 = -v76;
+#line 334 "model.c"
+    lp += v74;
+    g[m->off[0] + i + 1] += v76;
+    g[m->off[0] + i + 0] += v77;
   }
   /* prior — line 36: mean_phi2[2:end] ~ normal(mean_phi2[1:end-1], 1); */
-#line 36 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[1]; i++) {
-#line 343 "model.c"
     const double v4 = th[m->off[1] + i + 1];   /* mean_phi2[i+1] */
     const double v5 = th[m->off[1] + i + 0];   /* mean_phi2[i+0] */
-    const double v39 = v4 - v5;
-    const double d39_0 = 1;
-    const double d39_1 = -1;
-    const double v40 = v39 * v39;
-    const double d40_0 = v39 * d39_0 + v39 * d39_0;
-    const double d40_1 = v39 * d39_1 + v39 * d39_1;
-    const double v41 = (-0.5) * v40;
-    const double d41_0 = (-0.5) * d40_0;
-    const double d41_1 = (-0.5) * d40_1;
-    const double v42 = v41 - 0.9189385332046728;
-    const double d42_0 = d41_0;
-    const double d42_1 = d41_1;
-    lp += v42;
-    g[m->off[1] + i + 1] += d42_0;
-    g[m->off[1] + i + 0] += d42_1;
+#line 36 "models/gd1.dens"
+    const double v83 = v4 - v5;
+    const double v84 = v83 * v83;
+    const double v85 = (-0.5) * v84;
+    const double v86 = v85 - 0.9189385332046728;
+    const double v87 = (-0.5) * v83;
+    const double v88 = v87 + v87;
+    const double v89 = -v88;
+#line 351 "model.c"
+    lp += v86;
+    g[m->off[1] + i + 1] += v88;
+    g[m->off[1] + i + 0] += v89;
   }
   /* prior — line 37: ln_std_phi2[2:end] ~ normal(ln_std_phi2[1:end-1], 1); */
-#line 37 "models/gd1.dens"
   for (size_t i = 0; i + 1 < m->size[2]; i++) {
-#line 365 "model.c"
     const double v7 = th[m->off[2] + i + 1];   /* ln_std_phi2[i+1] */
     const double v8 = th[m->off[2] + i + 0];   /* ln_std_phi2[i+0] */
-    const double v43 = v7 - v8;
-    const double d43_0 = 1;
-    const double d43_1 = -1;
-    const double v44 = v43 * v43;
-    const double d44_0 = v43 * d43_0 + v43 * d43_0;
-    const double d44_1 = v43 * d43_1 + v43 * d43_1;
-    const double v45 = (-0.5) * v44;
-    const double d45_0 = (-0.5) * d44_0;
-    const double d45_1 = (-0.5) * d44_1;
-    const double v46 = v45 - 0.9189385332046728;
-    const double d46_0 = d45_0;
-    const double d46_1 = d45_1;
-    lp += v46;
-    g[m->off[2] + i + 1] += d46_0;
-    g[m->off[2] + i + 0] += d46_1;
+#line 37 "models/gd1.dens"
+    const double v95 = v7 - v8;
+    const double v96 = v95 * v95;
+    const double v97 = (-0.5) * v96;
+    const double v98 = v97 - 0.9189385332046728;
+    const double v99 = (-0.5) * v95;
+    const double v100 = v99 + v99;
+    const double v101 = -v100;
+#line 368 "model.c"
+    lp += v98;
+    g[m->off[2] + i + 1] += v100;
+    g[m->off[2] + i + 0] += v101;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -395,26 +384,32 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
     const double x1 = x[1][i];
+#line 28 "models/gd1.dens"
     double u11;
     const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
     const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
+#line 29 "models/gd1.dens"
     double u13;
     const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
     const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
     double u14;
     const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
     const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
+    const double v15 = exp(v14);
+#line 30 "models/gd1.dens"
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
+#line 29 "models/gd1.dens"
     const double v25 = x1 - v13;
-    const double v15 = exp(v14);
     const double v26 = v25 / v15;
     const double v27 = v26 * v26;
     const double v29 = (-0.5) * v27;
     const double v31 = v14 + 0.9189385332046728;
     const double v32 = v29 - v31;
+#line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
+#line 413 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

@@ -2,9 +2,9 @@
 **
 ** Log posterior of an inhomogeneous Poisson process,
 **   ln p = sum_i ln n(x_i) - integral of n over the window + ln prior,
-** with its exact gradient in forward-mode dual numbers: v<N> holds a value,
-** d<N>_<k> its derivative with respect to input k of the loop it is in,
-** dp<N>_<k> with respect to parameter input k.
+** with its exact gradient: v<N> holds the value of IR node N (densc --debug-grad),
+** derivatives included, made by densc's differentiation pass in forward
+** (dual-number) or reverse mode per loop.
 */
 #include <math.h>
 #include <stdint.h>
@@ -45,8 +45,6 @@ static const densrt_term_def terms[] = {
 };
 
 /* The sum over the data of log n(x_i). */
-#line 20 "tests/golden/mixture2d.dens"
-#line 50 "model.c"
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   const double v11 = hv[0];
@@ -55,77 +53,78 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
+#line 20 "tests/golden/mixture2d.dens"
     const size_t j15 = m->pseg[0][i];
     const double u15 = m->pu[0][i];
     const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
+#line 21 "tests/golden/mixture2d.dens"
     const size_t j17 = m->pseg[0][i];
     const double u17 = m->pu[0][i];
     const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
     const size_t j18 = m->pseg[0][i];
     const double u18 = m->pu[0][i];
     const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
+    const double v19 = exp(v18);
+#line 23 "tests/golden/mixture2d.dens"
     const size_t j22 = m->pseg[1][i];
     const double u22 = m->pu[1][i];
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
-    const double v28 = x1 - v17;
-    const double d28_2 = -1;
-    const double v19 = exp(v18);
-    const double d19_3 = v19;
-    const double v29 = v28 / v19;
-    const double d29_2 = (1 / v19) * d28_2;
-    const double d29_3 = -(v29 / v19) * d19_3;
-    const double v30 = v29 * v29;
-    const double d30_2 = v29 * d29_2 + v29 * d29_2;
-    const double d30_3 = v29 * d29_3 + v29 * d29_3;
-    const double v32 = (-0.5) * v30;
-    const double d32_2 = (-0.5) * d30_2;
-    const double d32_3 = (-0.5) * d30_3;
-    const double v34 = v18 + 0.9189385332046728;
-    const double d34_3 = 1;
-    const double v35 = v32 - v34;
-    const double d35_2 = d32_2;
-    const double d35_3 = d32_3 - d34_3;
-    const double v36 = v15 + v35;
-    const double d36_1 = 1;
-    const double d36_2 = d35_2;
-    const double d36_3 = d35_3;
     const double v23 = v11 * x1;
-    const double d23_0 = x1;
     const double v24 = v22 + v23;
-    const double d24_0 = d23_0;
-    const double d24_4 = 1;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v28 = x1 - v17;
+    const double v29 = v28 / v19;
+    const double v30 = v29 * v29;
+    const double v32 = (-0.5) * v30;
+    const double v34 = v18 + 0.9189385332046728;
+    const double v35 = v32 - v34;
+#line 20 "tests/golden/mixture2d.dens"
+    const double v36 = v15 + v35;
+#line 24 "tests/golden/mixture2d.dens"
     const double e37 = exp(-fabs(v36 - v24));
     const double v37 = (v36 > v24 ? v36 : v24) + log1p(e37);
-    const double sa37 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
-    const double sb37 = 1 - sa37;
-    const double d37_0 = sb37 * d24_0;
-    const double d37_1 = sa37 * d36_1;
-    const double d37_2 = sa37 * d36_2;
-    const double d37_3 = sa37 * d36_3;
-    const double d37_4 = sb37 * d24_4;
+    const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
+    const double v39 = 1.0 - v38;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v40 = -v38;
+    const double v41 = (-0.5) * v38;
+    const double v42 = v41 * v29;
+    const double v43 = v42 + v42;
+    const double v44 = 1.0 / v19;
+    const double v45 = v43 * v44;
+    const double v46 = v29 / v19;
+    const double v47 = -v46;
+    const double v48 = v43 * v47;
+    const double v49 = -v45;
+#line 23 "tests/golden/mixture2d.dens"
+    const double v50 = v39 * x1;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v51 = v48 * v19;
+    const double v52 = v40 + v51;
+#line 105 "model.c"
     ll += v37;
-    adj11 += d37_0;
+    adj11 += v50;
     {
       double *ca = w->coef_adj[0] + 4 * j15;
-      const double a = d37_1;
+      const double a = v38;
       const double u = u15;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double a = d37_2;
+      const double a = v49;
       const double u = u17;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double a = d37_3;
+      const double a = v52;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[3] + 4 * j22;
-      const double a = d37_4;
+      const double a = v39;
       const double u = u22;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -141,9 +140,11 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
+#line 20 "tests/golden/mixture2d.dens"
     double u15;
     const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
     const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
+#line 21 "tests/golden/mixture2d.dens"
     double u17;
     const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
     const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
@@ -151,33 +152,33 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
     const double v19 = exp(v18);
-    const double d19_2 = v19;
     double dmu26, dsd26;
     const double v26 = densrt_log_ndiff(m->lo[1], m->hi[1], v17, v19, &dmu26, &dsd26);
-    const double d26_1 = dmu26;
-    const double d26_2 = dsd26 * d19_2;
+#line 20 "tests/golden/mixture2d.dens"
     const double v27 = v15 + v26;
-    const double d27_0 = 1;
-    const double d27_1 = d26_1;
-    const double d27_2 = d26_2;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v64 = dmu26;
+    const double v65 = dsd26;
+    const double v66 = v65 * v19;
+#line 164 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j15;
-      const double a = -wq * d27_0;
+      const double a = -wq * 1.0;
       const double u = u15;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double a = -wq * d27_1;
+      const double a = -wq * v64;
       const double u = u17;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double a = -wq * d27_2;
+      const double a = -wq * v66;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -193,55 +194,56 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double x1 = r->x[1][q];
+#line 20 "tests/golden/mixture2d.dens"
     double u15;
     const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
     const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
+#line 21 "tests/golden/mixture2d.dens"
     double u17;
     const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
     const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v28 = x1 - v17;
-    const double d28_1 = -1;
     const double v19 = exp(v18);
-    const double d19_2 = v19;
+    const double v28 = x1 - v17;
     const double v29 = v28 / v19;
-    const double d29_1 = (1 / v19) * d28_1;
-    const double d29_2 = -(v29 / v19) * d19_2;
     const double v30 = v29 * v29;
-    const double d30_1 = v29 * d29_1 + v29 * d29_1;
-    const double d30_2 = v29 * d29_2 + v29 * d29_2;
     const double v32 = (-0.5) * v30;
-    const double d32_1 = (-0.5) * d30_1;
-    const double d32_2 = (-0.5) * d30_2;
     const double v34 = v18 + 0.9189385332046728;
-    const double d34_2 = 1;
     const double v35 = v32 - v34;
-    const double d35_1 = d32_1;
-    const double d35_2 = d32_2 - d34_2;
+#line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
-    const double d36_0 = 1;
-    const double d36_1 = d35_1;
-    const double d36_2 = d35_2;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v44 = 1.0 / v19;
+    const double v46 = v29 / v19;
+    const double v47 = -v46;
+    const double v67 = (-0.5) * v29;
+    const double v68 = v67 + v67;
+    const double v69 = v68 * v44;
+    const double v70 = v68 * v47;
+    const double v71 = -v69;
+    const double v72 = v70 * v19;
+    const double v73 = (-1.0) + v72;
+#line 229 "model.c"
     lv[q] = v36;
     const double wq = exp(r->lw[q] + v36);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j15;
-      const double a = -wq * d36_0;
+      const double a = -wq * 1.0;
       const double u = u15;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double a = -wq * d36_1;
+      const double a = -wq * v71;
       const double u = u17;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double a = -wq * d36_2;
+      const double a = -wq * v73;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -259,21 +261,20 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
     const double x1 = r->x[1][q];
+#line 23 "tests/golden/mixture2d.dens"
     double u22;
     const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v23 = v11 * x1;
-    const double d23_0 = x1;
     const double v24 = v22 + v23;
-    const double d24_0 = d23_0;
-    const double d24_1 = 1;
+#line 271 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
-    adj11 -= wq * d24_0;
+    adj11 -= wq * x1;
     {
       double *ca = w->coef_adj[3] + 4 * j22;
-      const double a = -wq * d24_1;
+      const double a = -wq * 1.0;
       const double u = u22;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -288,7 +289,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   memset(g, 0, m->n_theta * sizeof *g);
   densrt_model_spline_coefs(m, w, th);
 
-  /* parameter-only values, hoisted out of the point loops */
+  /* parameter-only values, hoisted out of the point loops, and their derivatives */
   const double v11 = th[m->off[4] + 0];   /* f */
   /* the hoisted values for the kernels, and their adjoints */
   const double hv[2] = {v11};
@@ -332,68 +333,63 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 27: ln_a ~ normal(0, 5); */
-#line 27 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[0]; i++) {
-#line 338 "model.c"
     const double v0 = th[m->off[0] + i + 0];   /* ln_a[i+0] */
-    const double v38 = v0 / 5.0;
-    const double d38_0 = (1 / 5.0);
-    const double v39 = v38 * v38;
-    const double d39_0 = v38 * d38_0 + v38 * d38_0;
-    const double v40 = (-0.5) * v39;
-    const double d40_0 = (-0.5) * d39_0;
-    const double v43 = v40 - 2.528376445638773;
-    const double d43_0 = d40_0;
-    lp += v43;
-    g[m->off[0] + i + 0] += d43_0;
+#line 27 "tests/golden/mixture2d.dens"
+    const double v74 = v0 / 5.0;
+    const double v75 = v74 * v74;
+    const double v76 = (-0.5) * v75;
+    const double v79 = v76 - 2.528376445638773;
+    const double v84 = 0.2 * v74;
+    const double v85 = v84 + v84;
+    const double v86 = (-0.5) * v85;
+#line 347 "model.c"
+    lp += v79;
+    g[m->off[0] + i + 0] += v86;
   }
   /* prior — line 28: mu ~ normal(0, 3); */
-#line 28 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[1]; i++) {
-#line 354 "model.c"
     const double v4 = th[m->off[1] + i + 0];   /* mu[i+0] */
-    const double v44 = v4 / 3.0;
-    const double d44_0 = (1 / 3.0);
-    const double v45 = v44 * v44;
-    const double d45_0 = v44 * d44_0 + v44 * d44_0;
-    const double v46 = (-0.5) * v45;
-    const double d46_0 = (-0.5) * d45_0;
-    const double v49 = v46 - 2.0175508218727827;
-    const double d49_0 = d46_0;
-    lp += v49;
-    g[m->off[1] + i + 0] += d49_0;
+#line 28 "tests/golden/mixture2d.dens"
+    const double v87 = v4 / 3.0;
+    const double v88 = v87 * v87;
+    const double v89 = (-0.5) * v88;
+    const double v92 = v89 - 2.0175508218727827;
+    const double v97 = 0.3333333333333333 * v87;
+    const double v98 = v97 + v97;
+    const double v99 = (-0.5) * v98;
+#line 362 "model.c"
+    lp += v92;
+    g[m->off[1] + i + 0] += v99;
   }
   /* prior — line 29: ln_s ~ normal(-1, 1); */
-#line 29 "tests/golden/mixture2d.dens"
   for (size_t i = 0; i < m->size[2]; i++) {
-#line 370 "model.c"
     const double v7 = th[m->off[2] + i + 0];   /* ln_s[i+0] */
-    const double v50 = v7 - (-1.0);
-    const double d50_0 = 1;
-    const double v51 = v50 * v50;
-    const double d51_0 = v50 * d50_0 + v50 * d50_0;
-    const double v52 = (-0.5) * v51;
-    const double d52_0 = (-0.5) * d51_0;
-    const double v53 = v52 - 0.9189385332046728;
-    const double d53_0 = d52_0;
-    lp += v53;
-    g[m->off[2] + i + 0] += d53_0;
+#line 29 "tests/golden/mixture2d.dens"
+    const double v100 = v7 - (-1.0);
+    const double v101 = v100 * v100;
+    const double v102 = (-0.5) * v101;
+    const double v103 = v102 - 0.9189385332046728;
+    const double v106 = v100 + v100;
+    const double v107 = (-0.5) * v106;
+#line 376 "model.c"
+    lp += v103;
+    g[m->off[2] + i + 0] += v107;
   }
   /* prior — line 30: f ~ normal(0, 0.5); */
-#line 30 "tests/golden/mixture2d.dens"
   {
-#line 386 "model.c"
     const double v11 = th[m->off[4] + 0];   /* f */
-    const double v54 = v11 / 0.5;
-    const double d54_0 = (1 / 0.5);
-    const double v55 = v54 * v54;
-    const double d55_0 = v54 * d54_0 + v54 * d54_0;
-    const double v56 = (-0.5) * v55;
-    const double d56_0 = (-0.5) * d55_0;
-    const double v59 = v56 - 0.2257913526447275;
-    const double d59_0 = d56_0;
-    lp += v59;
-    g[m->off[4] + 0] += d59_0;
+#line 30 "tests/golden/mixture2d.dens"
+    const double v108 = v11 / 0.5;
+    const double v109 = v108 * v108;
+    const double v110 = (-0.5) * v109;
+    const double v113 = v110 - 0.2257913526447275;
+    const double v118 = 2.0 * v108;
+    const double v119 = v118 + v118;
+    const double v120 = (-0.5) * v119;
+#line 391 "model.c"
+    lp += v113;
+    g[m->off[4] + 0] += v120;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -412,29 +408,35 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
     const double x1 = x[1][i];
+#line 20 "tests/golden/mixture2d.dens"
     double u15;
     const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
     const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
+#line 21 "tests/golden/mixture2d.dens"
     double u17;
     const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
     const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
+    const double v19 = exp(v18);
+#line 23 "tests/golden/mixture2d.dens"
     double u22;
     const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
+    const double v23 = v11 * x1;
+    const double v24 = v22 + v23;
+#line 21 "tests/golden/mixture2d.dens"
     const double v28 = x1 - v17;
-    const double v19 = exp(v18);
     const double v29 = v28 / v19;
     const double v30 = v29 * v29;
     const double v32 = (-0.5) * v30;
     const double v34 = v18 + 0.9189385332046728;
     const double v35 = v32 - v34;
+#line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
+#line 439 "model.c"
     out[0 * n + i] = v36;
-    const double v23 = v11 * x1;
-    const double v24 = v22 + v23;
     out[1 * n + i] = v24;
   }
 }

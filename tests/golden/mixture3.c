@@ -2,9 +2,9 @@
 **
 ** Log posterior of an inhomogeneous Poisson process,
 **   ln p = sum_i ln n(x_i) - integral of n over the window + ln prior,
-** with its exact gradient in forward-mode dual numbers: v<N> holds a value,
-** d<N>_<k> its derivative with respect to input k of the loop it is in,
-** dp<N>_<k> with respect to parameter input k.
+** with its exact gradient: v<N> holds the value of IR node N (densc --debug-grad),
+** derivatives included, made by densc's differentiation pass in forward
+** (dual-number) or reverse mode per loop.
 */
 #include <math.h>
 #include <stdint.h>
@@ -43,8 +43,6 @@ static const densrt_term_def terms[] = {
 };
 
 /* The sum over the data of log n(x_i). */
-#line 8 "tests/golden/mixture3.dens"
-#line 48 "model.c"
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   const double v4 = hv[0];
@@ -69,102 +67,109 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   double adj18 = 0;
   const double v20 = hv[10];
   double adj20 = 0;
-  const double v54 = hv[11];
-  double adj54 = 0;
+  const double v53 = hv[11];
+  double adj53 = 0;
   double ll = 0;
   for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
+#line 11 "tests/golden/mixture3.dens"
     const size_t j23 = m->pseg[0][i];
     const double u23 = m->pu[0][i];
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
+#line 8 "tests/golden/mixture3.dens"
     const double v33 = x0 - v6;
     const double v34 = v33 / v8;
     const double v35 = v34 * v34;
     const double v37 = (-0.5) * v35;
     const double v40 = v37 - v39;
     const double v41 = v4 + v40;
+#line 9 "tests/golden/mixture3.dens"
     const double v42 = x0 - v12;
     const double v43 = v42 / v14;
     const double v44 = v43 * v43;
     const double v45 = (-0.5) * v44;
     const double v47 = v45 - v46;
     const double v48 = v11 + v47;
-    const double v50 = x0 - v18;
-    const double v51 = v50 / v20;
-    const double v52 = v51 * v51;
-    const double v53 = (-0.5) * v52;
-    const double v55 = v53 - v54;
-    const double v56 = v17 + v55;
-    double mx58 = v41;
-    mx58 = fmax(mx58, v48);
-    mx58 = fmax(mx58, v56);
-    mx58 = fmax(mx58, v23);
-    if (mx58 == -INFINITY) mx58 = 0;
-    const double e58_0 = exp(v41 - mx58);
-    const double e58_1 = exp(v48 - mx58);
-    const double e58_2 = exp(v56 - mx58);
-    const double e58_3 = exp(v23 - mx58);
-    const double s58 = e58_0 + e58_1 + e58_2 + e58_3;
-    const double v58 = mx58 + log(s58);
-    const double r58 = 1 / s58;
-    ll += v58;
-    const double d33_1 = -1;
-    const double d34_1 = (1 / v8) * d33_1;
-    const double d34_2 = -(v34 / v8);
-    const double d35_1 = v34 * d34_1 + v34 * d34_1;
-    const double d35_2 = v34 * d34_2 + v34 * d34_2;
-    const double d37_1 = (-0.5) * d35_1;
-    const double d37_2 = (-0.5) * d35_2;
-    const double d40_1 = d37_1;
-    const double d40_2 = d37_2;
-    const double d40_3 = -1;
-    const double d41_0 = 1;
-    const double d41_1 = d40_1;
-    const double d41_2 = d40_2;
-    const double d41_3 = d40_3;
-    adj4 += e58_0 * r58 * d41_0;
-    adj6 += e58_0 * r58 * d41_1;
-    adj8 += e58_0 * r58 * d41_2;
-    adj39 += e58_0 * r58 * d41_3;
-    const double d42_5 = -1;
-    const double d43_5 = (1 / v14) * d42_5;
-    const double d43_6 = -(v43 / v14);
-    const double d44_5 = v43 * d43_5 + v43 * d43_5;
-    const double d44_6 = v43 * d43_6 + v43 * d43_6;
-    const double d45_5 = (-0.5) * d44_5;
-    const double d45_6 = (-0.5) * d44_6;
-    const double d47_5 = d45_5;
-    const double d47_6 = d45_6;
-    const double d47_7 = -1;
-    const double d48_4 = 1;
-    const double d48_5 = d47_5;
-    const double d48_6 = d47_6;
-    const double d48_7 = d47_7;
-    adj11 += e58_1 * r58 * d48_4;
-    adj12 += e58_1 * r58 * d48_5;
-    adj14 += e58_1 * r58 * d48_6;
-    adj46 += e58_1 * r58 * d48_7;
-    const double d50_9 = -1;
-    const double d51_9 = (1 / v20) * d50_9;
-    const double d51_10 = -(v51 / v20);
-    const double d52_9 = v51 * d51_9 + v51 * d51_9;
-    const double d52_10 = v51 * d51_10 + v51 * d51_10;
-    const double d53_9 = (-0.5) * d52_9;
-    const double d53_10 = (-0.5) * d52_10;
-    const double d55_9 = d53_9;
-    const double d55_10 = d53_10;
-    const double d55_11 = -1;
-    const double d56_8 = 1;
-    const double d56_9 = d55_9;
-    const double d56_10 = d55_10;
-    const double d56_11 = d55_11;
-    adj17 += e58_2 * r58 * d56_8;
-    adj18 += e58_2 * r58 * d56_9;
-    adj20 += e58_2 * r58 * d56_10;
-    adj54 += e58_2 * r58 * d56_11;
+#line 10 "tests/golden/mixture3.dens"
+    const double v49 = x0 - v18;
+    const double v50 = v49 / v20;
+    const double v51 = v50 * v50;
+    const double v52 = (-0.5) * v51;
+    const double v54 = v52 - v53;
+    const double v55 = v17 + v54;
+#line 12 "tests/golden/mixture3.dens"
+    const double v56 = fmax(v41, v48);
+    const double v57 = fmax(v56, v55);
+    const double v58 = fmax(v57, v23);
+    const double v59 = v58 == -INFINITY ? 0 : v58;
+    const double v60 = v41 - v59;
+    const double v61 = exp(v60);
+    const double v62 = v48 - v59;
+    const double v63 = exp(v62);
+    const double v64 = v61 + v63;
+    const double v65 = v55 - v59;
+    const double v66 = exp(v65);
+    const double v67 = v64 + v66;
+    const double v68 = v23 - v59;
+    const double v69 = exp(v68);
+    const double v70 = v67 + v69;
+    const double v71 = log(v70);
+    const double v72 = v59 + v71;
+    const double v83 = 1.0 / v70;
+    const double v84 = v83 * v69;
+    const double v88 = v83 * v66;
+    const double v89 = -v88;
+    const double v91 = v83 * v63;
+    const double v92 = -v91;
+    const double v94 = v83 * v61;
+    const double v95 = -v94;
+#line 10 "tests/golden/mixture3.dens"
+    const double v97 = (-0.5) * v88;
+    const double v98 = v97 * v50;
+    const double v99 = v98 + v98;
+    const double v100 = 1.0 / v20;
+    const double v101 = v99 * v100;
+    const double v102 = v50 / v20;
+    const double v103 = -v102;
+    const double v104 = v99 * v103;
+    const double v105 = -v101;
+#line 9 "tests/golden/mixture3.dens"
+    const double v106 = (-0.5) * v91;
+    const double v107 = v106 * v43;
+    const double v108 = v107 + v107;
+    const double v109 = 1.0 / v14;
+    const double v110 = v108 * v109;
+    const double v111 = v43 / v14;
+    const double v112 = -v111;
+    const double v113 = v108 * v112;
+    const double v114 = -v110;
+#line 8 "tests/golden/mixture3.dens"
+    const double v115 = (-0.5) * v94;
+    const double v116 = v115 * v34;
+    const double v117 = v116 + v116;
+    const double v118 = 1.0 / v8;
+    const double v119 = v117 * v118;
+    const double v120 = v34 / v8;
+    const double v121 = -v120;
+    const double v122 = v117 * v121;
+    const double v123 = -v119;
+#line 157 "model.c"
+    ll += v72;
+    adj4 += v94;
+    adj6 += v123;
+    adj8 += v122;
+    adj39 += v95;
+    adj11 += v91;
+    adj12 += v114;
+    adj14 += v113;
+    adj46 += v92;
+    adj17 += v88;
+    adj18 += v105;
+    adj20 += v104;
+    adj53 += v89;
     {
       double *ca = w->coef_adj[0] + 4 * j23;
-      const double a = e58_3 * r58 * 1;
+      const double a = v84;
       const double u = u23;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -180,7 +185,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   adj[8] += adj17;
   adj[9] += adj18;
   adj[10] += adj20;
-  adj[11] += adj54;
+  adj[11] += adj53;
   return ll;
 }
 
@@ -199,33 +204,29 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
+#line 8 "tests/golden/mixture3.dens"
     const double v33 = x0 - v6;
-    const double d33_1 = -1;
     const double v34 = v33 / v8;
-    const double d34_1 = (1 / v8) * d33_1;
-    const double d34_2 = -(v34 / v8);
     const double v35 = v34 * v34;
-    const double d35_1 = v34 * d34_1 + v34 * d34_1;
-    const double d35_2 = v34 * d34_2 + v34 * d34_2;
     const double v37 = (-0.5) * v35;
-    const double d37_1 = (-0.5) * d35_1;
-    const double d37_2 = (-0.5) * d35_2;
     const double v40 = v37 - v39;
-    const double d40_1 = d37_1;
-    const double d40_2 = d37_2;
-    const double d40_3 = -1;
     const double v41 = v4 + v40;
-    const double d41_0 = 1;
-    const double d41_1 = d40_1;
-    const double d41_2 = d40_2;
-    const double d41_3 = d40_3;
+    const double v118 = 1.0 / v8;
+    const double v120 = v34 / v8;
+    const double v121 = -v120;
+    const double v163 = (-0.5) * v34;
+    const double v164 = v163 + v163;
+    const double v165 = v164 * v118;
+    const double v166 = v164 * v121;
+    const double v167 = -v165;
+#line 223 "model.c"
     lv[q] = v41;
     const double wq = exp(r->lw[q] + v41);
     S += wq;
-    adj4 -= wq * d41_0;
-    adj6 -= wq * d41_1;
-    adj8 -= wq * d41_2;
-    adj39 -= wq * d41_3;
+    adj4 -= wq * 1.0;
+    adj6 -= wq * v167;
+    adj8 -= wq * v166;
+    adj39 -= wq * (-1.0);
   }
   adj[0] += adj4;
   adj[1] += adj6;
@@ -249,33 +250,29 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
+#line 9 "tests/golden/mixture3.dens"
     const double v42 = x0 - v12;
-    const double d42_1 = -1;
     const double v43 = v42 / v14;
-    const double d43_1 = (1 / v14) * d42_1;
-    const double d43_2 = -(v43 / v14);
     const double v44 = v43 * v43;
-    const double d44_1 = v43 * d43_1 + v43 * d43_1;
-    const double d44_2 = v43 * d43_2 + v43 * d43_2;
     const double v45 = (-0.5) * v44;
-    const double d45_1 = (-0.5) * d44_1;
-    const double d45_2 = (-0.5) * d44_2;
     const double v47 = v45 - v46;
-    const double d47_1 = d45_1;
-    const double d47_2 = d45_2;
-    const double d47_3 = -1;
     const double v48 = v11 + v47;
-    const double d48_0 = 1;
-    const double d48_1 = d47_1;
-    const double d48_2 = d47_2;
-    const double d48_3 = d47_3;
+    const double v109 = 1.0 / v14;
+    const double v111 = v43 / v14;
+    const double v112 = -v111;
+    const double v168 = (-0.5) * v43;
+    const double v169 = v168 + v168;
+    const double v170 = v169 * v109;
+    const double v171 = v169 * v112;
+    const double v172 = -v170;
+#line 269 "model.c"
     lv[q] = v48;
     const double wq = exp(r->lw[q] + v48);
     S += wq;
-    adj11 -= wq * d48_0;
-    adj12 -= wq * d48_1;
-    adj14 -= wq * d48_2;
-    adj46 -= wq * d48_3;
+    adj11 -= wq * 1.0;
+    adj12 -= wq * v172;
+    adj14 -= wq * v171;
+    adj46 -= wq * (-1.0);
   }
   adj[4] += adj11;
   adj[5] += adj12;
@@ -293,44 +290,40 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj18 = 0;
   const double v20 = hv[10];
   double adj20 = 0;
-  const double v54 = hv[11];
-  double adj54 = 0;
+  const double v53 = hv[11];
+  double adj53 = 0;
   const densrt_points *r = &m->rule[2];
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
-    const double v50 = x0 - v18;
-    const double d50_1 = -1;
-    const double v51 = v50 / v20;
-    const double d51_1 = (1 / v20) * d50_1;
-    const double d51_2 = -(v51 / v20);
-    const double v52 = v51 * v51;
-    const double d52_1 = v51 * d51_1 + v51 * d51_1;
-    const double d52_2 = v51 * d51_2 + v51 * d51_2;
-    const double v53 = (-0.5) * v52;
-    const double d53_1 = (-0.5) * d52_1;
-    const double d53_2 = (-0.5) * d52_2;
-    const double v55 = v53 - v54;
-    const double d55_1 = d53_1;
-    const double d55_2 = d53_2;
-    const double d55_3 = -1;
-    const double v56 = v17 + v55;
-    const double d56_0 = 1;
-    const double d56_1 = d55_1;
-    const double d56_2 = d55_2;
-    const double d56_3 = d55_3;
-    lv[q] = v56;
-    const double wq = exp(r->lw[q] + v56);
+#line 10 "tests/golden/mixture3.dens"
+    const double v49 = x0 - v18;
+    const double v50 = v49 / v20;
+    const double v51 = v50 * v50;
+    const double v52 = (-0.5) * v51;
+    const double v54 = v52 - v53;
+    const double v55 = v17 + v54;
+    const double v100 = 1.0 / v20;
+    const double v102 = v50 / v20;
+    const double v103 = -v102;
+    const double v173 = (-0.5) * v50;
+    const double v174 = v173 + v173;
+    const double v175 = v174 * v100;
+    const double v176 = v174 * v103;
+    const double v177 = -v175;
+#line 315 "model.c"
+    lv[q] = v55;
+    const double wq = exp(r->lw[q] + v55);
     S += wq;
-    adj17 -= wq * d56_0;
-    adj18 -= wq * d56_1;
-    adj20 -= wq * d56_2;
-    adj54 -= wq * d56_3;
+    adj17 -= wq * 1.0;
+    adj18 -= wq * v177;
+    adj20 -= wq * v176;
+    adj53 -= wq * (-1.0);
   }
   adj[8] += adj17;
   adj[9] += adj18;
   adj[10] += adj20;
-  adj[11] += adj54;
+  adj[11] += adj53;
   return S;
 }
 
@@ -341,15 +334,17 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
+#line 11 "tests/golden/mixture3.dens"
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
+#line 342 "model.c"
     lv[q] = v23;
     const double wq = exp(r->lw[q] + v23);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j23;
-      const double a = -wq * 1;
+      const double a = -wq * 1.0;
       const double u = u23;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -363,7 +358,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   memset(g, 0, m->n_theta * sizeof *g);
   densrt_model_spline_coefs(m, w, th);
 
-  /* parameter-only values, hoisted out of the point loops */
+  /* parameter-only values, hoisted out of the point loops, and their derivatives */
   const double v4 = th[m->off[0] + 0];   /* a[1] */
   const double v6 = th[m->off[1] + 0];   /* mu[1] */
   const double v7 = th[m->off[2] + 0];   /* ls[1] */
@@ -373,44 +368,45 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   const double v17 = th[m->off[0] + 2];   /* a[3] */
   const double v18 = th[m->off[1] + 2];   /* mu[3] */
   const double v19 = th[m->off[2] + 2];   /* ls[3] */
+#line 8 "tests/golden/mixture3.dens"
   const double v8 = exp(v7);
-  const double dp8_2 = v8;
-  const double v39 = v7 + 0.9189385332046728;
-  const double dp39_2 = 1;
+#line 9 "tests/golden/mixture3.dens"
   const double v14 = exp(v13);
-  const double dp14_5 = v14;
-  const double v46 = v13 + 0.9189385332046728;
-  const double dp46_5 = 1;
+#line 10 "tests/golden/mixture3.dens"
   const double v20 = exp(v19);
-  const double dp20_8 = v20;
-  const double v54 = v19 + 0.9189385332046728;
-  const double dp54_8 = 1;
+#line 8 "tests/golden/mixture3.dens"
   double dmu27, dsd27;
   const double v27 = densrt_log_ndiff(m->lo[0], m->hi[0], v6, v8, &dmu27, &dsd27);
-  const double dp27_1 = dmu27;
-  const double dp27_2 = dsd27 * dp8_2;
   const double v28 = v4 + v27;
-  const double dp28_0 = 1;
-  const double dp28_1 = dp27_1;
-  const double dp28_2 = dp27_2;
+#line 9 "tests/golden/mixture3.dens"
   double dmu29, dsd29;
   const double v29 = densrt_log_ndiff(m->lo[0], m->hi[0], v12, v14, &dmu29, &dsd29);
-  const double dp29_4 = dmu29;
-  const double dp29_5 = dsd29 * dp14_5;
   const double v30 = v11 + v29;
-  const double dp30_3 = 1;
-  const double dp30_4 = dp29_4;
-  const double dp30_5 = dp29_5;
+#line 10 "tests/golden/mixture3.dens"
   double dmu31, dsd31;
   const double v31 = densrt_log_ndiff(m->lo[0], m->hi[0], v18, v20, &dmu31, &dsd31);
-  const double dp31_7 = dmu31;
-  const double dp31_8 = dsd31 * dp20_8;
   const double v32 = v17 + v31;
-  const double dp32_6 = 1;
-  const double dp32_7 = dp31_7;
-  const double dp32_8 = dp31_8;
+#line 8 "tests/golden/mixture3.dens"
+  const double v39 = v7 + 0.9189385332046728;
+#line 9 "tests/golden/mixture3.dens"
+  const double v46 = v13 + 0.9189385332046728;
+#line 10 "tests/golden/mixture3.dens"
+  const double v53 = v19 + 0.9189385332046728;
+#line 8 "tests/golden/mixture3.dens"
+  const double v74 = dmu27;
+  const double v75 = dsd27;
+  const double v76 = v75 * v8;
+#line 9 "tests/golden/mixture3.dens"
+  const double v77 = dmu29;
+  const double v78 = dsd29;
+  const double v79 = v78 * v14;
+#line 10 "tests/golden/mixture3.dens"
+  const double v80 = dmu31;
+  const double v81 = dsd31;
+  const double v82 = v81 * v20;
+#line 408 "model.c"
   /* the hoisted values for the kernels, and their adjoints */
-  const double hv[16] = {v4, v6, v8, v39, v11, v12, v14, v46, v17, v18, v20, v54, v28, v30, v32};
+  const double hv[16] = {v4, v6, v8, v39, v11, v12, v14, v46, v17, v18, v20, v53, v28, v30, v32};
   double adj[16] = {0};
 
   /* sum over the data of log n(x_i) */
@@ -486,44 +482,43 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 14: priors { bg ~ normal(0, 5); } */
-#line 14 "tests/golden/mixture3.dens"
   for (size_t i = 0; i < m->size[3]; i++) {
-#line 492 "model.c"
     const double v0 = th[m->off[3] + i + 0];   /* bg[i+0] */
-    const double v59 = v0 / 5.0;
-    const double d59_0 = (1 / 5.0);
-    const double v60 = v59 * v59;
-    const double d60_0 = v59 * d59_0 + v59 * d59_0;
-    const double v61 = (-0.5) * v60;
-    const double d61_0 = (-0.5) * d60_0;
-    const double v64 = v61 - 2.528376445638773;
-    const double d64_0 = d61_0;
-    lp += v64;
-    g[m->off[3] + i + 0] += d64_0;
+#line 14 "tests/golden/mixture3.dens"
+    const double v178 = v0 / 5.0;
+    const double v179 = v178 * v178;
+    const double v180 = (-0.5) * v179;
+    const double v183 = v180 - 2.528376445638773;
+    const double v188 = 0.2 * v178;
+    const double v189 = v188 + v188;
+    const double v190 = (-0.5) * v189;
+#line 496 "model.c"
+    lp += v183;
+    g[m->off[3] + i + 0] += v190;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
   g[m->off[0] + 0] += adj[0];
   g[m->off[1] + 0] += adj[1];
-  g[m->off[2] + 0] += adj[2] * dp8_2;
-  g[m->off[2] + 0] += adj[3] * dp39_2;
+  g[m->off[2] + 0] += adj[2] * v8;
+  g[m->off[2] + 0] += adj[3];
   g[m->off[0] + 1] += adj[4];
   g[m->off[1] + 1] += adj[5];
-  g[m->off[2] + 1] += adj[6] * dp14_5;
-  g[m->off[2] + 1] += adj[7] * dp46_5;
+  g[m->off[2] + 1] += adj[6] * v14;
+  g[m->off[2] + 1] += adj[7];
   g[m->off[0] + 2] += adj[8];
   g[m->off[1] + 2] += adj[9];
-  g[m->off[2] + 2] += adj[10] * dp20_8;
-  g[m->off[2] + 2] += adj[11] * dp54_8;
-  g[m->off[0] + 0] += adj[12] * dp28_0;
-  g[m->off[1] + 0] += adj[12] * dp28_1;
-  g[m->off[2] + 0] += adj[12] * dp28_2;
-  g[m->off[0] + 1] += adj[13] * dp30_3;
-  g[m->off[1] + 1] += adj[13] * dp30_4;
-  g[m->off[2] + 1] += adj[13] * dp30_5;
-  g[m->off[0] + 2] += adj[14] * dp32_6;
-  g[m->off[1] + 2] += adj[14] * dp32_7;
-  g[m->off[2] + 2] += adj[14] * dp32_8;
+  g[m->off[2] + 2] += adj[10] * v20;
+  g[m->off[2] + 2] += adj[11];
+  g[m->off[0] + 0] += adj[12];
+  g[m->off[1] + 0] += adj[12] * v74;
+  g[m->off[2] + 0] += adj[12] * v76;
+  g[m->off[0] + 1] += adj[13];
+  g[m->off[1] + 1] += adj[13] * v77;
+  g[m->off[2] + 1] += adj[13] * v79;
+  g[m->off[0] + 2] += adj[14];
+  g[m->off[1] + 2] += adj[14] * v80;
+  g[m->off[2] + 2] += adj[14] * v82;
   densrt_model_spline_adjoint(m, w, g);
   w->log_lik = ll;
   w->log_prior = lp;
@@ -543,38 +538,50 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   const double v17 = th[m->off[0] + 2];   /* a[3] */
   const double v18 = th[m->off[1] + 2];   /* mu[3] */
   const double v19 = th[m->off[2] + 2];   /* ls[3] */
+#line 8 "tests/golden/mixture3.dens"
   const double v8 = exp(v7);
-  const double v39 = v7 + 0.9189385332046728;
+#line 9 "tests/golden/mixture3.dens"
   const double v14 = exp(v13);
-  const double v46 = v13 + 0.9189385332046728;
+#line 10 "tests/golden/mixture3.dens"
   const double v20 = exp(v19);
-  const double v54 = v19 + 0.9189385332046728;
+#line 8 "tests/golden/mixture3.dens"
+  const double v39 = v7 + 0.9189385332046728;
+#line 9 "tests/golden/mixture3.dens"
+  const double v46 = v13 + 0.9189385332046728;
+#line 10 "tests/golden/mixture3.dens"
+  const double v53 = v19 + 0.9189385332046728;
+#line 554 "model.c"
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
+#line 11 "tests/golden/mixture3.dens"
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
+#line 8 "tests/golden/mixture3.dens"
     const double v33 = x0 - v6;
     const double v34 = v33 / v8;
     const double v35 = v34 * v34;
     const double v37 = (-0.5) * v35;
     const double v40 = v37 - v39;
     const double v41 = v4 + v40;
-    out[0 * n + i] = v41;
+#line 9 "tests/golden/mixture3.dens"
     const double v42 = x0 - v12;
     const double v43 = v42 / v14;
     const double v44 = v43 * v43;
     const double v45 = (-0.5) * v44;
     const double v47 = v45 - v46;
     const double v48 = v11 + v47;
+#line 10 "tests/golden/mixture3.dens"
+    const double v49 = x0 - v18;
+    const double v50 = v49 / v20;
+    const double v51 = v50 * v50;
+    const double v52 = (-0.5) * v51;
+    const double v54 = v52 - v53;
+    const double v55 = v17 + v54;
+#line 582 "model.c"
+    out[0 * n + i] = v41;
     out[1 * n + i] = v48;
-    const double v50 = x0 - v18;
-    const double v51 = v50 / v20;
-    const double v52 = v51 * v51;
-    const double v53 = (-0.5) * v52;
-    const double v55 = v53 - v54;
-    const double v56 = v17 + v55;
-    out[2 * n + i] = v56;
+    out[2 * n + i] = v55;
     out[3 * n + i] = v23;
   }
 }

@@ -2,9 +2,9 @@
 **
 ** Log posterior of an inhomogeneous Poisson process,
 **   ln p = sum_i ln n(x_i) - integral of n over the window + ln prior,
-** with its exact gradient in forward-mode dual numbers: v<N> holds a value,
-** d<N>_<k> its derivative with respect to input k of the loop it is in,
-** dp<N>_<k> with respect to parameter input k.
+** with its exact gradient: v<N> holds the value of IR node N (densc --debug-grad),
+** derivatives included, made by densc's differentiation pass in forward
+** (dual-number) or reverse mode per loop.
 */
 #include <math.h>
 #include <stdint.h>
@@ -34,20 +34,20 @@ static const densrt_term_def terms[] = {
 };
 
 /* The sum over the data of log n(x_i). */
-#line 18 "models/spline1d.dens"
-#line 39 "model.c"
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   double ll = 0;
   for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
+#line 18 "models/spline1d.dens"
     const size_t j5 = m->pseg[0][i];
     const double u5 = m->pu[0][i];
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
+#line 47 "model.c"
     ll += v5;
     {
       double *ca = w->coef_adj[0] + 4 * j5;
-      const double a = 1;
+      const double a = 1.0;
       const double u = u5;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -62,15 +62,17 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S = 0, *lv = w->lv;
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
+#line 18 "models/spline1d.dens"
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
+#line 70 "model.c"
     lv[q] = v5;
     const double wq = exp(r->lw[q] + v5);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j5;
-      const double a = -wq * 1;
+      const double a = -wq * 1.0;
       const double u = u5;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -84,7 +86,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   memset(g, 0, m->n_theta * sizeof *g);
   densrt_model_spline_coefs(m, w, th);
 
-  /* parameter-only values, hoisted out of the point loops */
+  /* parameter-only values, hoisted out of the point loops, and their derivatives */
   /* the hoisted values for the kernels, and their adjoints */
   const double hv[1] = {0};
   double adj[1] = {0};
@@ -108,20 +110,19 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 22: ln_n0 ~ normal(0, 10);        // the seed's ln_normal(., 0, 100): variance 100 */
-#line 22 "models/spline1d.dens"
   for (size_t i = 0; i < m->size[0]; i++) {
-#line 114 "model.c"
     const double v0 = th[m->off[0] + i + 0];   /* ln_n0[i+0] */
-    const double v6 = v0 / 10.0;
-    const double d6_0 = (1 / 10.0);
-    const double v7 = v6 * v6;
-    const double d7_0 = v6 * d6_0 + v6 * d6_0;
-    const double v9 = (-0.5) * v7;
-    const double d9_0 = (-0.5) * d7_0;
-    const double v13 = v9 - 3.2215236261987186;
-    const double d13_0 = d9_0;
-    lp += v13;
-    g[m->off[0] + i + 0] += d13_0;
+#line 22 "models/spline1d.dens"
+    const double v7 = v0 / 10.0;
+    const double v8 = v7 * v7;
+    const double v10 = (-0.5) * v8;
+    const double v14 = v10 - 3.2215236261987186;
+    const double v19 = 0.1 * v7;
+    const double v20 = v19 + v19;
+    const double v21 = (-0.5) * v20;
+#line 124 "model.c"
+    lp += v14;
+    g[m->off[0] + i + 0] += v21;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -137,9 +138,11 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   densrt_model_spline_coefs(m, w, th);
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
+#line 18 "models/spline1d.dens"
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
+#line 146 "model.c"
     out[0 * n + i] = v5;
   }
 }

@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "ir.h"
 #include "parse.h"
+#include "plan.h"
 #include "sema.h"
 
 /* Runs the front end on src; returns the diagnostics text (caller frees). */
@@ -29,6 +30,8 @@ static char *front_end(const char *src_text, int *n_errors, dc_ir *ir_out)
   dc_parse(&src, &diag, &prog);
   if (diag.n_errors == 0)
     dc_sema(&prog, &diag, &ir);
+  if (diag.n_errors == 0)
+    dc_plan(&ir, &diag);
   *n_errors = diag.n_errors;
   fclose(out);
   if (ir_out)
