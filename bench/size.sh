@@ -26,9 +26,9 @@ model() {   # model K FILE: K Gaussians with vector parameters
   } > "$2"
 }
 
-# statements of the first loop over the data rows
+# statements of the loop over the data rows (data_kernel's)
 loop_statements() {
-  awk '/for \(size_t i = 0; i < m->n; i\+\+\) \{/ && !done { inside = 1; depth = 0 }
+  awk '/for \(size_t i = i0; i < i1; i\+\+\) \{/ && !done { inside = 1; depth = 0 }
        inside { n += gsub(/;/, ";"); depth += gsub(/\{/, "{") - gsub(/\}/, "}");
                 if (depth == 0) { inside = 0; done = 1 } }
        END { print n - 2 }' "$1"   # the loop header's two semicolons

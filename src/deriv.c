@@ -24,8 +24,10 @@ ir_node *dc_partial(dc_ir *ir, ir_node *n, int i)
   case IR_SUB: return i == 0 ? one(ir) : ir_const(ir, -1);
   case IR_NEG: return ir_const(ir, -1);
   case IR_MUL: return i == 0 ? b : a;
-  case IR_DIV:   /* 1/b, -n/b */
-    return i == 0 ? ir_op2(ir, IR_DIV, one(ir), b, l) : ir_op1(ir, IR_NEG, ir_op2(ir, IR_DIV, n, b, l), l);
+  case IR_DIV: {   /* 1/b, -n * (1/b): one division shared by both */
+    ir_node *r = ir_op2(ir, IR_DIV, one(ir), b, l);
+    return i == 0 ? r : ir_op1(ir, IR_NEG, ir_op2(ir, IR_MUL, n, r, l), l);
+  }
   case IR_EXP: return n;
   case IR_LOG: return ir_op2(ir, IR_DIV, one(ir), a, l);
   case IR_LOG1P: return ir_op2(ir, IR_DIV, one(ir), ir_op2(ir, IR_ADD, one(ir), a, l), l);

@@ -195,8 +195,11 @@ static void set_inputs(dc_kernel *k, const dc_vec *a, const dc_vec *b)
   }
 }
 
-/* Differentiates a kernel's one output in both modes and keeps the one with fewer
-** statements (forward on a tie: the dual numbers are the design's core). */
+/* Differentiates a kernel's one output in both modes and keeps forward mode unless reverse
+** is more than a quarter smaller.  Forward derivatives are made alongside the values;
+** a reverse sweep starts only after the output's value, which lengthens the path each
+** point takes to the adjoint scatter: on GD-1's data loop, forward with 16 statements ran
+** 4% faster than reverse with 14.  Mixtures (K terms) go reverse: forward grows as K^2. */
 static void differentiate(dc_ir *ir, dc_kernel *k)
 {
   size_t n = k->n_in;
@@ -220,7 +223,7 @@ static void differentiate(dc_ir *ir, dc_kernel *k)
       fwdd[i] = k->diff[i] ? tmp[j++] : NULL;
     k->cost_forward = derivative_statements(ir, k, fwdd);
   }
-  if (tried && k->cost_forward <= k->cost_reverse) {
+  if (tried && k->cost_forward <= k->cost_reverse + k->cost_reverse / 4 + 2) {
     k->mode = DC_AD_FORWARD;
     k->d = fwdd;
     free(rev);

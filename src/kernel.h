@@ -14,8 +14,8 @@
 **   locate    the spline abscissas of the data rows, values only
 **
 ** A point kernel has one scalar output per point and up to thousands of
-** inputs: its derivatives are made in the mode that gives fewer statements
-** (forward or reverse), both counts kept for --debug-kernels.
+** inputs: its derivatives are made in forward mode unless reverse mode gives
+** clearly fewer statements; both counts are shown by --debug-grad.
 */
 #ifndef DC_KERNEL_H
 #define DC_KERNEL_H

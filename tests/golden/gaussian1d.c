@@ -47,19 +47,21 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-    const double v32 = (-0.5) * v20;
-    const double v33 = v32 + v32;
     const double v34 = 1.0 / v14;
-    const double v35 = v33 * v34;
-    const double v36 = v20 / v14;
+    const double v36 = v20 * v34;
     const double v37 = -v36;
-    const double v38 = v33 * v37;
-    const double v39 = -v35;
-#line 59 "model.c"
+    const double v40 = -v34;
+    const double v41 = v20 * v40;
+    const double v42 = v20 * v37;
+    const double v43 = v41 + v41;
+    const double v44 = v42 + v42;
+    const double v45 = (-0.5) * v43;
+    const double v46 = (-0.5) * v44;
+#line 61 "model.c"
     ll += v27;
     adj0 += 1.0;
-    adj4 += v39;
-    adj14 += v38;
+    adj4 += v45;
+    adj14 += v46;
     adj25 += (-1.0);
   }
   adj[0] += adj0;
@@ -91,21 +93,23 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-    const double v32 = (-0.5) * v20;
-    const double v33 = v32 + v32;
     const double v34 = 1.0 / v14;
-    const double v35 = v33 * v34;
-    const double v36 = v20 / v14;
+    const double v36 = v20 * v34;
     const double v37 = -v36;
-    const double v38 = v33 * v37;
-    const double v39 = -v35;
-#line 103 "model.c"
+    const double v40 = -v34;
+    const double v41 = v20 * v40;
+    const double v42 = v20 * v37;
+    const double v43 = v41 + v41;
+    const double v44 = v42 + v42;
+    const double v45 = (-0.5) * v43;
+    const double v46 = (-0.5) * v44;
+#line 107 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
     adj0 -= wq * 1.0;
-    adj4 -= wq * v39;
-    adj14 -= wq * v38;
+    adj4 -= wq * v45;
+    adj14 -= wq * v46;
     adj25 -= wq * (-1.0);
   }
   adj[0] += adj0;
@@ -133,7 +137,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   const double v28 = dmu17;
   const double v29 = dsd17;
   const double v30 = v29 * v14;
-#line 137 "model.c"
+#line 141 "model.c"
   /* the hoisted values for the kernels, and their adjoints */
   const double hv[6] = {v0, v4, v14, v25, v18};
   double adj[6] = {0};
@@ -172,7 +176,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v57 = 0.1 * v47;
     const double v58 = v57 + v57;
     const double v59 = (-0.5) * v58;
-#line 176 "model.c"
+#line 180 "model.c"
     lp += v52;
     g[m->off[0] + 0] += v59;
   }
@@ -185,7 +189,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v62 = v61 - 0.9189385332046728;
     const double v65 = v4 + v4;
     const double v66 = (-0.5) * v65;
-#line 189 "model.c"
+#line 193 "model.c"
     lp += v62;
     g[m->off[1] + 0] += v66;
   }
@@ -201,7 +205,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v78 = 0.5773502691896258 * v68;
     const double v79 = v78 + v78;
     const double v80 = (-0.5) * v79;
-#line 205 "model.c"
+#line 209 "model.c"
     lp += v73;
     g[m->off[2] + 0] += v80;
   }
@@ -228,7 +232,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
 #line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
   const double v25 = v7 + 0.9189385332046728;
-#line 232 "model.c"
+#line 236 "model.c"
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 15 "models/gaussian1d.dens"
@@ -238,7 +242,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-#line 242 "model.c"
+#line 246 "model.c"
     out[0 * n + i] = v27;
   }
 }

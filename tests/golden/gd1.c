@@ -82,19 +82,22 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v35 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
     const double v36 = 1.0 - v35;
 #line 29 "models/gd1.dens"
-    const double v38 = -v35;
-    const double v39 = (-0.5) * v35;
-    const double v40 = v39 * v26;
-    const double v41 = v40 + v40;
     const double v42 = 1.0 / v15;
-    const double v43 = v41 * v42;
-    const double v44 = v26 / v15;
+    const double v44 = v26 * v42;
     const double v45 = -v44;
-    const double v46 = v41 * v45;
-    const double v47 = -v43;
-    const double v48 = v46 * v15;
-    const double v49 = v38 + v48;
-#line 98 "model.c"
+    const double v50 = -v42;
+    const double v51 = v45 * v15;
+    const double v52 = v26 * v50;
+    const double v53 = v26 * v51;
+    const double v54 = v52 + v52;
+    const double v55 = v53 + v53;
+    const double v56 = (-0.5) * v54;
+    const double v57 = (-0.5) * v55;
+    const double v58 = v57 + (-1.0);
+#line 31 "models/gd1.dens"
+    const double v59 = v35 * v56;
+    const double v60 = v35 * v58;
+#line 101 "model.c"
     ll += v34;
     {
       double *ca = w->coef_adj[0] + 4 * j11;
@@ -104,13 +107,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double a = v47;
+      const double a = v59;
       const double u = u13;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double a = v49;
+      const double a = v60;
       const double u = u14;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -151,7 +154,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v61 = dmu21;
     const double v62 = dsd21;
     const double v63 = v62 * v15;
-#line 155 "model.c"
+#line 158 "model.c"
     lv[q] = v22;
     const double wq = exp(r->lw[q] + v22);
     S += wq;
@@ -207,16 +210,18 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v33 = v11 + v32;
 #line 29 "models/gd1.dens"
     const double v42 = 1.0 / v15;
-    const double v44 = v26 / v15;
+    const double v44 = v26 * v42;
     const double v45 = -v44;
-    const double v64 = (-0.5) * v26;
-    const double v65 = v64 + v64;
-    const double v66 = v65 * v42;
-    const double v67 = v65 * v45;
-    const double v68 = -v66;
-    const double v69 = v67 * v15;
-    const double v70 = (-1.0) + v69;
-#line 220 "model.c"
+    const double v50 = -v42;
+    const double v51 = v45 * v15;
+    const double v52 = v26 * v50;
+    const double v53 = v26 * v51;
+    const double v54 = v52 + v52;
+    const double v55 = v53 + v53;
+    const double v56 = (-0.5) * v54;
+    const double v57 = (-0.5) * v55;
+    const double v58 = v57 + (-1.0);
+#line 225 "model.c"
     lv[q] = v33;
     const double wq = exp(r->lw[q] + v33);
     S += wq;
@@ -228,13 +233,13 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double a = -wq * v68;
+      const double a = -wq * v56;
       const double u = u13;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double a = -wq * v70;
+      const double a = -wq * v58;
       const double u = u14;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -255,7 +260,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v24 = v23 + v18;
-#line 259 "model.c"
+#line 264 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -327,13 +332,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v72 = v71 * v71;
     const double v73 = (-0.5) * v72;
     const double v74 = v73 - 0.9189385332046728;
-    const double v75 = (-0.5) * v71;
-    const double v76 = v75 + v75;
-    const double v77 = -v76;
-#line 334 "model.c"
+    const double v78 = -v71;
+    const double v79 = v71 + v71;
+    const double v80 = v78 - v71;
+    const double v81 = (-0.5) * v79;
+    const double v82 = (-0.5) * v80;
+#line 341 "model.c"
     lp += v74;
-    g[m->off[0] + i + 1] += v76;
-    g[m->off[0] + i + 0] += v77;
+    g[m->off[0] + i + 1] += v81;
+    g[m->off[0] + i + 0] += v82;
   }
   /* prior — line 36: mean_phi2[2:end] ~ normal(mean_phi2[1:end-1], 1); */
   for (size_t i = 0; i + 1 < m->size[1]; i++) {
@@ -344,13 +351,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v84 = v83 * v83;
     const double v85 = (-0.5) * v84;
     const double v86 = v85 - 0.9189385332046728;
-    const double v87 = (-0.5) * v83;
-    const double v88 = v87 + v87;
-    const double v89 = -v88;
-#line 351 "model.c"
+    const double v90 = -v83;
+    const double v91 = v83 + v83;
+    const double v92 = v90 - v83;
+    const double v93 = (-0.5) * v91;
+    const double v94 = (-0.5) * v92;
+#line 360 "model.c"
     lp += v86;
-    g[m->off[1] + i + 1] += v88;
-    g[m->off[1] + i + 0] += v89;
+    g[m->off[1] + i + 1] += v93;
+    g[m->off[1] + i + 0] += v94;
   }
   /* prior — line 37: ln_std_phi2[2:end] ~ normal(ln_std_phi2[1:end-1], 1); */
   for (size_t i = 0; i + 1 < m->size[2]; i++) {
@@ -361,13 +370,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v96 = v95 * v95;
     const double v97 = (-0.5) * v96;
     const double v98 = v97 - 0.9189385332046728;
-    const double v99 = (-0.5) * v95;
-    const double v100 = v99 + v99;
-    const double v101 = -v100;
-#line 368 "model.c"
+    const double v102 = -v95;
+    const double v103 = v95 + v95;
+    const double v104 = v102 - v95;
+    const double v105 = (-0.5) * v103;
+    const double v106 = (-0.5) * v104;
+#line 379 "model.c"
     lp += v98;
-    g[m->off[2] + i + 1] += v100;
-    g[m->off[2] + i + 0] += v101;
+    g[m->off[2] + i + 1] += v105;
+    g[m->off[2] + i + 0] += v106;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -409,7 +420,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 413 "model.c"
+#line 424 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

@@ -86,22 +86,25 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
     const double v39 = 1.0 - v38;
 #line 21 "tests/golden/mixture2d.dens"
-    const double v40 = -v38;
-    const double v41 = (-0.5) * v38;
-    const double v42 = v41 * v29;
-    const double v43 = v42 + v42;
     const double v44 = 1.0 / v19;
-    const double v45 = v43 * v44;
-    const double v46 = v29 / v19;
+    const double v46 = v29 * v44;
     const double v47 = -v46;
-    const double v48 = v43 * v47;
-    const double v49 = -v45;
 #line 23 "tests/golden/mixture2d.dens"
     const double v50 = v39 * x1;
 #line 21 "tests/golden/mixture2d.dens"
-    const double v51 = v48 * v19;
-    const double v52 = v40 + v51;
-#line 105 "model.c"
+    const double v53 = -v44;
+    const double v54 = v47 * v19;
+    const double v55 = v29 * v53;
+    const double v56 = v29 * v54;
+    const double v57 = v55 + v55;
+    const double v58 = v56 + v56;
+    const double v59 = (-0.5) * v57;
+    const double v60 = (-0.5) * v58;
+    const double v61 = v60 + (-1.0);
+#line 24 "tests/golden/mixture2d.dens"
+    const double v62 = v38 * v59;
+    const double v63 = v38 * v61;
+#line 108 "model.c"
     ll += v37;
     adj11 += v50;
     {
@@ -112,13 +115,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double a = v49;
+      const double a = v62;
       const double u = u17;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double a = v52;
+      const double a = v63;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -160,7 +163,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v64 = dmu26;
     const double v65 = dsd26;
     const double v66 = v65 * v19;
-#line 164 "model.c"
+#line 167 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -216,16 +219,18 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v36 = v15 + v35;
 #line 21 "tests/golden/mixture2d.dens"
     const double v44 = 1.0 / v19;
-    const double v46 = v29 / v19;
+    const double v46 = v29 * v44;
     const double v47 = -v46;
-    const double v67 = (-0.5) * v29;
-    const double v68 = v67 + v67;
-    const double v69 = v68 * v44;
-    const double v70 = v68 * v47;
-    const double v71 = -v69;
-    const double v72 = v70 * v19;
-    const double v73 = (-1.0) + v72;
-#line 229 "model.c"
+    const double v53 = -v44;
+    const double v54 = v47 * v19;
+    const double v55 = v29 * v53;
+    const double v56 = v29 * v54;
+    const double v57 = v55 + v55;
+    const double v58 = v56 + v56;
+    const double v59 = (-0.5) * v57;
+    const double v60 = (-0.5) * v58;
+    const double v61 = v60 + (-1.0);
+#line 234 "model.c"
     lv[q] = v36;
     const double wq = exp(r->lw[q] + v36);
     S += wq;
@@ -237,13 +242,13 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double a = -wq * v71;
+      const double a = -wq * v59;
       const double u = u17;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double a = -wq * v73;
+      const double a = -wq * v61;
       const double u = u18;
       ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
     }
@@ -267,7 +272,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v23 = v11 * x1;
     const double v24 = v22 + v23;
-#line 271 "model.c"
+#line 276 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -343,7 +348,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v84 = 0.2 * v74;
     const double v85 = v84 + v84;
     const double v86 = (-0.5) * v85;
-#line 347 "model.c"
+#line 352 "model.c"
     lp += v79;
     g[m->off[0] + i + 0] += v86;
   }
@@ -358,7 +363,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v97 = 0.3333333333333333 * v87;
     const double v98 = v97 + v97;
     const double v99 = (-0.5) * v98;
-#line 362 "model.c"
+#line 367 "model.c"
     lp += v92;
     g[m->off[1] + i + 0] += v99;
   }
@@ -372,7 +377,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v103 = v102 - 0.9189385332046728;
     const double v106 = v100 + v100;
     const double v107 = (-0.5) * v106;
-#line 376 "model.c"
+#line 381 "model.c"
     lp += v103;
     g[m->off[2] + i + 0] += v107;
   }
@@ -387,7 +392,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v118 = 2.0 * v108;
     const double v119 = v118 + v118;
     const double v120 = (-0.5) * v119;
-#line 391 "model.c"
+#line 396 "model.c"
     lp += v113;
     g[m->off[4] + 0] += v120;
   }
@@ -435,7 +440,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v35 = v32 - v34;
 #line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
-#line 439 "model.c"
+#line 444 "model.c"
     out[0 * n + i] = v36;
     out[1 * n + i] = v24;
   }

@@ -129,7 +129,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v99 = v98 + v98;
     const double v100 = 1.0 / v20;
     const double v101 = v99 * v100;
-    const double v102 = v50 / v20;
+    const double v102 = v50 * v100;
     const double v103 = -v102;
     const double v104 = v99 * v103;
     const double v105 = -v101;
@@ -139,7 +139,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v108 = v107 + v107;
     const double v109 = 1.0 / v14;
     const double v110 = v108 * v109;
-    const double v111 = v43 / v14;
+    const double v111 = v43 * v109;
     const double v112 = -v111;
     const double v113 = v108 * v112;
     const double v114 = -v110;
@@ -149,7 +149,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v117 = v116 + v116;
     const double v118 = 1.0 / v8;
     const double v119 = v117 * v118;
-    const double v120 = v34 / v8;
+    const double v120 = v34 * v118;
     const double v121 = -v120;
     const double v122 = v117 * v121;
     const double v123 = -v119;
@@ -212,20 +212,22 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v40 = v37 - v39;
     const double v41 = v4 + v40;
     const double v118 = 1.0 / v8;
-    const double v120 = v34 / v8;
+    const double v120 = v34 * v118;
     const double v121 = -v120;
-    const double v163 = (-0.5) * v34;
-    const double v164 = v163 + v163;
-    const double v165 = v164 * v118;
-    const double v166 = v164 * v121;
-    const double v167 = -v165;
-#line 223 "model.c"
+    const double v124 = -v118;
+    const double v125 = v34 * v124;
+    const double v126 = v34 * v121;
+    const double v127 = v125 + v125;
+    const double v128 = v126 + v126;
+    const double v129 = (-0.5) * v127;
+    const double v130 = (-0.5) * v128;
+#line 225 "model.c"
     lv[q] = v41;
     const double wq = exp(r->lw[q] + v41);
     S += wq;
     adj4 -= wq * 1.0;
-    adj6 -= wq * v167;
-    adj8 -= wq * v166;
+    adj6 -= wq * v129;
+    adj8 -= wq * v130;
     adj39 -= wq * (-1.0);
   }
   adj[0] += adj4;
@@ -258,20 +260,22 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v47 = v45 - v46;
     const double v48 = v11 + v47;
     const double v109 = 1.0 / v14;
-    const double v111 = v43 / v14;
+    const double v111 = v43 * v109;
     const double v112 = -v111;
-    const double v168 = (-0.5) * v43;
-    const double v169 = v168 + v168;
-    const double v170 = v169 * v109;
-    const double v171 = v169 * v112;
-    const double v172 = -v170;
-#line 269 "model.c"
+    const double v131 = -v109;
+    const double v132 = v43 * v131;
+    const double v133 = v43 * v112;
+    const double v134 = v132 + v132;
+    const double v135 = v133 + v133;
+    const double v136 = (-0.5) * v134;
+    const double v137 = (-0.5) * v135;
+#line 273 "model.c"
     lv[q] = v48;
     const double wq = exp(r->lw[q] + v48);
     S += wq;
     adj11 -= wq * 1.0;
-    adj12 -= wq * v172;
-    adj14 -= wq * v171;
+    adj12 -= wq * v136;
+    adj14 -= wq * v137;
     adj46 -= wq * (-1.0);
   }
   adj[4] += adj11;
@@ -304,20 +308,22 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
     const double v100 = 1.0 / v20;
-    const double v102 = v50 / v20;
+    const double v102 = v50 * v100;
     const double v103 = -v102;
-    const double v173 = (-0.5) * v50;
-    const double v174 = v173 + v173;
-    const double v175 = v174 * v100;
-    const double v176 = v174 * v103;
-    const double v177 = -v175;
-#line 315 "model.c"
+    const double v138 = -v100;
+    const double v139 = v50 * v138;
+    const double v140 = v50 * v103;
+    const double v141 = v139 + v139;
+    const double v142 = v140 + v140;
+    const double v143 = (-0.5) * v141;
+    const double v144 = (-0.5) * v142;
+#line 321 "model.c"
     lv[q] = v55;
     const double wq = exp(r->lw[q] + v55);
     S += wq;
     adj17 -= wq * 1.0;
-    adj18 -= wq * v177;
-    adj20 -= wq * v176;
+    adj18 -= wq * v143;
+    adj20 -= wq * v144;
     adj53 -= wq * (-1.0);
   }
   adj[8] += adj17;
@@ -338,7 +344,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
-#line 342 "model.c"
+#line 348 "model.c"
     lv[q] = v23;
     const double wq = exp(r->lw[q] + v23);
     S += wq;
@@ -404,7 +410,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   const double v80 = dmu31;
   const double v81 = dsd31;
   const double v82 = v81 * v20;
-#line 408 "model.c"
+#line 414 "model.c"
   /* the hoisted values for the kernels, and their adjoints */
   const double hv[16] = {v4, v6, v8, v39, v11, v12, v14, v46, v17, v18, v20, v53, v28, v30, v32};
   double adj[16] = {0};
@@ -492,7 +498,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 496 "model.c"
+#line 502 "model.c"
     lp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -550,7 +556,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 554 "model.c"
+#line 560 "model.c"
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 11 "tests/golden/mixture3.dens"
@@ -578,7 +584,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 582 "model.c"
+#line 588 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;
