@@ -975,19 +975,19 @@ static int cmd_info(densrt_model *m, const options *o)
   return close_out(&out);
 }
 
-/* Says which part of the log posterior is not finite: a term's integral, the data sum, the priors. */
-static void explain_nonfinite(const densrt_model *m, const char *where)
+/* Says which part of the log posterior is not finite at theta, with the .dens line of each. */
+static void explain_nonfinite(densrt_model *m, const double *theta, const char *where)
 {
+  char why[2048];
   fail("the log posterior is not finite at the parameters of %s", where);
-  for (size_t t = 0; t < m->def->n_terms; t++)
-    if (isnan(m->own->log_integral[t]) || exp(m->own->log_integral[t]) == INFINITY)
-      fail("  the integral of component '%s' is %s (log integral %g)", m->def->terms[t].name,
-           isnan(m->own->log_integral[t]) ? "not a number" : "too large for a double", m->own->log_integral[t]);
-  if (!isfinite(m->own->log_prior))
-    fail("  the log prior is %g", m->own->log_prior);
-  if (isnan(m->own->log_lik) || m->own->log_lik == INFINITY)
-    fail("  the sum of log n over the data is %g (an intensity is negative, zero or undefined at a data row)",
-         m->own->log_lik);
+  if (densrt_model_explain_nonfinite(m, theta, why, sizeof why) == 0)
+    return;
+  for (const char *line = why; *line;) {
+    const char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line) : strlen(line);
+    fail("  %.*s", (int)n, line);
+    line += n + (end != NULL);
+  }
 }
 
 /* The chosen quadrature is the user's call, but an inaccurate one must not pass silently. */
@@ -1014,7 +1014,7 @@ static int cmd_eval(densrt_model *m, const options *o, double *theta)
   double lp = densrt_model_log_density(m, theta, g);
   double N = (double)m->n;
   if (!isfinite(lp)) {
-    explain_nonfinite(m, o->params);
+    explain_nonfinite(m, theta, o->params);
     free(g);
     return EXIT_BAD;
   }
@@ -1109,8 +1109,7 @@ static int cmd_optimize(densrt_model *m, const options *o, double *x)
   if (st == DENSRT_ENONFINITE || st == DENSRT_EINVAL || st == DENSRT_ENOMEM) {
     fail("%s", r.message);
     if (st == DENSRT_ENONFINITE) {
-      densrt_model_log_density(m, x, g);
-      explain_nonfinite(m, o->init ? o->init : "the default start");
+      explain_nonfinite(m, x, o->init ? o->init : "the default start");
     }
     goto done;
   }

@@ -7,6 +7,7 @@
 #include "quad.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,7 +400,8 @@ int densrt_work_alloc(const densrt_model *m, densrt_work **out)
   NEW(w->coef, def->n_coefsets);
   NEW(w->coef_adj, def->n_coefsets);
   NEW(w->log_integral, def->n_terms);
-  int ok = w->coef && w->coef_adj && w->log_integral;
+  NEW(w->log_prior_part, def->n_priors);
+  int ok = w->coef && w->coef_adj && w->log_integral && w->log_prior_part;
   for (size_t c = 0; ok && c < def->n_coefsets; c++) {
     size_t K = m->n_knots[def->coefsets[c].knots];
     if (K > kmax)
@@ -434,6 +436,7 @@ void densrt_work_free(densrt_work *w)
   free(w->spline_scratch);
   free(w->lv);
   free(w->log_integral);
+  free(w->log_prior_part);
   free(w);
 }
 
@@ -541,3 +544,113 @@ int densrt_model_refine(densrt_model *m, const double *theta, double tol, int *c
   DENSRT_ERROR(DENSRT_ETOL, "the integral did not converge to %g (relative change %g after refining)", tol,
                *rel_err);
 }
+
+/* {====================================================================
+** Where the log posterior is not finite
+** ===================================================================== */
+
+typedef struct {
+  char *out;
+  size_t len, used;
+  int lines;
+} explain;
+
+static void say(explain *e, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  if (e->used < e->len) {
+    int k = vsnprintf(e->out + e->used, e->len - e->used, fmt, ap);
+    if (k > 0)
+      e->used += (size_t)k < e->len - e->used ? (size_t)k : e->len - e->used - 1;
+    if (e->used + 1 < e->len)
+      e->out[e->used++] = '\n', e->out[e->used] = 0;
+  }
+  va_end(ap);
+  e->lines++;
+}
+
+/* The rows where log n is NaN, +inf or -inf (the intensity zero), from each term's log n
+** (log_terms), in blocks; the first few are named with the component at fault. */
+static void explain_rows(const densrt_model *m, densrt_work *w, const double *theta, explain *e)
+{
+  const densrt_model_def *def = m->def;
+  enum { BLOCK = 256, SHOWN = 3 };
+  double *lt = malloc(BLOCK * def->n_terms * sizeof *lt + 1);
+  const double **x = calloc(def->n_dims + 1, sizeof *x);
+  if (!lt || !x) {
+    free(lt);
+    free(x);
+    return;
+  }
+  size_t bad = 0;
+  for (size_t i0 = 0; i0 < m->n; i0 += BLOCK) {
+    size_t nb = m->n - i0 < BLOCK ? m->n - i0 : BLOCK;
+    for (size_t d = 0; d < def->n_dims; d++)
+      x[d] = m->x[d] + i0;
+    def->log_terms(m, w, theta, nb, x, lt);
+    for (size_t i = 0; i < nb; i++) {
+      int zero = 1, culprit = -1;
+      for (size_t t = 0; t < def->n_terms; t++) {
+        double v = lt[t * nb + i];
+        if (v != -INFINITY)
+          zero = 0;
+        if (culprit < 0 && (isnan(v) || v == INFINITY))
+          culprit = (int)t;
+      }
+      if (!zero && culprit < 0)
+        continue;
+      if (bad++ >= SHOWN)
+        continue;
+      char at[256];
+      size_t k = 0;
+      for (size_t d = 0; d < def->n_dims && k < sizeof at; d++)
+        k += (size_t)snprintf(at + k, sizeof at - k, "%s%s = %.17g", d ? ", " : "", def->dims[d].name,
+                              m->x[d][i0 + i]);
+      if (culprit >= 0) {
+        const densrt_term_def *t = &def->terms[culprit];
+        double v = lt[(size_t)culprit * nb + i];
+        say(e, "%s:%d:%d: component '%s' is %s at data row %zu (%s): log n = %g", def->source, t->line, t->column,
+            t->name, isnan(v) ? "not a number" : "infinite", i0 + i + 1, at, isnan(v) ? fabs(v) : v);
+      } else {
+        say(e, "%s: the intensity is zero at data row %zu (%s): every component is 0 there", def->source,
+            i0 + i + 1, at);
+      }
+    }
+  }
+  if (bad > SHOWN)
+    say(e, "%s: and %zu more data rows", def->source, bad - SHOWN);
+  free(lt);
+  free(x);
+}
+
+int densrt_model_explain_nonfinite(densrt_model *m, const double *theta, char *out, size_t len)
+{
+  const densrt_model_def *def = m->def;
+  explain e = {out, len, 0, 0};
+  if (len)
+    out[0] = 0;
+  double *g = calloc(m->n_theta + 1, sizeof *g);
+  if (!g)
+    return 0;
+  densrt_model_log_density(m, theta, g);
+  free(g);
+  densrt_work *w = m->own;
+  for (size_t t = 0; t < def->n_terms; t++) {
+    double li = w->log_integral[t];
+    if (isnan(li) || exp(li) == INFINITY)
+      say(&e, "%s:%d:%d: the integral of component '%s' is %s (log integral %g)", def->source, def->terms[t].line,
+          def->terms[t].column, def->terms[t].name, isnan(li) ? "not a number" : "too large for a double",
+          isnan(li) ? fabs(li) : li);
+  }
+  for (size_t p = 0; p < def->n_priors; p++)
+    if (!isfinite(w->log_prior_part[p]))
+      say(&e, "%s:%d:%d: the prior on '%s' is %g%s", def->source, def->priors[p].line, def->priors[p].column,
+          def->priors[p].param, isnan(w->log_prior_part[p]) ? fabs(w->log_prior_part[p]) : w->log_prior_part[p],
+          w->log_prior_part[p] == -INFINITY ? " (a value outside the prior's support)" : "");
+  if (!isfinite(w->log_lik))
+    explain_rows(m, w, theta, &e);
+  return e.lines;
+}
+
+/* }==================================================================== */

@@ -23,10 +23,6 @@
 #include "spec.h"
 #include "layout.h"
 
-#define DENSRT_MAX_DIMS 32
-/* words of a knot-set bit set (densc's DENSRT_BRK_WORDS) */
-#define DENSRT_BRK_WORDS(n_knots) ((n_knots) / 32 + 1)
-
 typedef struct {
   const char *name;
   double lo, hi;          /* window; -INFINITY/INFINITY when unbounded */
@@ -63,7 +59,14 @@ typedef struct {
   uint32_t numeric;               /* columns of the all-quadrature plan */
   const uint32_t *brk_knots;      /* per column d: DENSRT_BRK_WORDS(n_knots) words from d * that; bit k:
                                      the knots of knot set k are breakpoints of quadrature along d */
+  int line, column;               /* where the component is defined in the .dens source */
 } densrt_term_def;
+
+/* A prior statement, for messages: which parameter, and where. */
+typedef struct {
+  const char *param;
+  int line, column;
+} densrt_prior_def;
 
 typedef struct densrt_model densrt_model;
 typedef struct densrt_work densrt_work;
@@ -80,6 +83,7 @@ typedef struct densrt_model_def {
   size_t n_params;    const densrt_param_def *params;
   size_t n_coefsets;  const densrt_coefset_def *coefsets;
   size_t n_terms;     const densrt_term_def *terms;
+  size_t n_priors;    const densrt_prior_def *priors;
   densrt_log_density_fn *log_density;
   densrt_log_terms_fn *log_terms;
   size_t n_slots;                          /* precomputed spline locations of the data rows */
@@ -131,6 +135,7 @@ struct densrt_work {
   size_t lv_cap;                /* ... of up to this many nodes */
   /* results of the last evaluation */
   double *log_integral;         /* per term */
+  double *log_prior_part;       /* per prior statement */
   double log_lik, log_prior;
 };
 
@@ -164,6 +169,10 @@ int  densrt_model_integral_error(densrt_model *m, const double *theta, double *r
 size_t densrt_model_nodes(const densrt_model *m, size_t t);
 /* Parameter index of a name, -1 if none. */
 int  densrt_model_param(const densrt_model *m, const char *name);
+/* Where the log posterior at theta is not finite, one line per cause, each naming the .dens
+** line and component (or prior): an integral, a data row's intensity, a prior statement.
+** Evaluates at theta with m's own work.  Returns the number of lines written to out. */
+int  densrt_model_explain_nonfinite(densrt_model *m, const double *theta, char *out, size_t len);
 
 /* Called by generated code. */
 void densrt_model_spline_coefs(const densrt_model *m, densrt_work *w, const double *theta);

@@ -440,6 +440,7 @@ static void print_prior(emitter *e, const dc_kernel *k)
   printer p;
   pr_init(&p, e, k, "    ");
   source_comment(e, "  ", "prior", pr->loc);
+  dc_buf_puts(o, "  {\n    double lpp = 0;\n");
   if (loop && pr->start + pr->end)
     dc_buf_printf(o, "  for (size_t i = 0; i + %d < m->size[%d]; i++) {\n", pr->start + pr->end, pr->param);
   else if (loop)
@@ -450,10 +451,10 @@ static void print_prior(emitter *e, const dc_kernel *k)
   print_stmts(&p);
   end_lines(&p);
   char *R = text(k->out[0]);
-  dc_buf_printf(o, "    lp += %s;\n", R);
+  dc_buf_printf(o, "    lpp += %s;\n", R);
   free(R);
   print_gradient(&p, 0, NULL, "i");
-  dc_buf_puts(o, "  }\n");
+  dc_buf_printf(o, "  }\n    w->log_prior_part[%d] = lpp;\n    lp += lpp;\n  }\n", k->prior);
   pr_free(&p);
 }
 
@@ -687,10 +688,20 @@ static void emit_tables(emitter *e)
     const ir_term *q = &ir->terms[t];
     dc_buf_puts(o, "  {");
     put_cstring(o, q->name);
-    dc_buf_printf(o, ", %#xu, %#xu, %#xu, term%zu_breakpoints},\n", q->analytic, q->exact.numeric,
-                  q->numeric.numeric, t);
+    dc_buf_printf(o, ", %#xu, %#xu, %#xu, term%zu_breakpoints, %d, %d},\n", q->analytic, q->exact.numeric,
+                  q->numeric.numeric, t, q->loc.line, q->loc.col);
   }
   dc_buf_puts(o, "};\n\n");
+  if (ir->n_priors) {
+    dc_buf_puts(o, "/* the prior statements, for messages: parameter, line, column */\n");
+    dc_buf_puts(o, "static const densrt_prior_def priors[] = {\n");
+    for (size_t p = 0; p < ir->n_priors; p++) {
+      dc_buf_puts(o, "  {");
+      put_cstring(o, ir->params[ir->priors[p].param].name);
+      dc_buf_printf(o, ", %d, %d},\n", ir->priors[p].loc.line, ir->priors[p].loc.col);
+    }
+    dc_buf_puts(o, "};\n\n");
+  }
 }
 
 static void emit_definition(emitter *e)
@@ -708,6 +719,7 @@ static void emit_definition(emitter *e)
   dc_buf_printf(o, "  .n_params = %zu, .params = params,\n", ir->n_params);
   dc_buf_printf(o, "  .n_coefsets = %zu, .coefsets = %s,\n", ir->n_cs, ir->n_cs ? "coefsets" : "NULL");
   dc_buf_printf(o, "  .n_terms = %zu, .terms = terms,\n", ir->n_terms);
+  dc_buf_printf(o, "  .n_priors = %zu, .priors = %s,\n", ir->n_priors, ir->n_priors ? "priors" : "NULL");
   dc_buf_puts(o, "  .log_density = log_density,\n  .log_terms = log_terms,\n");
   if (e->ks->n_slot)
     dc_buf_printf(o, "  .n_slots = %zu, .locate_data = locate_data,\n", e->ks->n_slot);

@@ -712,6 +712,46 @@ START_TEST(test_signed_factors)
 }
 END_TEST
 
+/* A non-finite log posterior names the .dens line, the component or prior, and the data rows. */
+START_TEST(test_nonfinite_located)
+{
+  char dir[512], err[512];
+  snprintf(dir, sizeof dir, "%s/nonfinite", e2e_tmp);
+  ck_assert_int_eq(e2e_run("mkdir -p %s && printf 'x\\n0.5\\n0\\n0.2\\n' > %s/d.csv && "
+                           "echo '{\"a\": 0, \"b\": 0}' > %s/p.json", dir, dir, dir), 0);
+  FILE *f = fopen(strcat(strcpy(err, dir), "/nf.dens"), "w");
+  fputs("data { real x in [0, 1]; }\n"
+        "parameters { real a; real b; }\n"
+        "model {\n"
+        "  component lin = exp(a) * x;\n"
+        "  component odd = exp(b) * sqrt(x - 0.3);\n"
+        "  intensity = lin + odd;\n"
+        "}\n"
+        "priors { a ~ normal(0, 1); b ~ normal(0, exp(a) - 1); }\n", f);
+  fclose(f);
+  ck_assert_int_eq(e2e_run("cd %s && %s nf.dens -o nf", dir, DENSC), 0);
+  snprintf(err, sizeof err, "%s/err.txt", dir);
+  ck_assert_int_eq(e2e_run("cd %s && ./nf eval --quiet --data d.csv --params p.json 2> %s", dir, err), 2);
+  char *t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, "nf.dens:5:3: the integral of component 'odd' is not a number"), "%s", t);
+  ck_assert_msg(strstr(t, "nf.dens:8:28: the prior on 'b' is nan"), "%s", t);
+  ck_assert_msg(strstr(t, "nf.dens:5:3: component 'odd' is not a number at data row 2 (x = 0)"), "%s", t);
+  ck_assert_msg(strstr(t, "at data row 3 (x = 0.20000000000000001)"), "%s", t);
+  ck_assert_msg(!strstr(t, "data row 1 "), "row 1 is finite: %s", t);
+  free(t);
+  /* every component zero at a row */
+  f = fopen(strcat(strcpy(err, dir), "/z.dens"), "w");
+  fputs("data { real x in [0, 1]; }\nparameters { real a; }\nmodel { intensity = exp(a) * x + x^2; }\n", f);
+  fclose(f);
+  snprintf(err, sizeof err, "%s/err2.txt", dir);
+  ck_assert_int_eq(e2e_run("cd %s && %s z.dens -o z && echo '{\"a\": 0}' > pz.json && "
+                           "./z eval --quiet --data d.csv --params pz.json 2> %s", dir, DENSC, err), 2);
+  t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, "z.dens: the intensity is zero at data row 2 (x = 0): every component is 0 there"), "%s", t);
+  free(t);
+}
+END_TEST
+
 /* The 2-D mixture of tests/golden: Gaussian stream (analytic in phi2) plus background. */
 START_TEST(test_mixture2d)
 {
@@ -775,6 +815,7 @@ int main(void)
   tcase_add_test(tc, test_tiny_intensity);
   tcase_add_test(tc, test_closed_form);
   tcase_add_test(tc, test_signed_factors);
+  tcase_add_test(tc, test_nonfinite_located);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);

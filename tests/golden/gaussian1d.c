@@ -23,7 +23,14 @@ static const densrt_param_def params[] = {
 
 static const uint32_t term0_breakpoints[] = {0u};
 static const densrt_term_def terms[] = {
-  {"term1", 0x1u, 0u, 0x1u, term0_breakpoints},
+  {"term1", 0x1u, 0u, 0x1u, term0_breakpoints, 15, 15},
+};
+
+/* the prior statements, for messages: parameter, line, column */
+static const densrt_prior_def priors[] = {
+  {"ln_N0", 18, 3},
+  {"mean", 19, 3},
+  {"ln_std", 20, 3},
 };
 
 /* The sum over the data of log n(x_i). */
@@ -57,7 +64,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v44 = v42 + v42;
     const double v45 = (-0.5) * v43;
     const double v46 = (-0.5) * v44;
-#line 61 "model.c"
+#line 68 "model.c"
     ll += v27;
     adj0 += 1.0;
     adj4 += v45;
@@ -103,7 +110,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v44 = v42 + v42;
     const double v45 = (-0.5) * v43;
     const double v46 = (-0.5) * v44;
-#line 107 "model.c"
+#line 114 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -137,7 +144,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   const double v28 = dmu17;
   const double v29 = dsd17;
   const double v30 = v29 * v14;
-#line 141 "model.c"
+#line 148 "model.c"
   /* the hoisted values for the kernels, and their adjoints */
   const double hv[6] = {v0, v4, v14, v25, v18};
   double adj[6] = {0};
@@ -167,6 +174,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   double lp = 0;
   /* prior — line 18: ln_N0 ~ normal(0, 10);        // the seed writes variances: 100, 1, 3 */
   {
+    double lpp = 0;
+  {
     const double v0 = th[m->off[0] + 0];   /* ln_N0 */
 #line 18 "models/gaussian1d.dens"
     const double v47 = v0 / 10.0;
@@ -176,11 +185,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v57 = 0.1 * v47;
     const double v58 = v57 + v57;
     const double v59 = (-0.5) * v58;
-#line 180 "model.c"
-    lp += v52;
+#line 189 "model.c"
+    lpp += v52;
     g[m->off[0] + 0] += v59;
   }
+    w->log_prior_part[0] = lpp;
+    lp += lpp;
+  }
   /* prior — line 19: mean ~ normal(0, 1); */
+  {
+    double lpp = 0;
   {
     const double v4 = th[m->off[1] + 0];   /* mean */
 #line 19 "models/gaussian1d.dens"
@@ -189,11 +203,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v62 = v61 - 0.9189385332046728;
     const double v65 = v4 + v4;
     const double v66 = (-0.5) * v65;
-#line 193 "model.c"
-    lp += v62;
+#line 207 "model.c"
+    lpp += v62;
     g[m->off[1] + 0] += v66;
   }
+    w->log_prior_part[1] = lpp;
+    lp += lpp;
+  }
   /* prior — line 20: ln_std ~ normal(-2, sqrt(3)); */
+  {
+    double lpp = 0;
   {
     const double v7 = th[m->off[2] + 0];   /* ln_std */
 #line 20 "models/gaussian1d.dens"
@@ -205,9 +224,12 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v78 = 0.5773502691896258 * v68;
     const double v79 = v78 + v78;
     const double v80 = (-0.5) * v79;
-#line 209 "model.c"
-    lp += v73;
+#line 228 "model.c"
+    lpp += v73;
     g[m->off[2] + 0] += v80;
+  }
+    w->log_prior_part[2] = lpp;
+    lp += lpp;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -232,7 +254,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
 #line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
   const double v25 = v7 + 0.9189385332046728;
-#line 236 "model.c"
+#line 258 "model.c"
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 15 "models/gaussian1d.dens"
@@ -242,7 +264,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-#line 246 "model.c"
+#line 268 "model.c"
     out[0 * n + i] = v27;
   }
 }
@@ -256,6 +278,7 @@ static const densrt_model_def model = {
   .n_params = 3, .params = params,
   .n_coefsets = 0, .coefsets = NULL,
   .n_terms = 1, .terms = terms,
+  .n_priors = 3, .priors = priors,
   .log_density = log_density,
   .log_terms = log_terms,
 };

@@ -40,8 +40,15 @@ static const densrt_coefset_def coefsets[] = {
 static const uint32_t term0_breakpoints[] = {0x3u, 0u};
 static const uint32_t term1_breakpoints[] = {0x4u, 0u};
 static const densrt_term_def terms[] = {
-  {"stream", 0x2u, 0x1u, 0x3u, term0_breakpoints},
-  {"background", 0u, 0x1u, 0x1u, term1_breakpoints},
+  {"stream", 0x2u, 0x1u, 0x3u, term0_breakpoints, 28, 3},
+  {"background", 0u, 0x1u, 0x1u, term1_breakpoints, 30, 3},
+};
+
+/* the prior statements, for messages: parameter, line, column */
+static const densrt_prior_def priors[] = {
+  {"ln_n0", 35, 3},
+  {"mean_phi2", 36, 3},
+  {"ln_std_phi2", 37, 3},
 };
 
 /* The sum over the data of log n(x_i). */
@@ -97,7 +104,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
     const double v59 = v35 * v56;
     const double v60 = v35 * v58;
-#line 101 "model.c"
+#line 108 "model.c"
     ll += v34;
     {
       double *ca = w->coef_adj[0] + 4 * j11;
@@ -154,7 +161,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v61 = dmu21;
     const double v62 = dsd21;
     const double v63 = v62 * v15;
-#line 158 "model.c"
+#line 165 "model.c"
     lv[q] = v22;
     const double wq = exp(r->lw[q] + v22);
     S += wq;
@@ -221,7 +228,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v56 = (-0.5) * v54;
     const double v57 = (-0.5) * v55;
     const double v58 = v57 + (-1.0);
-#line 225 "model.c"
+#line 232 "model.c"
     lv[q] = v33;
     const double wq = exp(r->lw[q] + v33);
     S += wq;
@@ -260,7 +267,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v24 = v23 + v18;
-#line 264 "model.c"
+#line 271 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -324,6 +331,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 35: ln_n0[2:end] ~ normal(ln_n0[1:end-1], 1); */
+  {
+    double lpp = 0;
   for (size_t i = 0; i + 1 < m->size[0]; i++) {
     const double v0 = th[m->off[0] + i + 1];   /* ln_n0[i+1] */
     const double v1 = th[m->off[0] + i + 0];   /* ln_n0[i+0] */
@@ -337,12 +346,17 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 341 "model.c"
-    lp += v74;
+#line 350 "model.c"
+    lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
   }
+    w->log_prior_part[0] = lpp;
+    lp += lpp;
+  }
   /* prior — line 36: mean_phi2[2:end] ~ normal(mean_phi2[1:end-1], 1); */
+  {
+    double lpp = 0;
   for (size_t i = 0; i + 1 < m->size[1]; i++) {
     const double v4 = th[m->off[1] + i + 1];   /* mean_phi2[i+1] */
     const double v5 = th[m->off[1] + i + 0];   /* mean_phi2[i+0] */
@@ -356,12 +370,17 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 360 "model.c"
-    lp += v86;
+#line 374 "model.c"
+    lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
   }
+    w->log_prior_part[1] = lpp;
+    lp += lpp;
+  }
   /* prior — line 37: ln_std_phi2[2:end] ~ normal(ln_std_phi2[1:end-1], 1); */
+  {
+    double lpp = 0;
   for (size_t i = 0; i + 1 < m->size[2]; i++) {
     const double v7 = th[m->off[2] + i + 1];   /* ln_std_phi2[i+1] */
     const double v8 = th[m->off[2] + i + 0];   /* ln_std_phi2[i+0] */
@@ -375,10 +394,13 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 379 "model.c"
-    lp += v98;
+#line 398 "model.c"
+    lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
+  }
+    w->log_prior_part[2] = lpp;
+    lp += lpp;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -420,7 +442,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 424 "model.c"
+#line 446 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }
@@ -446,6 +468,7 @@ static const densrt_model_def model = {
   .n_params = 4, .params = params,
   .n_coefsets = 4, .coefsets = coefsets,
   .n_terms = 2, .terms = terms,
+  .n_priors = 3, .priors = priors,
   .log_density = log_density,
   .log_terms = log_terms,
   .n_slots = 3, .locate_data = locate_data,

@@ -40,8 +40,16 @@ static const densrt_coefset_def coefsets[] = {
 static const uint32_t term0_breakpoints[] = {0x1u, 0u};
 static const uint32_t term1_breakpoints[] = {0x2u, 0u};
 static const densrt_term_def terms[] = {
-  {"stream", 0x2u, 0x1u, 0x3u, term0_breakpoints},
-  {"background", 0u, 0x3u, 0x3u, term1_breakpoints},
+  {"stream", 0x2u, 0x1u, 0x3u, term0_breakpoints, 20, 3},
+  {"background", 0u, 0x3u, 0x3u, term1_breakpoints, 23, 3},
+};
+
+/* the prior statements, for messages: parameter, line, column */
+static const densrt_prior_def priors[] = {
+  {"ln_a", 27, 3},
+  {"mu", 28, 3},
+  {"ln_s", 29, 3},
+  {"f", 30, 3},
 };
 
 /* The sum over the data of log n(x_i). */
@@ -104,7 +112,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
     const double v62 = v38 * v59;
     const double v63 = v38 * v61;
-#line 108 "model.c"
+#line 116 "model.c"
     ll += v37;
     adj11 += v50;
     {
@@ -163,7 +171,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v64 = dmu26;
     const double v65 = dsd26;
     const double v66 = v65 * v19;
-#line 167 "model.c"
+#line 175 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -230,7 +238,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v59 = (-0.5) * v57;
     const double v60 = (-0.5) * v58;
     const double v61 = v60 + (-1.0);
-#line 234 "model.c"
+#line 242 "model.c"
     lv[q] = v36;
     const double wq = exp(r->lw[q] + v36);
     S += wq;
@@ -272,7 +280,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v23 = v11 * x1;
     const double v24 = v22 + v23;
-#line 276 "model.c"
+#line 284 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -338,6 +346,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 27: ln_a ~ normal(0, 5); */
+  {
+    double lpp = 0;
   for (size_t i = 0; i < m->size[0]; i++) {
     const double v0 = th[m->off[0] + i + 0];   /* ln_a[i+0] */
 #line 27 "tests/golden/mixture2d.dens"
@@ -348,11 +358,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v84 = 0.2 * v74;
     const double v85 = v84 + v84;
     const double v86 = (-0.5) * v85;
-#line 352 "model.c"
-    lp += v79;
+#line 362 "model.c"
+    lpp += v79;
     g[m->off[0] + i + 0] += v86;
   }
+    w->log_prior_part[0] = lpp;
+    lp += lpp;
+  }
   /* prior — line 28: mu ~ normal(0, 3); */
+  {
+    double lpp = 0;
   for (size_t i = 0; i < m->size[1]; i++) {
     const double v4 = th[m->off[1] + i + 0];   /* mu[i+0] */
 #line 28 "tests/golden/mixture2d.dens"
@@ -363,11 +378,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v97 = 0.3333333333333333 * v87;
     const double v98 = v97 + v97;
     const double v99 = (-0.5) * v98;
-#line 367 "model.c"
-    lp += v92;
+#line 382 "model.c"
+    lpp += v92;
     g[m->off[1] + i + 0] += v99;
   }
+    w->log_prior_part[1] = lpp;
+    lp += lpp;
+  }
   /* prior — line 29: ln_s ~ normal(-1, 1); */
+  {
+    double lpp = 0;
   for (size_t i = 0; i < m->size[2]; i++) {
     const double v7 = th[m->off[2] + i + 0];   /* ln_s[i+0] */
 #line 29 "tests/golden/mixture2d.dens"
@@ -377,11 +397,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v103 = v102 - 0.9189385332046728;
     const double v106 = v100 + v100;
     const double v107 = (-0.5) * v106;
-#line 381 "model.c"
-    lp += v103;
+#line 401 "model.c"
+    lpp += v103;
     g[m->off[2] + i + 0] += v107;
   }
+    w->log_prior_part[2] = lpp;
+    lp += lpp;
+  }
   /* prior — line 30: f ~ normal(0, 0.5); */
+  {
+    double lpp = 0;
   {
     const double v11 = th[m->off[4] + 0];   /* f */
 #line 30 "tests/golden/mixture2d.dens"
@@ -392,9 +417,12 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v118 = 2.0 * v108;
     const double v119 = v118 + v118;
     const double v120 = (-0.5) * v119;
-#line 396 "model.c"
-    lp += v113;
+#line 421 "model.c"
+    lpp += v113;
     g[m->off[4] + 0] += v120;
+  }
+    w->log_prior_part[3] = lpp;
+    lp += lpp;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -440,7 +468,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v35 = v32 - v34;
 #line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
-#line 444 "model.c"
+#line 472 "model.c"
     out[0 * n + i] = v36;
     out[1 * n + i] = v24;
   }
@@ -465,6 +493,7 @@ static const densrt_model_def model = {
   .n_params = 5, .params = params,
   .n_coefsets = 4, .coefsets = coefsets,
   .n_terms = 2, .terms = terms,
+  .n_priors = 4, .priors = priors,
   .log_density = log_density,
   .log_terms = log_terms,
   .n_slots = 2, .locate_data = locate_data,

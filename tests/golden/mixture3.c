@@ -36,10 +36,15 @@ static const uint32_t term1_breakpoints[] = {0u};
 static const uint32_t term2_breakpoints[] = {0u};
 static const uint32_t term3_breakpoints[] = {0x1u};
 static const densrt_term_def terms[] = {
-  {"g1", 0x1u, 0u, 0x1u, term0_breakpoints},
-  {"g2", 0x1u, 0u, 0x1u, term1_breakpoints},
-  {"g3", 0x1u, 0u, 0x1u, term2_breakpoints},
-  {"background", 0u, 0x1u, 0x1u, term3_breakpoints},
+  {"g1", 0x1u, 0u, 0x1u, term0_breakpoints, 8, 3},
+  {"g2", 0x1u, 0u, 0x1u, term1_breakpoints, 9, 3},
+  {"g3", 0x1u, 0u, 0x1u, term2_breakpoints, 10, 3},
+  {"background", 0u, 0x1u, 0x1u, term3_breakpoints, 11, 3},
+};
+
+/* the prior statements, for messages: parameter, line, column */
+static const densrt_prior_def priors[] = {
+  {"bg", 14, 10},
 };
 
 /* The sum over the data of log n(x_i). */
@@ -153,7 +158,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v121 = -v120;
     const double v122 = v117 * v121;
     const double v123 = -v119;
-#line 157 "model.c"
+#line 162 "model.c"
     ll += v72;
     adj4 += v94;
     adj6 += v123;
@@ -221,7 +226,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v128 = v126 + v126;
     const double v129 = (-0.5) * v127;
     const double v130 = (-0.5) * v128;
-#line 225 "model.c"
+#line 230 "model.c"
     lv[q] = v41;
     const double wq = exp(r->lw[q] + v41);
     S += wq;
@@ -269,7 +274,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v135 = v133 + v133;
     const double v136 = (-0.5) * v134;
     const double v137 = (-0.5) * v135;
-#line 273 "model.c"
+#line 278 "model.c"
     lv[q] = v48;
     const double wq = exp(r->lw[q] + v48);
     S += wq;
@@ -317,7 +322,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v142 = v140 + v140;
     const double v143 = (-0.5) * v141;
     const double v144 = (-0.5) * v142;
-#line 321 "model.c"
+#line 326 "model.c"
     lv[q] = v55;
     const double wq = exp(r->lw[q] + v55);
     S += wq;
@@ -344,7 +349,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
-#line 348 "model.c"
+#line 353 "model.c"
     lv[q] = v23;
     const double wq = exp(r->lw[q] + v23);
     S += wq;
@@ -410,7 +415,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   const double v80 = dmu31;
   const double v81 = dsd31;
   const double v82 = v81 * v20;
-#line 414 "model.c"
+#line 419 "model.c"
   /* the hoisted values for the kernels, and their adjoints */
   const double hv[16] = {v4, v6, v8, v39, v11, v12, v14, v46, v17, v18, v20, v53, v28, v30, v32};
   double adj[16] = {0};
@@ -488,6 +493,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 14: priors { bg ~ normal(0, 5); } */
+  {
+    double lpp = 0;
   for (size_t i = 0; i < m->size[3]; i++) {
     const double v0 = th[m->off[3] + i + 0];   /* bg[i+0] */
 #line 14 "tests/golden/mixture3.dens"
@@ -498,9 +505,12 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 502 "model.c"
-    lp += v183;
+#line 509 "model.c"
+    lpp += v183;
     g[m->off[3] + i + 0] += v190;
+  }
+    w->log_prior_part[0] = lpp;
+    lp += lpp;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -556,7 +566,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 560 "model.c"
+#line 570 "model.c"
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 11 "tests/golden/mixture3.dens"
@@ -584,7 +594,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 588 "model.c"
+#line 598 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;
@@ -610,6 +620,7 @@ static const densrt_model_def model = {
   .n_params = 4, .params = params,
   .n_coefsets = 1, .coefsets = coefsets,
   .n_terms = 4, .terms = terms,
+  .n_priors = 1, .priors = priors,
   .log_density = log_density,
   .log_terms = log_terms,
   .n_slots = 1, .locate_data = locate_data,

@@ -30,7 +30,12 @@ static const densrt_coefset_def coefsets[] = {
 
 static const uint32_t term0_breakpoints[] = {0x1u};
 static const densrt_term_def terms[] = {
-  {"term1", 0u, 0x1u, 0x1u, term0_breakpoints},
+  {"term1", 0u, 0x1u, 0x1u, term0_breakpoints, 18, 15},
+};
+
+/* the prior statements, for messages: parameter, line, column */
+static const densrt_prior_def priors[] = {
+  {"ln_n0", 22, 3},
 };
 
 /* The sum over the data of log n(x_i). */
@@ -43,7 +48,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const size_t j5 = m->pseg[0][i];
     const double u5 = m->pu[0][i];
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 47 "model.c"
+#line 52 "model.c"
     ll += v5;
     {
       double *ca = w->coef_adj[0] + 4 * j5;
@@ -66,7 +71,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 70 "model.c"
+#line 75 "model.c"
     lv[q] = v5;
     const double wq = exp(r->lw[q] + v5);
     S += wq;
@@ -110,6 +115,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* priors */
   double lp = 0;
   /* prior — line 22: ln_n0 ~ normal(0, 10);        // the seed's ln_normal(., 0, 100): variance 100 */
+  {
+    double lpp = 0;
   for (size_t i = 0; i < m->size[0]; i++) {
     const double v0 = th[m->off[0] + i + 0];   /* ln_n0[i+0] */
 #line 22 "models/spline1d.dens"
@@ -120,9 +127,12 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 124 "model.c"
-    lp += v14;
+#line 131 "model.c"
+    lpp += v14;
     g[m->off[0] + i + 0] += v21;
+  }
+    w->log_prior_part[0] = lpp;
+    lp += lpp;
   }
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
@@ -142,7 +152,7 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 146 "model.c"
+#line 156 "model.c"
     out[0 * n + i] = v5;
   }
 }
@@ -165,6 +175,7 @@ static const densrt_model_def model = {
   .n_params = 1, .params = params,
   .n_coefsets = 1, .coefsets = coefsets,
   .n_terms = 1, .terms = terms,
+  .n_priors = 1, .priors = priors,
   .log_density = log_density,
   .log_terms = log_terms,
   .n_slots = 1, .locate_data = locate_data,
