@@ -617,61 +617,26 @@ bad:
   return EXIT_BAD;
 }
 
-typedef struct {
-  size_t dim;
-  int op;        /* '<' '>' 'l' (<=) 'g' (>=) '=' '!' */
-  double x;
-} filter;
-
-static int parse_filter(const densrt_model_def *def, const char *text, filter *f)
+/* A --where filter, checked against the model's columns before any data is read. */
+static int parse_filter(const densrt_model_def *def, const char *text, densrt_io_filter *f)
 {
-  const char *p = text;
-  while (*p == ' ')
-    p++;
-  const char *b = p;
-  while (*p && *p != ' ' && !strchr("<>=!", *p))
-    p++;
-  size_t len = (size_t)(p - b);
-  f->dim = def->n_dims;
-  for (size_t d = 0; d < def->n_dims; d++)
-    if (strlen(def->dims[d].name) == len && !strncmp(def->dims[d].name, b, len))
-      f->dim = d;
-  while (*p == ' ')
-    p++;
-  static const struct { const char *s; int op; } ops[] = {{"<=", 'l'}, {">=", 'g'}, {"==", '='}, {"!=", '!'},
-                                                        {"<", '<'}, {">", '>'}};
-  f->op = 0;
-  for (size_t i = 0; i < sizeof ops / sizeof *ops && !f->op; i++)
-    if (!strncmp(p, ops[i].s, strlen(ops[i].s))) {
-      f->op = ops[i].op;
-      p += strlen(ops[i].s);
-    }
-  char *end;
-  f->x = strtod(p, &end);
-  while (*end == ' ')
-    end++;
-  if (f->dim == def->n_dims || !f->op || end == p || *end || !isfinite(f->x)) {
-    fail("--where: expected 'COLUMN OP NUMBER' with a model column and OP one of < <= > >= == !=, got '%s'", text);
+  const char **names = calloc(def->n_dims + 1, sizeof *names);
+  if (!names) {
+    fail("out of memory");
     return 0;
   }
-  return 1;
+  for (size_t d = 0; d < def->n_dims; d++)
+    names[d] = def->dims[d].name;
+  int rc = densrt_io_parse_filter(text, names, def->n_dims, f);
+  free(names);
+  if (rc)
+    fail("--where: %s", densrt_error_message());
+  return rc == 0;
 }
 
-static int filter_pass(const filter *f, double v)
-{
-  switch (f->op) {
-  case '<': return v < f->x;
-  case '>': return v > f->x;
-  case 'l': return v <= f->x;
-  case 'g': return v >= f->x;
-  case '=': return v == f->x;
-  default: return v != f->x;
-  }
-}
-
-/* Reads the data.  The filters, then the window, are applied in that order; the counts
-** are reported in the same order. */
-static int load_data(densrt_model *m, const options *o, const filter *f)
+/* Reads the data: io applies the filters, then the windows (densrt_io_read_where); the
+** counts are reported in that order. */
+static int load_data(densrt_model *m, const options *o, const densrt_io_filter *f)
 {
   const densrt_model_def *def = m->def;
   densrt_io_column *want = calloc(def->n_dims + 1, sizeof *want);
@@ -689,60 +654,19 @@ static int load_data(densrt_model *m, const options *o, const filter *f)
       if (!strcmp(def->dims[d].name, name))
         want[d].name = value;
   }
-  /* With filters or kept outliers the windows are applied here, after the filters. */
-  int own_windows = o->n_where > 0 || o->outside == 2;
-  if (own_windows)
-    for (size_t d = 0; d < def->n_dims; d++)
-      want[d].lo = -INFINITY, want[d].hi = INFINITY;
+  static const densrt_io_outside policy[] = {DENSRT_IO_OUTSIDE_ERROR, DENSRT_IO_OUTSIDE_DROP, DENSRT_IO_OUTSIDE_KEEP};
   densrt_io_table t;
-  int rc = densrt_io_read(o->data, want, def->n_dims,
-                          o->outside == 1 ? DENSRT_IO_OUTSIDE_DROP : DENSRT_IO_OUTSIDE_ERROR, &t);
+  int rc = densrt_io_read_where(o->data, want, def->n_dims, f, o->n_where, policy[o->outside], &t);
+  free(want);
   if (rc) {
-    fail("%s", densrt_error_message());
-    free(want);
+    fail("%s%s", densrt_error_message(), rc == DENSRT_EDOM ? " (--outside drop or keep to go on)" : "");
     return EXIT_BAD;
   }
-  size_t n_read = t.n_rows + t.n_dropped, n_filtered = 0, n_outside = 0;
-  if (own_windows) {
-    size_t kept = 0;
-    for (size_t r = 0; r < t.n_rows; r++) {
-      int keep = 1;
-      for (size_t i = 0; i < o->n_where && keep; i++)
-        keep = filter_pass(&f[i], t.cols[f[i].dim][r]);
-      if (!keep) {
-        n_filtered++;
-        continue;
-      }
-      int in = 1;
-      for (size_t d = 0; d < def->n_dims; d++) {
-        double v = t.cols[d][r];
-        if (v < m->lo[d] || v > m->hi[d]) {
-          in = 0;
-          if (o->outside == 0) {
-            fail("%s: row %zu: column '%s': value %s is outside the window [%s, %s] (--outside drop or keep "
-                 "to go on)", o->data, r + 1, want[d].name, densrt_io_shortest(v).s, densrt_io_shortest(m->lo[d]).s, densrt_io_shortest(m->hi[d]).s);
-            densrt_io_table_free(&t);
-            free(want);
-            return EXIT_BAD;
-          }
-        }
-      }
-      n_outside += !in;
-      if (!in && o->outside == 1)
-        continue;
-      for (size_t d = 0; d < def->n_dims; d++)
-        t.cols[d][kept] = t.cols[d][r];
-      kept++;
-    }
-    t.n_rows = kept;
-  } else {
-    n_outside = t.n_dropped;
-  }
-  free(want);
-  if (n_filtered || n_outside) {
+  size_t n_outside = t.n_dropped + t.n_kept_outside, n_read = t.n_rows + t.n_dropped + t.n_filtered;
+  if (t.n_filtered || n_outside) {
     char where[64] = "", window[96] = "";
     if (o->n_where)
-      snprintf(where, sizeof where, ", %zu dropped by --where", n_filtered);
+      snprintf(where, sizeof where, ", %zu dropped by --where", t.n_filtered);
     if (n_outside || o->outside)
       snprintf(window, sizeof window, ", %zu outside the window %s", n_outside,
                o->outside == 2 ? "kept" : "dropped");
@@ -1379,7 +1303,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   densrt_io_set_max_input(0, "--max-input-bytes or DENSRT_MAX_INPUT_BYTES");
   options o;
   densrt_model *m = NULL;
-  filter *f = NULL;
+  densrt_io_filter *f = NULL;
   double *theta = NULL;
   int rc = parse_args(def, argc, argv, &o);
   if (rc)

@@ -86,13 +86,23 @@ static int store_push(store *s, const double *row)
   return 1;
 }
 
-/* Hands the columns over to the table. */
-static void store_finish(store *s, densrt_io_table *out, size_t n_dropped)
+/* Which rows are used, and how many were not: the filters, then the windows. */
+typedef struct {
+  const densrt_io_filter *where;
+  size_t n_where;
+  densrt_io_outside policy;
+  size_t n_dropped, n_filtered, n_kept_outside;
+} selection;
+
+/* Hands the columns and the counts over to the table. */
+static void store_finish(store *s, densrt_io_table *out, const selection *sel)
 {
   out->n_rows = s->n_rows;
   out->n_cols = s->n_cols;
   out->cols = s->cols;
-  out->n_dropped = n_dropped;
+  out->n_dropped = sel->n_dropped;
+  out->n_filtered = sel->n_filtered;
+  out->n_kept_outside = sel->n_kept_outside;
   s->cols = NULL;
 }
 
@@ -131,6 +141,82 @@ static int outside_error(const char *path, const char *sep, size_t at, const cha
 {
   DENSRT_ERROR(DENSRT_EDOM, "%s%s%zu: column '%s': value %s is outside the window [%s, %s]", path, sep, at, name,
                densrt_io_shortest(x).s, densrt_io_shortest(w->lo).s, densrt_io_shortest(w->hi).s);
+}
+
+static int filter_pass(const densrt_io_filter *f, double v)
+{
+  switch (f->op) {
+  case DENSRT_IO_LT: return v < f->x;
+  case DENSRT_IO_LE: return v <= f->x;
+  case DENSRT_IO_GT: return v > f->x;
+  case DENSRT_IO_GE: return v >= f->x;
+  case DENSRT_IO_EQ: return v == f->x;
+  default: return v != f->x;
+  }
+}
+
+/* The row rule (see densrt_io_read_where): *keep tells whether the row is used. */
+static int select_row(selection *sel, const double *row, const densrt_io_column *want, size_t n_want,
+                      const char *path, const char *sep, size_t at, int *keep)
+{
+  *keep = 0;
+  for (size_t i = 0; i < sel->n_where; i++)
+    if (!filter_pass(&sel->where[i], row[sel->where[i].col])) {
+      sel->n_filtered++;
+      return DENSRT_OK;
+    }
+  for (size_t c = 0; c < n_want; c++) {
+    if (!outside(row[c], &want[c]))
+      continue;
+    if (sel->policy == DENSRT_IO_OUTSIDE_ERROR)
+      return outside_error(path, sep, at, want[c].name, row[c], &want[c]);
+    if (sel->policy == DENSRT_IO_OUTSIDE_DROP) {
+      sel->n_dropped++;
+      return DENSRT_OK;
+    }
+    sel->n_kept_outside++;
+    break;
+  }
+  *keep = 1;
+  return DENSRT_OK;
+}
+
+int densrt_io_parse_filter(const char *text, const char *const *names, size_t n, densrt_io_filter *f)
+{
+  static const struct {
+    const char *s;
+    densrt_io_op op;
+  } ops[] = {{"<=", DENSRT_IO_LE}, {">=", DENSRT_IO_GE}, {"==", DENSRT_IO_EQ}, {"!=", DENSRT_IO_NE},
+             {"<", DENSRT_IO_LT}, {">", DENSRT_IO_GT}};
+  const char *p = text;
+  while (*p == ' ')
+    p++;
+  const char *b = p;
+  while (*p && *p != ' ' && !strchr("<>=!", *p))
+    p++;
+  size_t len = (size_t)(p - b), col = n;
+  for (size_t d = 0; d < n; d++)
+    if (strlen(names[d]) == len && !strncmp(names[d], b, len))
+      col = d;
+  while (*p == ' ')
+    p++;
+  int found = 0;
+  for (size_t i = 0; i < sizeof ops / sizeof *ops && !found; i++)
+    if (!strncmp(p, ops[i].s, strlen(ops[i].s))) {
+      f->op = ops[i].op;
+      p += strlen(ops[i].s);
+      found = 1;
+    }
+  char *end;
+  f->x = strtod(p, &end);
+  int number = end != p;   /* before the spaces after it are skipped */
+  while (*end == ' ')
+    end++;
+  f->col = col;
+  if (col == n || !found || !number || *end || !isfinite(f->x))
+    DENSRT_ERROR(DENSRT_EINVAL, "expected 'COLUMN OP NUMBER' with a model column and OP one of < <= > >= == !=, "
+                 "got '%s'", text);
+  return DENSRT_OK;
 }
 
 densrt_io_number densrt_io_shortest(double x)
@@ -653,8 +739,7 @@ static int cell_error(csv *r, int status, const char *name, const char *lo, cons
                more);
 }
 
-static int read_rows(csv *r, const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
-                     store *s, size_t *n_dropped, double *row)
+static int read_rows(csv *r, const densrt_io_column *want, size_t n_want, selection *sel, store *s, double *row)
 {
   size_t seen = 0;
   for (;;) {
@@ -692,17 +777,12 @@ static int read_rows(csv *r, const densrt_io_column *want, size_t n_want, densrt
       if (!isfinite(row[c]))
         return cell_error(r, DENSRT_ENONFINITE, want[c].name, lo, hi);
     }
-    int keep = 1;
-    for (size_t c = 0; c < n_want && keep; c++) {
-      if (!outside(row[c], &want[c]))
-        continue;
-      if (policy != DENSRT_IO_OUTSIDE_DROP)
-        return outside_error(r->path, ":", r->lineno, want[c].name, row[c], &want[c]);
-      keep = 0;
-    }
+    int keep, st = select_row(sel, row, want, n_want, r->path, ":", r->lineno, &keep);
+    if (st)
+      return st;
     if (!keep)
-      (*n_dropped)++;
-    else if (s->n_rows == s->max)
+      continue;
+    if (s->n_rows == s->max)
       return too_many_rows(r->path, ":", r->lineno, r->lim, n_want);
     else if (!store_push(s, row))
       DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", r->path);
@@ -713,11 +793,10 @@ static int read_rows(csv *r, const densrt_io_column *want, size_t n_want, densrt
 }
 
 static int read_csv(const char *path, FILE *f, const limit *lim, const densrt_io_column *want, size_t n_want,
-                    densrt_io_outside policy, densrt_io_table *out)
+                    selection *sel, densrt_io_table *out)
 {
   csv r = { 0 };
   store s = { 0 };
-  size_t n_dropped = 0;
   double *row = malloc(n_want * sizeof *row);
   r.path = path;
   r.f = f;
@@ -726,9 +805,9 @@ static int read_csv(const char *path, FILE *f, const limit *lim, const densrt_io
   if (!st && !store_init(&s, n_want, 1024, max_rows(lim, n_want)))
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
   if (!st)
-    st = read_rows(&r, want, n_want, policy, &s, &n_dropped, row);
+    st = read_rows(&r, want, n_want, sel, &s, row);
   if (!st)
-    store_finish(&s, out, n_dropped);
+    store_finish(&s, out, sel);
   store_free(&s);
   free(row);
   free(r.line);
@@ -1040,7 +1119,7 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
 /* Reads the table from fd (seekable; scratch: a memory file of ours that may be
 ** extended). */
 static int read_fits(const char *path, int in_fd, int scratch, const limit *lim, const densrt_io_column *want,
-                     size_t n_want, densrt_io_outside policy, densrt_io_table *out)
+                     size_t n_want, selection *sel, densrt_io_table *out)
 {
   fitsfile *ff = NULL;
   int status = 0, st = DENSRT_OK, fd = -1;   /* fd: what cfitsio reads */
@@ -1127,7 +1206,12 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
     }
   }
   /* row-major checks so the first bad row is the one reported */
-  size_t kept = 0, n_dropped = 0;
+  size_t kept = 0;
+  double *row = malloc(n_want * sizeof *row);
+  if (!row) {
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
   for (size_t r = 0; r < nr; r++) {
     for (size_t c = 0; c < n_want; c++) {
       if (isnull[c][r] && !is_float[c]) {
@@ -1137,29 +1221,25 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
       if (isnull[c][r] || !isfinite(s.cols[c][r])) {
         st = DENSRT_FAIL(DENSRT_ENONFINITE, "%s: row %zu: column '%s': non-finite value", path, r + 1,
                          want[c].name);
+        free(row);
         goto done;
       }
+      row[c] = s.cols[c][r];
     }
-    int keep = 1;
-    for (size_t c = 0; c < n_want && keep; c++) {
-      if (!outside(s.cols[c][r], &want[c]))
-        continue;
-      if (policy != DENSRT_IO_OUTSIDE_DROP) {
-        st = outside_error(path, ": row ", r + 1, want[c].name, s.cols[c][r], &want[c]);
-        goto done;
-      }
-      keep = 0;
+    int keep;
+    if ((st = select_row(sel, row, want, n_want, path, ": row ", r + 1, &keep))) {
+      free(row);
+      goto done;
     }
-    if (!keep) {
-      n_dropped++;
+    if (!keep)
       continue;
-    }
     for (size_t c = 0; c < n_want; c++)
       s.cols[c][kept] = s.cols[c][r];
     kept++;
   }
+  free(row);
   s.n_rows = kept;
-  store_finish(&s, out, n_dropped);
+  store_finish(&s, out, sel);
 
 done:
   if (ff) {
@@ -1197,7 +1277,7 @@ void densrt_io_table_free(densrt_io_table *t)
       free(t->cols[c]);
   free(t->cols);
   t->cols = NULL;
-  t->n_rows = t->n_cols = t->n_dropped = 0;
+  t->n_rows = t->n_cols = t->n_dropped = t->n_filtered = t->n_kept_outside = 0;
 }
 
 /* The format of the (unpacked) bytes: FITS (1), a compress or zip file (2, refused), or CSV (0). */
@@ -1213,7 +1293,19 @@ static int sniff(const unsigned char *m, size_t n)
 int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
                    densrt_io_table *out)
 {
+  return densrt_io_read_where(path, want, n_want, NULL, 0, policy, out);
+}
+
+int densrt_io_read_where(const char *path, const densrt_io_column *want, size_t n_want,
+                         const densrt_io_filter *where, size_t n_where, densrt_io_outside policy,
+                         densrt_io_table *out)
+{
+  selection sel = {where, n_where, policy, 0, 0, 0};
   memset(out, 0, sizeof *out);
+  for (size_t i = 0; i < n_where; i++)
+    if (where[i].col >= n_want)
+      DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_read_where: filter %zu names column %zu of %zu", i + 1,
+                   where[i].col + 1, n_want);
   if (!path)
     DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_read: no path");
   if (n_want == 0 || !want)
@@ -1237,10 +1329,10 @@ int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want
       st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: compressed with %s, which is not read: unpack it first (plain and "
                        "gzip-compressed files are read directly)", path, magic[0] == 'P' ? "zip" : "compress (.Z)");
     } else if (kind == 1) {
-      st = read_fits(path, fd, scratch, &lim, want, n_want, policy, out);
+      st = read_fits(path, fd, scratch, &lim, want, n_want, &sel, out);
     } else if (!scratch) {
       rewind(f);
-      st = read_csv(path, f, &lim, want, n_want, policy, out);
+      st = read_csv(path, f, &lim, want, n_want, &sel, out);
     } else {
       FILE *m = fdopen(fd, "rb");
       if (!m) {
@@ -1248,7 +1340,7 @@ int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want
       } else {
         fd = -1;   /* m owns it */
         rewind(m);
-        st = read_csv(path, m, &lim, want, n_want, policy, out);
+        st = read_csv(path, m, &lim, want, n_want, &sel, out);
         fclose(m);
       }
     }

@@ -35,13 +35,24 @@ typedef struct {
 /* What to do with a row whose value lies outside a window. */
 typedef enum {
   DENSRT_IO_OUTSIDE_ERROR,   /* fail with "... is outside the window ..." */
-  DENSRT_IO_OUTSIDE_DROP     /* skip the row and count it in n_dropped */
+  DENSRT_IO_OUTSIDE_DROP,    /* skip the row and count it in n_dropped */
+  DENSRT_IO_OUTSIDE_KEEP     /* keep the row and count it in n_kept_outside */
 } densrt_io_outside;
+
+/* A row filter "COLUMN OP NUMBER": the value of requested column `col` compared with x. */
+typedef enum { DENSRT_IO_LT, DENSRT_IO_LE, DENSRT_IO_GT, DENSRT_IO_GE, DENSRT_IO_EQ, DENSRT_IO_NE } densrt_io_op;
+typedef struct {
+  size_t col;
+  densrt_io_op op;
+  double x;
+} densrt_io_filter;
 
 typedef struct {
   size_t n_rows, n_cols;
   double **cols;             /* cols[c][r], columns in request order */
-  size_t n_dropped;          /* rows skipped under DENSRT_IO_OUTSIDE_DROP */
+  size_t n_dropped;          /* rows outside a window skipped under DENSRT_IO_OUTSIDE_DROP */
+  size_t n_filtered;         /* rows a filter left out */
+  size_t n_kept_outside;     /* rows outside a window kept under DENSRT_IO_OUTSIDE_KEEP */
 } densrt_io_table;
 
 /*
@@ -89,6 +100,17 @@ densrt_io_number densrt_io_shortest(double x);
 ** call still succeeds, with cols[c] valid pointers. */
 int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want,
                    densrt_io_outside policy, densrt_io_table *out);
+
+/* The one rule for which rows are used: the filters first (a row failing one is left out
+** and counted in n_filtered), then the windows under `policy`.  Errors name the file and
+** line (CSV) or row (FITS) of the first row outside a window. */
+int densrt_io_read_where(const char *path, const densrt_io_column *want, size_t n_want,
+                         const densrt_io_filter *where, size_t n_where, densrt_io_outside policy,
+                         densrt_io_table *out);
+
+/* Parses "COLUMN OP NUMBER" (OP one of < <= > >= == !=; spaces allowed around OP), COLUMN
+** one of names[0 .. n), into f (col: its index).  DENSRT_EINVAL with a message otherwise. */
+int densrt_io_parse_filter(const char *text, const char *const *names, size_t n, densrt_io_filter *f);
 
 /* Frees the columns and empties t.  Safe on an empty or already-freed table. */
 void densrt_io_table_free(densrt_io_table *t);

@@ -216,7 +216,8 @@ static const struct {
   {"z\n0.5\n1e999\n", "spline1d", "spline1d: @D:3: column 'z': '1e999' is out of range\n"},
   {"z\n0.5\nabc\n", "spline1d", "spline1d: @D:3: column 'z': 'abc' is not a number\n"},
   {"z\n0.5\n\n,\n", "spline1d", "spline1d: @D:4: expected 1 fields, found 2\n"},
-  {"z\n0.5\n3.5\n", "spline1d", "spline1d: @D:3: column 'z': value 3.5 is outside the window [-3, 3]\n"},
+  {"z\n0.5\n3.5\n", "spline1d", "spline1d: @D:3: column 'z': value 3.5 is outside the window [-3, 3] "
+                                 "(--outside drop or keep to go on)\n"},
   {"z,z\n1,2\n", "spline1d", "spline1d: @D:1: duplicate column name 'z'\n"},
   {"z,w\n1\n", "gaussian1d", "gaussian1d: @D:2: expected 2 fields, found 1\n"},
   {"z\n0.5\n\"0.7\n", "spline1d", "spline1d: @D:3: unterminated quoted field\n"},

@@ -306,6 +306,43 @@ START_TEST(test_csv_long_line)
 }
 END_TEST
 
+/* The row rule in one place: filters first, then windows, in CSV and FITS alike. */
+START_TEST(test_read_where)
+{
+  char path[512];
+  in_dir(path, sizeof path, "where.csv");
+  const char *csv = "a,b\n0,5\n1,50\n2,5\n3,-1\n4,5\n";
+  write_bytes(path, csv, strlen(csv));
+  const char *names[] = {"a", "b"};
+  densrt_io_filter f[2];
+  ck_assert_int_eq(densrt_io_parse_filter(" a >= 1", names, 2, &f[0]), DENSRT_OK);
+  ck_assert_int_eq(densrt_io_parse_filter("a!=4", names, 2, &f[1]), DENSRT_OK);
+  ck_assert(f[0].col == 0 && f[0].op == DENSRT_IO_GE && f[0].x == 1 && f[1].op == DENSRT_IO_NE);
+  densrt_io_column want[2] = {{"a", -INFINITY, INFINITY}, {"b", 0, 10}};
+  densrt_io_table t;
+  /* rows 1 and 4 filtered; of 1, 2, 3 the window keeps 2 (b = 50 and -1 are outside) */
+  ck_assert_int_eq(densrt_io_read_where(path, want, 2, f, 2, DENSRT_IO_OUTSIDE_DROP, &t), DENSRT_OK);
+  ck_assert_uint_eq(t.n_rows, 1);
+  ck_assert(t.cols[0][0] == 2 && t.n_filtered == 2 && t.n_dropped == 2 && t.n_kept_outside == 0);
+  densrt_io_table_free(&t);
+  ck_assert_int_eq(densrt_io_read_where(path, want, 2, f, 2, DENSRT_IO_OUTSIDE_KEEP, &t), DENSRT_OK);
+  ck_assert(t.n_rows == 3 && t.n_filtered == 2 && t.n_dropped == 0 && t.n_kept_outside == 2);
+  densrt_io_table_free(&t);
+  /* a filtered row is not checked against the window: only line 3 (a = 1, b = 50) fails */
+  ck_assert_int_eq(densrt_io_read_where(path, want, 2, f, 1, DENSRT_IO_OUTSIDE_ERROR, &t), DENSRT_EDOM);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ":3: column 'b': value 50 is outside the window [0, 10]"));
+  f[0].op = DENSRT_IO_LT;   /* a < 1 keeps only row 0 */
+  ck_assert_int_eq(densrt_io_read_where(path, want, 2, f, 1, DENSRT_IO_OUTSIDE_ERROR, &t), DENSRT_OK);
+  ck_assert(t.n_rows == 1 && t.n_filtered == 4);
+  densrt_io_table_free(&t);
+  static const char *bad[] = {"c > 1", "a >> 1", "a > ", "a > 1x", "a > inf", "a 1"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    ck_assert_int_eq(densrt_io_parse_filter(bad[i], names, 2, &f[0]), DENSRT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(densrt_error_message(), "expected 'COLUMN OP NUMBER'"));
+  }
+}
+END_TEST
+
 START_TEST(test_csv_drop)
 {
   char path[512];
@@ -1592,6 +1629,7 @@ static Suite *io_suite(void)
   tcase_add_test(tc, test_csv_errors);
   tcase_add_test(tc, test_csv_long_line);
   tcase_add_test(tc, test_csv_drop);
+  tcase_add_test(tc, test_read_where);
   tcase_add_test(tc, test_gauss1d);
   tcase_add_test(tc, test_csv_speed);
   tcase_add_test(tc, test_fits_gd1);
