@@ -35,7 +35,11 @@ typedef struct {
   int min_knots;          /* the spline kinds using it need at least this many */
 } densrt_knots_def;
 
-typedef enum { DENSRT_SIZE_SCALAR, DENSRT_SIZE_FIXED, DENSRT_SIZE_KNOTS } densrt_size_kind;
+typedef enum {
+#define DENSRT_X(name) DENSRT_SIZE_##name,
+  DENSRT_SIZE_KINDS(DENSRT_X)
+#undef DENSRT_X
+} densrt_size_kind;
 
 typedef struct {
   const char *name;

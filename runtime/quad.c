@@ -1,5 +1,6 @@
 /* quad.c — quadrature rules with log weights, log-space integrals and log normal-CDF differences */
 #include "quad.h"
+#include "spec.h"
 
 #include "error.h"
 
@@ -18,7 +19,7 @@
 #define SQRT2_HI 1.4142135623730951
 #define SQRT2_LO (-9.667293313452913e-17)
 
-#define GL_MAX_ORDER 1024
+#define GL_MAX_ORDER DENSRT_GL_MAX_ORDER
 
 void densrt_quad_rule_free(densrt_quad_rule *r)
 {

@@ -56,6 +56,15 @@ static int at_end(cursor *c)
   return *c->p == '\0';
 }
 
+void densrt_spec_linspace(double start, double stop, size_t n, double *t)
+{
+  double step = n > 1 ? (stop - start) / (double)(n - 1) : 0;
+  for (size_t i = 0; i < n; i++)
+    t[i] = start + (double)i * step;
+  if (n > 1)
+    t[n - 1] = stop;
+}
+
 int densrt_spec_knots(const char *spec, double **t, size_t *n)
 {
   cursor c = {spec, spec};
@@ -76,10 +85,7 @@ int densrt_spec_knots(const char *spec, double **t, size_t *n)
     v = malloc(k * sizeof *v);
     if (!v)
       DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
-    double step = (b - a) / (double)(k - 1);
-    for (size_t i = 0; i < k; i++)
-      v[i] = a + (double)i * step;
-    v[k - 1] = b;
+    densrt_spec_linspace(a, b, k, v);
   } else if (accept(&c, '[')) {
     size_t cap = 16;
     v = malloc(cap * sizeof *v);
@@ -146,7 +152,7 @@ static int method_args(cursor *c, densrt_method *m, const char *spec)
       return 0;
     if (which == 3) {
       if (!(v > 0))
-        return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': the step must be positive", spec), -1;
+        return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': the Simpson step must be positive", spec), -1;
       m->kind = DENSRT_METHOD_SIMPSON_STEP;
       m->step = v;
       sizes++;
@@ -154,8 +160,9 @@ static int method_args(cursor *c, densrt_method *m, const char *spec)
     }
     if (v != floor(v) || v < 1 || v > 1e8)
       return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': %s must be a positive integer", spec, names[which]), -1;
-    if (which == 0 && v > 1024)
-      return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': the Gauss-Legendre order must be at most 1024", spec), -1;
+    if (which == 0 && v > DENSRT_GL_MAX_ORDER)
+      return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': the Gauss-Legendre order must be at most %d", spec,
+                         DENSRT_GL_MAX_ORDER), -1;
     if (which == 0)
       m->order = (size_t)v;
     else if (which == 1)
@@ -164,15 +171,19 @@ static int method_args(cursor *c, densrt_method *m, const char *spec)
       m->kind = DENSRT_METHOD_SIMPSON_POINTS;
       m->points = (size_t)v;
       sizes++;
-      if (m->points < 3 || m->points % 2 == 0)
-        return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': Simpson's rule needs an odd number of points >= 3", spec),
-               -1;
+      if (m->points < 3)
+        return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': Simpson's rule needs an odd number of points >= 3 (got "
+                           "%zu)", spec, m->points), -1;
+      if (m->points % 2 == 0)
+        return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': Simpson's rule needs an odd number of points (got %zu; "
+                           "use %zu or %zu)", spec, m->points, m->points - 1, m->points + 1), -1;
     }
   } while (accept(c, ','));
   if (!accept(c, ')') || !at_end(c))
     return 0;
   if (m->kind != DENSRT_METHOD_GL && sizes != 1)
-    return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': give exactly one of points = N or step = h", spec), -1;
+    return DENSRT_FAIL(DENSRT_EINVAL, "method '%s': simpson() takes exactly one of points = N or step = h", spec),
+           -1;
   return 1;
 }
 

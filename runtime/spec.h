@@ -12,6 +12,9 @@
 
 #include <stddef.h>
 
+/* the largest Gauss-Legendre order (the nodes come from an eigenproblem of this size) */
+#define DENSRT_GL_MAX_ORDER 1024
+
 typedef enum {
   DENSRT_METHOD_AUTO,            /* analytic where possible, else Gauss–Legendre refined to 1e-10 */
   DENSRT_METHOD_ANALYTIC,        /* analytic only (an error where impossible) */
@@ -29,6 +32,8 @@ typedef struct {
 
 /* The spline's values -> coefficients map is a dense 4(K-1) x K matrix, so K is bounded. */
 
+/* numpy.linspace(start, stop, n) into t[0 .. n): start + i step, the last point exactly stop. */
+void densrt_spec_linspace(double start, double stop, size_t n, double *t);
 /* Knots as numpy.linspace computes them (last point exactly stop). *t is malloc'ed. */
 int densrt_spec_knots(const char *spec, double **t, size_t *n);
 int densrt_spec_method(const char *spec, densrt_method *m);

@@ -96,25 +96,6 @@ static void format_double(char *buf, size_t size, double x)
   }
 }
 
-static size_t min_knots(densrt_spline_kind kind)
-{
-  switch (kind) {
-  case DENSRT_SPLINE_NOT_A_KNOT: return 4;
-  case DENSRT_SPLINE_NATURAL: return 3;
-  case DENSRT_SPLINE_LINEAR: return 2;
-  }
-  return 0;
-}
-
-static const char *kind_phrase(densrt_spline_kind kind)
-{
-  switch (kind) {
-  case DENSRT_SPLINE_NOT_A_KNOT: return "a not-a-knot cubic spline";
-  case DENSRT_SPLINE_NATURAL: return "a natural cubic spline";
-  case DENSRT_SPLINE_LINEAR: return "a linear spline";
-  }
-  return "a spline";
-}
 
 const char *densrt_spline_kind_name(densrt_spline_kind k)
 {
@@ -259,11 +240,11 @@ int densrt_spline_alloc(const double *knots, size_t K, densrt_spline_kind kind, 
   if (!out)
     DENSRT_ERROR(DENSRT_EINVAL, "densrt_spline_alloc: out is NULL");
   *out = NULL;
-  size_t need = min_knots(kind);
+  size_t need = densrt_spline_min_knots(kind);
   if (need == 0)
     DENSRT_ERROR(DENSRT_EINVAL, "unknown spline kind %d", (int)kind);
   if (K < need)
-    DENSRT_ERROR(DENSRT_EINVAL, "%s needs at least %zu knots, got %zu", kind_phrase(kind), need, K);
+    DENSRT_ERROR(DENSRT_EINVAL, "%s needs at least %zu knots, got %zu", densrt_spline_kind_phrase(kind), need, K);
   if (!knots)
     DENSRT_ERROR(DENSRT_EINVAL, "densrt_spline_alloc: knots is NULL");
   for (size_t j = 0; j < K; j++)

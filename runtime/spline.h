@@ -27,11 +27,39 @@
 
 #include <stddef.h>
 
+/* The spline kinds, defined once for densc (checks, generated tables) and the runtime:
+** X(name, fewest knots, phrase for messages). */
+#define DENSRT_SPLINE_KINDS(X)                          \
+  X(NOT_A_KNOT, 4, "a not-a-knot cubic spline")         \
+  X(NATURAL, 3, "a natural cubic spline")               \
+  X(LINEAR, 2, "a linear spline")
+
 typedef enum {
-  DENSRT_SPLINE_NOT_A_KNOT,
-  DENSRT_SPLINE_NATURAL,
-  DENSRT_SPLINE_LINEAR
+#define DENSRT_X(name, min_knots, phrase) DENSRT_SPLINE_##name,
+  DENSRT_SPLINE_KINDS(DENSRT_X)
+#undef DENSRT_X
 } densrt_spline_kind;
+
+/* The fewest knots a kind takes, and its phrase ("a natural cubic spline"). */
+static inline size_t densrt_spline_min_knots(densrt_spline_kind kind)
+{
+  static const size_t min[] = {
+#define DENSRT_X(name, min_knots, phrase) min_knots,
+    DENSRT_SPLINE_KINDS(DENSRT_X)
+#undef DENSRT_X
+  };
+  return (size_t)kind < sizeof min / sizeof *min ? min[kind] : 0;
+}
+
+static inline const char *densrt_spline_kind_phrase(densrt_spline_kind kind)
+{
+  static const char *const phrase[] = {
+#define DENSRT_X(name, min_knots, phrase) phrase,
+    DENSRT_SPLINE_KINDS(DENSRT_X)
+#undef DENSRT_X
+  };
+  return (size_t)kind < sizeof phrase / sizeof *phrase ? phrase[kind] : "a spline";
+}
 
 typedef struct densrt_spline {
   densrt_spline_kind kind;

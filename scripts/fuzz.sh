@@ -53,7 +53,7 @@ F=_fuzz
 mkdir -p $F/grammar $F/crashes $F/logs $F/corpus
 FLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -std=c11 -D_XOPEN_SOURCE=700 -Iruntime"
 RUNTIME="runtime/error.c runtime/json.c runtime/io.c runtime/spec.c"
-FRONTEND="src/util.c src/diag.c src/ast.c src/parse.c src/sema.c src/ir.c src/plan.c src/kernel.c src/deriv.c src/emit.c"
+FRONTEND="src/util.c src/diag.c src/ast.c src/parse.c src/sema.c src/ir.c src/plan.c src/kernel.c src/deriv.c src/emit.c runtime/spec.c runtime/error.c"
 
 stale() {   # stale TARGET SOURCE...: TARGET is missing or older than a source
   t=$1; shift

@@ -4,6 +4,7 @@
 ** one `const double v<id>` statement; nothing is differentiated here.
 */
 #include "emit.h"
+#include "spline.h"
 #include "util.h"
 
 #include <math.h>
@@ -655,7 +656,11 @@ static void emit_tables(emitter *e)
   dc_buf_puts(o, "static const densrt_param_def params[] = {\n");
   for (size_t p = 0; p < ir->n_params; p++) {
     const ir_param *q = &ir->params[p];
-    static const char *const kinds[] = {"DENSRT_SIZE_SCALAR", "DENSRT_SIZE_FIXED", "DENSRT_SIZE_KNOTS"};
+    static const char *const kinds[] = {
+#define DENSRT_X(name) "DENSRT_SIZE_" #name,
+      DENSRT_SIZE_KINDS(DENSRT_X)
+#undef DENSRT_X
+    };
     dc_buf_puts(o, "  {");
     put_cstring(o, q->name);
     dc_buf_printf(o, ", %s, %zu, %d, ", kinds[q->size_kind], q->size_kind == IR_SIZE_FIXED ? q->size : 1, q->knots);
@@ -668,7 +673,11 @@ static void emit_tables(emitter *e)
   free(min_size);
 
   if (ir->n_cs) {
-    static const char *const kinds[] = {"DENSRT_SPLINE_NOT_A_KNOT", "DENSRT_SPLINE_NATURAL", "DENSRT_SPLINE_LINEAR"};
+    static const char *const kinds[] = {
+#define DENSRT_X(name, min_knots, phrase) "DENSRT_SPLINE_" #name,
+      DENSRT_SPLINE_KINDS(DENSRT_X)
+#undef DENSRT_X
+    };
     dc_buf_puts(o, "/* spline coefficient sets: knot set, kind, parameter holding the values */\n");
     dc_buf_puts(o, "static const densrt_coefset_def coefsets[] = {\n");
     for (size_t c = 0; c < ir->n_cs; c++)

@@ -79,7 +79,11 @@ typedef struct {
   int min_knots;          /* largest minimum of the spline kinds using it */
 } ir_knots;
 
-typedef enum { IR_SIZE_SCALAR, IR_SIZE_FIXED, IR_SIZE_KNOTS } ir_size_kind;
+typedef enum {   /* the runtime's densrt_size_kind */
+#define DENSRT_X(name) IR_SIZE_##name,
+  DENSRT_SIZE_KINDS(DENSRT_X)
+#undef DENSRT_X
+} ir_size_kind;
 
 typedef struct {
   char *name;

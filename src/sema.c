@@ -2,6 +2,9 @@
 ** sema.c — resolves names, checks shapes and contexts, lowers to the IR.
 */
 #include "sema.h"
+#include "error.h"
+#include "spec.h"
+#include "spline.h"
 #include "util.h"
 
 #include <math.h>
@@ -41,11 +44,6 @@ static int builtin_find(const char *name)
   return -1;
 }
 
-/* Spline kinds, in the runtime's densrt_spline_kind order. */
-enum { KIND_NOT_A_KNOT, KIND_NATURAL, KIND_LINEAR };
-static const int kind_min_knots[] = {4, 3, 2};
-static const char *const kind_text[] = {"a not-a-knot cubic spline", "a natural cubic spline",
-                                        "a linear spline"};
 
 typedef struct {
   const char *name;
@@ -220,18 +218,6 @@ static void check_data(sema *s, const ast_decl *d)
   }
 }
 
-/* numpy.linspace: start + i*step, the last point exactly `stop`. */
-static double *linspace(double a, double b, long n)
-{
-  double *t = dc_xmalloc((size_t)n * sizeof *t);
-  double step = n > 1 ? (b - a) / (double)(n - 1) : 0;
-  for (long i = 0; i < n; i++)
-    t[i] = a + (double)i * step;
-  if (n > 1)
-    t[n - 1] = b;
-  return t;
-}
-
 static void check_knots(sema *s, const ast_decl *d)
 {
   const ast_expr *v = d->value;
@@ -255,7 +241,8 @@ static void check_knots(sema *s, const ast_decl *d)
       dc_diag_error(s->diag, v->args[2]->loc, "too many knots: %ld (limit is %d)", n, DENSRT_MAX_KNOTS);
       goto fail;
     }
-    t = linspace(a, b, n);
+    t = dc_xmalloc((size_t)n * sizeof *t);
+    densrt_spec_linspace(a, b, (size_t)n, t);   /* the runtime's rule, so --set gives the same knots */
     dc_buf_puts(&spec, "linspace(");
     dc_format_double(num, sizeof num, a);
     dc_buf_printf(&spec, "%s, ", num);
@@ -343,7 +330,9 @@ static void check_param(sema *s, const ast_decl *d)
   }
 }
 
-/* Canonical text of an integration method, or NULL after reporting an error. */
+/* Canonical text of an integration method, or NULL after reporting an error.  The names
+** are checked here, where their locations are known; the values by the runtime's own rule
+** (densrt_spec_method), so a model and --integrate accept the same methods. */
 static char *check_method(sema *s, const ast_expr *m)
 {
   dc_buf b;
@@ -353,7 +342,6 @@ static char *check_method(sema *s, const ast_expr *m)
   if (m->kind == AST_CALL && (strcmp(m->name, "gauss_legendre") == 0 || strcmp(m->name, "simpson") == 0)) {
     int gl = m->name[0] == 'g';
     dc_buf_printf(&b, "%s(", m->name);
-    int have_size = 0;
     for (size_t i = 0; i < m->n_args; i++) {
       const char *an = m->arg_names[i];
       const char *ok_names = gl ? "order, subdiv" : "points, step";
@@ -369,43 +357,19 @@ static char *check_method(sema *s, const ast_expr *m)
                       ok_names);
         goto fail;
       }
-      if (!strcmp(an, "step")) {
-        double h;
-        if (!const_eval(s, m->args[i], &h, "the Simpson step"))
-          goto fail;
-        if (!(h > 0)) {
-          dc_diag_error(s->diag, m->args[i]->loc, "the Simpson step must be positive");
-          goto fail;
-        }
-        char num[40];
-        dc_format_double(num, sizeof num, h);
-        dc_buf_printf(&b, "%sstep = %s", i ? ", " : "", num);
-      } else {
-        long v;
-        long min = !strcmp(an, "points") ? 3 : 1;
-        if (!const_int(s, m->args[i], min, &v, !strcmp(an, "points") ? "the number of Simpson points"
-                                                                      : "a Gauss-Legendre setting"))
-          goto fail;
-        if (!strcmp(an, "points") && v % 2 == 0) {
-          dc_diag_error(s->diag, m->args[i]->loc,
-                        "Simpson's rule needs an odd number of points (got %ld; use %ld or %ld)", v, v - 1,
-                        v + 1);
-          goto fail;
-        }
-        if (!strcmp(an, "order") && v > 1024) {
-          dc_diag_error(s->diag, m->args[i]->loc, "Gauss-Legendre order must be at most 1024");
-          goto fail;
-        }
-        dc_buf_printf(&b, "%s%s = %ld", i ? ", " : "", an, v);
-      }
-      if (!gl)
-        have_size++;
-    }
-    if (!gl && have_size != 1) {
-      dc_diag_error(s->diag, m->loc, "simpson() takes exactly one of points = N or step = h");
-      goto fail;
+      double v;
+      char num[40];
+      if (!const_eval(s, m->args[i], &v, "an integration setting"))
+        goto fail;
+      dc_format_double(num, sizeof num, v);
+      dc_buf_printf(&b, "%s%s = %s", i ? ", " : "", an, num);
     }
     dc_buf_puts(&b, ")");
+    densrt_method parsed;
+    if (densrt_spec_method(b.s, &parsed) != 0) {
+      dc_diag_error(s->diag, m->loc, "%s", densrt_error_message());
+      goto fail;
+    }
     return dc_buf_take(&b);
   }
   dc_diag_error(s->diag, m->loc,
@@ -592,7 +556,9 @@ static ir_node *lower_index(sema *s, const ast_expr *e)
 
 static ir_node *lower_spline(sema *s, const ast_expr *e, int bi)
 {
-  int kind = bi == BI_spline ? KIND_NOT_A_KNOT : bi == BI_natural_spline ? KIND_NATURAL : KIND_LINEAR;
+  densrt_spline_kind kind = bi == BI_spline ? DENSRT_SPLINE_NOT_A_KNOT
+                           : bi == BI_natural_spline ? DENSRT_SPLINE_NATURAL : DENSRT_SPLINE_LINEAR;
+  int min_knots = (int)densrt_spline_min_knots(kind);
   const ast_expr *ka = e->args[0], *va = e->args[1];
   if (s->in_prior) {
     dc_diag_error(s->diag, e->loc, "splines cannot appear in priors");
@@ -615,13 +581,13 @@ static ir_node *lower_spline(sema *s, const ast_expr *e, int bi)
                   va->name, ka->name, ka->name);
     return error_node(s);
   }
-  if ((int)ks->n < kind_min_knots[kind]) {
-    dc_diag_error(s->diag, ka->loc, "%s needs at least %d knots; '%s' has %zu", kind_text[kind],
-                  kind_min_knots[kind], ka->name, ks->n);
+  if ((int)ks->n < min_knots) {
+    dc_diag_error(s->diag, ka->loc, "%s needs at least %d knots; '%s' has %zu", densrt_spline_kind_phrase(kind),
+                  min_knots, ka->name, ks->n);
     return error_node(s);
   }
-  if (kind_min_knots[kind] > ks->min_knots)
-    ks->min_knots = kind_min_knots[kind];
+  if (min_knots > ks->min_knots)
+    ks->min_knots = min_knots;
   int before = s->diag->n_errors;
   ir_node *x = lower_val(s, e->args[2]);
   if (s->diag->n_errors > before)

@@ -308,7 +308,8 @@ static const struct {
   {NULL, "--max-iter 2.5", "gaussian1d: --max-iter: expected a whole number from 1 to 1000000000, got '2.5'\n",
    "optimize"},
   {NULL, "--params @P --integrate 'z=simpson(points=4)'",
-   "gaussian1d: --integrate: method 'simpson(points=4)': Simpson's rule needs an odd number of points >= 3\n", NULL},
+   "gaussian1d: --integrate: method 'simpson(points=4)': Simpson's rule needs an odd number of points (got 4; use 3 "
+   "or 5)\n", NULL},
   {NULL, "--params @P --integrate y=auto", "gaussian1d: --integrate: the model has no data column 'y'\n", NULL},
   {NULL, "--params @P --set 'k=linspace(0,1,5)'", "gaussian1d: --set: the model has no knot set 'k'\n", NULL},
   {NULL, "--params @P --column z", "gaussian1d: --column: expected NAME=VALUE, got 'z'\n", NULL},
