@@ -372,8 +372,7 @@ int densrt_model_prepare(densrt_model *m)
     const densrt_term_def *term = &def->terms[t];
     m->plan[t] = DENSRT_PLAN_EXACT;
     for (size_t d = 0; d < def->n_dims; d++)
-      if ((term->analytic & (1u << d)) && m->method[d].kind != DENSRT_METHOD_AUTO &&
-          m->method[d].kind != DENSRT_METHOD_ANALYTIC)
+      if ((term->analytic & (1u << d)) && !densrt_method_allows_analytic(m->method[d].kind))
         m->plan[t] = DENSRT_PLAN_NUMERIC;
   }
   int rc = build_rules(m, 0);

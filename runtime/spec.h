@@ -30,6 +30,13 @@ typedef struct {
   double step;            /* SIMPSON_STEP */
 } densrt_method;
 
+/* The plan rule: a term's exact plan is used where each of its analytic columns has a
+** method that allows analytic integration (densc checks models by it too). */
+static inline int densrt_method_allows_analytic(densrt_method_kind kind)
+{
+  return kind == DENSRT_METHOD_AUTO || kind == DENSRT_METHOD_ANALYTIC;
+}
+
 /* The spline's values -> coefficients map is a dense 4(K-1) x K matrix, so K is bounded. */
 
 /* numpy.linspace(start, stop, n) into t[0 .. n): start + i step, the last point exactly stop. */

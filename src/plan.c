@@ -2,6 +2,7 @@
 ** plan.c — the integration plans of each term (see plan.h).
 */
 #include "plan.h"
+#include "spec.h"
 #include "util.h"
 
 #include <math.h>
@@ -103,9 +104,12 @@ static void plan_term(dc_ir *ir, ir_term *t, dc_diag *diag)
 
   /* Check the plan the default methods select. */
   int use_exact = 1;
-  for (size_t d = 0; d < ir->n_dims; d++)
-    if ((t->analytic & (1u << d)) && strcmp(ir->dims[d].method, "auto") && strcmp(ir->dims[d].method, "analytic"))
+  for (size_t d = 0; d < ir->n_dims; d++) {
+    densrt_method m;
+    if ((t->analytic & (1u << d)) && densrt_spec_method(ir->dims[d].method, &m) == 0 &&
+        !densrt_method_allows_analytic(m.kind))
       use_exact = 0;
+  }
   uint32_t numeric = use_exact ? t->exact.numeric : t->numeric.numeric;
   for (size_t d = 0; d < ir->n_dims; d++) {
     const ir_dim *dim = &ir->dims[d];
