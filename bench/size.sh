@@ -26,12 +26,16 @@ model() {   # model K FILE: K Gaussians with vector parameters
   } > "$2"
 }
 
-# statements of the loop over the data rows (data_kernel's)
+# statements per data row: the statements inside the row loops of data_kernel and, when a
+# large sum is split into groups of terms, of every data_group_* function (values and
+# derivatives passes); the loop headers are not counted
 loop_statements() {
-  awk '/for \(size_t i = i0; i < i1; i\+\+\) \{/ && !done { inside = 1; depth = 0 }
-       inside { n += gsub(/;/, ";"); depth += gsub(/\{/, "{") - gsub(/\}/, "}");
-                if (depth == 0) { inside = 0; done = 1 } }
-       END { print n - 2 }' "$1"   # the loop header's two semicolons
+  awk '/^static (double|void) (data_kernel|data_group_[0-9]+_(values|derivs))\(/ { infn = 1; depth = 0 }
+       infn { opens = gsub(/\{/, "{"); closes = gsub(/\}/, "}")
+              if (depth >= 2 && $0 !~ /^ *for \(/ && $0 !~ /^#/) n += gsub(/;/, ";")
+              depth += opens - closes
+              if (depth == 0 && closes > 0) infn = 0 }
+       END { print n }' "$1"
 }
 
 printf "%-6s %-22s %-12s\n" K "statements per point" "C bytes"

@@ -191,7 +191,7 @@ static void print_spline_input(printer *p, const ir_node *sp)
   dc_buf *o = &p->e->out;
   const char *in = p->ind;
   int id = sp->id;
-  if (p->k->kind == DC_K_DATA) {
+  if (p->k->kind == DC_K_DATA || p->k->kind == DC_K_DATA_GROUP) {
     int s = dc_kernels_slot(p->e->ks, p->e->ir, sp);
     dc_buf_printf(o, "%sconst size_t j%d = m->pseg[%d][i];\n", in, id, s);
     dc_buf_printf(o, "%sconst double u%d = m->pu[%d][i];\n", in, id, s);
@@ -277,6 +277,13 @@ static void print_stmts(printer *p)
     print_stmt(p, p->k->stmt[i]);
 }
 
+/* A data group's first pass: the values alone. */
+static void print_value_stmts(printer *p)
+{
+  for (size_t i = 0; i < p->k->n_vstmt; i++)
+    print_stmt(p, p->k->vstmt[i]);
+}
+
 /* The coordinates a kernel reads at point `idx` of `from` ("m->x", "r->x", "x"). */
 static void print_columns(printer *p, const char *from, const char *idx)
 {
@@ -291,29 +298,58 @@ static void print_columns(printer *p, const char *from, const char *idx)
 ** Point kernels: log n at the data rows, log integrands at quadrature nodes
 ** ===================================================================== */
 
-/* Adds each input's derivative into its adjoint: += for the likelihood, -= wq * for an
-** integral; a spline input scatters into its segment's coefficient adjoints. */
-static void accumulate(printer *p, int integral)
+/* Adds weight times each derivative of output r into its input's adjoint (-= with minus);
+** a spline input scatters into its segment's coefficient adjoints. */
+static void accumulate(printer *p, size_t r, const char *weight, int minus)
 {
   dc_buf *o = &p->e->out;
   const dc_kernel *k = p->k;
   const char *body = p->ind;
   for (size_t j = 0; j < k->n_in; j++) {
-    const ir_node *l = k->in[j], *d = k->d[j];
+    const ir_node *l = k->in[j], *d = k->d[r * k->n_in + j];
     if (!d)
       continue;
     char *D = text(d);
     if (l->op == IR_SPLINE) {
       dc_buf_printf(o, "%s{\n%s  double *ca = w->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
-      dc_buf_printf(o, "%s  const double a = %s%s;\n", body, integral ? "-wq * " : "", D);
+      dc_buf_printf(o, "%s  const double ga = %s%s%s;\n", body, minus ? "-" : "", weight, D);
       dc_buf_printf(o, "%s  const double u = u%d;\n", body, l->id);
-      dc_buf_printf(o, "%s  ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;\n%s}\n", body,
-                    body);
+      dc_buf_printf(o, "%s  ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;\n%s}\n",
+                    body, body);
     } else {
-      dc_buf_printf(o, "%sadj%d %s %s%s;\n", body, l->id, integral ? "-=" : "+=", integral ? "wq * " : "", D);
+      dc_buf_printf(o, "%sadj%d %s %s%s;\n", body, l->id, minus ? "-=" : "+=", weight, D);
     }
     free(D);
   }
+}
+
+/* Has input j a nonzero derivative in some output? */
+static int has_adjoint(const dc_kernel *k, size_t j)
+{
+  for (size_t r = 0; k->d && r < k->n_out; r++)
+    if (k->d[r * k->n_in + j])
+      return 1;
+  return 0;
+}
+
+/* The hoisted inputs from hv[] and, with adjoints, their local adjoint sums. */
+static void print_hv_inputs(emitter *e, const dc_kernel *k, int adjoints)
+{
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *h = k->in[j];
+    if (h->op == IR_SPLINE)
+      continue;
+    dc_buf_printf(&e->out, "  const double v%d = hv[%d];\n", h->id, dc_hv_index(e->ks, h));
+    if (adjoints && has_adjoint(k, j))
+      dc_buf_printf(&e->out, "  double adj%d = 0;\n", h->id);
+  }
+}
+
+static void print_adjoint_sums(emitter *e, const dc_kernel *k)
+{
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
+      dc_buf_printf(&e->out, "  adj[%d] += adj%d;\n", dc_hv_index(e->ks, k->in[j]), k->in[j]->id);
 }
 
 /*
@@ -331,14 +367,7 @@ static void print_point_kernel(emitter *e, const dc_kernel *k)
   pr_init(&p, e, k, "    ");
   dc_buf_printf(o, "static double %s(const densrt_model *m, densrt_work *w, const double *restrict hv, "
                    "double *restrict adj%s)\n{\n", k->name, data ? ", size_t i0, size_t i1" : "");
-  for (size_t j = 0; j < k->n_in; j++) {
-    const ir_node *h = k->in[j];
-    if (h->op == IR_SPLINE)
-      continue;
-    dc_buf_printf(o, "  const double v%d = hv[%d];\n", h->id, dc_hv_index(e->ks, h));
-    if (k->d[j])
-      dc_buf_printf(o, "  double adj%d = 0;\n", h->id);
-  }
+  print_hv_inputs(e, k, 1);
   if (data) {
     dc_buf_puts(o, "  double ll = 0;\n  for (size_t i = i0; i < i1; i++) {\n");
     print_columns(&p, "m->x", "i");
@@ -357,13 +386,87 @@ static void print_point_kernel(emitter *e, const dc_kernel *k)
     dc_buf_printf(o, "    lv[q] = %s;\n    const double wq = exp(r->lw[q] + %s);\n    S += wq;\n", R, R);
   }
   free(R);
-  accumulate(&p, !data);
+  accumulate(&p, 0, data ? "" : "wq * ", !data);
   dc_buf_puts(o, "  }\n");
-  for (size_t j = 0; j < k->n_in; j++)
-    if (k->in[j]->op != IR_SPLINE && k->d[j])
-      dc_buf_printf(o, "  adj[%d] += adj%d;\n", dc_hv_index(e->ks, k->in[j]), k->in[j]->id);
+  print_adjoint_sums(e, k);
   dc_buf_printf(o, "  return %s;\n}\n\n", data ? "ll" : "S");
   pr_free(&p);
+}
+
+/*
+** A sum of many terms, split: each group of terms has two functions over a block of rows
+** i0 .. i0 + n, a[t * DC_DATA_BLOCK + r] holding term t at row r: the values first; then,
+** after data_kernel has turned them into the weights exp(a_t - max) / sum, the derivatives,
+** each term's weighted by its own.  So each function stays small however many terms.
+*/
+static void print_data_group(emitter *e, const dc_kernel *k)
+{
+  dc_buf *o = &e->out;
+  printer p;
+  pr_init(&p, e, k, "    ");
+  dc_buf_printf(o, "static void %s_values(const densrt_model *m, densrt_work *w, const double *restrict hv, "
+                   "size_t i0, size_t n, double *restrict a)\n{\n", k->name);
+  print_hv_inputs(e, k, 0);
+  dc_buf_puts(o, "  for (size_t r = 0; r < n; r++) {\n    const size_t i = i0 + r;\n");
+  print_columns(&p, "m->x", "i");
+  print_value_stmts(&p);
+  end_lines(&p);
+  for (size_t t = 0; t < k->n_out; t++) {
+    char *R = text(k->out[t]);
+    dc_buf_printf(o, "    a[%zu * %d + r] = %s;\n", k->first + t, DC_DATA_BLOCK, R);
+    free(R);
+  }
+  dc_buf_puts(o, "  }\n}\n\n");
+  pr_free(&p);
+
+  pr_init(&p, e, k, "    ");
+  dc_buf_printf(o, "static void %s_derivs(const densrt_model *m, densrt_work *w, const double *restrict hv, "
+                   "double *restrict adj, size_t i0, size_t n, const double *restrict a)\n{\n", k->name);
+  print_hv_inputs(e, k, 1);
+  dc_buf_puts(o, "  for (size_t r = 0; r < n; r++) {\n    const size_t i = i0 + r;\n");
+  print_columns(&p, "m->x", "i");
+  print_stmts(&p);
+  end_lines(&p);
+  for (size_t t = 0; t < k->n_out; t++) {
+    char weight[64];
+    dc_buf_printf(o, "    const double wt%zu = a[%zu * %d + r];\n", t, k->first + t, DC_DATA_BLOCK);
+    snprintf(weight, sizeof weight, "wt%zu * ", t);
+    accumulate(&p, t, weight, 0);
+  }
+  dc_buf_puts(o, "  }\n");
+  print_adjoint_sums(e, k);
+  dc_buf_puts(o, "}\n\n");
+  pr_free(&p);
+}
+
+/* The data kernel of a split sum: blocks of rows, each group's terms, the log-sum-exp of
+** every row, each group's weighted derivatives. */
+static void print_split_data_kernel(emitter *e)
+{
+  dc_buf *o = &e->out;
+  const dc_kernels *ks = e->ks;
+  size_t K = ks->n_sum, B = DC_DATA_BLOCK;
+  dc_buf_puts(o, "static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, "
+                 "double *restrict adj, size_t i0, size_t i1)\n{\n");
+  dc_buf_printf(o, "  double a[%zu * %zu];   /* term t at row r of the block: a[t * %zu + r] */\n", K, B, B);
+  dc_buf_printf(o, "  double ll = 0;\n  for (size_t b0 = i0; b0 < i1; b0 += %zu) {\n", B);
+  dc_buf_printf(o, "    const size_t n = i1 - b0 < %zu ? i1 - b0 : %zu;\n", B, B);
+  for (size_t i = 0; i < ks->n; i++)
+    if (ks->k[i].kind == DC_K_DATA_GROUP)
+      dc_buf_printf(o, "    %s_values(m, w, hv, b0, n, a);\n", ks->k[i].name);
+  dc_buf_puts(o, "    for (size_t r = 0; r < n; r++) {\n");
+  dc_buf_printf(o, "      double mx = a[r];\n      for (size_t t = 1; t < %zu; t++)\n", K);
+  dc_buf_printf(o, "        mx = fmax(mx, a[t * %zu + r]);\n", B);
+  dc_buf_puts(o, "      if (mx == -INFINITY)   /* every term zero: log(0) = -inf; +inf or NaN shows through */\n"
+                 "        mx = 0;\n      double s = 0;\n");
+  dc_buf_printf(o, "      for (size_t t = 0; t < %zu; t++) {\n", K);
+  dc_buf_printf(o, "        const double et = exp(a[t * %zu + r] - mx);\n        a[t * %zu + r] = et;\n", B, B);
+  dc_buf_puts(o, "        s += et;\n      }\n      ll += mx + log(s);\n      const double rs = 1 / s;\n");
+  dc_buf_printf(o, "      for (size_t t = 0; t < %zu; t++)\n        a[t * %zu + r] *= rs;\n    }\n", K, B);
+  for (size_t i = 0; i < ks->n; i++)
+    if (ks->k[i].kind == DC_K_DATA_GROUP)
+      dc_buf_printf(o, "    %s_derivs(m, w, hv, adj, b0, n, a);\n", ks->k[i].name);
+  dc_buf_puts(o, "  }\n  return ll;\n}\n\n");
 }
 
 /* }==================================================================== */
@@ -459,14 +562,89 @@ static void print_prior(emitter *e, const dc_kernel *k)
   pr_free(&p);
 }
 
+/* A tangent of the prelude kept for the chain rule: its slot in dh[], or -1 (zero, or a
+** constant written into the chain rule itself). */
+static int needs_slot(const ir_node *d)
+{
+  return d && d->op != IR_CONST;
+}
+
+/* One prelude group: parameter values in, hoisted values out into hv[], their derivatives
+** with respect to the parameters into dh[] from slot `dh0` (forward mode). */
+static size_t print_prelude(emitter *e, const dc_kernel *k, size_t dh0)
+{
+  dc_buf *o = &e->out;
+  printer p;
+  pr_init(&p, e, k, "  ");
+  dc_buf_printf(o, "static void %s(const densrt_model *m, const double *th, double *restrict hv, "
+                   "double *restrict dh)\n{\n", k->name);
+  print_params(&p, "0");
+  print_stmts(&p);
+  end_lines(&p);
+  size_t slot = dh0;
+  for (size_t r = 0; r < k->n_out; r++) {
+    char *R = text(k->out[r]);
+    dc_buf_printf(o, "  hv[%zu] = %s;\n", k->first + r, R);
+    free(R);
+    for (size_t j = 0; j < k->n_in; j++)
+      if (needs_slot(k->d[r * k->n_in + j])) {
+        char *D = text(k->d[r * k->n_in + j]);
+        dc_buf_printf(o, "  dh[%zu] = %s;\n", slot++, D);
+        free(D);
+      }
+  }
+  if (slot == dh0)
+    dc_buf_puts(o, "  (void)dh;\n");
+  dc_buf_puts(o, "}\n\n");
+  pr_free(&p);
+  return slot;
+}
+
+/* The chain rule of one prelude group: g[param] += adj[hoisted] * d hoisted / d param. */
+static size_t print_chain(emitter *e, const dc_kernel *k, size_t dh0)
+{
+  dc_buf *o = &e->out;
+  size_t slot = dh0;
+  for (size_t r = 0; r < k->n_out; r++)
+    for (size_t j = 0; j < k->n_in; j++) {
+      const ir_node *d = k->d[r * k->n_in + j];
+      if (!d)
+        continue;
+      dc_buf_puts(o, "  g[");
+      param_index(o, k->in[j], "0");
+      dc_buf_printf(o, "] += adj[%zu]", k->first + r);
+      if (needs_slot(d))
+        dc_buf_printf(o, " * dh[%zu]", slot++);
+      else if (d->value != 1) {
+        dc_buf_puts(o, " * ");
+        put_double(o, d->value);
+      }
+      dc_buf_puts(o, ";\n");
+    }
+  return slot;
+}
+
 static void print_log_density(emitter *e)
 {
   dc_ir *ir = e->ir;
   const dc_kernels *ks = e->ks;
   dc_buf *o = &e->out;
 
-  dc_buf_puts(o, "/* The sum over the data of log n(x_i). */\n");
-  print_point_kernel(e, find_kernel(ks, DC_K_DATA, NULL));
+  size_t n_dh = 0;
+  dc_buf_puts(o, "/* Parameter-only values, hoisted out of the point loops, and their derivatives. */\n");
+  for (size_t i = 0; i < ks->n; i++)
+    if (ks->k[i].kind == DC_K_PRELUDE && ks->k[i].d)
+      n_dh = print_prelude(e, &ks->k[i], n_dh);
+  if (ks->n_sum) {
+    dc_buf_printf(o, "/* The sum over the data of log n(x_i): %zu terms in groups. */\n", ks->n_sum);
+    for (size_t i = 0; i < ks->n; i++)
+      if (ks->k[i].kind == DC_K_DATA_GROUP)
+        print_data_group(e, &ks->k[i]);
+    print_split_data_kernel(e);
+  } else {
+    dc_buf_puts(o, "/* The sum over the data of log n(x_i). */\n");
+    print_point_kernel(e, find_kernel(ks, DC_K_DATA, NULL));
+  }
   for (size_t i = 0; i < ks->n; i++) {
     const dc_kernel *k = &ks->k[i];
     if (k->kind != DC_K_QUAD)
@@ -485,18 +663,11 @@ static void print_log_density(emitter *e)
     dc_buf_puts(o, "  densrt_model_spline_coefs(m, w, th);\n");
 
   /* 1. hoisted parameter-only values, forward mode over the parameters */
-  const dc_kernel *pre = find_kernel(ks, DC_K_PRELUDE, "prelude");
-  printer p;
-  pr_init(&p, e, pre, "  ");
-  dc_buf_puts(o, "\n  /* parameter-only values, hoisted out of the point loops, and their derivatives */\n");
-  print_params(&p, "0");
-  print_stmts(&p);
-  end_lines(&p);
-  dc_buf_printf(o, "  /* the hoisted values for the kernels, and their adjoints */\n  const double hv[%zu] = {",
-                ks->n_hv + 1);
-  for (size_t i = 0; i < ks->n_hv; i++)
-    dc_buf_printf(o, "%sv%d", i ? ", " : "", ks->hv[i]->id);
-  dc_buf_printf(o, "%s};\n  double adj[%zu] = {0};\n", ks->n_hv ? "" : "0", ks->n_hv + 1);
+  dc_buf_printf(o, "\n  /* parameter-only values for the kernels, their derivatives, and their adjoints */\n"
+                   "  double hv[%zu], dh[%zu], adj[%zu] = {0};\n", ks->n_hv + 1, n_dh + 1, ks->n_hv + 1);
+  for (size_t i = 0; i < ks->n; i++)
+    if (ks->k[i].kind == DC_K_PRELUDE && ks->k[i].d)
+      dc_buf_printf(o, "  %s(m, th, hv, dh);\n", ks->k[i].name);
 
   /* 2. the data */
   dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = data_kernel(m, w, hv, adj, 0, m->n);\n");
@@ -519,12 +690,17 @@ static void print_log_density(emitter *e)
         dc_buf_puts(o, "    {\n");
       if (plan == 0 && !root->dims) {
         /* fully analytic: a hoisted value */
-        char *R = text(root);
+        char R[32];
+        snprintf(R, sizeof R, "hv[%d]", dc_hv_index(ks, root));
+        if (root->op == IR_CONST) {
+          char *C = text(root);
+          snprintf(R, sizeof R, "%s", C);
+          free(C);
+        }
         dc_buf_printf(o, "      const double I = exp(%s);\n      ll -= I;\n", R);
         if (root->params)
           dc_buf_printf(o, "      adj[%d] -= I;\n", dc_hv_index(ks, root));
         dc_buf_printf(o, "      logI = %s;\n", R);
-        free(R);
         continue;
       }
       dc_buf_printf(o, "      const double S = term%zu_%s_kernel(m, w, hv, adj);\n", t, plan == 0 ? "exact" : "numeric");
@@ -543,15 +719,38 @@ static void print_log_density(emitter *e)
 
   /* 5. chain the adjoints to the parameters */
   dc_buf_puts(o, "\n  /* chain rule: hoisted values and spline coefficients to the parameters */\n");
-  for (size_t r = 0; r < pre->n_out; r++) {
-    char weight[32];
-    snprintf(weight, sizeof weight, "adj[%zu]", r);
-    if (pre->out[r]->params)
-      print_gradient(&p, r, weight, "0");
-  }
+  size_t slot = 0;
+  for (size_t i = 0; i < ks->n; i++)
+    if (ks->k[i].kind == DC_K_PRELUDE && ks->k[i].d)
+      slot = print_chain(e, &ks->k[i], slot);
   if (ir->n_cs)
     dc_buf_puts(o, "  densrt_model_spline_adjoint(m, w, g);\n");
-  dc_buf_puts(o, "  w->log_lik = ll;\n  w->log_prior = lp;\n  return ll + lp;\n}\n\n");
+  dc_buf_puts(o, "  (void)dh;\n  w->log_lik = ll;\n  w->log_prior = lp;\n  return ll + lp;\n}\n\n");
+}
+
+/* log n_t(x) of the terms of one group at n points, values only: its own prelude, its loop. */
+static void print_log_terms_group(emitter *e, const dc_kernel *k, const dc_kernel *pre)
+{
+  dc_buf *o = &e->out;
+  dc_buf_printf(o, "static void %s(const densrt_model *m, densrt_work *w, const double *th, size_t n, "
+                   "const double *const *x, double *out)\n{\n", k->name);
+  printer p;
+  pr_init(&p, e, pre, "  ");
+  print_params(&p, "0");
+  print_stmts(&p);
+  end_lines(&p);
+  pr_free(&p);
+  pr_init(&p, e, k, "    ");
+  dc_buf_puts(o, "  (void)w;\n  for (size_t i = 0; i < n; i++) {\n");
+  print_columns(&p, "x", "i");
+  print_stmts(&p);
+  end_lines(&p);
+  for (size_t t = 0; t < k->n_out; t++) {
+    char *R = text(k->out[t]);
+    dc_buf_printf(o, "    out[%zu * n + i] = %s;\n", k->first + t, R);
+    free(R);
+  }
+  dc_buf_puts(o, "  }\n}\n\n");
   pr_free(&p);
 }
 
@@ -560,30 +759,19 @@ static void print_log_terms(emitter *e)
 {
   dc_ir *ir = e->ir;
   dc_buf *o = &e->out;
-  const dc_kernel *k = find_kernel(e->ks, DC_K_TERMS, NULL), *pre = find_kernel(e->ks, DC_K_PRELUDE, "terms_prelude");
+  const dc_kernels *ks = e->ks;
+  for (size_t i = 0; i < ks->n; i++)
+    if (ks->k[i].kind == DC_K_TERMS)
+      print_log_terms_group(e, &ks->k[i], &ks->k[i + 1]);   /* formed with its prelude next */
   dc_buf_puts(o, "/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */\n");
   dc_buf_puts(o, "static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, "
                  "const double *const *x, double *out)\n{\n");
   if (ir->n_cs)
     dc_buf_puts(o, "  densrt_model_spline_coefs(m, w, th);\n");
-  printer p;
-  pr_init(&p, e, pre, "  ");
-  print_params(&p, "0");
-  print_stmts(&p);
-  end_lines(&p);
-  pr_free(&p);
-  pr_init(&p, e, k, "    ");
-  dc_buf_puts(o, "  for (size_t i = 0; i < n; i++) {\n");
-  print_columns(&p, "x", "i");
-  print_stmts(&p);
-  end_lines(&p);
-  for (size_t t = 0; t < k->n_out; t++) {
-    char *R = text(k->out[t]);
-    dc_buf_printf(o, "    out[%zu * n + i] = %s;\n", t, R);
-    free(R);
-  }
-  dc_buf_puts(o, "  }\n}\n\n");
-  pr_free(&p);
+  for (size_t i = 0; i < ks->n; i++)
+    if (ks->k[i].kind == DC_K_TERMS)
+      dc_buf_printf(o, "  %s(m, w, th, n, x, out);\n", ks->k[i].name);
+  dc_buf_puts(o, "}\n\n");
 }
 
 /* Fills m->pseg / m->pu for every data row and slot (called by the runtime when data or knots change). */

@@ -242,21 +242,20 @@ ir_node *ir_logwidth(dc_ir *ir, int dim)
 
 static ir_node *expand_rec(dc_ir *ir, ir_node *n, ir_node **memo);
 
-/* The operands of a tree of LSE nodes, left to right. */
-static void lse_operands(ir_node *n, dc_vec *ops)
+void ir_lse_operands(ir_node *n, dc_vec *ops)
 {
-  for (int i = 0; i < 2; i++) {
-    if (n->a[i]->op == IR_LSE)
-      lse_operands(n->a[i], ops);
-    else
-      dc_vec_push(ops, n->a[i]);
+  if (n->op != IR_LSE) {
+    dc_vec_push(ops, n);
+    return;
   }
+  for (int i = 0; i < 2; i++)
+    ir_lse_operands(n->a[i], ops);
 }
 
 static ir_node *expand_lse_n(dc_ir *ir, ir_node *n, ir_node **memo)
 {
   dc_vec ops = {0};
-  lse_operands(n, &ops);
+  ir_lse_operands(n, &ops);
   for (size_t i = 0; i < ops.n; i++)
     ops.v[i] = expand_rec(ir, ops.v[i], memo);
   ir_node *mx = ops.v[0];

@@ -16,6 +16,7 @@
 
 #include "ast.h"
 #include "diag.h"
+#include "util.h"
 #include "layout.h"   /* the limits shared with the runtime */
 #include <stdint.h>
 
@@ -157,6 +158,8 @@ int ir_coefset_get(dc_ir *ir, int knots, int kind, int param);
 **   mx = SHIFT(MAX(a_1, ..., a_K)),  v = mx + log(sum_i exp(a_i - mx)),
 ** whose derivative, sum_i exp(a_i - mx) / s * da_i, is linear in K. */
 ir_node *ir_expand(dc_ir *ir, ir_node *n);
+/* The operands of a sum (a tree of LSE nodes), left to right; n itself if it is no sum. */
+void ir_lse_operands(ir_node *n, dc_vec *ops);
 
 const char *ir_op_name(ir_op op);
 void ir_node_print(const dc_ir *ir, const ir_node *n, FILE *out);   /* "OP details %a0 %a1" */

@@ -13,6 +13,9 @@
 **   terms     log n_t(x) of every term at given points, values only
 **   locate    the spline abscissas of the data rows, values only
 **
+**   data group  some terms of a large sum at a block of data rows: their
+**             values, then (second pass) their weighted derivatives
+**
 ** A point kernel has one scalar output per point and up to thousands of
 ** inputs: its derivatives are made in forward mode unless reverse mode gives
 ** clearly fewer statements; both counts are shown by --debug-grad.
@@ -24,13 +27,25 @@
 #include "util.h"
 #include <stdio.h>
 
-typedef enum { DC_K_PRELUDE, DC_K_DATA, DC_K_QUAD, DC_K_PRIOR, DC_K_TERMS, DC_K_LOCATE } dc_kernel_kind;
+typedef enum { DC_K_PRELUDE, DC_K_DATA, DC_K_QUAD, DC_K_PRIOR, DC_K_TERMS, DC_K_LOCATE, DC_K_DATA_GROUP } dc_kernel_kind;
+
+/* Big models are cut into kernels of bounded size, so that the C compiler's time grows
+** linearly with the model: prelude groups of at most this many hoisted values, and ... */
+#define DC_PRELUDE_GROUP 128
+/* ... a sum of more than this many terms split into data groups of as many terms (each
+** row's terms first, then the log-sum-exp, then each group's derivatives, weighted), and
+** log_terms into groups of as many terms. */
+#define DC_TERM_GROUP 32
+/* rows per block of a split data kernel */
+#define DC_DATA_BLOCK 8
 typedef enum { DC_AD_NONE, DC_AD_FORWARD, DC_AD_REVERSE } dc_ad_mode;
 
 typedef struct {
   dc_kernel_kind kind;
   char name[64];            /* the C function (or block) */
   int term, plan;           /* quad: term and plan (0 exact, 1 numeric) */
+  int group;                /* prelude, data group, terms: the group's number */
+  size_t first;             /* prelude: its first hoisted value; data group, terms: its first term */
   int prior;                /* prior: the prior statement */
   dc_loc loc;
   ir_node **out;            /* values computed: point kernels and prior 1, prelude: the hoisted values */
@@ -44,6 +59,8 @@ typedef struct {
   size_t cost_forward, cost_reverse;   /* derivative statements in each mode */
   ir_node **stmt;           /* the statements: values, then derivatives (spline inputs included) */
   size_t n_stmt;
+  ir_node **vstmt;          /* data group: the statements of the values alone */
+  size_t n_vstmt;
   uint32_t dims;            /* the data columns read */
 } dc_kernel;
 
@@ -57,6 +74,7 @@ typedef struct {
   ir_node **slot;           /* spline locations of the data rows: one per (knot set, abscissa) */
   size_t n_slot;
   ir_node **exact, **numeric;   /* expanded log integrand per term */
+  size_t n_sum;             /* the data kernel is split: the number of terms of its sum (0: not split) */
 } dc_kernels;
 
 /* Forms the kernels of a planned IR; adds nodes (expansions, derivatives) to it. */

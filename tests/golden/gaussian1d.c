@@ -33,6 +33,32 @@ static const densrt_prior_def priors[] = {
   {"ln_std", 20, 3},
 };
 
+/* Parameter-only values, hoisted out of the point loops, and their derivatives. */
+static void prelude_0(const densrt_model *m, const double *th, double *restrict hv, double *restrict dh)
+{
+  const double v0 = th[m->off[0] + 0];   /* ln_N0 */
+  const double v4 = th[m->off[1] + 0];   /* mean */
+  const double v7 = th[m->off[2] + 0];   /* ln_std */
+#line 15 "models/gaussian1d.dens"
+  const double v14 = exp(v7);
+  double dmu17, dsd17;
+  const double v17 = densrt_log_ndiff(m->lo[0], m->hi[0], v4, v14, &dmu17, &dsd17);
+  const double v18 = v0 + v17;
+  const double v25 = v7 + 0.9189385332046728;
+  const double v28 = dmu17;
+  const double v29 = dsd17;
+  const double v30 = v29 * v14;
+#line 52 "model.c"
+  hv[0] = v0;
+  hv[1] = v4;
+  hv[2] = v14;
+  dh[0] = v14;
+  hv[3] = v25;
+  hv[4] = v18;
+  dh[1] = v28;
+  dh[2] = v30;
+}
+
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
@@ -64,7 +90,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v44 = v42 + v42;
     const double v45 = (-0.5) * v43;
     const double v46 = (-0.5) * v44;
-#line 68 "model.c"
+#line 94 "model.c"
     ll += v27;
     adj0 += 1.0;
     adj4 += v45;
@@ -110,7 +136,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v44 = v42 + v42;
     const double v45 = (-0.5) * v43;
     const double v46 = (-0.5) * v44;
-#line 114 "model.c"
+#line 140 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -131,23 +157,9 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
 {
   memset(g, 0, m->n_theta * sizeof *g);
 
-  /* parameter-only values, hoisted out of the point loops, and their derivatives */
-  const double v0 = th[m->off[0] + 0];   /* ln_N0 */
-  const double v4 = th[m->off[1] + 0];   /* mean */
-  const double v7 = th[m->off[2] + 0];   /* ln_std */
-#line 15 "models/gaussian1d.dens"
-  const double v14 = exp(v7);
-  double dmu17, dsd17;
-  const double v17 = densrt_log_ndiff(m->lo[0], m->hi[0], v4, v14, &dmu17, &dsd17);
-  const double v18 = v0 + v17;
-  const double v25 = v7 + 0.9189385332046728;
-  const double v28 = dmu17;
-  const double v29 = dsd17;
-  const double v30 = v29 * v14;
-#line 148 "model.c"
-  /* the hoisted values for the kernels, and their adjoints */
-  const double hv[6] = {v0, v4, v14, v25, v18};
-  double adj[6] = {0};
+  /* parameter-only values for the kernels, their derivatives, and their adjoints */
+  double hv[6], dh[4], adj[6] = {0};
+  prelude_0(m, th, hv, dh);
 
   /* sum over the data of log n(x_i) */
   double ll = data_kernel(m, w, hv, adj, 0, m->n);
@@ -156,10 +168,10 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
-      const double I = exp(v18);
+      const double I = exp(hv[4]);
       ll -= I;
       adj[4] -= I;
-      logI = v18;
+      logI = hv[4];
     } else {
       const double S = term0_numeric_kernel(m, w, hv, adj);
       ll -= S;
@@ -185,7 +197,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v57 = 0.1 * v47;
     const double v58 = v57 + v57;
     const double v59 = (-0.5) * v58;
-#line 189 "model.c"
+#line 201 "model.c"
     lpp += v52;
     g[m->off[0] + 0] += v59;
   }
@@ -203,7 +215,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v62 = v61 - 0.9189385332046728;
     const double v65 = v4 + v4;
     const double v66 = (-0.5) * v65;
-#line 207 "model.c"
+#line 219 "model.c"
     lpp += v62;
     g[m->off[1] + 0] += v66;
   }
@@ -224,7 +236,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v78 = 0.5773502691896258 * v68;
     const double v79 = v78 + v78;
     const double v80 = (-0.5) * v79;
-#line 228 "model.c"
+#line 240 "model.c"
     lpp += v73;
     g[m->off[2] + 0] += v80;
   }
@@ -235,18 +247,18 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* chain rule: hoisted values and spline coefficients to the parameters */
   g[m->off[0] + 0] += adj[0];
   g[m->off[1] + 0] += adj[1];
-  g[m->off[2] + 0] += adj[2] * v14;
+  g[m->off[2] + 0] += adj[2] * dh[0];
   g[m->off[2] + 0] += adj[3];
   g[m->off[0] + 0] += adj[4];
-  g[m->off[1] + 0] += adj[4] * v28;
-  g[m->off[2] + 0] += adj[4] * v30;
+  g[m->off[1] + 0] += adj[4] * dh[1];
+  g[m->off[2] + 0] += adj[4] * dh[2];
+  (void)dh;
   w->log_lik = ll;
   w->log_prior = lp;
   return ll + lp;
 }
 
-/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
   const double v0 = th[m->off[0] + 0];   /* ln_N0 */
   const double v4 = th[m->off[1] + 0];   /* mean */
@@ -254,7 +266,8 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
 #line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
   const double v25 = v7 + 0.9189385332046728;
-#line 258 "model.c"
+#line 270 "model.c"
+  (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 15 "models/gaussian1d.dens"
@@ -264,9 +277,15 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-#line 268 "model.c"
+#line 281 "model.c"
     out[0 * n + i] = v27;
   }
+}
+
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+{
+  log_terms_0(m, w, th, n, x, out);
 }
 
 static const densrt_model_def model = {

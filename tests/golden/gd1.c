@@ -51,6 +51,14 @@ static const densrt_prior_def priors[] = {
   {"ln_std_phi2", 37, 3},
 };
 
+/* Parameter-only values, hoisted out of the point loops, and their derivatives. */
+static void prelude_0(const densrt_model *m, const double *th, double *restrict hv, double *restrict dh)
+{
+  const double v23 = log(m->hi[1] - m->lo[1]);
+  hv[0] = v23;
+  (void)dh;
+}
+
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
@@ -104,31 +112,31 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
     const double v59 = v35 * v56;
     const double v60 = v35 * v58;
-#line 108 "model.c"
+#line 116 "model.c"
     ll += v34;
     {
       double *ca = w->coef_adj[0] + 4 * j11;
-      const double a = v35;
+      const double ga = v35;
       const double u = u11;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double a = v59;
+      const double ga = v59;
       const double u = u13;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double a = v60;
+      const double ga = v60;
       const double u = u14;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[3] + 4 * j18;
-      const double a = v36;
+      const double ga = v36;
       const double u = u18;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return ll;
@@ -161,27 +169,27 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v61 = dmu21;
     const double v62 = dsd21;
     const double v63 = v62 * v15;
-#line 165 "model.c"
+#line 173 "model.c"
     lv[q] = v22;
     const double wq = exp(r->lw[q] + v22);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j11;
-      const double a = -wq * 1.0;
+      const double ga = -wq * 1.0;
       const double u = u11;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double a = -wq * v61;
+      const double ga = -wq * v61;
       const double u = u13;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double a = -wq * v63;
+      const double ga = -wq * v63;
       const double u = u14;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return S;
@@ -228,27 +236,27 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v56 = (-0.5) * v54;
     const double v57 = (-0.5) * v55;
     const double v58 = v57 + (-1.0);
-#line 232 "model.c"
+#line 240 "model.c"
     lv[q] = v33;
     const double wq = exp(r->lw[q] + v33);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j11;
-      const double a = -wq * 1.0;
+      const double ga = -wq * 1.0;
       const double u = u11;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double a = -wq * v56;
+      const double ga = -wq * v56;
       const double u = u13;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double a = -wq * v58;
+      const double ga = -wq * v58;
       const double u = u14;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return S;
@@ -267,15 +275,15 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v24 = v23 + v18;
-#line 271 "model.c"
+#line 279 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
     {
       double *ca = w->coef_adj[3] + 4 * j18;
-      const double a = -wq * 1.0;
+      const double ga = -wq * 1.0;
       const double u = u18;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return S;
@@ -287,11 +295,9 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   memset(g, 0, m->n_theta * sizeof *g);
   densrt_model_spline_coefs(m, w, th);
 
-  /* parameter-only values, hoisted out of the point loops, and their derivatives */
-  const double v23 = log(m->hi[1] - m->lo[1]);
-  /* the hoisted values for the kernels, and their adjoints */
-  const double hv[2] = {v23};
-  double adj[2] = {0};
+  /* parameter-only values for the kernels, their derivatives, and their adjoints */
+  double hv[2], dh[1], adj[2] = {0};
+  prelude_0(m, th, hv, dh);
 
   /* sum over the data of log n(x_i) */
   double ll = data_kernel(m, w, hv, adj, 0, m->n);
@@ -346,7 +352,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 350 "model.c"
+#line 356 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -370,7 +376,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 374 "model.c"
+#line 380 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -394,7 +400,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 398 "model.c"
+#line 404 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -405,15 +411,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
   densrt_model_spline_adjoint(m, w, g);
+  (void)dh;
   w->log_lik = ll;
   w->log_prior = lp;
   return ll + lp;
 }
 
-/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  densrt_model_spline_coefs(m, w, th);
+  (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
     const double x1 = x[1][i];
@@ -442,10 +448,17 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 446 "model.c"
+#line 452 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }
+}
+
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+{
+  densrt_model_spline_coefs(m, w, th);
+  log_terms_0(m, w, th, n, x, out);
 }
 
 /* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */

@@ -52,6 +52,14 @@ static const densrt_prior_def priors[] = {
   {"f", 30, 3},
 };
 
+/* Parameter-only values, hoisted out of the point loops, and their derivatives. */
+static void prelude_0(const densrt_model *m, const double *th, double *restrict hv, double *restrict dh)
+{
+  const double v11 = th[m->off[4] + 0];   /* f */
+  hv[0] = v11;
+  (void)dh;
+}
+
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
@@ -112,32 +120,32 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
     const double v62 = v38 * v59;
     const double v63 = v38 * v61;
-#line 116 "model.c"
+#line 124 "model.c"
     ll += v37;
     adj11 += v50;
     {
       double *ca = w->coef_adj[0] + 4 * j15;
-      const double a = v38;
+      const double ga = v38;
       const double u = u15;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double a = v62;
+      const double ga = v62;
       const double u = u17;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double a = v63;
+      const double ga = v63;
       const double u = u18;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[3] + 4 * j22;
-      const double a = v39;
+      const double ga = v39;
       const double u = u22;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   adj[0] += adj11;
@@ -171,27 +179,27 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v64 = dmu26;
     const double v65 = dsd26;
     const double v66 = v65 * v19;
-#line 175 "model.c"
+#line 183 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j15;
-      const double a = -wq * 1.0;
+      const double ga = -wq * 1.0;
       const double u = u15;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double a = -wq * v64;
+      const double ga = -wq * v64;
       const double u = u17;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double a = -wq * v66;
+      const double ga = -wq * v66;
       const double u = u18;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return S;
@@ -238,27 +246,27 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v59 = (-0.5) * v57;
     const double v60 = (-0.5) * v58;
     const double v61 = v60 + (-1.0);
-#line 242 "model.c"
+#line 250 "model.c"
     lv[q] = v36;
     const double wq = exp(r->lw[q] + v36);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j15;
-      const double a = -wq * 1.0;
+      const double ga = -wq * 1.0;
       const double u = u15;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double a = -wq * v59;
+      const double ga = -wq * v59;
       const double u = u17;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double a = -wq * v61;
+      const double ga = -wq * v61;
       const double u = u18;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return S;
@@ -280,16 +288,16 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v23 = v11 * x1;
     const double v24 = v22 + v23;
-#line 284 "model.c"
+#line 292 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
     adj11 -= wq * x1;
     {
       double *ca = w->coef_adj[3] + 4 * j22;
-      const double a = -wq * 1.0;
+      const double ga = -wq * 1.0;
       const double u = u22;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   adj[0] += adj11;
@@ -302,11 +310,9 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   memset(g, 0, m->n_theta * sizeof *g);
   densrt_model_spline_coefs(m, w, th);
 
-  /* parameter-only values, hoisted out of the point loops, and their derivatives */
-  const double v11 = th[m->off[4] + 0];   /* f */
-  /* the hoisted values for the kernels, and their adjoints */
-  const double hv[2] = {v11};
-  double adj[2] = {0};
+  /* parameter-only values for the kernels, their derivatives, and their adjoints */
+  double hv[2], dh[1], adj[2] = {0};
+  prelude_0(m, th, hv, dh);
 
   /* sum over the data of log n(x_i) */
   double ll = data_kernel(m, w, hv, adj, 0, m->n);
@@ -358,7 +364,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v84 = 0.2 * v74;
     const double v85 = v84 + v84;
     const double v86 = (-0.5) * v85;
-#line 362 "model.c"
+#line 368 "model.c"
     lpp += v79;
     g[m->off[0] + i + 0] += v86;
   }
@@ -378,7 +384,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v97 = 0.3333333333333333 * v87;
     const double v98 = v97 + v97;
     const double v99 = (-0.5) * v98;
-#line 382 "model.c"
+#line 388 "model.c"
     lpp += v92;
     g[m->off[1] + i + 0] += v99;
   }
@@ -397,7 +403,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v103 = v102 - 0.9189385332046728;
     const double v106 = v100 + v100;
     const double v107 = (-0.5) * v106;
-#line 401 "model.c"
+#line 407 "model.c"
     lpp += v103;
     g[m->off[2] + i + 0] += v107;
   }
@@ -417,7 +423,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v118 = 2.0 * v108;
     const double v119 = v118 + v118;
     const double v120 = (-0.5) * v119;
-#line 421 "model.c"
+#line 427 "model.c"
     lpp += v113;
     g[m->off[4] + 0] += v120;
   }
@@ -428,16 +434,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* chain rule: hoisted values and spline coefficients to the parameters */
   g[m->off[4] + 0] += adj[0];
   densrt_model_spline_adjoint(m, w, g);
+  (void)dh;
   w->log_lik = ll;
   w->log_prior = lp;
   return ll + lp;
 }
 
-/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  densrt_model_spline_coefs(m, w, th);
   const double v11 = th[m->off[4] + 0];   /* f */
+  (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
     const double x1 = x[1][i];
@@ -468,10 +474,17 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v35 = v32 - v34;
 #line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
-#line 472 "model.c"
+#line 478 "model.c"
     out[0 * n + i] = v36;
     out[1 * n + i] = v24;
   }
+}
+
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+{
+  densrt_model_spline_coefs(m, w, th);
+  log_terms_0(m, w, th, n, x, out);
 }
 
 /* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */

@@ -47,6 +47,81 @@ static const densrt_prior_def priors[] = {
   {"bg", 14, 10},
 };
 
+/* Parameter-only values, hoisted out of the point loops, and their derivatives. */
+static void prelude_0(const densrt_model *m, const double *th, double *restrict hv, double *restrict dh)
+{
+  const double v4 = th[m->off[0] + 0];   /* a[1] */
+  const double v6 = th[m->off[1] + 0];   /* mu[1] */
+  const double v7 = th[m->off[2] + 0];   /* ls[1] */
+  const double v11 = th[m->off[0] + 1];   /* a[2] */
+  const double v12 = th[m->off[1] + 1];   /* mu[2] */
+  const double v13 = th[m->off[2] + 1];   /* ls[2] */
+  const double v17 = th[m->off[0] + 2];   /* a[3] */
+  const double v18 = th[m->off[1] + 2];   /* mu[3] */
+  const double v19 = th[m->off[2] + 2];   /* ls[3] */
+#line 8 "tests/golden/mixture3.dens"
+  const double v8 = exp(v7);
+#line 9 "tests/golden/mixture3.dens"
+  const double v14 = exp(v13);
+#line 10 "tests/golden/mixture3.dens"
+  const double v20 = exp(v19);
+#line 8 "tests/golden/mixture3.dens"
+  double dmu27, dsd27;
+  const double v27 = densrt_log_ndiff(m->lo[0], m->hi[0], v6, v8, &dmu27, &dsd27);
+  const double v28 = v4 + v27;
+#line 9 "tests/golden/mixture3.dens"
+  double dmu29, dsd29;
+  const double v29 = densrt_log_ndiff(m->lo[0], m->hi[0], v12, v14, &dmu29, &dsd29);
+  const double v30 = v11 + v29;
+#line 10 "tests/golden/mixture3.dens"
+  double dmu31, dsd31;
+  const double v31 = densrt_log_ndiff(m->lo[0], m->hi[0], v18, v20, &dmu31, &dsd31);
+  const double v32 = v17 + v31;
+#line 8 "tests/golden/mixture3.dens"
+  const double v39 = v7 + 0.9189385332046728;
+#line 9 "tests/golden/mixture3.dens"
+  const double v46 = v13 + 0.9189385332046728;
+#line 10 "tests/golden/mixture3.dens"
+  const double v53 = v19 + 0.9189385332046728;
+#line 8 "tests/golden/mixture3.dens"
+  const double v74 = dmu27;
+  const double v75 = dsd27;
+  const double v76 = v75 * v8;
+#line 9 "tests/golden/mixture3.dens"
+  const double v77 = dmu29;
+  const double v78 = dsd29;
+  const double v79 = v78 * v14;
+#line 10 "tests/golden/mixture3.dens"
+  const double v80 = dmu31;
+  const double v81 = dsd31;
+  const double v82 = v81 * v20;
+#line 99 "model.c"
+  hv[0] = v4;
+  hv[1] = v6;
+  hv[2] = v8;
+  dh[0] = v8;
+  hv[3] = v39;
+  hv[4] = v11;
+  hv[5] = v12;
+  hv[6] = v14;
+  dh[1] = v14;
+  hv[7] = v46;
+  hv[8] = v17;
+  hv[9] = v18;
+  hv[10] = v20;
+  dh[2] = v20;
+  hv[11] = v53;
+  hv[12] = v28;
+  dh[3] = v74;
+  dh[4] = v76;
+  hv[13] = v30;
+  dh[5] = v77;
+  dh[6] = v79;
+  hv[14] = v32;
+  dh[7] = v80;
+  dh[8] = v82;
+}
+
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
@@ -158,7 +233,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v121 = -v120;
     const double v122 = v117 * v121;
     const double v123 = -v119;
-#line 162 "model.c"
+#line 237 "model.c"
     ll += v72;
     adj4 += v94;
     adj6 += v123;
@@ -174,9 +249,9 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     adj53 += v89;
     {
       double *ca = w->coef_adj[0] + 4 * j23;
-      const double a = v84;
+      const double ga = v84;
       const double u = u23;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   adj[0] += adj4;
@@ -226,7 +301,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v128 = v126 + v126;
     const double v129 = (-0.5) * v127;
     const double v130 = (-0.5) * v128;
-#line 230 "model.c"
+#line 305 "model.c"
     lv[q] = v41;
     const double wq = exp(r->lw[q] + v41);
     S += wq;
@@ -274,7 +349,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v135 = v133 + v133;
     const double v136 = (-0.5) * v134;
     const double v137 = (-0.5) * v135;
-#line 278 "model.c"
+#line 353 "model.c"
     lv[q] = v48;
     const double wq = exp(r->lw[q] + v48);
     S += wq;
@@ -322,7 +397,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v142 = v140 + v140;
     const double v143 = (-0.5) * v141;
     const double v144 = (-0.5) * v142;
-#line 326 "model.c"
+#line 401 "model.c"
     lv[q] = v55;
     const double wq = exp(r->lw[q] + v55);
     S += wq;
@@ -349,15 +424,15 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
-#line 353 "model.c"
+#line 428 "model.c"
     lv[q] = v23;
     const double wq = exp(r->lw[q] + v23);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j23;
-      const double a = -wq * 1.0;
+      const double ga = -wq * 1.0;
       const double u = u23;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return S;
@@ -369,56 +444,9 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   memset(g, 0, m->n_theta * sizeof *g);
   densrt_model_spline_coefs(m, w, th);
 
-  /* parameter-only values, hoisted out of the point loops, and their derivatives */
-  const double v4 = th[m->off[0] + 0];   /* a[1] */
-  const double v6 = th[m->off[1] + 0];   /* mu[1] */
-  const double v7 = th[m->off[2] + 0];   /* ls[1] */
-  const double v11 = th[m->off[0] + 1];   /* a[2] */
-  const double v12 = th[m->off[1] + 1];   /* mu[2] */
-  const double v13 = th[m->off[2] + 1];   /* ls[2] */
-  const double v17 = th[m->off[0] + 2];   /* a[3] */
-  const double v18 = th[m->off[1] + 2];   /* mu[3] */
-  const double v19 = th[m->off[2] + 2];   /* ls[3] */
-#line 8 "tests/golden/mixture3.dens"
-  const double v8 = exp(v7);
-#line 9 "tests/golden/mixture3.dens"
-  const double v14 = exp(v13);
-#line 10 "tests/golden/mixture3.dens"
-  const double v20 = exp(v19);
-#line 8 "tests/golden/mixture3.dens"
-  double dmu27, dsd27;
-  const double v27 = densrt_log_ndiff(m->lo[0], m->hi[0], v6, v8, &dmu27, &dsd27);
-  const double v28 = v4 + v27;
-#line 9 "tests/golden/mixture3.dens"
-  double dmu29, dsd29;
-  const double v29 = densrt_log_ndiff(m->lo[0], m->hi[0], v12, v14, &dmu29, &dsd29);
-  const double v30 = v11 + v29;
-#line 10 "tests/golden/mixture3.dens"
-  double dmu31, dsd31;
-  const double v31 = densrt_log_ndiff(m->lo[0], m->hi[0], v18, v20, &dmu31, &dsd31);
-  const double v32 = v17 + v31;
-#line 8 "tests/golden/mixture3.dens"
-  const double v39 = v7 + 0.9189385332046728;
-#line 9 "tests/golden/mixture3.dens"
-  const double v46 = v13 + 0.9189385332046728;
-#line 10 "tests/golden/mixture3.dens"
-  const double v53 = v19 + 0.9189385332046728;
-#line 8 "tests/golden/mixture3.dens"
-  const double v74 = dmu27;
-  const double v75 = dsd27;
-  const double v76 = v75 * v8;
-#line 9 "tests/golden/mixture3.dens"
-  const double v77 = dmu29;
-  const double v78 = dsd29;
-  const double v79 = v78 * v14;
-#line 10 "tests/golden/mixture3.dens"
-  const double v80 = dmu31;
-  const double v81 = dsd31;
-  const double v82 = v81 * v20;
-#line 419 "model.c"
-  /* the hoisted values for the kernels, and their adjoints */
-  const double hv[16] = {v4, v6, v8, v39, v11, v12, v14, v46, v17, v18, v20, v53, v28, v30, v32};
-  double adj[16] = {0};
+  /* parameter-only values for the kernels, their derivatives, and their adjoints */
+  double hv[16], dh[10], adj[16] = {0};
+  prelude_0(m, th, hv, dh);
 
   /* sum over the data of log n(x_i) */
   double ll = data_kernel(m, w, hv, adj, 0, m->n);
@@ -427,10 +455,10 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     double logI;
     if (m->plan[0] == DENSRT_PLAN_EXACT) {
-      const double I = exp(v28);
+      const double I = exp(hv[12]);
       ll -= I;
       adj[12] -= I;
-      logI = v28;
+      logI = hv[12];
     } else {
       const double S = term0_numeric_kernel(m, w, hv, adj);
       ll -= S;
@@ -445,10 +473,10 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     double logI;
     if (m->plan[1] == DENSRT_PLAN_EXACT) {
-      const double I = exp(v30);
+      const double I = exp(hv[13]);
       ll -= I;
       adj[13] -= I;
-      logI = v30;
+      logI = hv[13];
     } else {
       const double S = term1_numeric_kernel(m, w, hv, adj);
       ll -= S;
@@ -463,10 +491,10 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     double logI;
     if (m->plan[2] == DENSRT_PLAN_EXACT) {
-      const double I = exp(v32);
+      const double I = exp(hv[14]);
       ll -= I;
       adj[14] -= I;
-      logI = v32;
+      logI = hv[14];
     } else {
       const double S = term2_numeric_kernel(m, w, hv, adj);
       ll -= S;
@@ -505,7 +533,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 509 "model.c"
+#line 537 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -516,35 +544,34 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   /* chain rule: hoisted values and spline coefficients to the parameters */
   g[m->off[0] + 0] += adj[0];
   g[m->off[1] + 0] += adj[1];
-  g[m->off[2] + 0] += adj[2] * v8;
+  g[m->off[2] + 0] += adj[2] * dh[0];
   g[m->off[2] + 0] += adj[3];
   g[m->off[0] + 1] += adj[4];
   g[m->off[1] + 1] += adj[5];
-  g[m->off[2] + 1] += adj[6] * v14;
+  g[m->off[2] + 1] += adj[6] * dh[1];
   g[m->off[2] + 1] += adj[7];
   g[m->off[0] + 2] += adj[8];
   g[m->off[1] + 2] += adj[9];
-  g[m->off[2] + 2] += adj[10] * v20;
+  g[m->off[2] + 2] += adj[10] * dh[2];
   g[m->off[2] + 2] += adj[11];
   g[m->off[0] + 0] += adj[12];
-  g[m->off[1] + 0] += adj[12] * v74;
-  g[m->off[2] + 0] += adj[12] * v76;
+  g[m->off[1] + 0] += adj[12] * dh[3];
+  g[m->off[2] + 0] += adj[12] * dh[4];
   g[m->off[0] + 1] += adj[13];
-  g[m->off[1] + 1] += adj[13] * v77;
-  g[m->off[2] + 1] += adj[13] * v79;
+  g[m->off[1] + 1] += adj[13] * dh[5];
+  g[m->off[2] + 1] += adj[13] * dh[6];
   g[m->off[0] + 2] += adj[14];
-  g[m->off[1] + 2] += adj[14] * v80;
-  g[m->off[2] + 2] += adj[14] * v82;
+  g[m->off[1] + 2] += adj[14] * dh[7];
+  g[m->off[2] + 2] += adj[14] * dh[8];
   densrt_model_spline_adjoint(m, w, g);
+  (void)dh;
   w->log_lik = ll;
   w->log_prior = lp;
   return ll + lp;
 }
 
-/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  densrt_model_spline_coefs(m, w, th);
   const double v4 = th[m->off[0] + 0];   /* a[1] */
   const double v6 = th[m->off[1] + 0];   /* mu[1] */
   const double v7 = th[m->off[2] + 0];   /* ls[1] */
@@ -566,7 +593,8 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 570 "model.c"
+#line 597 "model.c"
+  (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 11 "tests/golden/mixture3.dens"
@@ -594,12 +622,19 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 598 "model.c"
+#line 626 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;
     out[3 * n + i] = v23;
   }
+}
+
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+{
+  densrt_model_spline_coefs(m, w, th);
+  log_terms_0(m, w, th, n, x, out);
 }
 
 /* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */

@@ -38,6 +38,12 @@ static const densrt_prior_def priors[] = {
   {"ln_n0", 22, 3},
 };
 
+/* Parameter-only values, hoisted out of the point loops, and their derivatives. */
+static void prelude_0(const densrt_model *m, const double *th, double *restrict hv, double *restrict dh)
+{
+  (void)dh;
+}
+
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
@@ -48,13 +54,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const size_t j5 = m->pseg[0][i];
     const double u5 = m->pu[0][i];
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 52 "model.c"
+#line 58 "model.c"
     ll += v5;
     {
       double *ca = w->coef_adj[0] + 4 * j5;
-      const double a = 1.0;
+      const double ga = 1.0;
       const double u = u5;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return ll;
@@ -71,15 +77,15 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 75 "model.c"
+#line 81 "model.c"
     lv[q] = v5;
     const double wq = exp(r->lw[q] + v5);
     S += wq;
     {
       double *ca = w->coef_adj[0] + 4 * j5;
-      const double a = -wq * 1.0;
+      const double ga = -wq * 1.0;
       const double u = u5;
-      ca[0] += a; ca[1] += a * u; ca[2] += a * u * u; ca[3] += a * u * u * u;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
   return S;
@@ -91,10 +97,9 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   memset(g, 0, m->n_theta * sizeof *g);
   densrt_model_spline_coefs(m, w, th);
 
-  /* parameter-only values, hoisted out of the point loops, and their derivatives */
-  /* the hoisted values for the kernels, and their adjoints */
-  const double hv[1] = {0};
-  double adj[1] = {0};
+  /* parameter-only values for the kernels, their derivatives, and their adjoints */
+  double hv[1], dh[1], adj[1] = {0};
+  prelude_0(m, th, hv, dh);
 
   /* sum over the data of log n(x_i) */
   double ll = data_kernel(m, w, hv, adj, 0, m->n);
@@ -127,7 +132,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 131 "model.c"
+#line 136 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -137,24 +142,31 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
 
   /* chain rule: hoisted values and spline coefficients to the parameters */
   densrt_model_spline_adjoint(m, w, g);
+  (void)dh;
   w->log_lik = ll;
   w->log_prior = lp;
   return ll + lp;
 }
 
-/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
-static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  densrt_model_spline_coefs(m, w, th);
+  (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 18 "models/spline1d.dens"
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 156 "model.c"
+#line 161 "model.c"
     out[0 * n + i] = v5;
   }
+}
+
+/* log n_t(x) of every term t at n points x[d][i], values only: out[t * n + i]. */
+static void log_terms(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
+{
+  densrt_model_spline_coefs(m, w, th);
+  log_terms_0(m, w, th, n, x, out);
 }
 
 /* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */
