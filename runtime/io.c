@@ -1123,6 +1123,7 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
 {
   fitsfile *ff = NULL;
   int status = 0, st = DENSRT_OK, fd = -1;   /* fd: what cfitsio reads */
+  double *row = NULL;                        /* one row's values, for the row rule */
   int *colnum = calloc(n_want, sizeof *colnum);
   char **isnull = calloc(n_want, sizeof *isnull);
   int *is_float = calloc(n_want, sizeof *is_float);
@@ -1207,7 +1208,7 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
   }
   /* row-major checks so the first bad row is the one reported */
   size_t kept = 0;
-  double *row = malloc(n_want * sizeof *row);
+  row = malloc(n_want * sizeof *row);
   if (!row) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
     goto done;
@@ -1221,27 +1222,24 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
       if (isnull[c][r] || !isfinite(s.cols[c][r])) {
         st = DENSRT_FAIL(DENSRT_ENONFINITE, "%s: row %zu: column '%s': non-finite value", path, r + 1,
                          want[c].name);
-        free(row);
         goto done;
       }
       row[c] = s.cols[c][r];
     }
     int keep;
-    if ((st = select_row(sel, row, want, n_want, path, ": row ", r + 1, &keep))) {
-      free(row);
+    if ((st = select_row(sel, row, want, n_want, path, ": row ", r + 1, &keep)))
       goto done;
-    }
     if (!keep)
       continue;
     for (size_t c = 0; c < n_want; c++)
       s.cols[c][kept] = s.cols[c][r];
     kept++;
   }
-  free(row);
   s.n_rows = kept;
   store_finish(&s, out, sel);
 
 done:
+  free(row);
   if (ff) {
     int close_status = 0;
     fits_close_file(ff, &close_status);

@@ -178,7 +178,8 @@ static dc_kernel *new_kernel(dc_kernels *ks, dc_kernel_kind kind, const char *na
 static void set_outputs(dc_kernel *k, ir_node *const *out, size_t n)
 {
   k->out = dc_xcalloc(n + 1, sizeof *k->out);
-  memcpy(k->out, out, n * sizeof *out);
+  if (n)
+    memcpy(k->out, out, n * sizeof *out);
   k->n_out = n;
   for (size_t r = 0; r < n; r++)
     k->dims |= out[r]->dims;
