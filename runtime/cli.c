@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,8 +72,9 @@ static void install_signals(void)
 
 enum {
   C_INFO = 1 << 0, C_EVAL = 1 << 1, C_OPTIMIZE = 1 << 2, C_DIAGNOSE = 1 << 3, C_BENCHMARK = 1 << 4, C_PLOT = 1 << 5,
-  C_DATA = C_EVAL | C_OPTIMIZE | C_DIAGNOSE | C_BENCHMARK | C_PLOT,
-  C_ALL = C_INFO | C_DATA
+  C_SAMPLE = 1 << 6, C_SUMMARY = 1 << 7,
+  C_DATA = C_EVAL | C_OPTIMIZE | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_SAMPLE,
+  C_ALL = C_INFO | C_DATA | C_SUMMARY
 };
 
 static const struct {
@@ -95,11 +97,25 @@ static const struct {
    "Time the log posterior and gradient: the median over --batches batches of about 0.05 s each."},
   {"plot", C_PLOT, "PNG figure of the model at --params over the data", " --data FILE --params FILE --out FIG.png",
    "Draw the model's intensity at --params over the data as a PNG figure."},
+  {"sample", C_SAMPLE, "posterior draws with NUTS: Stan CSV files and a summary", " --data FILE --out PREFIX",
+   "Draw from the posterior with the No-U-Turn sampler (Stan's algorithm and warmup): --chains chains in "
+   "parallel threads, each writing PREFIX_N.csv in Stan's CSV format as it draws; then a summary of every "
+   "parameter (mean, sd, MCSE, quantiles, bulk and tail ESS, R-hat).  Exit 1 when a diagnostic warns "
+   "(divergences, R-hat > 1.01, low ESS, saturated trees, low E-BFMI): the draws are written but not to be "
+   "trusted as they are.  Interrupted, each file keeps the draws made so far.  Initial values: --init, "
+   "--init-from-map, or Stan's default, uniform(-2, 2) on the unconstrained scale (around the default start: 0, "
+   "the middle of two bounds, one unit inside one bound), different for each chain so that R-hat can tell "
+   "chains that do not mix."},
+  {"summary", C_SUMMARY, "summary and diagnostics of Stan CSV files", " FILE.csv...",
+   "Summarise draws in Stan CSV files (one per chain; ours or CmdStan's): per column mean, sd, MCSE of the "
+   "mean, 5/50/95% quantiles, bulk-ESS, tail-ESS and rank-normalised split R-hat (Vehtari et al. 2021), then "
+   "warnings; exit 1 when one is given."},
 };
 
 enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
-  O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT
+  O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
+  O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP
 };
 
 static const struct {
@@ -123,19 +139,33 @@ static const struct {
   {"integrate", "COL=M", O_INTEGRATE, C_ALL,
    "integration method of a column: auto, analytic, gauss_legendre(order = N[, subdiv = M]), "
    "simpson(points = N), simpson(step = h)"},
-  {"tol", "X", O_TOL, C_EVAL | C_OPTIMIZE, "relative accuracy of 'auto' integrals (default 1e-10, at least 1e-14)"},
+  {"tol", "X", O_TOL, C_EVAL | C_OPTIMIZE | C_SAMPLE,
+   "relative accuracy of 'auto' integrals (default 1e-10, at least 1e-14); sample: checked at the initial values"},
   {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT,
    "parameter values: a JSON object name -> number or array, or the output of optimize or eval"},
-  {"init", "FILE", O_INIT, C_OPTIMIZE, "starting values, as for --params (default: 0, moved inside the bounds)"},
+  {"init", "FILE", O_INIT, C_OPTIMIZE | C_SAMPLE,
+   "starting values, as for --params (optimize's default: 0, moved inside the bounds; sample: every chain)"},
+  {"init-from-map", NULL, O_INIT_MAP, C_SAMPLE, "start every chain at the MAP point (optimize first)"},
   {"out", "FILE", O_OUT, C_ALL,
-   "write the result to FILE (atomically) instead of standard output; plot: the PNG figure (required)"},
+   "write the result to FILE (atomically) instead of standard output; plot: the PNG figure (required); "
+   "sample: the prefix PREFIX of PREFIX_1.csv ... (required)"},
+  {"chains", "N", O_CHAINS, C_SAMPLE, "number of chains (default 4)"},
+  {"warmup", "N", O_WARMUP, C_SAMPLE, "warmup iterations per chain, adapting step size and metric (default 1000)"},
+  {"draws", "N", O_DRAWS, C_SAMPLE, "draws per chain after warmup (default 1000)"},
+  {"threads", "N", O_THREADS, C_SAMPLE,
+   "threads running the chains (default: one per core); the draws do not depend on it"},
+  {"max-depth", "N", O_MAX_DEPTH, C_SAMPLE, "largest tree depth: at most 2^N leapfrog steps a draw (default 10)"},
+  {"delta", "X", O_DELTA, C_SAMPLE, "target acceptance statistic of the step-size adaptation (default 0.8)"},
+  {"metric", "diag|dense", O_METRIC, C_SAMPLE, "the adapted metric: diagonal (default) or dense"},
   {"max-iter", "N", O_MAX_ITER, C_OPTIMIZE, "iteration limit (default 15000)"},
   {"ftol", "X", O_FTOL, C_OPTIMIZE,
    "stop when the relative decrease of the objective is below X; converged when a Newton step would gain less "
    "than X relative (default 1e-13)"},
   {"gtol", "X", O_GTOL, C_OPTIMIZE, "stop when the projected gradient is below X (default 1e-9)"},
   {"random", "N", O_RANDOM, C_DIAGNOSE, "also check N random points around the start (default 5)"},
-  {"seed", "S", O_SEED, C_DIAGNOSE, "random seed of those points (default 1)"},
+  {"seed", "S", O_SEED, C_DIAGNOSE | C_SAMPLE,
+   "random seed (diagnose: of the random points, default 1; sample: default from the clock, written in the "
+   "files), 0 to 4294967295"},
   {"error-tol", "X", O_ERROR_TOL, C_DIAGNOSE,
    "allowed |finite difference - gradient| / max(1, |gradient|) (default 1e-6)"},
   {"batches", "N", O_BATCHES, C_BENCHMARK, "number of timed batches of about 0.05 s (default 21)"},
@@ -159,8 +189,10 @@ typedef struct {
   const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
   int outside;                                /* 0 error, 1 drop, 2 keep */
   long max_iter, random, seed, width, height, batches;
-  double ftol, gtol, tol, error_tol;
-  int quiet;
+  long chains, warmup, draws, threads, max_depth;
+  double ftol, gtol, tol, error_tol, delta;
+  int quiet, seed_given, dense, init_map;
+  char **files;          size_t n_files;      /* summary: the CSV files */
 } options;
 
 /* Wraps text at 79 columns; continuation lines are indented by `indent`. */
@@ -356,6 +388,23 @@ static int check_writable(const char *path)
 /* Checks that need no data: required options, files that must not be overwritten. */
 static int check_options(const options *o)
 {
+  if ((o->flag & C_SUMMARY) && !o->n_files) {
+    fail("summary needs Stan CSV files (try '%s summary --help')", prog);
+    return EXIT_BAD;
+  }
+  if (o->flag & C_SAMPLE) {
+    if (!o->out || !strcmp(o->out, "-")) {
+      fail("sample needs --out PREFIX: the draws of chain N go to PREFIX_N.csv");
+      return EXIT_BAD;
+    }
+    if (o->init && o->init_map) {
+      fail("give --init or --init-from-map, not both");
+      return EXIT_BAD;
+    }
+    char first[4096];
+    snprintf(first, sizeof first, "%s_1.csv", o->out);
+    return check_writable(first);
+  }
   if ((o->flag & C_DATA) && !o->data) {
     fail("%s needs --data FILE (try '%s %s --help')", o->cmd, prog, o->cmd);
     return EXIT_BAD;
@@ -432,6 +481,11 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->width = 1000;
   o->height = 500;
   o->batches = 21;
+  o->chains = 4;
+  o->warmup = 1000;
+  o->draws = 1000;
+  o->max_depth = 10;
+  o->delta = 0.8;
   if (argc < 2) {
     usage(def, stderr);
     return EXIT_BAD;
@@ -520,7 +574,27 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
       break;
     case O_MAX_ITER: ok = parse_count(name, v, 1, 1000000000L, &o->max_iter); break;
     case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
-    case O_SEED: ok = parse_count(name, v, 0, 1000000000L, &o->seed); break;
+    case O_SEED: ok = parse_count(name, v, 0, 4294967295L, &o->seed), o->seed_given = 1; break;
+    case O_CHAINS: ok = parse_count(name, v, 1, 1024, &o->chains); break;
+    case O_WARMUP: ok = parse_count(name, v, 0, 100000000L, &o->warmup); break;
+    case O_DRAWS: ok = parse_count(name, v, 1, 100000000L, &o->draws); break;
+    case O_THREADS: ok = parse_count(name, v, 1, 1024, &o->threads); break;
+    case O_MAX_DEPTH: ok = parse_count(name, v, 1, 30, &o->max_depth); break;
+    case O_INIT_MAP: o->init_map = 1; break;
+    case O_DELTA:
+      ok = parse_double(name, v, &o->delta, 1);
+      if (ok && !(o->delta < 1)) {
+        fail("--delta: the target acceptance must be between 0 and 1, got '%s'", v);
+        ok = 0;
+      }
+      break;
+    case O_METRIC:
+      if (strcmp(v, "diag") && strcmp(v, "dense")) {
+        fail("--metric: expected 'diag' or 'dense', got '%s'", v);
+        return EXIT_BAD;
+      }
+      o->dense = !strcmp(v, "dense");
+      break;
     case O_BATCHES: ok = parse_count(name, v, 1, 1000000L, &o->batches); break;
     case O_WIDTH: ok = parse_count(name, v, 100, 10000, &o->width); break;
     case O_HEIGHT: ok = parse_count(name, v, 100, 10000, &o->height); break;
@@ -538,7 +612,10 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     if (!ok)
       return EXIT_BAD;
   }
-  if (optind < ac) {
+  if (optind < ac && (o->flag & C_SUMMARY)) {
+    o->files = av + optind;
+    o->n_files = (size_t)(ac - optind);
+  } else if (optind < ac) {
     fail("unexpected argument '%s' (try '%s %s --help')", av[optind], prog, o->cmd);
     return EXIT_BAD;
   }
@@ -1276,6 +1353,331 @@ static int cmd_plot(densrt_model *m, const options *o, const double *x)
 
 /* }==================================================================== */
 
+/* {====================================================================
+** sample and summary
+** ===================================================================== */
+
+/* A column of the draws, chain after chain: x[c * n + i]. */
+static double *column(const densrt_stancsv_set *s, size_t k, size_t n)
+{
+  double *x = malloc((s->n_chains * n + 1) * sizeof *x);
+  for (size_t c = 0; x && c < s->n_chains; c++)
+    for (size_t i = 0; i < n; i++)
+      x[c * n + i] = s->draws[c][i * s->n_cols + k];
+  return x;
+}
+
+static ssize_t column_index(const densrt_stancsv_set *s, const char *name)
+{
+  for (size_t k = 0; k < s->n_cols; k++)
+    if (!strcmp(s->names[k], name))
+      return (ssize_t)k;
+  return -1;
+}
+
+/* The table of every column but the sampler's (lp__ first), then the warnings on stderr.
+** Returns the number of warnings, or -1 on error. */
+static int summarize(const densrt_stancsv_set *s, FILE *f, const options *o, long max_depth)
+{
+  size_t n = s->n_draws[0];
+  for (size_t c = 1; c < s->n_chains; c++)
+    if (s->n_draws[c] < n)
+      n = s->n_draws[c];   /* the chains' common length (an interrupted run may differ) */
+  if (n < 4) {
+    fail("summary: %zu draws per chain; at least 4 are needed", n);
+    return -1;
+  }
+  fprintf(f, "%-20s %12s %10s %10s %12s %12s %12s %9s %9s %7s\n", "name", "mean", "mcse", "sd", "5%", "50%", "95%",
+          "ess_bulk", "ess_tail", "rhat");
+  int warnings = 0;
+  double worst_rhat = 0, worst_ess = INFINITY;
+  const char *worst_rhat_name = "", *worst_ess_name = "";
+  for (size_t k = 0; k < s->n_cols; k++) {
+    const char *name = s->names[k];
+    size_t len = strlen(name);
+    if (len > 2 && !strcmp(name + len - 2, "__") && strcmp(name, "lp__"))
+      continue;   /* the sampler's own columns */
+    double *x = column(s, k, n);
+    densrt_mcstat_summary m;
+    if (!x || densrt_mcstat_summarize(x, s->n_chains, n, &m)) {
+      free(x);
+      fail("out of memory");
+      return -1;
+    }
+    free(x);
+    fprintf(f, "%-20s %12.6g %10.3g %10.4g %12.6g %12.6g %12.6g %9.0f %9.0f %7.4f\n", name, m.mean, m.mcse_mean,
+            m.sd, m.q5, m.q50, m.q95, m.ess_bulk, m.ess_tail, m.rhat);
+    if (isnan(m.rhat) || m.rhat > worst_rhat) {
+      worst_rhat = isnan(m.rhat) ? INFINITY : m.rhat;
+      worst_rhat_name = name;
+    }
+    double e = fmin(m.ess_bulk, m.ess_tail);
+    if (isnan(e) || e < worst_ess) {
+      worst_ess = isnan(e) ? 0 : e;
+      worst_ess_name = name;
+    }
+  }
+  /* the sampler's diagnostics, over each chain's draws */
+  ssize_t kd = column_index(s, "divergent__"), kt = column_index(s, "treedepth__"), ke = column_index(s, "energy__");
+  size_t div = 0, sat = 0;
+  for (size_t c = 0; c < s->n_chains; c++) {
+    double e_mean = 0, num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+      const double *row = s->draws[c] + i * s->n_cols;
+      div += kd >= 0 && row[kd] != 0;
+      sat += kt >= 0 && max_depth > 0 && row[kt] >= (double)max_depth;
+      if (ke >= 0)
+        e_mean += row[ke] / (double)n;
+    }
+    for (size_t i = 0; ke >= 0 && i < n; i++) {
+      double e = s->draws[c][i * s->n_cols + ke];
+      if (i)
+        num += (e - s->draws[c][(i - 1) * s->n_cols + ke]) * (e - s->draws[c][(i - 1) * s->n_cols + ke]);
+      den += (e - e_mean) * (e - e_mean);
+    }
+    if (ke >= 0 && den > 0 && num / den < 0.3) {
+      fail("warning: chain %zu has E-BFMI %.3g (below 0.3): the posterior's energy is poorly explored; "
+           "reparametrise", c + 1, num / den);
+      warnings++;
+    }
+  }
+  size_t total = n * s->n_chains;
+  if (div) {
+    fail("warning: %zu of %zu draws ended in a divergence: the draws may be biased (raise --delta, or "
+         "reparametrise)", div, total);
+    warnings++;
+  }
+  if (sat) {
+    fail("warning: %zu of %zu draws reached the largest tree depth %ld (raise --max-depth)", sat, total, max_depth);
+    warnings++;
+  }
+  if (worst_rhat > 1.01) {
+    fail("warning: R-hat of %s is %.4g (above 1.01): the chains do not agree; draw longer or look at the model",
+         worst_rhat_name, worst_rhat);
+    warnings++;
+  }
+  if (worst_ess < 100.0 * (double)s->n_chains) {
+    fail("warning: bulk- or tail-ESS of %s is %.0f (below 100 per chain): the estimates are not reliable; draw "
+         "longer", worst_ess_name, worst_ess);
+    warnings++;
+  }
+  if (!warnings)
+    note(o, "%zu chains of %zu draws: no divergences, R-hat <= 1.01, ESS >= 100 per chain", s->n_chains, n);
+  return warnings;
+}
+
+static int cmd_summary(const options *o)
+{
+  densrt_stancsv_set s;
+  if (densrt_stancsv_read((const char *const *)o->files, o->n_files, &s)) {
+    fail("%s", densrt_error_message());
+    return EXIT_BAD;
+  }
+  long max_depth = s.max_depth;
+  densrt_io_out out;
+  int rc = open_out(o, &out);
+  if (!rc) {
+    int w = summarize(&s, out.f, o, max_depth);
+    if (w < 0) {
+      densrt_io_out_abort(&out);
+      rc = EXIT_BAD;
+    } else {
+      rc = close_out(&out);
+      if (!rc && w)
+        rc = EXIT_NOCONV;
+    }
+  }
+  densrt_stancsv_set_free(&s);
+  return rc;
+}
+
+typedef struct {
+  densrt_stancsv *w;
+  const options *o;
+  size_t total;
+  pthread_mutex_t lock;
+} sample_out;
+
+static int sink_adapted(void *ctx, unsigned chain, double stepsize, const double *inv_metric, int dense)
+{
+  sample_out *so = ctx;
+  return densrt_stancsv_adaptation(&so->w[chain], stepsize, inv_metric, dense);
+}
+
+static int sink_draw(void *ctx, unsigned chain, size_t iter, const densrt_nuts_draw *d, const double *theta)
+{
+  sample_out *so = ctx;
+  size_t step = so->total / 10 ? so->total / 10 : 1;
+  if (!so->o->quiet && ((iter + 1) % step == 0 || iter + 1 == so->total)) {
+    pthread_mutex_lock(&so->lock);
+    note(so->o, "chain %u: iteration %zu / %zu (%s)", chain + 1, iter + 1, so->total, d->warmup ? "warmup" :
+         "sampling");
+    pthread_mutex_unlock(&so->lock);
+  }
+  if (d->warmup)
+    return 0;   /* as CmdStan by default: warmup draws are not saved */
+  return densrt_stancsv_row(&so->w[chain], d, theta);
+}
+
+/* The configuration, in CmdStan's layout so that rstan::read_stan_csv finds it. */
+static void sample_header(char *h, size_t len, const densrt_model *m, const options *o, const densrt_nuts_options *no,
+                          unsigned long seed, size_t chain, const char *path)
+{
+  snprintf(h, len,
+           "model = %s\nmethod = sample (Default)\n  sample\n    num_samples = %ld\n    num_warmup = %ld\n"
+           "    save_warmup = 0 (Default)\n    thin = 1 (Default)\n    adapt\n      engaged = 1 (Default)\n"
+           "      gamma = %g\n      delta = %g\n      kappa = %g\n      t0 = %g\n      init_buffer = %zu\n"
+           "      term_buffer = %zu\n      window = %zu\n    algorithm = hmc (Default)\n      hmc\n"
+           "        engine = nuts (Default)\n          nuts\n            max_depth = %zu\n"
+           "        metric = %s\n        stepsize = 1 (Default)\n        stepsize_jitter = 0 (Default)\n"
+           "id = %zu\ndata\n  file = %s\ninit = %s\nrandom\n  seed = %lu\noutput\n  file = %s\n"
+           "densc_version = %s\nmodel_source = %s",
+           m->def->name, o->draws, o->warmup, no->gamma, no->delta, no->kappa, no->t0, no->init_buffer,
+           no->term_buffer, no->window, no->max_depth, no->dense ? "dense_e" : "diag_e", chain, o->data,
+           o->init ? o->init : o->init_map ? "MAP (--init-from-map)" : "2 (Default)", seed, path, m->def->version,
+           m->def->source);
+}
+
+static int cmd_sample(densrt_model *m, const options *o, double *theta)
+{
+  size_t n = m->n_theta, chains = (size_t)o->chains;
+  unsigned long seed = o->seed_given ? (unsigned long)o->seed : (unsigned long)(time(NULL) ^ (getpid() << 16)) &
+                                                                    0xFFFFFFFFul;
+  densrt_sample_options so;
+  densrt_sample_options_default(&so);
+  so.chains = chains;
+  so.draws = (size_t)o->draws;
+  so.seed = seed;
+  so.threads = (size_t)o->threads;
+  so.nuts.warmup = (size_t)o->warmup;
+  so.nuts.max_depth = (size_t)o->max_depth;
+  so.nuts.delta = o->delta;
+  so.nuts.dense = o->dense;
+  so.interrupt = &interrupted;
+  int rc = EXIT_BAD;
+  densrt_stancsv *w = calloc(chains, sizeof *w);
+  densrt_sample_chain *ch = calloc(chains, sizeof *ch);
+  const double **init = calloc(chains, sizeof *init);
+  char **names = calloc(n + 1, sizeof *names);
+  if (!w || !ch || !init || !names) {
+    fail("out of memory");
+    goto done;
+  }
+  if (o->init_map) {
+    densrt_fit_options fo;
+    densrt_fit_options_default(&fo);
+    fo.tol = o->tol;
+    fo.quiet = 1;
+    fo.interrupt = &interrupted;
+    densrt_fit_result r;
+    note(o, "finding the MAP point for the initial values");
+    int st = densrt_fit_map(m, theta, &fo, &r);
+    densrt_fit_result_free(&r);
+    if (st != DENSRT_OK)
+      note(o, "warning: the MAP fit did not converge (%s); starting from its best point", r.message);
+  }
+  if (o->init || o->init_map)
+    for (size_t c = 0; c < chains; c++)
+      init[c] = theta;
+  /* the rules of 'auto' integrals, checked at the initial values (or the default start) */
+  int changed;
+  double rel_err = NAN;
+  if (densrt_model_refine(m, theta, o->tol, &changed, &rel_err))
+    note(o, "warning: %s", densrt_error_message());
+  if (o->init || o->init_map) {
+    double *g = calloc(n + 1, sizeof *g);
+    double lp = g ? densrt_model_log_density(m, theta, g) : NAN;
+    free(g);
+    if (!isfinite(lp)) {
+      explain_nonfinite(m, theta, o->init ? o->init : "the MAP point");
+      goto done;
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    char nm[256];
+    densrt_model_value_name(m, i, nm, sizeof nm);
+    /* Stan's names: b[3] -> b.3 */
+    char *br = strchr(nm, '[');
+    if (br) {
+      *br = '.';
+      nm[strlen(nm) - 1] = '\0';
+    }
+    if (!(names[i] = strdup(nm))) {
+      fail("out of memory");
+      goto done;
+    }
+  }
+  size_t opened = 0;
+  for (; opened < chains; opened++) {
+    char path[4096], header[16384];
+    snprintf(path, sizeof path, "%s_%zu.csv", o->out, opened + 1);
+    sample_header(header, sizeof header, m, o, &so.nuts, seed, opened + 1, path);
+    if (densrt_stancsv_open(&w[opened], path, header, (const char *const *)names, n)) {
+      fail("%s", densrt_error_message());
+      break;
+    }
+  }
+  if (opened < chains) {
+    for (size_t c = 0; c < opened; c++)
+      densrt_stancsv_abort(&w[c]);
+    goto done;
+  }
+  sample_out out = {w, o, (size_t)(o->warmup + o->draws), PTHREAD_MUTEX_INITIALIZER};
+  densrt_sample_sink sink = {sink_adapted, sink_draw, &out};
+  note(o, "%zu chains of %ld warmup and %ld draws, seed %lu", chains, o->warmup, o->draws, seed);
+  graceful = 1;
+  int st = densrt_sample_run(m, init, &so, &sink, ch);
+  graceful = 0;
+  int interrupted_run = st == DENSRT_EINTR || interrupted;
+  if (st && !interrupted_run) {
+    fail("%s", densrt_error_message());
+    for (size_t c = 0; c < chains; c++)
+      densrt_stancsv_abort(&w[c]);   /* no partial files */
+    goto done;
+  }
+  int bad = 0;
+  for (size_t c = 0; c < chains; c++)
+    if (densrt_stancsv_close(&w[c], ch[c].warmup_seconds, ch[c].sampling_seconds)) {
+      fail("%s", densrt_error_message());
+      bad = 1;
+    }
+  if (bad)
+    goto done;
+  if (interrupted_run) {
+    fail("interrupted: each chain's file holds the draws made so far");
+    rc = EXIT_SIGNAL + (interrupted ? interrupted : SIGINT);
+    goto done;
+  }
+  /* the summary of what was written */
+  char **paths = calloc(chains, sizeof *paths);
+  for (size_t c = 0; paths && c < chains; c++) {
+    paths[c] = malloc(strlen(o->out) + 32);
+    if (paths[c])
+      sprintf(paths[c], "%s_%zu.csv", o->out, c + 1);
+  }
+  densrt_stancsv_set set;
+  if (!paths || densrt_stancsv_read((const char *const *)paths, chains, &set)) {
+    fail("%s", paths ? densrt_error_message() : "out of memory");
+  } else {
+    int warn = summarize(&set, stdout, o, o->max_depth);
+    rc = warn < 0 ? EXIT_BAD : warn ? EXIT_NOCONV : 0;
+    densrt_stancsv_set_free(&set);
+  }
+  for (size_t c = 0; paths && c < chains; c++)
+    free(paths[c]);
+  free(paths);
+done:
+  for (size_t i = 0; names && i < n; i++)
+    free(names[i]);
+  free(names);
+  free(w);
+  free(ch);
+  free(init);
+  return rc;
+}
+
+/* }==================================================================== */
+
 /* Standard output carries results: a failed write is an error, not a silent loss. */
 static int close_stdout(int rc)
 {
@@ -1308,6 +1710,10 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   int rc = parse_args(def, argc, argv, &o);
   if (rc)
     goto done;
+  if (o.flag == C_SUMMARY) {   /* draws only: no model instance */
+    rc = cmd_summary(&o);
+    goto done;
+  }
   /* everything that needs no data first: knots, methods, columns, filters, parameters */
   if ((rc = setup_model(def, &o, &m)))
     goto done;
@@ -1323,7 +1729,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
       rc = EXIT_BAD;
       goto done;
     }
-  const char *pfile = o.flag & C_OPTIMIZE ? o.init : o.params;
+  const char *pfile = o.flag & (C_OPTIMIZE | C_SAMPLE) ? o.init : o.params;
   if (pfile) {
     if ((rc = read_params(m, pfile, theta, 1)))
       goto done;
@@ -1340,6 +1746,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   case C_OPTIMIZE: rc = cmd_optimize(m, &o, theta); break;
   case C_DIAGNOSE: rc = cmd_diagnose(m, &o, theta); break;
   case C_BENCHMARK: rc = cmd_benchmark(m, &o, theta); break;
+  case C_SAMPLE: rc = cmd_sample(m, &o, theta); break;
   default: rc = cmd_plot(m, &o, theta); break;
   }
 done:

@@ -12,6 +12,10 @@
 **   spec    knot-set and integration-method specifications
 **   model   the model instance generated code evaluates
 **   fit     the MAP fit and its convergence verdict
+**   nuts    the No-U-Turn sampler and its warmup
+**   sample  NUTS chains of a model in threads, bounds as transforms
+**   stancsv draws in Stan's CSV format, written and read
+**   mcstat  R-hat, ESS, MCSE and quantiles of draws
 **   dual    inline kernels for generated code
 **   plot    PNG figures of model and data
 **   cli     the generated program's command line
@@ -28,6 +32,10 @@
 #include "spec.h"
 #include "model.h"
 #include "fit.h"
+#include "nuts.h"
+#include "sample.h"
+#include "stancsv.h"
+#include "mcstat.h"
 #include "plot.h"
 #include "dual.h"
 

@@ -83,8 +83,8 @@ static size_t good_size(size_t n)
   }
 }
 
-/* posterior's autocovariance: sum_t yc_t yc_(t+k) * M / N^2 at every lag k < N, by FFT over
-** 2M points. */
+/* The biased autocovariance sum_t yc_t yc_(t+k) / N at every lag k < N, by FFT over 2M
+** points (M >= N with factors 2, 3, 5 only), as posterior computes it. */
 static int autocovariance(const double *y, size_t N, double *ac)
 {
   size_t M = good_size(N), L = 2 * M;
@@ -113,7 +113,7 @@ static int autocovariance(const double *y, size_t N, double *ac)
   d[L - 1] *= d[L - 1];
   gsl_fft_halfcomplex_inverse(d, 1, L, hw, ws);   /* divides by L: the lagged sums */
   for (size_t k = 0; k < N; k++)
-    ac[k] = d[k] * (double)M / ((double)N * (double)N);
+    ac[k] = d[k] / (double)N;
 done:
   free(d);
   if (rw)

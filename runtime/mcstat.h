@@ -10,9 +10,9 @@
 **                  folded draws |x - median|
 **   bulk-ESS       ESS of the z-scaled split chains
 **   tail-ESS       min of the ESS of the split indicators x <= q05 and x <= q95
-**   ESS            Geyer's initial monotone sequence over autocovariances of all chains
-**                  (posterior's FFT estimate: biased, times M/N where M >= N is the
-**                  FFT length it pads to), with its antithetic correction
+**   ESS            Geyer's initial monotone sequence over the chains' biased
+**                  autocovariances, with its antithetic correction and the cap at
+**                  S log10 S
 **   MCSE of mean   sd / sqrt(ESS of the split chains)
 **   quantiles      R's type 7
 ** Each is NAN where posterior gives NA: fewer than 3 draws per split chain, a

@@ -210,7 +210,13 @@ static int read_one(const char *path, densrt_stancsv_set *s, size_t c)
     lineno++;
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
       line[--len] = '\0';
-    if (len == 0 || line[0] == '#')
+    if (len > 0 && line[0] == '#') {
+      const char *md = strstr(line, "max_depth = ");
+      if (md && c == 0 && !s->max_depth)
+        s->max_depth = strtol(md + 12, NULL, 10);
+      continue;
+    }
+    if (len == 0)
       continue;
     if (!have_header) {
       char **names;

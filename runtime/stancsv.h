@@ -51,6 +51,7 @@ typedef struct {
   size_t n_chains;
   size_t *n_draws;        /* per chain */
   double **draws;         /* per chain: n_draws[c] x n_cols, row-major */
+  long max_depth;         /* the "max_depth = N" of the first file's configuration, 0 if none */
 } densrt_stancsv_set;
 
 int densrt_stancsv_read(const char *const *paths, size_t n, densrt_stancsv_set *out);
