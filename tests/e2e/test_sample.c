@@ -1,0 +1,295 @@
+/*
+** test_sample.c — the sample and summary commands end to end: posteriors known in
+** closed form or by quadrature (a lower-bounded and a two-bounded parameter, through
+** their transforms), draws that do not depend on the number of threads, Stan CSV
+** files that stay whole when interrupted, and bad input refused before any work.
+*/
+#include <check.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e_util.h"
+#include "mcstat.h"
+#include "stancsv.h"
+
+static void compile(const char *name, const char *dens)
+{
+  char model[512];
+  snprintf(model, sizeof model, "%s/%s.dens", e2e_tmp, name);
+  FILE *f = fopen(model, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(dens, f);
+  fclose(f);
+  ck_assert_int_eq(e2e_run("%s %s -o %s/%s", DENSC, model, e2e_tmp, name), 0);
+}
+
+/* n rows of column x, x_i = (i + 0.5)^2 / n^2 (more points near 0 than 1) */
+static void write_data(const char *name, int n)
+{
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s.csv", e2e_tmp, name);
+  FILE *f = fopen(path, "w");
+  fputs("x\n", f);
+  for (int i = 0; i < n; i++)
+    fprintf(f, "%.17g\n", (i + 0.5) * (i + 0.5) / ((double)n * n));
+  fclose(f);
+}
+
+/* The chains' draws of one column, read back with the runtime's reader. */
+static double *draws_of(const char *prefix, size_t chains, const char *col, size_t *n)
+{
+  char **paths = calloc(chains, sizeof *paths);
+  for (size_t c = 0; c < chains; c++) {
+    paths[c] = malloc(600);
+    snprintf(paths[c], 600, "%s_%zu.csv", prefix, c + 1);
+  }
+  densrt_stancsv_set s;
+  ck_assert_int_eq(densrt_stancsv_read((const char *const *)paths, chains, &s), 0);
+  size_t k = 0;
+  while (k < s.n_cols && strcmp(s.names[k], col))
+    k++;
+  ck_assert_uint_lt(k, s.n_cols);
+  *n = s.n_draws[0];
+  double *x = malloc(chains * *n * sizeof *x);
+  for (size_t c = 0; c < chains; c++) {
+    ck_assert_uint_eq(s.n_draws[c], *n);
+    for (size_t i = 0; i < *n; i++)
+      x[c * *n + i] = s.draws[c][i * s.n_cols + k];
+  }
+  densrt_stancsv_set_free(&s);
+  for (size_t c = 0; c < chains; c++)
+    free(paths[c]);
+  free(paths);
+  return x;
+}
+
+/* Mean and variance within 4 Monte Carlo standard errors of the truth. */
+static void check_moments(const double *x, size_t chains, size_t n, double mean, double var, const char *what)
+{
+  densrt_mcstat_summary s;
+  ck_assert_int_eq(densrt_mcstat_summarize(x, chains, n, &s), 0);
+  ck_assert_msg(fabs(s.mean - mean) <= 4 * s.mcse_mean, "%s: mean %g, truth %g, MCSE %g", what, s.mean, mean,
+                s.mcse_mean);
+  size_t S = chains * n;
+  double *d2 = malloc(S * sizeof *d2), m2 = 0;
+  for (size_t i = 0; i < S; i++)
+    m2 += (d2[i] = (x[i] - mean) * (x[i] - mean)) / (double)S;
+  densrt_mcstat_summary t;
+  ck_assert_int_eq(densrt_mcstat_summarize(d2, chains, n, &t), 0);
+  ck_assert_msg(fabs(m2 - var) <= 4 * t.mcse_mean, "%s: variance %g, truth %g, MCSE %g", what, m2, var,
+                t.mcse_mean);
+  ck_assert_msg(s.rhat < 1.01, "%s: R-hat %g", what, s.rhat);
+  free(d2);
+}
+
+/* A constant intensity lam > 0 on [0, 1] and no prior: the posterior is Gamma(N + 1, 1). */
+START_TEST(test_lower_bound_gamma)
+{
+  compile("gam", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+  write_data("gam", 20);
+  for (int seed = 1; seed <= 3; seed++) {
+    ck_assert_int_eq(e2e_run("cd %s && ./gam sample --quiet --data gam.csv --out gam%d --seed %d > /dev/null", e2e_tmp,
+                             seed, seed), 0);
+    char prefix[512], what[64];
+    snprintf(prefix, sizeof prefix, "%s/gam%d", e2e_tmp, seed);
+    snprintf(what, sizeof what, "gamma, seed %d", seed);
+    size_t n;
+    double *x = draws_of(prefix, 4, "lam", &n);
+    ck_assert_uint_eq(n, 1000);
+    for (size_t i = 0; i < 4 * n; i++)
+      ck_assert(x[i] > 0);
+    check_moments(x, 4, n, 21, 21, what);
+    free(x);
+  }
+}
+END_TEST
+
+/* A mixing fraction 0 < f < 1 of two densities: its posterior by quadrature. */
+START_TEST(test_two_bounds)
+{
+  compile("fm", "data { real x in [0, 1]; }\nparameters { real a; real<lower=0, upper=1> f; }\n"
+                "model { intensity = exp(a) * (f * 2 * x + (1 - f)); }\npriors { a ~ normal(3, 1); }\n");
+  int N = 30;
+  write_data("fm", N);
+  /* p(f) ~ prod_i (1 + f (2 x_i - 1)) on [0, 1]: Simpson on 20001 points */
+  double z = 0, m1 = 0, m2 = 0;
+  int K = 20000;
+  for (int k = 0; k <= K; k++) {
+    double f = (double)k / K, lp = 0;
+    for (int i = 0; i < N; i++) {
+      double x = (i + 0.5) * (i + 0.5) / ((double)N * N);
+      lp += log(1 + f * (2 * x - 1));
+    }
+    double w = (k == 0 || k == K ? 1 : k % 2 ? 4 : 2) * exp(lp);
+    z += w, m1 += w * f, m2 += w * f * f;
+  }
+  double mean = m1 / z, var = m2 / z - mean * mean;
+  for (int seed = 1; seed <= 3; seed++) {
+    ck_assert_int_eq(e2e_run("cd %s && ./fm sample --quiet --data fm.csv --out fm%d --seed %d > /dev/null", e2e_tmp,
+                             seed, seed), 0);
+    char prefix[512], what[64];
+    snprintf(prefix, sizeof prefix, "%s/fm%d", e2e_tmp, seed);
+    snprintf(what, sizeof what, "fraction, seed %d", seed);
+    size_t n;
+    double *x = draws_of(prefix, 4, "f", &n);
+    for (size_t i = 0; i < 4 * n; i++)
+      ck_assert(x[i] > 0 && x[i] < 1);
+    check_moments(x, 4, n, mean, var, what);
+    free(x);
+  }
+}
+END_TEST
+
+/* The draws of a seed are the same with one thread or two (all but the timing lines). */
+START_TEST(test_threads_do_not_matter)
+{
+  compile("thr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; real b; }\n"
+                 "model { intensity = lam * exp(b * x); }\npriors { b ~ normal(0, 1); }\n");
+  write_data("thr", 15);
+  /* short chains: the ESS warning may fire (exit 1); the files are written either way */
+  for (int t = 1; t <= 2; t++)
+    ck_assert_int_le(e2e_run("cd %s && ./thr sample --quiet --data thr.csv --out thr_t%d --seed 5 --chains 3 "
+                             "--warmup 200 --draws 200 --threads %d > /dev/null 2>&1", e2e_tmp, t, t), 1);
+  for (int c = 1; c <= 3; c++)
+    ck_assert_int_eq(e2e_run("cd %s && grep -v '^#' thr_t1_%d.csv > a && grep -v '^#' thr_t2_%d.csv > b && cmp a b",
+                             e2e_tmp, c, c), 0);
+  /* other chains, other draws */
+  ck_assert_int_ne(e2e_run("cd %s && grep -v '^#' thr_t1_1.csv > a && grep -v '^#' thr_t1_2.csv > b && cmp -s a b",
+                           e2e_tmp), 0);
+  /* the summary command reads them back: rows for lp__, lam and b */
+  char out[512];
+  snprintf(out, sizeof out, "%s/thr-summary.txt", e2e_tmp);
+  int rc = e2e_run("cd %s && ./thr summary thr_t1_1.csv thr_t1_2.csv thr_t1_3.csv --out %s 2> /dev/null", e2e_tmp, out);
+  ck_assert_msg(rc == 0 || rc == 1, "summary exit %d", rc);
+  char *t = e2e_slurp(out);
+  ck_assert_msg(strstr(t, "\nlp__ ") && strstr(t, "\nlam ") && strstr(t, "\nb ") && strstr(t, "ess_bulk"), "%s", t);
+  free(t);
+}
+END_TEST
+
+/* Stan's CSV layout: configuration, header, adaptation, rows, timing. */
+START_TEST(test_stan_csv_layout)
+{
+  compile("lay", "data { real x in [0, 1]; }\nparameters { vector[2] v; }\n"
+                 "model { intensity = exp(v[1] + v[2] * x); }\npriors { v ~ normal(0, 3); }\n");
+  write_data("lay", 10);
+  ck_assert_int_le(e2e_run("cd %s && ./lay sample --quiet --data lay.csv --out lay --seed 3 --chains 1 --warmup 100 "
+                           "--draws 50 > /dev/null 2>&1", e2e_tmp), 1);
+  char path[512];
+  snprintf(path, sizeof path, "%s/lay_1.csv", e2e_tmp);
+  char *t = e2e_slurp(path);
+  ck_assert_msg(strstr(t, "# method = sample (Default)\n") && strstr(t, "#     num_samples = 50\n") &&
+                strstr(t, "#     num_warmup = 100\n") && strstr(t, "#   seed = 3\n"), "%s", t);
+  const char *h = strstr(t, "\nlp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,v.1,v.2\n");
+  ck_assert_ptr_nonnull(h);
+  const char *a = strstr(h, "# Adaptation terminated\n# Step size = ");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_ptr_nonnull(strstr(a, "# Diagonal elements of inverse mass matrix:\n# "));
+  ck_assert_ptr_nonnull(strstr(a, "#  Elapsed Time: "));
+  int rows = 0;
+  for (const char *p = strchr(a, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+    rows += p[1] != '#';
+  ck_assert_int_eq(rows, 50);
+  free(t);
+}
+END_TEST
+
+/* Ctrl-C: exit 130, and each file is whole (footer) with the draws made so far. */
+START_TEST(test_interrupted)
+{
+  compile("intr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+  write_data("intr", 20);
+  int rc = e2e_run("cd %s && (./intr sample --quiet --data intr.csv --out intr --seed 1 --chains 2 --threads 2 "
+                   "--warmup 100 --draws 100000000 > /dev/null & p=$!; sleep 2; kill -INT $p; wait $p)", e2e_tmp);
+  ck_assert_int_eq(rc, 130);
+  for (int c = 1; c <= 2; c++)   /* the files are long: grep, not slurp */
+    ck_assert_int_eq(e2e_run("cd %s && grep -q '^# Adaptation terminated$' intr_%d.csv && "
+                             "grep -q '^#  Elapsed Time: ' intr_%d.csv && tail -1 intr_%d.csv | grep -qx '# '", e2e_tmp,
+                             c, c, c), 0);
+  ck_assert_int_eq(e2e_run("cd %s && ls intr_*.csv.tmp* 2> /dev/null | wc -l | grep -qx 0", e2e_tmp), 0);
+  /* the files read back */
+  ck_assert_int_le(e2e_run("cd %s && ./intr summary --quiet intr_1.csv intr_2.csv > /dev/null 2>&1", e2e_tmp), 1);
+}
+END_TEST
+
+/* Bad input: a message naming the problem, exit 2, no files. */
+static const struct {
+  const char *args, *expect;
+} bad[] = {
+  {"--chains 0", "--chains: expected a whole number from 1 to 1024, got '0'"},
+  {"--draws x", "--draws: expected a whole number from 1 to 100000000, got 'x'"},
+  {"--seed -1", "--seed: expected a whole number from 0 to 4294967295, got '-1'"},
+  {"--delta 1.5", "--delta: the target acceptance must be between 0 and 1"},
+  {"--metric full", "--metric: expected 'diag' or 'dense', got 'full'"},
+  {"--max-depth 0", "--max-depth: expected a whole number from 1 to 30"},
+  {"--init @I", "lam = -1 is outside its bounds"},
+  {"--init @I --init-from-map", "give --init or --init-from-map, not both"},
+};
+
+START_TEST(test_bad_input)
+{
+  static int compiled;
+  if (!compiled++) {
+    compile("bad", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+    write_data("bad", 5);
+  }
+  char init[512], err[512], args[1200];
+  snprintf(init, sizeof init, "%s/bad-init.json", e2e_tmp);
+  FILE *f = fopen(init, "w");
+  fputs("{\"lam\": -1}\n", f);
+  fclose(f);
+  const char *at = strstr(bad[_i].args, "@I");
+  if (at)
+    snprintf(args, sizeof args, "%.*s%s%s", (int)(at - bad[_i].args), bad[_i].args, init, at + 2);
+  else
+    snprintf(args, sizeof args, "%s", bad[_i].args);
+  snprintf(err, sizeof err, "%s/bad-err.txt", e2e_tmp);
+  ck_assert_int_eq(e2e_run("cd %s && rm -f badout_* && ./bad sample --data bad.csv --out badout %s 2> %s", e2e_tmp, args,
+                           err), 2);
+  char *t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, bad[_i].expect), "%s: %s", bad[_i].args, t);
+  free(t);
+  ck_assert_int_eq(e2e_run("cd %s && ls badout_* 2> /dev/null | wc -l | grep -qx 0", e2e_tmp), 0);
+}
+END_TEST
+
+START_TEST(test_unwritable_prefix)
+{
+  compile("unw", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+  write_data("unw", 5);
+  char err[512];
+  snprintf(err, sizeof err, "%s/unw-err.txt", e2e_tmp);
+  ck_assert_int_eq(e2e_run("cd %s && ./unw sample --data unw.csv --out /nonexistent/dir/p 2> %s", e2e_tmp, err), 2);
+  char *t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, "--out /nonexistent/dir/p_1.csv: cannot write in /nonexistent/dir"), "%s", t);
+  free(t);
+  ck_assert_int_eq(e2e_run("cd %s && ./unw sample --data unw.csv 2> %s", e2e_tmp, err), 2);
+  t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, "sample needs --out PREFIX"), "%s", t);
+  free(t);
+}
+END_TEST
+
+int main(void)
+{
+  if (e2e_setup())
+    return EXIT_FAILURE;
+  Suite *s = suite_create("sample");
+  TCase *tc = tcase_create("posteriors");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, test_lower_bound_gamma);
+  tcase_add_test(tc, test_two_bounds);
+  tcase_add_test(tc, test_threads_do_not_matter);
+  tcase_add_test(tc, test_stan_csv_layout);
+  tcase_add_test(tc, test_interrupted);
+  suite_add_tcase(s, tc);
+  TCase *tb = tcase_create("bad input");
+  tcase_set_timeout(tb, 120);
+  tcase_add_loop_test(tb, test_bad_input, 0, (int)(sizeof bad / sizeof *bad));
+  tcase_add_test(tb, test_unwritable_prefix);
+  suite_add_tcase(s, tb);
+  return e2e_finish(s);
+}
