@@ -72,9 +72,9 @@ static void install_signals(void)
 
 enum {
   C_INFO = 1 << 0, C_EVAL = 1 << 1, C_OPTIMIZE = 1 << 2, C_DIAGNOSE = 1 << 3, C_BENCHMARK = 1 << 4, C_PLOT = 1 << 5,
-  C_SAMPLE = 1 << 6, C_SUMMARY = 1 << 7,
+  C_SAMPLE = 1 << 6, C_SUMMARY = 1 << 7, C_PREDICT = 1 << 8,
   C_DATA = C_EVAL | C_OPTIMIZE | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_SAMPLE,
-  C_ALL = C_INFO | C_DATA | C_SUMMARY
+  C_ALL = C_INFO | C_DATA | C_SUMMARY | C_PREDICT
 };
 
 static const struct {
@@ -106,6 +106,12 @@ static const struct {
    "--init-from-map, or Stan's default, uniform(-2, 2) on the unconstrained scale (around the default start: 0, "
    "the middle of two bounds, one unit inside one bound), different for each chain so that R-hat can tell "
    "chains that do not mix."},
+  {"predict", C_PREDICT, "intensity of each component on a grid: posterior median and 16/84% band (CSV)",
+   " --grid COL=LO:HI:N... (--draws FILES | --params FILE)",
+   "Evaluate each component's intensity and the total on a grid of points (every column given by --grid; "
+   "the grid is their product) for every draw of --draws (Stan CSV files, as sample writes them) and write "
+   "the median and the 16% and 84% quantiles at each point, as a CSV table; with --params instead, the "
+   "values at those parameters."},
   {"summary", C_SUMMARY, "summary and diagnostics of Stan CSV files", " FILE.csv...",
    "Summarise draws in Stan CSV files (one per chain; ours or CmdStan's): per column mean, sd, MCSE of the "
    "mean, 5/50/95% quantiles, bulk-ESS, tail-ESS and rank-normalised split R-hat (Vehtari et al. 2021), then "
@@ -115,7 +121,7 @@ static const struct {
 enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
-  O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP
+  O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES
 };
 
 static const struct {
@@ -141,7 +147,7 @@ static const struct {
    "simpson(points = N), simpson(step = h)"},
   {"tol", "X", O_TOL, C_EVAL | C_OPTIMIZE | C_SAMPLE,
    "relative accuracy of 'auto' integrals (default 1e-10, at least 1e-14); sample: checked at the initial values"},
-  {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT,
+  {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_PREDICT,
    "parameter values: a JSON object name -> number or array, or the output of optimize or eval"},
   {"init", "FILE", O_INIT, C_OPTIMIZE | C_SAMPLE,
    "starting values, as for --params (optimize's default: 0, moved inside the bounds; sample: every chain)"},
@@ -149,6 +155,10 @@ static const struct {
   {"out", "FILE", O_OUT, C_ALL,
    "write the result to FILE (atomically) instead of standard output; plot: the PNG figure (required); "
    "sample: the prefix PREFIX of PREFIX_1.csv ... (required)"},
+  {"grid", "COL=LO:HI:N", O_GRID, C_PREDICT, "N evenly spaced points from LO to HI along column COL (repeatable; "
+   "every column needs one)"},
+  {"draws", "FILES", O_DRAWS_FILES, C_PREDICT,
+   "Stan CSV files of draws (comma-separated, or repeat the option), as sample writes them"},
   {"chains", "N", O_CHAINS, C_SAMPLE, "number of chains (default 4)"},
   {"warmup", "N", O_WARMUP, C_SAMPLE, "warmup iterations per chain, adapting step size and metric (default 1000)"},
   {"draws", "N", O_DRAWS, C_SAMPLE, "draws per chain after warmup (default 1000)"},
@@ -193,6 +203,8 @@ typedef struct {
   double ftol, gtol, tol, error_tol, delta;
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
+  const char **grids;    size_t n_grids;      /* predict: COL=LO:HI:N */
+  const char **draw_files; size_t n_draw_files;  /* predict: Stan CSV files */
 } options;
 
 /* Wraps text at 79 columns; continuation lines are indented by `indent`. */
@@ -388,6 +400,16 @@ static int check_writable(const char *path)
 /* Checks that need no data: required options, files that must not be overwritten. */
 static int check_options(const options *o)
 {
+  if (o->flag & C_PREDICT) {
+    if (!o->n_grids) {
+      fail("predict needs --grid COL=LO:HI:N for every column (try '%s predict --help')", prog);
+      return EXIT_BAD;
+    }
+    if (!!o->params == !!o->n_draw_files) {
+      fail("predict needs either --draws FILES or --params FILE");
+      return EXIT_BAD;
+    }
+  }
   if ((o->flag & C_SUMMARY) && !o->n_files) {
     fail("summary needs Stan CSV files (try '%s summary --help')", prog);
     return EXIT_BAD;
@@ -556,6 +578,8 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_SET: push(&o->sets, &o->n_sets, v); break;
     case O_INTEGRATE: push(&o->integr, &o->n_integr, v); break;
     case O_WHERE: push(&o->where, &o->n_where, v); break;
+    case O_GRID: push(&o->grids, &o->n_grids, v); break;
+    case O_DRAWS_FILES: push(&o->draw_files, &o->n_draw_files, v); break;
     case O_MAX_INPUT: {
       uint64_t bytes;
       if (densrt_io_parse_size(v, &bytes) || bytes == 0) {
@@ -1676,6 +1700,238 @@ done:
   return rc;
 }
 
+/* Stan's name of parameter value i: b[3] -> b.3 (caller frees). */
+static char *stan_name(const densrt_model *m, size_t i)
+{
+  char nm[256];
+  densrt_model_value_name(m, i, nm, sizeof nm);
+  char *br = strchr(nm, '[');
+  if (br) {
+    *br = '.';
+    nm[strlen(nm) - 1] = '\0';
+  }
+  return strdup(nm);
+}
+
+/* The grid of --grid COL=LO:HI:N options: every column, their product (the last fastest). */
+static int make_grid(const densrt_model *m, const options *o, double **x, size_t *n_points)
+{
+  const densrt_model_def *def = m->def;
+  size_t nd = def->n_dims, total = 1;
+  double lo[DENSRT_MAX_DIMS], hi[DENSRT_MAX_DIMS];
+  size_t count[DENSRT_MAX_DIMS] = {0};
+  for (size_t i = 0; i < o->n_grids; i++) {
+    char name[256], *end;
+    const char *v;
+    if (!split_pair("--grid", o->grids[i], name, sizeof name, &v))
+      return EXIT_BAD;
+    size_t d = 0;
+    while (d < nd && strcmp(def->dims[d].name, name))
+      d++;
+    if (d == nd) {
+      fail("--grid: the model has no column '%s'", name);
+      return EXIT_BAD;
+    }
+    double a = strtod(v, &end), b = NAN;
+    long k = 0;
+    if (*end == ':')
+      b = strtod(end + 1, &end);
+    if (*end == ':')
+      k = strtol(end + 1, &end, 10);
+    if (*end || !isfinite(a) || !isfinite(b) || a > b || k < 1 || k > 1000000 || (k == 1 && a != b)) {
+      fail("--grid %s: expected COL=LO:HI:N with finite LO <= HI and N from 1 to 1000000 (N = 1: LO = HI)",
+           o->grids[i]);
+      return EXIT_BAD;
+    }
+    if (count[d]) {
+      fail("--grid: column '%s' is given twice", name);
+      return EXIT_BAD;
+    }
+    lo[d] = a, hi[d] = b, count[d] = (size_t)k;
+  }
+  for (size_t d = 0; d < nd; d++) {
+    if (!count[d]) {
+      fail("--grid: give column '%s' a grid too (COL=LO:HI:N; N = 1 fixes it)", def->dims[d].name);
+      return EXIT_BAD;
+    }
+    total *= count[d];
+    if (total > 10000000) {
+      fail("--grid: more than 10000000 points");
+      return EXIT_BAD;
+    }
+  }
+  for (size_t d = 0; d < nd; d++) {
+    x[d] = malloc(total * sizeof **x);
+    if (!x[d]) {
+      fail("out of memory");
+      return EXIT_BAD;
+    }
+  }
+  for (size_t g = 0; g < total; g++) {
+    size_t r = g;
+    for (size_t d = nd; d-- > 0;) {
+      size_t j = r % count[d];
+      r /= count[d];
+      x[d][g] = count[d] == 1 ? lo[d] : j + 1 == count[d] ? hi[d] : lo[d] + (hi[d] - lo[d]) * (double)j /
+                                                                                 (double)(count[d] - 1);
+    }
+  }
+  *n_points = total;
+  return 0;
+}
+
+/* Each draw's theta from the draws' columns, by Stan's names. */
+static int draws_thetas(const densrt_model *m, const options *o, double **thetas, size_t *n_draws)
+{
+  const char **paths = NULL;
+  size_t n_paths = 0;
+  char *copy = NULL;
+  for (size_t i = 0; i < o->n_draw_files; i++) {
+    free(copy);
+    copy = strdup(o->draw_files[i]);
+    for (char *p = copy; p;) {
+      char *comma = strchr(p, ',');
+      if (comma)
+        *comma = '\0';
+      if (*p)
+        push(&paths, &n_paths, strdup(p));
+      p = comma ? comma + 1 : NULL;
+    }
+  }
+  free(copy);
+  densrt_stancsv_set s;
+  int rc = EXIT_BAD;
+  size_t n = m->n_theta;
+  if (densrt_stancsv_read(paths, n_paths, &s)) {
+    fail("%s", densrt_error_message());
+    goto done;
+  }
+  size_t *col = calloc(n + 1, sizeof *col), total = 0;
+  for (size_t c = 0; c < s.n_chains; c++)
+    total += s.n_draws[c];
+  *thetas = malloc((total * n + 1) * sizeof **thetas);
+  if (!col || !*thetas) {
+    fail("out of memory");
+    free(col);
+    densrt_stancsv_set_free(&s);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char *name = stan_name(m, i);
+    ssize_t k = name ? column_index(&s, name) : -1;
+    if (k < 0)
+      fail("%s: no column '%s' (draws of another model, or other knot sets?)", paths[0], name ? name : "?");
+    free(name);
+    if (k < 0) {
+      free(col);
+      densrt_stancsv_set_free(&s);
+      goto done;
+    }
+    col[i] = (size_t)k;
+  }
+  size_t r = 0;
+  for (size_t c = 0; c < s.n_chains; c++)
+    for (size_t j = 0; j < s.n_draws[c]; j++, r++)
+      for (size_t i = 0; i < n; i++)
+        (*thetas)[r * n + i] = s.draws[c][j * s.n_cols + col[i]];
+  *n_draws = total;
+  free(col);
+  densrt_stancsv_set_free(&s);
+  rc = total ? 0 : EXIT_BAD;
+  if (!total)
+    fail("%s: no draws", paths[0]);
+done:
+  for (size_t i = 0; i < n_paths; i++)
+    free((char *)paths[i]);
+  free(paths);
+  return rc;
+}
+
+static int cmd_predict(densrt_model *m, const options *o, double *theta)
+{
+  const densrt_model_def *def = m->def;
+  size_t nd = def->n_dims, nt = def->n_terms, n_points = 0, n_draws = 1;
+  double *x[DENSRT_MAX_DIMS] = {0}, *thetas = NULL, *lt = NULL, *vals = NULL;
+  int rc = make_grid(m, o, x, &n_points);
+  if (rc)
+    goto done;
+  if (o->n_draw_files) {
+    if ((rc = draws_thetas(m, o, &thetas, &n_draws)))
+      goto done;
+  }
+  /* grid points in chunks: each chunk's values for every draw, then its quantiles */
+  size_t chunk = 16000000 / ((nt + 1) * n_draws) + 1;
+  if (chunk > n_points)
+    chunk = n_points;
+  lt = malloc(nt * chunk * sizeof *lt);
+  vals = malloc((nt + 1) * chunk * n_draws * sizeof *vals);
+  if (!lt || !vals) {
+    fail("out of memory");
+    rc = EXIT_BAD;
+    goto done;
+  }
+  densrt_io_out out;
+  if ((rc = open_out(o, &out)))
+    goto done;
+  FILE *f = out.f;
+  for (size_t d = 0; d < nd; d++)
+    fprintf(f, "%s%s", d ? "," : "", def->dims[d].name);
+  for (size_t t = 0; t <= nt; t++) {
+    const char *name = t < nt ? def->terms[t].name : "total";
+    if (thetas)
+      fprintf(f, ",%s_q16,%s_q50,%s_q84", name, name, name);
+    else
+      fprintf(f, ",%s", name);
+  }
+  fputc('\n', f);
+  for (size_t g0 = 0; g0 < n_points; g0 += chunk) {
+    size_t nc = n_points - g0 < chunk ? n_points - g0 : chunk;
+    const double *xs[DENSRT_MAX_DIMS];
+    for (size_t d = 0; d < nd; d++)
+      xs[d] = x[d] + g0;
+    for (size_t r = 0; r < n_draws; r++) {
+      def->log_terms(m, m->own, thetas ? thetas + r * m->n_theta : theta, nc, xs, lt);
+      for (size_t g = 0; g < nc; g++) {
+        double total = 0;
+        for (size_t t = 0; t < nt; t++) {
+          double v = exp(lt[t * nc + g]);
+          vals[(t * nc + g) * n_draws + r] = v;
+          total += v;
+        }
+        vals[(nt * nc + g) * n_draws + r] = total;
+      }
+    }
+    for (size_t g = 0; g < nc; g++) {
+      for (size_t d = 0; d < nd; d++) {
+        fputs(d ? "," : "", f);
+        densrt_json_write_number(f, x[d][g0 + g]);
+      }
+      for (size_t t = 0; t <= nt; t++) {
+        const double *v = vals + (t * nc + g) * n_draws;
+        if (!thetas) {
+          fputc(',', f);
+          densrt_json_write_number(f, v[0]);
+          continue;
+        }
+        static const double p[3] = {0.16, 0.5, 0.84};
+        for (int k = 0; k < 3; k++) {
+          fputc(',', f);
+          densrt_json_write_number(f, densrt_mcstat_quantile(v, n_draws, p[k]));
+        }
+      }
+      fputc('\n', f);
+    }
+  }
+  rc = close_out(&out);
+done:
+  for (size_t d = 0; d < nd; d++)
+    free(x[d]);
+  free(thetas);
+  free(lt);
+  free(vals);
+  return rc;
+}
+
 /* }==================================================================== */
 
 /* Standard output carries results: a failed write is an error, not a silent loss. */
@@ -1747,6 +2003,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   case C_DIAGNOSE: rc = cmd_diagnose(m, &o, theta); break;
   case C_BENCHMARK: rc = cmd_benchmark(m, &o, theta); break;
   case C_SAMPLE: rc = cmd_sample(m, &o, theta); break;
+  case C_PREDICT: rc = cmd_predict(m, &o, theta); break;
   default: rc = cmd_plot(m, &o, theta); break;
   }
 done:
@@ -1757,5 +2014,7 @@ done:
   free(o.sets);
   free(o.integr);
   free(o.where);
+  free(o.grids);
+  free(o.draw_files);
   return close_stdout(rc < 0 ? 0 : rc);
 }

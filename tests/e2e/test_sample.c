@@ -215,6 +215,67 @@ START_TEST(test_interrupted)
 }
 END_TEST
 
+/* predict: at --params the intensity itself; over draws, the quantiles of the draws' intensities. */
+START_TEST(test_predict)
+{
+  compile("pr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; real b; }\n"
+                "model { component c = lam * exp(b * x); intensity = c; }\npriors { b ~ normal(0, 1); }\n");
+  write_data("pr", 25);
+  char out[512], params[512];
+  snprintf(params, sizeof params, "%s/pr-p.json", e2e_tmp);
+  FILE *f = fopen(params, "w");
+  fputs("{\"lam\": 3.5, \"b\": -0.7}\n", f);
+  fclose(f);
+  snprintf(out, sizeof out, "%s/pr-at.csv", e2e_tmp);
+  ck_assert_int_eq(e2e_run("cd %s && ./pr predict --params %s --grid x=0:1:5 --out %s", e2e_tmp, params, out), 0);
+  f = fopen(out, "r");
+  char line[512];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "x,c,total\n");
+  for (int i = 0; i < 5; i++) {
+    double x, c, t;
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_int_eq(sscanf(line, "%lg,%lg,%lg", &x, &c, &t), 3);
+    ck_assert(fabs(x - 0.25 * i) < 1e-15);
+    ck_assert_msg(fabs(c - 3.5 * exp(-0.7 * x)) < 1e-14 * c && c == t, "%s", line);
+  }
+  fclose(f);
+  /* over draws: at x = 0 the intensity is lam, so its quantiles are lam's */
+  ck_assert_int_le(e2e_run("cd %s && ./pr sample --quiet --data pr.csv --out prs --seed 2 --chains 2 --warmup 300 "
+                           "--draws 301 > /dev/null 2>&1", e2e_tmp), 1);
+  snprintf(out, sizeof out, "%s/pr-band.csv", e2e_tmp);
+  ck_assert_int_eq(e2e_run("cd %s && ./pr predict --draws prs_1.csv,prs_2.csv --grid x=0:0:1 --out %s", e2e_tmp, out),
+                   0);
+  char prefix[512];
+  snprintf(prefix, sizeof prefix, "%s/prs", e2e_tmp);
+  size_t n;
+  double *lam = draws_of(prefix, 2, "lam", &n);
+  f = fopen(out, "r");
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  ck_assert_str_eq(line, "x,c_q16,c_q50,c_q84,total_q16,total_q50,total_q84\n");
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  double q[7];
+  ck_assert_int_eq(sscanf(line, "%lg,%lg,%lg,%lg,%lg,%lg,%lg", &q[0], &q[1], &q[2], &q[3], &q[4], &q[5], &q[6]), 7);
+  fclose(f);
+  ck_assert(q[1] < q[2] && q[2] < q[3]);
+  ck_assert_msg(fabs(q[2] - densrt_mcstat_quantile(lam, 2 * n, 0.5)) <= 1e-12 * q[2], "median %g", q[2]);
+  ck_assert_msg(fabs(q[1] - densrt_mcstat_quantile(lam, 2 * n, 0.16)) <= 1e-12 * q[1], "q16 %g", q[1]);
+  free(lam);
+  /* bad input */
+  char err[512];
+  snprintf(err, sizeof err, "%s/pr-err.txt", e2e_tmp);
+  ck_assert_int_eq(e2e_run("cd %s && ./pr predict --params %s 2> %s", e2e_tmp, params, err), 2);
+  char *t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, "predict needs --grid COL=LO:HI:N"), "%s", t);
+  free(t);
+  ck_assert_int_eq(e2e_run("cd %s && ./pr predict --grid x=0:1:0 --params %s 2> %s", e2e_tmp, params, err), 2);
+  ck_assert_int_eq(e2e_run("cd %s && ./pr predict --grid x=0:1:3 2> %s", e2e_tmp, err), 2);
+  t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, "predict needs either --draws FILES or --params FILE"), "%s", t);
+  free(t);
+}
+END_TEST
+
 /* Bad input: a message naming the problem, exit 2, no files. */
 static const struct {
   const char *args, *expect;
@@ -285,6 +346,7 @@ int main(void)
   tcase_add_test(tc, test_threads_do_not_matter);
   tcase_add_test(tc, test_stan_csv_layout);
   tcase_add_test(tc, test_interrupted);
+  tcase_add_test(tc, test_predict);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);
