@@ -1520,7 +1520,21 @@ typedef struct {
   const options *o;
   size_t total;
   pthread_mutex_t lock;
+  int tty;                /* stderr is a terminal: one line redrawn, else a line every 10% */
+  size_t chains, *done;   /* iterations done per chain */
 } sample_out;
+
+/* "sampling: chain 1 45% (warmup)  chain 2 ..." on one redrawn line. */
+static void draw_bar(const sample_out *so)
+{
+  fprintf(stderr, "\r%s:", prog);
+  for (size_t c = 0; c < so->chains && c < 16; c++)
+    fprintf(stderr, " [%zu] %3zu%%%s", c + 1, so->done[c] * 100 / so->total,
+            so->done[c] <= (size_t)so->o->warmup ? "w" : " ");
+  if (so->chains > 16)
+    fputs(" ...", stderr);
+  fflush(stderr);
+}
 
 static int sink_adapted(void *ctx, unsigned chain, double stepsize, const double *inv_metric, int dense)
 {
@@ -1531,11 +1545,17 @@ static int sink_adapted(void *ctx, unsigned chain, double stepsize, const double
 static int sink_draw(void *ctx, unsigned chain, size_t iter, const densrt_nuts_draw *d, const double *theta)
 {
   sample_out *so = ctx;
-  size_t step = so->total / 10 ? so->total / 10 : 1;
+  size_t step = so->total / (so->tty ? 100 : 10);
+  if (!step)
+    step = 1;
   if (!so->o->quiet && ((iter + 1) % step == 0 || iter + 1 == so->total)) {
     pthread_mutex_lock(&so->lock);
-    note(so->o, "chain %u: iteration %zu / %zu (%s)", chain + 1, iter + 1, so->total, d->warmup ? "warmup" :
-         "sampling");
+    so->done[chain] = iter + 1;
+    if (so->tty)
+      draw_bar(so);
+    else
+      note(so->o, "chain %u: iteration %zu / %zu (%s)", chain + 1, iter + 1, so->total, d->warmup ? "warmup" :
+           "sampling");
     pthread_mutex_unlock(&so->lock);
   }
   if (d->warmup)
@@ -1646,12 +1666,23 @@ static int cmd_sample(densrt_model *m, const options *o, double *theta)
       densrt_stancsv_abort(&w[c]);
     goto done;
   }
-  sample_out out = {w, o, (size_t)(o->warmup + o->draws), PTHREAD_MUTEX_INITIALIZER};
+  size_t *done_its = calloc(chains, sizeof *done_its);
+  if (!done_its) {
+    fail("out of memory");
+    for (size_t c = 0; c < chains; c++)
+      densrt_stancsv_abort(&w[c]);
+    goto done;
+  }
+  sample_out out = {w, o, (size_t)(o->warmup + o->draws), PTHREAD_MUTEX_INITIALIZER, isatty(STDERR_FILENO), chains,
+                    done_its};
   densrt_sample_sink sink = {sink_adapted, sink_draw, &out};
   note(o, "%zu chains of %ld warmup and %ld draws, seed %lu", chains, o->warmup, o->draws, seed);
   graceful = 1;
   int st = densrt_sample_run(m, init, &so, &sink, ch);
   graceful = 0;
+  if (out.tty && !o->quiet)
+    fputc('\n', stderr);
+  free(done_its);
   int interrupted_run = st == DENSRT_EINTR || interrupted;
   if (st && !interrupted_run) {
     fail("%s", densrt_error_message());
