@@ -143,6 +143,38 @@ START_TEST(test_two_bounds)
 }
 END_TEST
 
+/* Parameters only in the priors: a random walk v1 ~ N(0, 1), v_k ~ N(v_(k-1), 1), so the
+** posterior is Gaussian with var(v_k) = k and cov(v_j, v_k) = min(j, k). */
+START_TEST(test_prior_only_random_walk)
+{
+  compile("rw", "data { real x in [0, 1]; }\nparameters { real a; vector[3] v; }\nmodel { intensity = exp(a); }\n"
+                "priors { a ~ normal(2, 1); v[1] ~ normal(0, 1); v[2:end] ~ normal(v[1:end-1], 1); }\n");
+  write_data("rw", 10);
+  for (int seed = 1; seed <= 2; seed++) {
+    ck_assert_int_eq(e2e_run("cd %s && ./rw sample --quiet --data rw.csv --out rw%d --seed %d > /dev/null 2>&1",
+                             e2e_tmp, seed, seed), 0);
+    char prefix[512];
+    snprintf(prefix, sizeof prefix, "%s/rw%d", e2e_tmp, seed);
+    size_t n;
+    double *v[3];
+    for (int k = 0; k < 3; k++) {
+      char col[8], what[64];
+      snprintf(col, sizeof col, "v.%d", k + 1);
+      snprintf(what, sizeof what, "random walk, seed %d, v[%d]", seed, k + 1);
+      v[k] = draws_of(prefix, 4, col, &n);
+      check_moments(v[k], 4, n, 0, k + 1, what);
+    }
+    /* cov(v1, v3) = 1: the correlation 1 / sqrt(3), sample error ~ 0.02 at these ESS */
+    double c = 0, s1 = 0, s3 = 0;
+    for (size_t i = 0; i < 4 * n; i++)
+      c += v[0][i] * v[2][i], s1 += v[0][i] * v[0][i], s3 += v[2][i] * v[2][i];
+    ck_assert_msg(fabs(c / sqrt(s1 * s3) - 1 / sqrt(3.0)) < 0.06, "correlation %g", c / sqrt(s1 * s3));
+    for (int k = 0; k < 3; k++)
+      free(v[k]);
+  }
+}
+END_TEST
+
 /* The draws of a seed are the same with one thread or two (all but the timing lines). */
 START_TEST(test_threads_do_not_matter)
 {
@@ -343,6 +375,7 @@ int main(void)
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, test_lower_bound_gamma);
   tcase_add_test(tc, test_two_bounds);
+  tcase_add_test(tc, test_prior_only_random_walk);
   tcase_add_test(tc, test_threads_do_not_matter);
   tcase_add_test(tc, test_stan_csv_layout);
   tcase_add_test(tc, test_interrupted);
