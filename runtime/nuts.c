@@ -450,10 +450,7 @@ static int set_metric(densrt_nuts *s)
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < n; j++)
       gsl_matrix_set(s->chol, i, j, s->inv_metric[i * n + j]);
-  gsl_error_handler_t *old = gsl_set_error_handler_off();
-  int rc = gsl_linalg_cholesky_decomp1(s->chol);
-  gsl_set_error_handler(old);
-  if (rc)
+  if (gsl_linalg_cholesky_decomp1(s->chol))   /* with GSL's handler off (nuts.h) */
     DENSRT_ERROR(DENSRT_ENONFINITE, "the adapted dense metric is not positive definite");
   return DENSRT_OK;
 }

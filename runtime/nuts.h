@@ -20,6 +20,10 @@
 ** is too short for these (init + window + term > warmup), they are 15%, 75% and 10%
 ** of it; under 20 draws the metric is not adapted.
 **
+** GSL does the dense metric's Cholesky factor: its error handler must be off
+** (gsl_set_error_handler_off, as densrt_cli_main does), since a metric that is not
+** positive definite is an error the sampler reports, not an abort.
+**
 ** Use: alloc (dimension, log density, options, seed, chain) -> init (start point)
 ** -> transition, once per draw (warmup first, then sampling) -> free.  A chain's
 ** draws depend only on its seed and chain number, never on other chains or threads.

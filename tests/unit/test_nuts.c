@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
+
 #include "error.h"
 #include "mcstat.h"
 #include "nuts.h"
@@ -190,6 +192,7 @@ END_TEST
 
 int main(void)
 {
+  gsl_set_error_handler_off();   /* as nuts.h asks */
   Suite *su = suite_create("nuts");
   TCase *tc = tcase_create("known posteriors");
   tcase_set_timeout(tc, 300);
