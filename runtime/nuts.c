@@ -575,10 +575,12 @@ int densrt_nuts_init(densrt_nuts *s, const double *q0)
     finite = isfinite(s->z.g[i]);
   if (!finite)
     DENSRT_ERROR(DENSRT_ENONFINITE, "the log density or its gradient is not finite at the initial point");
+  /* as Stan: the averaging aims at 10 times the given step size until the first metric
+     update, not at 10 times the one the search below finds */
+  restart_averaging(s);
   int rc = init_stepsize(s);
   if (rc)
     return rc;
-  restart_averaging(s);
   return DENSRT_OK;
 }
 
