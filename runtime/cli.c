@@ -1691,6 +1691,13 @@ static int cmd_sample(densrt_model *m, const options *o, double *theta)
     goto done;
   }
   int bad = 0;
+  for (size_t c = 0; c < chains; c++) {
+    /* where the time went: the model's evaluations, and the rest (the sampler, the output) */
+    char line[256];
+    snprintf(line, sizeof line, "densc: %zu gradient evaluations taking %g seconds of %g", ch[c].gradients,
+             ch[c].gradient_seconds, ch[c].warmup_seconds + ch[c].sampling_seconds);
+    densrt_stancsv_comment(&w[c], line);
+  }
   for (size_t c = 0; c < chains; c++)
     if (densrt_stancsv_close(&w[c], ch[c].warmup_seconds, ch[c].sampling_seconds)) {
       fail("%s", densrt_error_message());

@@ -78,12 +78,22 @@ typedef struct {
   densrt_work *w;
   const double *lo, *hi;
   double *theta, *g;
+  size_t calls;
+  double seconds;
 } density;
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int log_density_u(const double *u, double *lp, double *grad, void *vctx)
 {
   density *c = vctx;
   size_t n = c->m->n_theta;
+  double t0 = now();
   densrt_sample_constrain(n, c->lo, c->hi, u, c->theta);
   double f = densrt_model_eval(c->m, c->w, c->theta, c->g);
   for (size_t i = 0; i < n; i++) {
@@ -102,6 +112,8 @@ static int log_density_u(const double *u, double *lp, double *grad, void *vctx)
     }
   }
   *lp = f;
+  c->calls++;
+  c->seconds += now() - t0;
   return DENSRT_OK;
 }
 
@@ -121,13 +133,6 @@ typedef struct {
   pthread_mutex_t lock;
   size_t next;                /* the next chain to run */
 } run;
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void chain_fail(densrt_sample_chain *ch, int status, const char *fmt, const char *detail)
 {
@@ -175,7 +180,7 @@ static void run_chain(run *r, unsigned c)
     goto done;
   }
   double *u = buf, *theta = buf + n, *g = buf + 2 * n;
-  density dens = {m, w, r->lo, r->hi, buf + 3 * n, g};
+  density dens = {m, w, r->lo, r->hi, buf + 3 * n, g, 0, 0};
   if (r->init && r->init[c]) {
     if (densrt_sample_unconstrain(m, r->lo, r->hi, r->init[c], u)) {
       chain_fail(ch, DENSRT_EDOM, "%s", densrt_error_message());
@@ -232,6 +237,8 @@ static void run_chain(run *r, unsigned c)
     }
   }
   ch->sampling_seconds = now() - t1;
+  ch->gradients = dens.calls;
+  ch->gradient_seconds = dens.seconds;
 done:
   densrt_nuts_free(s);
   densrt_work_free(w);

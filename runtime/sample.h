@@ -53,6 +53,8 @@ typedef struct {
   size_t divergent, max_depth_hits;   /* after warmup */
   double warmup_seconds, sampling_seconds;
   double stepsize;
+  size_t gradients;           /* log density and gradient evaluations, warmup included ... */
+  double gradient_seconds;    /* ... and the time spent in them: the rest is the sampler's */
 } densrt_sample_chain;
 
 /* The bounds of every parameter value, and theta <-> u. */

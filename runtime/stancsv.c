@@ -119,6 +119,12 @@ int densrt_stancsv_row(densrt_stancsv *w, const densrt_nuts_draw *d, const doubl
   return check(w);
 }
 
+int densrt_stancsv_comment(densrt_stancsv *w, const char *text)
+{
+  fprintf(w->f, "# %s\n", text);
+  return check(w);
+}
+
 int densrt_stancsv_close(densrt_stancsv *w, double warmup_seconds, double sampling_seconds)
 {
   fprintf(w->f, "# \n#  Elapsed Time: %g seconds (Warm-up)\n#                %g seconds (Sampling)\n"

@@ -38,6 +38,8 @@ int densrt_stancsv_open(densrt_stancsv *w, const char *path, const char *header,
                         size_t n);
 int densrt_stancsv_adaptation(densrt_stancsv *w, double stepsize, const double *inv_metric, int dense);
 int densrt_stancsv_row(densrt_stancsv *w, const densrt_nuts_draw *d, const double *theta);
+/* A comment line ("# " + text) among the rows. */
+int densrt_stancsv_comment(densrt_stancsv *w, const char *text);
 /* Writes the timing footer, closes and renames the file into place. */
 int densrt_stancsv_close(densrt_stancsv *w, double warmup_seconds, double sampling_seconds);
 /* Closes and removes the temporary; safe twice. */
