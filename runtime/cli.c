@@ -1481,8 +1481,8 @@ static int summarize(const densrt_stancsv_set *s, FILE *f, const options *o, lon
     warnings++;
   }
   if (worst_ess < 100.0 * (double)s->n_chains) {
-    fail("warning: bulk- or tail-ESS of %s is %.0f (below 100 per chain): the estimates are not reliable; draw "
-         "longer", worst_ess_name, worst_ess);
+    fail("warning: bulk- or tail-ESS of %s is %.0f, below %.0f (100 per chain): the estimates are not reliable; "
+         "draw longer", worst_ess_name, worst_ess, 100.0 * (double)s->n_chains);
     warnings++;
   }
   if (!warnings)

@@ -1,6 +1,6 @@
 # Sample the GD-1 posterior with rstan: 4 chains, 1000 warmup + 1000 draws, defaults, seed 1,
 # Stan's default random inits. Saves the draws (RDS + Stan CSV per chain) and prints diagnostics.
-# usage: Rscript run.R DATA.csv OUT_DIR
+# usage: Rscript run.R DATA.csv OUT_DIR [--summary-only]
 source("/work/main/bench/stan/common.R")
 suppressPackageStartupMessages(library(posterior))
 args <- commandArgs(trailingOnly = TRUE)
@@ -10,11 +10,15 @@ rstan_options(auto_write = TRUE)
 model <- stan_model("/work/main/bench/stan/gd1.stan")
 sd <- gd1_standata(csv, use_basis = 1L)
 sd$n_pieces <- NULL
-t0 <- Sys.time()
-fit <- sampling(model, data = sd, chains = 4, iter = 2000, warmup = 1000, seed = 1,
-                cores = 2, refresh = 500, sample_file = file.path(out, "stan_gd1"))
-wall <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
-saveRDS(fit, file.path(out, "stan_fit.rds"))
+if (length(args) >= 3 && args[3] == "--summary-only") {   # diagnostics of a saved fit
+  fit <- readRDS(file.path(out, "stan_fit.rds")); wall <- NA
+} else {
+  t0 <- Sys.time()
+  fit <- sampling(model, data = sd, chains = 4, iter = 2000, warmup = 1000, seed = 1,
+                  cores = 2, refresh = 500, sample_file = file.path(out, "stan_gd1"))
+  wall <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+  saveRDS(fit, file.path(out, "stan_fit.rds"))
+}
 et <- get_elapsed_time(fit)
 print(et)
 cat(sprintf("wall %.1f s (2 chains in parallel on 2 cores); per-chain total %.1f..%.1f s, sum %.1f s\n",
@@ -26,7 +30,7 @@ cat(sprintf("divergences: %d; max treedepth hits: %d; step sizes: %s; mean n_lea
             paste(sprintf("%.4f", sapply(sp, function(x) x[1, "stepsize__"])), collapse = " "),
             paste(sprintf("%.1f", sapply(sp, function(x) mean(x[, "n_leapfrog__"]))), collapse = " ")))
 dr <- as_draws_array(as.array(fit))
-dr <- subset_draws(dr, variable = "lp__", exclude = TRUE)
+dr <- subset_draws(dr, variable = setdiff(variables(dr), "lp__"))
 s <- summarise_draws(dr, "mean", "sd", "mcse_mean", "ess_bulk", "ess_tail", "rhat")
 cat(sprintf("min ess_bulk %.0f (%s), min ess_tail %.0f, max rhat %.4f (%s)\n",
             min(s$ess_bulk), s$variable[which.min(s$ess_bulk)], min(s$ess_tail),
