@@ -5,7 +5,7 @@
 source("/work/main/bench/stan/common.R")
 args <- commandArgs(trailingOnly = TRUE)
 csv <- args[1]; scratch <- args[2]; gd1bin <- args[3]
-rstan_options(auto_write = TRUE)
+rstan_options(auto_write = FALSE)   # TRUE would drop a 17 MB gd1.rds next to gd1.stan
 model <- stan_model("/work/main/bench/stan/gd1.stan")
 
 # --- spline functions vs scipy

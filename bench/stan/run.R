@@ -1,23 +1,27 @@
 # Sample the GD-1 posterior with rstan: 4 chains, 1000 warmup + 1000 draws, defaults, seed 1,
 # Stan's default random inits. Saves the draws (RDS + Stan CSV per chain) and prints diagnostics.
-# usage: Rscript run.R DATA.csv OUT_DIR [--summary-only]
+# usage: Rscript run.R DATA.csv OUT_DIR [SEED (default 1)] [--summary-only]
+# writes OUT_DIR/stan_fit_seedSEED.rds (and Stan CSV files OUT_DIR/stan_gd1_seedSEED_N.csv)
 source("/work/main/bench/stan/common.R")
 suppressPackageStartupMessages(library(posterior))
 args <- commandArgs(trailingOnly = TRUE)
 csv <- args[1]; out <- args[2]
+seed <- if (length(args) >= 3 && args[3] != "--summary-only") as.integer(args[3]) else 1L
+rds <- file.path(out, sprintf("stan_fit_seed%d.rds", seed))
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
-rstan_options(auto_write = TRUE)
+rstan_options(auto_write = FALSE)   # TRUE would drop a 17 MB gd1.rds next to gd1.stan
 model <- stan_model("/work/main/bench/stan/gd1.stan")
 sd <- gd1_standata(csv, use_basis = 1L)
 sd$n_pieces <- NULL
-if (length(args) >= 3 && args[3] == "--summary-only") {   # diagnostics of a saved fit
-  fit <- readRDS(file.path(out, "stan_fit.rds")); wall <- NA
+if ("--summary-only" %in% args) {   # diagnostics of a saved fit
+  fit <- readRDS(rds); wall <- NA
 } else {
   t0 <- Sys.time()
-  fit <- sampling(model, data = sd, chains = 4, iter = 2000, warmup = 1000, seed = 1,
-                  cores = 2, refresh = 500, sample_file = file.path(out, "stan_gd1"))
+  fit <- sampling(model, data = sd, chains = 4, iter = 2000, warmup = 1000, seed = seed,
+                  cores = 2, refresh = 500,
+                  sample_file = file.path(out, sprintf("stan_gd1_seed%d", seed)))
   wall <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
-  saveRDS(fit, file.path(out, "stan_fit.rds"))
+  saveRDS(fit, rds)
 }
 et <- get_elapsed_time(fit)
 print(et)
