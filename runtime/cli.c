@@ -121,7 +121,8 @@ static const struct {
 enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
-  O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES
+  O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES,
+  O_REPEAT
 };
 
 static const struct {
@@ -179,6 +180,8 @@ static const struct {
   {"error-tol", "X", O_ERROR_TOL, C_DIAGNOSE,
    "allowed |finite difference - gradient| / max(1, |gradient|) (default 1e-6)"},
   {"batches", "N", O_BATCHES, C_BENCHMARK, "number of timed batches of about 0.05 s (default 21)"},
+  {"repeat", "N", O_REPEAT, C_EVAL,
+   "also time N more evaluations and add their median, \"seconds_per_eval\", to the result"},
   {"width", "W", O_WIDTH, C_PLOT, "figure width in pixels, 100 to 10000 (default 1000)"},
   {"height", "H", O_HEIGHT, C_PLOT, "figure height in pixels, 100 to 10000 (default 500)"},
   {"quiet", NULL, O_QUIET, C_ALL, "no progress or notes on standard error"},
@@ -199,7 +202,7 @@ typedef struct {
   const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
   int outside;                                /* 0 error, 1 drop, 2 keep */
   long max_iter, random, seed, width, height, batches;
-  long chains, warmup, draws, threads, max_depth;
+  long chains, warmup, draws, threads, max_depth, repeat;
   double ftol, gtol, tol, error_tol, delta;
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
@@ -600,6 +603,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
     case O_SEED: ok = parse_count(name, v, 0, 4294967295L, &o->seed), o->seed_given = 1; break;
     case O_CHAINS: ok = parse_count(name, v, 1, 1024, &o->chains); break;
+    case O_REPEAT: ok = parse_count(name, v, 1, 100000000L, &o->repeat); break;
     case O_WARMUP: ok = parse_count(name, v, 0, 100000000L, &o->warmup); break;
     case O_DRAWS: ok = parse_count(name, v, 1, 100000000L, &o->draws); break;
     case O_THREADS: ok = parse_count(name, v, 1, 1024, &o->threads); break;
@@ -1023,6 +1027,19 @@ static void warn_inaccurate(const options *o, double rel_err)
             "use a finer rule or --integrate COLUMN=auto", rel_err);
 }
 
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 static int cmd_eval(densrt_model *m, const options *o, double *theta)
 {
   size_t n = m->n_theta;
@@ -1042,6 +1059,27 @@ static int cmd_eval(densrt_model *m, const options *o, double *theta)
     explain_nonfinite(m, theta, o->params);
     free(g);
     return EXIT_BAD;
+  }
+  /* --repeat: the median time of N more evaluations at the same point */
+  double per_eval = NAN;
+  if (o->repeat > 0) {
+    double *t = malloc((size_t)o->repeat * sizeof *t), *g2 = calloc(n + 1, sizeof *g2);
+    if (!t || !g2) {
+      free(t);
+      free(g2);
+      free(g);
+      fail("out of memory");
+      return EXIT_BAD;
+    }
+    for (long r = 0; r < o->repeat; r++) {
+      double t0 = now();
+      densrt_model_log_density(m, theta, g2);
+      t[r] = now() - t0;
+    }
+    qsort(t, (size_t)o->repeat, sizeof *t, cmp_double);
+    per_eval = o->repeat % 2 ? t[o->repeat / 2] : 0.5 * (t[o->repeat / 2 - 1] + t[o->repeat / 2]);
+    free(t);
+    free(g2);
   }
   densrt_io_out out;
   if ((rc = open_out(o, &out))) {
@@ -1063,6 +1101,9 @@ static int cmd_eval(densrt_model *m, const options *o, double *theta)
   write_vector(f, g, n);
   fputs(",\n", f);
   write_integrals(f, m, rel_err);
+  if (o->repeat > 0) {
+    fprintf(f, "  \"seconds_per_eval\": %.6g,\n  \"repeat\": %ld,\n", per_eval, o->repeat);
+  }
   write_params(f, m, "params", theta);
   fputs("\n}\n", f);
   free(g);
@@ -1317,18 +1358,6 @@ done:
   return rc;
 }
 
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 /* Median over batches of the time per evaluation; each batch lasts about 0.05 s. */
 static int cmd_benchmark(densrt_model *m, const options *o, const double *x)

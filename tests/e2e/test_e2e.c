@@ -71,6 +71,14 @@ START_TEST(test_gaussian1d_eval)
 {
   check_eval("gaussian1d", "seed_init", "");
   check_eval("gaussian1d", "seed_optimum", "");
+  /* --repeat: the same result, and the median time of N more evaluations */
+  check_eval("gaussian1d", "seed_optimum", "--repeat 5");
+  char out[512];
+  snprintf(out, sizeof out, "%s/gaussian1d-seed_optimum.eval.json", e2e_tmp);
+  densrt_json *e = e2e_load(out);
+  double t = e2e_member(e, "seconds_per_eval")->number;
+  ck_assert_msg(t > 0 && t < 10 && e2e_member(e, "repeat")->number == 5, "seconds_per_eval %g", t);
+  densrt_json_free(e);
 }
 END_TEST
 
@@ -717,7 +725,7 @@ END_TEST
 /* A non-finite log posterior names the .dens line, the component or prior, and the data rows. */
 START_TEST(test_nonfinite_located)
 {
-  char dir[512], err[512];
+  char dir[512], err[600];
   snprintf(dir, sizeof dir, "%s/nonfinite", e2e_tmp);
   ck_assert_int_eq(e2e_run("mkdir -p %s && printf 'x\\n0.5\\n0\\n0.2\\n' > %s/d.csv && "
                            "echo '{\"a\": 0, \"b\": 0}' > %s/p.json", dir, dir, dir), 0);
