@@ -63,12 +63,13 @@ int densrt_model_alloc(const densrt_model_def *def, densrt_model **out)
   NEW(m->spline, nc);
   NEW(m->pseg, def->n_slots);
   NEW(m->pu, def->n_slots);
+  NEW(m->pmom, def->n_slots);
   NEW(m->off, np);
   NEW(m->size, np);
   NEW(m->plan, nt);
   NEW(m->rule, nt);
   if (!m->x || !m->lo || !m->hi || !m->method || !m->knots || !m->n_knots || !m->spline || !m->pseg || !m->pu ||
-      !m->off || !m->size || !m->plan || !m->rule) {
+      !m->pmom || !m->off || !m->size || !m->plan || !m->rule) {
     densrt_model_free(m);
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
   }
@@ -110,9 +111,12 @@ void densrt_model_free(densrt_model *m)
   for (size_t k = 0; m->pseg && k < def->n_slots; k++) {
     free(m->pseg[k]);
     free(m->pu[k]);
+    if (m->pmom)
+      free(m->pmom[k]);
   }
   free(m->pseg);
   free(m->pu);
+  free(m->pmom);
   free(m->x);
   free(m->lo);
   free(m->hi);
@@ -361,7 +365,9 @@ int densrt_model_prepare(densrt_model *m)
     free(m->pu[k]);
     m->pseg[k] = malloc((m->n ? m->n : 1) * sizeof *m->pseg[k]);
     m->pu[k] = malloc((m->n ? m->n : 1) * sizeof *m->pu[k]);
-    if (!m->pseg[k] || !m->pu[k])
+    free(m->pmom[k]);
+    m->pmom[k] = calloc(4 * (m->n_knots[def->slot_knots[k]] - 1), sizeof *m->pmom[k]);
+    if (!m->pseg[k] || !m->pu[k] || !m->pmom[k])
       DENSRT_ERROR(DENSRT_ENOMEM, "out of memory for %zu data rows", m->n);
   }
   if (def->n_slots)

@@ -91,7 +91,8 @@ typedef struct densrt_model_def {
   densrt_log_density_fn *log_density;
   densrt_log_terms_fn *log_terms;
   size_t n_slots;                          /* precomputed spline locations of the data rows */
-  void (*locate_data)(densrt_model *m);    /* fills pseg/pu; NULL when n_slots is 0 */
+  void (*locate_data)(densrt_model *m);    /* fills pseg/pu/pmom; NULL when n_slots is 0 */
+  const int *slot_knots;                   /* per slot: its knot set (pmom has 4 per segment) */
 } densrt_model_def;
 
 /* A point set with log weights: quadrature nodes of one term. */
@@ -115,6 +116,7 @@ struct densrt_model {
   densrt_spline **spline;       /* per coefficient set */
   uint32_t **pseg;              /* per slot: each data row's spline segment ... */
   double **pu;                  /* ... and offset from the segment's left knot */
+  double **pmom;                /* per slot and segment j: sum over its rows of u^p at [4 j + p] */
   /* parameters */
   size_t n_theta;
   size_t *off, *size;

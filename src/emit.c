@@ -359,14 +359,14 @@ static void print_adjoint_sums(emitter *e, const dc_kernel *k)
 ** callers with a work each may run kernels at once; the data kernel takes a range of rows.
 ** Small functions keep the C compiler's register allocation local.
 */
-static void print_point_kernel(emitter *e, const dc_kernel *k)
+static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
 {
   dc_buf *o = &e->out;
   int data = k->kind == DC_K_DATA;
   printer p;
   pr_init(&p, e, k, "    ");
   dc_buf_printf(o, "static double %s(const densrt_model *m, densrt_work *w, const double *restrict hv, "
-                   "double *restrict adj%s)\n{\n", k->name, data ? ", size_t i0, size_t i1" : "");
+                   "double *restrict adj%s)\n{\n", name ? name : k->name, data ? ", size_t i0, size_t i1" : "");
   print_hv_inputs(e, k, 1);
   if (data) {
     dc_buf_puts(o, "  double ll = 0;\n  for (size_t i = i0; i < i1; i++) {\n");
@@ -562,6 +562,42 @@ static void print_prior(emitter *e, const dc_kernel *k)
   pr_free(&p);
 }
 
+/*
+** log n is affine in the kernel's inputs with constant coefficients (a log-spline
+** intensity): the sum over all rows is c0 N + sum_k c_k sum_i in_k(x_i), and a spline
+** value's sum is its coefficients times the moments sum_i u^p of the rows per segment
+** (m->pmom, taken when the data were located) — no loop over the rows.  A range of
+** rows (threads) goes through data_kernel_rows.
+*/
+static void print_affine_data_kernel(emitter *e, const dc_kernel *k)
+{
+  dc_buf *o = &e->out;
+  dc_buf_puts(o, "static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, "
+                 "double *restrict adj, size_t i0, size_t i1)\n{\n");
+  dc_buf_puts(o, "  if (i0 != 0 || i1 != m->n)\n    return data_kernel_rows(m, w, hv, adj, i0, i1);\n");
+  dc_buf_puts(o, "  const double N = (double)m->n;\n  double ll = N * ");
+  put_double(o, k->affine_c0);
+  dc_buf_puts(o, ";\n");
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *l = k->in[j], *d = k->d[j];
+    if (!d)
+      continue;
+    char *D = text(d);
+    if (l->op == IR_SPLINE) {
+      int s = dc_kernels_slot(e->ks, e->ir, l);
+      dc_buf_printf(o, "  {\n    const double *mo = m->pmom[%d], *cf = w->coef[%d];\n    double *ca = w->coef_adj[%d], "
+                       "s = 0;\n", s, l->index, l->index);
+      dc_buf_printf(o, "    for (size_t q = 0; q < 4 * (m->n_knots[%d] - 1); q++) {\n", e->ir->cs[l->index].knots);
+      dc_buf_printf(o, "      s += cf[q] * mo[q];\n      ca[q] += %s * mo[q];\n    }\n    ll += %s * s;\n  }\n", D, D);
+    } else {
+      int h = dc_hv_index(e->ks, l);
+      dc_buf_printf(o, "  ll += %s * N * hv[%d];\n  adj[%d] += %s * N;\n", D, h, h, D);
+    }
+    free(D);
+  }
+  dc_buf_puts(o, "  return ll;\n}\n\n");
+}
+
 /* A tangent of the prelude kept for the chain rule: its slot in dh[], or -1 (zero, or a
 ** constant written into the chain rule itself). */
 static int needs_slot(const ir_node *d)
@@ -642,8 +678,11 @@ static void print_log_density(emitter *e)
         print_data_group(e, &ks->k[i]);
     print_split_data_kernel(e);
   } else {
+    const dc_kernel *dk = find_kernel(ks, DC_K_DATA, NULL);
     dc_buf_puts(o, "/* The sum over the data of log n(x_i). */\n");
-    print_point_kernel(e, find_kernel(ks, DC_K_DATA, NULL));
+    print_point_kernel(e, dk, dk->affine ? "data_kernel_rows" : NULL);
+    if (dk->affine)
+      print_affine_data_kernel(e, dk);
   }
   for (size_t i = 0; i < ks->n; i++) {
     const dc_kernel *k = &ks->k[i];
@@ -653,7 +692,7 @@ static void print_log_density(emitter *e)
     snprintf(what, sizeof what, "the quadrature sum of term %d, '%s', %s plan", k->term, ir->terms[k->term].name,
              k->plan == 0 ? "exact" : "numeric");
     source_comment(e, "", what, ir->terms[k->term].loc);
-    print_point_kernel(e, k);
+    print_point_kernel(e, k, NULL);
   }
 
   dc_buf_puts(o, "/* The log posterior and its gradient (g is overwritten). */\n");
@@ -781,7 +820,13 @@ static void print_locate_data(emitter *e)
   const dc_kernel *k = find_kernel(e->ks, DC_K_LOCATE, NULL);
   if (!k)
     return;
-  dc_buf_puts(o, "/* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */\n");
+  dc_buf_puts(o, "/* the knot set of each slot (a knot set and abscissa of the likelihood) */\n"
+                 "static const int slot_knots[] = {");
+  for (size_t s = 0; s < e->ks->n_slot; s++)
+    dc_buf_printf(o, "%s%d", s ? ", " : "", e->ir->cs[e->ks->slot[s]->index].knots);
+  dc_buf_puts(o, "};\n\n");
+  dc_buf_puts(o, "/* Each row's spline segment and offset, and the moments of the rows per segment, for every knot "
+                 "set and abscissa of the likelihood. */\n");
   dc_buf_puts(o, "static void locate_data(densrt_model *m)\n{\n  for (size_t i = 0; i < m->n; i++) {\n");
   printer p;
   pr_init(&p, e, k, "    ");
@@ -792,6 +837,8 @@ static void print_locate_data(emitter *e)
     char *X = text(k->out[s]);
     dc_buf_printf(o, "    m->pseg[%zu][i] = (uint32_t)densrt_spline_locate(m->spline[%d], %s, &m->pu[%zu][i]);\n", s,
                   e->ks->slot[s]->index, X, s);
+    dc_buf_printf(o, "    {\n      double *mo = m->pmom[%zu] + 4 * m->pseg[%zu][i];\n      const double u = m->pu[%zu][i];\n"
+                     "      mo[0] += 1; mo[1] += u; mo[2] += u * u; mo[3] += u * u * u;\n    }\n", s, s, s);
     free(X);
   }
   dc_buf_puts(o, "  }\n}\n\n");
@@ -919,7 +966,7 @@ static void emit_definition(emitter *e)
   dc_buf_printf(o, "  .n_priors = %zu, .priors = %s,\n", ir->n_priors, ir->n_priors ? "priors" : "NULL");
   dc_buf_puts(o, "  .log_density = log_density,\n  .log_terms = log_terms,\n");
   if (e->ks->n_slot)
-    dc_buf_printf(o, "  .n_slots = %zu, .locate_data = locate_data,\n", e->ks->n_slot);
+    dc_buf_printf(o, "  .n_slots = %zu, .locate_data = locate_data, .slot_knots = slot_knots,\n", e->ks->n_slot);
   dc_buf_puts(o, "};\n\n");
   dc_buf_puts(o, "int main(int argc, char **argv)\n{\n  return densrt_cli_main(&model, argc, argv);\n}\n");
 }

@@ -270,6 +270,43 @@ static void differentiate_one(dc_ir *ir, dc_kernel *k)
   free(leaves);
 }
 
+/* Is n affine in the kernel's inputs, with constant coefficients?  *c0: its value with
+** every input 0. */
+static int affine(const ir_node *n, const char *is_in, double *c0)
+{
+  double a, b;
+  if (is_in[n->id]) {
+    *c0 = 0;
+    return 1;
+  }
+  switch (n->op) {
+  case IR_CONST: *c0 = n->value; return 1;
+  case IR_ADD: case IR_SUB:
+    if (!affine(n->a[0], is_in, &a) || !affine(n->a[1], is_in, &b))
+      return 0;
+    *c0 = n->op == IR_ADD ? a + b : a - b;
+    return 1;
+  case IR_NEG:
+    if (!affine(n->a[0], is_in, &a))
+      return 0;
+    *c0 = -a;
+    return 1;
+  case IR_MUL:
+    if (n->a[0]->op == IR_CONST && affine(n->a[1], is_in, &b)) {
+      *c0 = n->a[0]->value * b;
+      return 1;
+    }
+    return 0;
+  case IR_DIV:
+    if (n->a[1]->op == IR_CONST && affine(n->a[0], is_in, &a)) {
+      *c0 = a / n->a[1]->value;
+      return 1;
+    }
+    return 0;
+  default: return 0;
+  }
+}
+
 /* A loop over points (data rows, quadrature nodes, given points) computing roots. */
 static dc_kernel *point_kernel(dc_ir *ir, dc_kernels *ks, dc_kernel_kind kind, const char *name, dc_loc loc,
                                ir_node *const *roots, size_t n_roots, int derivs)
@@ -289,6 +326,15 @@ static dc_kernel *point_kernel(dc_ir *ir, dc_kernels *ks, dc_kernel_kind kind, c
   dc_vec_free(&splines);
   if (derivs)
     differentiate(ir, k);
+  if (kind == DC_K_DATA && k->d) {
+    char *is_in = dc_xcalloc(ir->n_nodes + 1, 1);
+    for (size_t i = 0; i < k->n_in; i++)
+      is_in[k->in[i]->id] = 1;
+    k->affine = affine(k->out[0], is_in, &k->affine_c0) && k->n_in > 0;
+    for (size_t i = 0; k->affine && i < k->n_in; i++)
+      k->affine = !k->d[i] || k->d[i]->op == IR_CONST;
+    free(is_in);
+  }
   return k;
 }
 
@@ -499,6 +545,8 @@ void dc_kernels_dump(const dc_ir *ir, const dc_kernels *ks, int grad, FILE *out)
     if (k->loc.line > 0)
       fprintf(out, " (line %d)", k->loc.line);
     fputc('\n', out);
+    if (grad && k->affine)
+      fprintf(out, "  affine in its inputs: the sum over the rows from moments (c0 = %.17g)\n", k->affine_c0);
     if (grad && k->mode != DC_AD_NONE) {
       fprintf(out, "  %s mode:", k->mode == DC_AD_FORWARD ? "forward" : "reverse");
       if (k->kind == DC_K_PRELUDE || k->tried_forward)

@@ -61,6 +61,9 @@ typedef struct {
   size_t n_stmt;
   ir_node **vstmt;          /* data group: the statements of the values alone */
   size_t n_vstmt;
+  int affine;               /* data: log n is c0 + sum_k d[k] in[k] with constant d: the sum over the
+                               rows is taken from moments of the rows per spline segment */
+  double affine_c0;
   uint32_t dims;            /* the data columns read */
 } dc_kernel;
 

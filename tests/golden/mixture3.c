@@ -637,12 +637,20 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   log_terms_0(m, w, th, n, x, out);
 }
 
-/* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */
+/* the knot set of each slot (a knot set and abscissa of the likelihood) */
+static const int slot_knots[] = {0};
+
+/* Each row's spline segment and offset, and the moments of the rows per segment, for every knot set and abscissa of the likelihood. */
 static void locate_data(densrt_model *m)
 {
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
     m->pseg[0][i] = (uint32_t)densrt_spline_locate(m->spline[0], x0, &m->pu[0][i]);
+    {
+      double *mo = m->pmom[0] + 4 * m->pseg[0][i];
+      const double u = m->pu[0][i];
+      mo[0] += 1; mo[1] += u; mo[2] += u * u; mo[3] += u * u * u;
+    }
   }
 }
 
@@ -658,7 +666,7 @@ static const densrt_model_def model = {
   .n_priors = 1, .priors = priors,
   .log_density = log_density,
   .log_terms = log_terms,
-  .n_slots = 1, .locate_data = locate_data,
+  .n_slots = 1, .locate_data = locate_data, .slot_knots = slot_knots,
 };
 
 int main(int argc, char **argv)

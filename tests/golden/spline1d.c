@@ -45,7 +45,7 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 }
 
 /* The sum over the data of log n(x_i). */
-static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
+static double data_kernel_rows(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   double ll = 0;
   for (size_t i = i0; i < i1; i++) {
@@ -66,6 +66,24 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   return ll;
 }
 
+static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
+{
+  if (i0 != 0 || i1 != m->n)
+    return data_kernel_rows(m, w, hv, adj, i0, i1);
+  const double N = (double)m->n;
+  double ll = N * 0.0;
+  {
+    const double *mo = m->pmom[0], *cf = w->coef[0];
+    double *ca = w->coef_adj[0], s = 0;
+    for (size_t q = 0; q < 4 * (m->n_knots[0] - 1); q++) {
+      s += cf[q] * mo[q];
+      ca[q] += 1.0 * mo[q];
+    }
+    ll += 1.0 * s;
+  }
+  return ll;
+}
+
 /* the quadrature sum of term 0, 'term1', numeric plan — line 18: intensity = exp(spline(k, ln_n0, z)); */
 static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
@@ -77,7 +95,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 81 "model.c"
+#line 99 "model.c"
     lv[q] = v5;
     const double wq = exp(r->lw[q] + v5);
     S += wq;
@@ -132,7 +150,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 136 "model.c"
+#line 154 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -157,7 +175,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 161 "model.c"
+#line 179 "model.c"
     out[0 * n + i] = v5;
   }
 }
@@ -169,12 +187,20 @@ static void log_terms(const densrt_model *m, densrt_work *w, const double *th, s
   log_terms_0(m, w, th, n, x, out);
 }
 
-/* Each row's spline segment and offset, for every knot set and abscissa of the likelihood. */
+/* the knot set of each slot (a knot set and abscissa of the likelihood) */
+static const int slot_knots[] = {0};
+
+/* Each row's spline segment and offset, and the moments of the rows per segment, for every knot set and abscissa of the likelihood. */
 static void locate_data(densrt_model *m)
 {
   for (size_t i = 0; i < m->n; i++) {
     const double x0 = m->x[0][i];
     m->pseg[0][i] = (uint32_t)densrt_spline_locate(m->spline[0], x0, &m->pu[0][i]);
+    {
+      double *mo = m->pmom[0] + 4 * m->pseg[0][i];
+      const double u = m->pu[0][i];
+      mo[0] += 1; mo[1] += u; mo[2] += u * u; mo[3] += u * u * u;
+    }
   }
 }
 
@@ -190,7 +216,7 @@ static const densrt_model_def model = {
   .n_priors = 1, .priors = priors,
   .log_density = log_density,
   .log_terms = log_terms,
-  .n_slots = 1, .locate_data = locate_data,
+  .n_slots = 1, .locate_data = locate_data, .slot_knots = slot_knots,
 };
 
 int main(int argc, char **argv)
