@@ -90,8 +90,11 @@ def split_vector(x):
 
 
 def read_params(path):
-    with open(path) as f:
-        d = json.load(f)
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SystemExit("gen_catalogue: %s: %s" % (path, e))
     if isinstance(d, dict) and isinstance(d.get("params"), dict):
         d = d["params"]  # the output of optimize or eval
     out = {}
@@ -255,6 +258,12 @@ def write_fits(path, x, y):
     hdu.writeto(path, overwrite=True)
 
 
+def write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1)
+        f.write("\n")
+
+
 def atomic(path, writer, *args):
     tmp = "%s.tmp%d" % (path, os.getpid())
     try:
@@ -303,9 +312,7 @@ def main(argv=None):
 
     atomic(a.out, write_fits if fmt == "fits" else write_csv, x, y)
     truth = {name: [float(v) for v in p[name]] for name in ORDER}
-    with open(a.out + ".params.json", "w") as f:
-        json.dump(truth, f, indent=1)
-        f.write("\n")
+    atomic(a.out + ".params.json", write_json, truth)
     t2 = time.time()
 
     print("gen_catalogue: seed %d; stream expected %.6f drawn %d; background expected %.6f drawn %d; "

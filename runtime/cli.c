@@ -122,7 +122,7 @@ enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
   O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES,
-  O_REPEAT
+  O_REPEAT, O_DATA_THREADS
 };
 
 static const struct {
@@ -163,8 +163,11 @@ static const struct {
   {"chains", "N", O_CHAINS, C_SAMPLE, "number of chains (default 4)"},
   {"warmup", "N", O_WARMUP, C_SAMPLE, "warmup iterations per chain, adapting step size and metric (default 1000)"},
   {"draws", "N", O_DRAWS, C_SAMPLE, "draws per chain after warmup (default 1000)"},
-  {"threads", "N", O_THREADS, C_SAMPLE,
-   "threads running the chains (default: one per core); the draws do not depend on it"},
+  {"threads", "N", O_THREADS, C_SAMPLE | C_EVAL | C_OPTIMIZE | C_BENCHMARK,
+   "sample: threads running the chains (default: one per core), the draws do not depend on it; eval, optimize, "
+   "benchmark: threads summing over the data rows (default 1), the results are the same for the same N"},
+  {"data-threads", "N", O_DATA_THREADS, C_SAMPLE,
+   "threads summing each chain's data rows (default 1); the draws are the same for the same N"},
   {"max-depth", "N", O_MAX_DEPTH, C_SAMPLE, "largest tree depth: at most 2^N leapfrog steps a draw (default 10)"},
   {"delta", "X", O_DELTA, C_SAMPLE, "target acceptance statistic of the step-size adaptation (default 0.8)"},
   {"metric", "diag|dense", O_METRIC, C_SAMPLE, "the adapted metric: diagonal (default) or dense"},
@@ -202,7 +205,7 @@ typedef struct {
   const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
   int outside;                                /* 0 error, 1 drop, 2 keep */
   long max_iter, random, seed, width, height, batches;
-  long chains, warmup, draws, threads, max_depth, repeat;
+  long chains, warmup, draws, threads, max_depth, repeat, data_threads;
   double ftol, gtol, tol, error_tol, delta;
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
@@ -606,7 +609,8 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_REPEAT: ok = parse_count(name, v, 1, 100000000L, &o->repeat); break;
     case O_WARMUP: ok = parse_count(name, v, 0, 100000000L, &o->warmup); break;
     case O_DRAWS: ok = parse_count(name, v, 1, 100000000L, &o->draws); break;
-    case O_THREADS: ok = parse_count(name, v, 1, 1024, &o->threads); break;
+    case O_THREADS: ok = parse_count(name, v, 1, (o->flag & C_SAMPLE) ? 1024 : 64, &o->threads); break;
+    case O_DATA_THREADS: ok = parse_count(name, v, 1, 64, &o->data_threads); break;
     case O_MAX_DEPTH: ok = parse_count(name, v, 1, 30, &o->max_depth); break;
     case O_INIT_MAP: o->init_map = 1; break;
     case O_DELTA:
@@ -1622,6 +1626,7 @@ static int cmd_sample(densrt_model *m, const options *o, double *theta)
   so.draws = (size_t)o->draws;
   so.seed = seed;
   so.threads = (size_t)o->threads;
+  so.data_threads = o->data_threads > 1 ? (size_t)o->data_threads : 1;
   so.nuts.warmup = (size_t)o->warmup;
   so.nuts.max_depth = (size_t)o->max_depth;
   so.nuts.delta = o->delta;
@@ -2063,6 +2068,11 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     goto done;
   if ((rc = prepare(m)))
     goto done;
+  if (!(o.flag & C_SAMPLE) && o.threads > 1 && densrt_work_set_threads(m, m->own, (size_t)o.threads)) {
+    fail("%s", densrt_error_message());
+    rc = EXIT_BAD;
+    goto done;
+  }
   switch (o.flag) {
   case C_INFO: rc = cmd_info(m, &o); break;
   case C_EVAL: rc = cmd_eval(m, &o, theta); break;

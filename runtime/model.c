@@ -5,6 +5,7 @@
 #include "model.h"
 #include "error.h"
 #include "quad.h"
+#include "pool.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -401,6 +402,7 @@ int densrt_work_alloc(const densrt_model *m, densrt_work **out)
   if (!w)
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
   w->n_coefsets = def->n_coefsets;
+  w->n_threads = 1;
   size_t kmax = 2;
   NEW(w->coef, def->n_coefsets);
   NEW(w->coef_adj, def->n_coefsets);
@@ -428,10 +430,107 @@ int densrt_work_alloc(const densrt_model *m, densrt_work **out)
   return DENSRT_OK;
 }
 
+static void free_threads(densrt_work *w)
+{
+  densrt_pool_free(w->pool);
+  for (size_t t = 0; w->sub && t + 1 < w->n_threads; t++)
+    densrt_work_free(w->sub[t]);
+  free(w->sub);
+  free(w->adj_buf);
+  w->pool = NULL;
+  w->sub = NULL;
+  w->adj_buf = NULL;
+  w->n_threads = 1;
+  w->n_adj = 0;
+}
+
+int densrt_work_set_threads(const densrt_model *m, densrt_work *w, size_t n)
+{
+  free_threads(w);
+  if (n <= 1)
+    return DENSRT_OK;
+  w->pool = densrt_pool_alloc(n);
+  w->sub = calloc(n, sizeof *w->sub);
+  if (!w->pool || !w->sub) {
+    free_threads(w);
+    DENSRT_ERROR(DENSRT_ENOMEM, "cannot start %zu threads", n);
+  }
+  w->n_threads = n;
+  for (size_t t = 0; t + 1 < n; t++)
+    if (densrt_work_alloc(m, &w->sub[t])) {
+      free_threads(w);
+      DENSRT_ERROR(DENSRT_ENOMEM, "out of memory for %zu threads", n);
+    }
+  return DENSRT_OK;
+}
+
+typedef struct {
+  const densrt_model *m;
+  densrt_work *w;
+  densrt_data_kernel_fn *k;
+  const double *hv;
+  double *adj;
+  double ll[64];
+} data_job;
+
+static void run_rows(void *vctx, size_t t)
+{
+  data_job *j = vctx;
+  const densrt_model *m = j->m;
+  densrt_work *w = j->w;
+  size_t T = w->n_threads, i0 = m->n * t / T, i1 = m->n * (t + 1) / T;
+  if (t == 0) {
+    j->ll[0] = j->k(m, w, j->hv, j->adj, i0, i1);
+    return;
+  }
+  densrt_work *s = w->sub[t - 1];
+  double *adj = w->adj_buf + (t - 1) * w->n_adj;
+  for (size_t c = 0; c < m->def->n_coefsets; c++) {
+    size_t nc = 4 * (m->n_knots[m->def->coefsets[c].knots] - 1);
+    memcpy(s->coef[c], w->coef[c], nc * sizeof *s->coef[c]);
+    memset(s->coef_adj[c], 0, nc * sizeof *s->coef_adj[c]);
+  }
+  memset(adj, 0, w->n_adj * sizeof *adj);
+  j->ll[t] = j->k(m, s, j->hv, adj, i0, i1);
+}
+
+double densrt_model_data_sum(const densrt_model *m, densrt_work *w, densrt_data_kernel_fn *k, const double *hv,
+                             double *adj, size_t n_adj)
+{
+  size_t T = w->n_threads;
+  if (T <= 1 || T > 64 || m->n < 1024 * T)
+    return k(m, w, hv, adj, 0, m->n);
+  if (w->n_adj < n_adj) {
+    double *b = realloc(w->adj_buf, (T - 1) * n_adj * sizeof *b);
+    if (!b)
+      return k(m, w, hv, adj, 0, m->n);   /* no memory for the split: one thread */
+    w->adj_buf = b;
+    w->n_adj = n_adj;
+  }
+  data_job j = {m, w, k, hv, adj, {0}};
+  densrt_pool_run(w->pool, run_rows, &j);
+  /* the ranges' results in their order: the same for the same number of threads */
+  double ll = j.ll[0];
+  for (size_t t = 1; t < T; t++) {
+    ll += j.ll[t];
+    const double *a = w->adj_buf + (t - 1) * w->n_adj;
+    for (size_t i = 0; i < n_adj; i++)
+      adj[i] += a[i];
+    for (size_t c = 0; c < m->def->n_coefsets; c++) {
+      size_t nc = 4 * (m->n_knots[m->def->coefsets[c].knots] - 1);
+      const double *ca = w->sub[t - 1]->coef_adj[c];
+      for (size_t q = 0; q < nc; q++)
+        w->coef_adj[c][q] += ca[q];
+    }
+  }
+  return ll;
+}
+
 void densrt_work_free(densrt_work *w)
 {
   if (!w)
     return;
+  free_threads(w);
   for (size_t c = 0; w->coef && c < w->n_coefsets; c++) {
     free(w->coef[c]);
     free(w->coef_adj[c]);

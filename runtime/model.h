@@ -139,6 +139,12 @@ struct densrt_work {
   double *spline_scratch;       /* 2 K of the largest knot set */
   double *lv;                   /* the log integrand at each node of a rule ... */
   size_t lv_cap;                /* ... of up to this many nodes */
+  /* threads over the data rows (densrt_work_set_threads) */
+  size_t n_threads;             /* 1: none */
+  struct densrt_pool *pool;
+  densrt_work **sub;            /* members 1 .. n_threads-1: their coefficient adjoints */
+  double *adj_buf;              /* their adjoints of the hoisted values, n_adj each */
+  size_t n_adj;
   /* results of the last evaluation */
   double *log_integral;         /* per term */
   double *log_prior_part;       /* per prior statement */
@@ -180,7 +186,20 @@ int  densrt_model_param(const densrt_model *m, const char *name);
 ** Evaluates at theta with m's own work.  Returns the number of lines written to out. */
 int  densrt_model_explain_nonfinite(densrt_model *m, const double *theta, char *out, size_t len);
 
+/* Splits the sum over the data rows of later evaluations with w over n threads (1: none).
+** The rows are cut into n contiguous ranges, one a thread, and the partial sums, adjoints
+** and spline-coefficient adjoints are added in the order of the ranges: the results do not
+** depend on scheduling, and are the same for the same n (not across different n, whose
+** sums are grouped differently).  Fewer than 1024 rows a thread are summed in one. */
+int  densrt_work_set_threads(const densrt_model *m, densrt_work *w, size_t n);
+
 /* Called by generated code. */
+typedef double densrt_data_kernel_fn(const densrt_model *m, densrt_work *w, const double *hv, double *adj, size_t i0,
+                                     size_t i1);
+/* The sum over all data rows of kernel k, on w's threads; adj (n_adj values) gains the
+** adjoints of the hoisted values. */
+double densrt_model_data_sum(const densrt_model *m, densrt_work *w, densrt_data_kernel_fn *k, const double *hv,
+                             double *adj, size_t n_adj);
 void densrt_model_spline_coefs(const densrt_model *m, densrt_work *w, const double *theta);
 void densrt_model_spline_adjoint(const densrt_model *m, densrt_work *w, double *grad);
 

@@ -19,6 +19,7 @@ void densrt_sample_options_default(densrt_sample_options *o)
   memset(o, 0, sizeof *o);
   o->chains = 4;
   o->draws = 1000;
+  o->data_threads = 1;
   densrt_nuts_options_default(&o->nuts);
 }
 
@@ -175,8 +176,8 @@ static void run_chain(run *r, unsigned c)
   densrt_work *w = NULL;
   double *buf = calloc(4 * n + 1, sizeof *buf);
   densrt_nuts *s = NULL;
-  if (!buf || densrt_work_alloc(m, &w)) {
-    chain_fail(ch, DENSRT_ENOMEM, "%s", "out of memory");
+  if (!buf || densrt_work_alloc(m, &w) || densrt_work_set_threads(m, w, o->data_threads)) {
+    chain_fail(ch, DENSRT_ENOMEM, "%s", "out of memory, or the data threads could not start");
     goto done;
   }
   double *u = buf, *theta = buf + n, *g = buf + 2 * n;

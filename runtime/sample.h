@@ -30,6 +30,7 @@ typedef struct {
   size_t draws;               /* draws after warmup, default 1000 (nuts.warmup: the warmup) */
   uint64_t seed;
   size_t threads;             /* 0: one per core, at most one per chain */
+  size_t data_threads;        /* threads summing each chain's data rows (densrt_work_set_threads); 1: none */
   densrt_nuts_options nuts;
   volatile sig_atomic_t *interrupt;   /* set by a signal: every chain stops after its current draw */
 } densrt_sample_options;

@@ -2,7 +2,8 @@
 # ThreadSanitizer over the code that runs in threads, built into _tsan/ (runtime and test
 # with -fsanitize=thread; the C of models/gd1.dens from the normal build's densc):
 # - tests/e2e/test_threads: GD-1 evaluated from two threads, each with its own work;
-# - GD-1's program sampling two chains in two threads (short chains).
+# - GD-1's program sampling two chains in two threads (short chains), each chain's data sum
+#   on two more threads, and eval with the data sum on two threads.
 # No data race may be reported.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,11 +22,14 @@ cc $CFLAGS $(pkg-config --cflags gsl cfitsio zlib libpng) _tsan/gd1_gen.c $runti
 rc=0
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 ${TSAN_OPTIONS:-}" ./_tsan/gd1 sample --quiet \
   --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 --where 'phi2 > -7' \
-  --outside keep --init models/gd1-init.json --chains 2 --threads 2 --warmup 20 --draws 10 --seed 1 \
-  --out _tsan/gd1 > /dev/null 2>&1 || rc=$?
+  --outside keep --init models/gd1-init.json --chains 2 --threads 2 --data-threads 2 --warmup 20 --draws 10 \
+  --seed 1 --out _tsan/gd1 > /dev/null 2>&1 || rc=$?
 # 0, or 1 for the diagnostics of so short chains; 66 is a race
 if [ "$rc" -gt 1 ]; then
   echo "tsan: sampling in threads failed (exit $rc)" >&2
   exit 1
 fi
-echo "tsan: 2 passed, 0 failed"
+TSAN_OPTIONS="halt_on_error=1 exitcode=66 ${TSAN_OPTIONS:-}" ./_tsan/gd1 eval --quiet \
+  --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 --where 'phi2 > -7' \
+  --outside keep --params models/gd1-init.json --threads 2 --repeat 50 > /dev/null
+echo "tsan: 3 passed, 0 failed"

@@ -708,8 +708,13 @@ static void print_log_density(emitter *e)
     if (ks->k[i].kind == DC_K_PRELUDE && ks->k[i].d)
       dc_buf_printf(o, "  %s(m, th, hv, dh);\n", ks->k[i].name);
 
-  /* 2. the data */
-  dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = data_kernel(m, w, hv, adj, 0, m->n);\n");
+  /* 2. the data: on the work's threads, unless the moments give it at once */
+  const dc_kernel *dk = find_kernel(ks, DC_K_DATA, NULL);
+  if (dk && dk->affine)
+    dc_buf_puts(o, "\n  /* sum over the data of log n(x_i) */\n  double ll = data_kernel(m, w, hv, adj, 0, m->n);\n");
+  else
+    dc_buf_printf(o, "\n  /* sum over the data of log n(x_i), on the work's threads */\n"
+                     "  double ll = densrt_model_data_sum(m, w, data_kernel, hv, adj, %zu);\n", ks->n_hv + 1);
 
   /* 3. minus the integral of each term */
   for (size_t t = 0; t < ir->n_terms; t++) {

@@ -79,6 +79,17 @@ START_TEST(test_gaussian1d_eval)
   double t = e2e_member(e, "seconds_per_eval")->number;
   ck_assert_msg(t > 0 && t < 10 && e2e_member(e, "repeat")->number == 5, "seconds_per_eval %g", t);
   densrt_json_free(e);
+  /* --threads: the data rows in ranges on 2 and 3 threads; the same result to rounding, and
+     the same bits for the same number of threads */
+  check_eval("gaussian1d", "seed_optimum", "--threads 2");
+  char a[512], b[512];
+  snprintf(a, sizeof a, "%s/g-thr-a.json", e2e_tmp);
+  snprintf(b, sizeof b, "%s/g-thr-b.json", e2e_tmp);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d eval --quiet --data %s --params %s/gaussian1d-seed_optimum.json --threads 3 "
+                           "--out %s", e2e_tmp, gauss_csv, e2e_tmp, a), 0);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d eval --quiet --data %s --params %s/gaussian1d-seed_optimum.json --threads 3 "
+                           "--out %s", e2e_tmp, gauss_csv, e2e_tmp, b), 0);
+  ck_assert_int_eq(e2e_run("cmp -s %s %s", a, b), 0);
 }
 END_TEST
 
