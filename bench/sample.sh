@@ -7,7 +7,8 @@
 #   (the benchmark command, at the model's initial values);
 # - min bulk-ESS over the 72 parameters per second of wall time (warmup included), the
 #   figure the NUTS issue compares with a hand-written Stan model (0.63 per second).
-# Each seed is one run; medians are printed.  Run it on a quiet machine.
+# Each seed is one run; medians are printed.  Run it on a quiet machine.  DATA_THREADS=N
+# sums each evaluation's data rows on N threads (sample --data-threads).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/_build}
@@ -18,10 +19,11 @@ trap 'rm -rf "$tmp"' EXIT
 G="--data $top/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 --where phi2>-7 --outside keep"
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for s in $seeds; do
-  loop=$("$tmp/gd1" benchmark $G --params "$top/models/gd1-init.json" --quiet |
+  loop=$("$tmp/gd1" benchmark $G --params "$top/models/gd1-init.json" --threads "${DATA_THREADS:-1}" --quiet |
          sed 's/.*"median_seconds": \([^,]*\),.*/\1/')
   t0=$(date +%s.%N)
-  "$tmp/gd1" sample $G --chains 1 --threads 1 --seed "$s" --out "$tmp/run$s" --quiet > "$tmp/sum$s.txt" \
+  "$tmp/gd1" sample $G --chains 1 --threads 1 --data-threads "${DATA_THREADS:-1}" --seed "$s" --out "$tmp/run$s" \
+    --quiet > "$tmp/sum$s.txt" \
     2> "$tmp/err$s.txt" || true
   t1=$(date +%s.%N)
   wall=$(echo "$t1 - $t0" | bc -l)
