@@ -161,8 +161,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   double hv[6], dh[4], adj[6] = {0};
   prelude_0(m, th, hv, dh);
 
-  /* sum over the data of log n(x_i) */
-  double ll = data_kernel(m, w, hv, adj, 0, m->n);
+  /* sum over the data of log n(x_i), on the work's threads */
+  double ll = densrt_model_data_sum(m, w, data_kernel, hv, adj, 6);
 
   /* minus the integral of term 0, 'term1' — line 15: intensity = exp(ln_N0) * normal(z | mean, exp(ln_std)); */
   {

@@ -299,8 +299,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   double hv[2], dh[1], adj[2] = {0};
   prelude_0(m, th, hv, dh);
 
-  /* sum over the data of log n(x_i) */
-  double ll = data_kernel(m, w, hv, adj, 0, m->n);
+  /* sum over the data of log n(x_i), on the work's threads */
+  double ll = densrt_model_data_sum(m, w, data_kernel, hv, adj, 2);
 
   /* minus the integral of term 0, 'stream' — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
   {

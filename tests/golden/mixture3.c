@@ -448,8 +448,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   double hv[16], dh[10], adj[16] = {0};
   prelude_0(m, th, hv, dh);
 
-  /* sum over the data of log n(x_i) */
-  double ll = data_kernel(m, w, hv, adj, 0, m->n);
+  /* sum over the data of log n(x_i), on the work's threads */
+  double ll = densrt_model_data_sum(m, w, data_kernel, hv, adj, 16);
 
   /* minus the integral of term 0, 'g1' — line 8: component g1 = exp(a[1]) * normal(x | mu[1], exp(ls[1])); */
   {
