@@ -43,13 +43,36 @@ static const char *prog = "densrt";
 ** and the best point is written; a second one ends the program. */
 static volatile sig_atomic_t interrupted, graceful;
 
+/* sample's temporary files while the chains run: a second signal removes them (unlink is
+** async-signal-safe) before ending the program; their closing runs with the signals blocked. */
+#define MAX_TEMPS 1024
+static const char *volatile temps[MAX_TEMPS];
+static volatile sig_atomic_t n_temps;
+
 static void on_signal(int sig)
 {
   if (graceful && !interrupted) {
     interrupted = sig;
     return;
   }
+  for (sig_atomic_t i = 0; i < n_temps; i++)
+    if (temps[i])
+      unlink(temps[i]);
   _exit(EXIT_SIGNAL + sig);
+}
+
+/* Blocks (or restores) SIGINT, SIGTERM and SIGHUP. */
+static void block_signals(int block, sigset_t *old)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  if (block)
+    sigprocmask(SIG_BLOCK, &set, old);
+  else
+    sigprocmask(SIG_SETMASK, old, NULL);
 }
 
 static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
@@ -430,6 +453,13 @@ static int check_options(const options *o)
       return EXIT_BAD;
     }
     char first[4096];
+    for (long c = 1; c <= o->chains; c++) {
+      snprintf(first, sizeof first, "%s_%ld.csv", o->out, c);
+      if (same_file(first, o->data)) {
+        fail("--out %s: %s is the data file; refusing to overwrite it", o->out, first);
+        return EXIT_BAD;
+      }
+    }
     snprintf(first, sizeof first, "%s_1.csv", o->out);
     return check_writable(first);
   }
@@ -1618,7 +1648,7 @@ static void sample_header(char *h, size_t len, const densrt_model *m, const opti
 static int cmd_sample(densrt_model *m, const options *o, double *theta)
 {
   size_t n = m->n_theta, chains = (size_t)o->chains;
-  unsigned long seed = o->seed_given ? (unsigned long)o->seed : (unsigned long)(time(NULL) ^ (getpid() << 16)) &
+  unsigned long seed = o->seed_given ? (unsigned long)o->seed : (unsigned long)((unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16)) &
                                                                     0xFFFFFFFFul;
   densrt_sample_options so;
   densrt_sample_options_default(&so);
@@ -1711,22 +1741,32 @@ static int cmd_sample(densrt_model *m, const options *o, double *theta)
                     done_its};
   densrt_sample_sink sink = {sink_adapted, sink_draw, &out};
   note(o, "%zu chains of %ld warmup and %ld draws, seed %lu", chains, o->warmup, o->draws, seed);
+  sigset_t old_mask;
+  block_signals(1, &old_mask);
+  for (size_t c = 0; c < chains && c < MAX_TEMPS; c++)
+    temps[c] = w[c].tmp;
+  n_temps = (sig_atomic_t)(chains < MAX_TEMPS ? chains : MAX_TEMPS);
   graceful = 1;
+  block_signals(0, &old_mask);
   int st = densrt_sample_run(m, init, &so, &sink, ch);
+  block_signals(1, &old_mask);   /* the files are closed or removed whole: signals wait */
   graceful = 0;
+  n_temps = 0;
   if (out.tty && !o->quiet)
     fputc('\n', stderr);
   free(done_its);
-  int interrupted_run = st == DENSRT_EINTR || interrupted;
+  int interrupted_run = st == DENSRT_EINTR || (st == DENSRT_OK && interrupted);
   if (st && !interrupted_run) {
     fail("%s", densrt_error_message());
     for (size_t c = 0; c < chains; c++)
       densrt_stancsv_abort(&w[c]);   /* no partial files */
+    block_signals(0, &old_mask);
     goto done;
   }
   int bad = 0;
   for (size_t c = 0; c < chains; c++) {
-    /* where the time went: the model's evaluations, and the rest (the sampler, the output) */
+    /* where the time went: the model's evaluations, and the rest (the sampler, the output);
+       with the signals still blocked until every file is in place */
     char line[256];
     snprintf(line, sizeof line, "densc: %zu gradient evaluations taking %g seconds of %g", ch[c].gradients,
              ch[c].gradient_seconds, ch[c].warmup_seconds + ch[c].sampling_seconds);
@@ -1737,6 +1777,7 @@ static int cmd_sample(densrt_model *m, const options *o, double *theta)
       fail("%s", densrt_error_message());
       bad = 1;
     }
+  block_signals(0, &old_mask);   /* a signal that came meanwhile acts now */
   if (bad)
     goto done;
   if (interrupted_run) {
@@ -1874,6 +1915,11 @@ static int draws_thetas(const densrt_model *m, const options *o, double **thetas
   densrt_stancsv_set s;
   int rc = EXIT_BAD;
   size_t n = m->n_theta;
+  if (!n_paths) {
+    fail("--draws: no file named");
+    free(paths);
+    return EXIT_BAD;
+  }
   if (densrt_stancsv_read(paths, n_paths, &s)) {
     fail("%s", densrt_error_message());
     goto done;

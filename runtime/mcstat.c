@@ -125,6 +125,18 @@ done:
   return rc;
 }
 
+/* The sample variance (n - 1) of v, in two passes. */
+static double variance(const double *v, size_t n)
+{
+  double mean = 0, ss = 0;
+  for (size_t i = 0; i < n; i++)
+    mean += v[i];
+  mean /= (double)n;
+  for (size_t i = 0; i < n; i++)
+    ss += (v[i] - mean) * (v[i] - mean);
+  return ss / (double)(n - 1);
+}
+
 /* posterior's .ess over m chains of n draws. */
 static double ess(const double *x, size_t m, size_t n)
 {
@@ -134,16 +146,18 @@ static double ess(const double *x, size_t m, size_t n)
   double result = NAN;
   if (!acov || !rho || !mean_ac)
     goto done;
-  double chain_mean_sum = 0, chain_mean_sq = 0;
+  double *chain_mean = malloc(m * sizeof *chain_mean);
+  if (!chain_mean)
+    goto done;
   for (size_t c = 0; c < m; c++) {
-    if (autocovariance(x + c * n, n, acov + c * n))
+    if (autocovariance(x + c * n, n, acov + c * n)) {
+      free(chain_mean);
       goto done;
+    }
     double mu = 0;
     for (size_t i = 0; i < n; i++)
       mu += x[c * n + i];
-    mu /= (double)n;
-    chain_mean_sum += mu;
-    chain_mean_sq += mu * mu;
+    chain_mean[c] = mu / (double)n;
   }
   for (size_t k = 0; k < n; k++) {
     double s = 0;
@@ -152,10 +166,9 @@ static double ess(const double *x, size_t m, size_t n)
     mean_ac[k] = s / (double)m;
   }
   double N = (double)n, mean_var = mean_ac[0] * N / (N - 1), var_plus = mean_var * (N - 1) / N;
-  if (m > 1) {
-    double mm = chain_mean_sum / (double)m;
-    var_plus += (chain_mean_sq - (double)m * mm * mm) / (double)(m - 1);
-  }
+  if (m > 1)
+    var_plus += variance(chain_mean, m);   /* two passes: no cancellation at large means */
+  free(chain_mean);
   /* Geyer's initial positive sequence */
   long t = 0, nl = (long)n;
   double even = 1, odd = 1 - (mean_var - mean_ac[1]) / var_plus;
@@ -198,22 +211,21 @@ done:
 /* posterior's .rhat over m chains of n draws. */
 static double rhat(const double *x, size_t m, size_t n)
 {
-  if (m < 2 || n < 3 || degenerate(x, m * n))
+  if (m < 2 || n < 2 || degenerate(x, m * n))
     return NAN;
-  double N = (double)n, mean_sum = 0, mean_sq = 0, var_within = 0;
+  double N = (double)n, var_within = 0, *mean = malloc(m * sizeof *mean);
+  if (!mean)
+    return NAN;
   for (size_t c = 0; c < m; c++) {
-    double mu = 0, v = 0;
+    double mu = 0;
     for (size_t i = 0; i < n; i++)
       mu += x[c * n + i];
-    mu /= N;
-    for (size_t i = 0; i < n; i++)
-      v += (x[c * n + i] - mu) * (x[c * n + i] - mu);
-    var_within += v / (N - 1);
-    mean_sum += mu;
-    mean_sq += mu * mu;
+    mean[c] = mu / N;
+    var_within += variance(x + c * n, n);
   }
   var_within /= (double)m;
-  double mm = mean_sum / (double)m, var_between = N * (mean_sq - (double)m * mm * mm) / (double)(m - 1);
+  double var_between = N * variance(mean, m);
+  free(mean);
   return sqrt((var_between / var_within + N - 1) / N);
 }
 

@@ -434,16 +434,25 @@ static void next_window(densrt_nuts *s)
   }
 }
 
-/* Stan's regularisation: n/(n + 5) cov + 1e-3 * 5/(n + 5) I. */
+/* Stan's regularisation: n/(n + 5) cov + 1e-3 * 5/(n + 5) I.  A window of fewer than 2
+** draws (warmup 151 makes one) keeps the metric it had. */
 static int set_metric(densrt_nuts *s)
 {
   size_t n = s->n;
+  if (s->w_n < 2)
+    return DENSRT_OK;
   double N = (double)s->w_n, a = N / (N + 5), b = 1e-3 * 5 / (N + 5);
   if (!s->o.dense) {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
       s->inv_metric[i] = a * s->w_m2[i] / (N - 1) + b;
+      if (!isfinite(s->inv_metric[i]) || !(s->inv_metric[i] > 0))
+        DENSRT_ERROR(DENSRT_ENONFINITE, "the adapted metric is not finite: the draws of warmup were not finite");
+    }
     return DENSRT_OK;
   }
+  for (size_t i = 0; i < n * n; i++)
+    if (!isfinite(a * s->w_m2[i]))
+      DENSRT_ERROR(DENSRT_ENONFINITE, "the adapted dense metric is not finite");
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < n; j++)
       s->inv_metric[i * n + j] = a * s->w_m2[i * n + j] / (N - 1) + (i == j ? b : 0);

@@ -133,12 +133,30 @@ typedef struct {
   double *lo, *hi;
   pthread_mutex_t lock;
   size_t next;                /* the next chain to run */
+  volatile sig_atomic_t stop; /* a chain failed: the others stop (read and written under lock) */
 } run;
+
+static int stopped(run *r)
+{
+  pthread_mutex_lock(&r->lock);
+  int s = r->stop;
+  pthread_mutex_unlock(&r->lock);
+  return s;
+}
 
 static void chain_fail(densrt_sample_chain *ch, int status, const char *fmt, const char *detail)
 {
   ch->status = status;
   snprintf(ch->message, sizeof ch->message, fmt, detail);
+}
+
+/* A chain's own failure (not an interruption) stops every chain. */
+static void chain_error(run *r, densrt_sample_chain *ch, int status, const char *detail)
+{
+  chain_fail(ch, status, "%s", detail);
+  pthread_mutex_lock(&r->lock);
+  r->stop = 1;
+  pthread_mutex_unlock(&r->lock);
 }
 
 /* Stan's default start: uniform(-2, 2) on the unconstrained scale, up to 100 tries for a
@@ -177,29 +195,35 @@ static void run_chain(run *r, unsigned c)
   double *buf = calloc(4 * n + 1, sizeof *buf);
   densrt_nuts *s = NULL;
   if (!buf || densrt_work_alloc(m, &w) || densrt_work_set_threads(m, w, o->data_threads)) {
-    chain_fail(ch, DENSRT_ENOMEM, "%s", "out of memory, or the data threads could not start");
+    chain_error(r, ch, DENSRT_ENOMEM, "out of memory, or the data threads could not start");
     goto done;
   }
   double *u = buf, *theta = buf + n, *g = buf + 2 * n;
   density dens = {m, w, r->lo, r->hi, buf + 3 * n, g, 0, 0};
   if (r->init && r->init[c]) {
     if (densrt_sample_unconstrain(m, r->lo, r->hi, r->init[c], u)) {
-      chain_fail(ch, DENSRT_EDOM, "%s", densrt_error_message());
+      chain_error(r, ch, DENSRT_EDOM, densrt_error_message());
       goto done;
     }
   } else if (random_init(r, c, &dens, u, g)) {
-    chain_fail(ch, DENSRT_ENONFINITE, "%s", "the log density is not finite at 100 random initial points "
-                                            "(uniform(-2, 2) on the unconstrained scale): give --init");
+    chain_error(r, ch, DENSRT_ENONFINITE, "the log density is not finite at 100 random initial points "
+                                          "(uniform(-2, 2) on the unconstrained scale): give --init");
     goto done;
   }
   s = densrt_nuts_alloc(n, log_density_u, &dens, &o->nuts, o->seed, c);
   if (!s) {
-    chain_fail(ch, DENSRT_ENOMEM, "%s", "out of memory");
+    chain_error(r, ch, DENSRT_ENOMEM, "out of memory");
     goto done;
   }
   int rc = densrt_nuts_init(s, u);
   if (rc) {
-    chain_fail(ch, rc, "%s", densrt_error_message());
+    chain_error(r, ch, rc, densrt_error_message());
+    goto done;
+  }
+  /* without warmup the (unadapted) step size and metric come first, as in Stan's files */
+  if (o->nuts.warmup == 0 && r->sink->adapted &&
+      r->sink->adapted(r->sink->ctx, c, densrt_nuts_stepsize(s), densrt_nuts_inv_metric(s), densrt_nuts_is_dense(s))) {
+    chain_error(r, ch, DENSRT_EIO, "the draws could not be written");
     goto done;
   }
   double t0 = now(), t1 = t0;
@@ -209,9 +233,13 @@ static void run_chain(run *r, unsigned c)
       chain_fail(ch, DENSRT_EINTR, "%s", "interrupted");
       break;
     }
+    if (stopped(r)) {
+      chain_fail(ch, DENSRT_EINTR, "%s", "stopped: another chain failed");
+      break;
+    }
     densrt_nuts_draw d;
     if ((rc = densrt_nuts_transition(s, &d))) {
-      chain_fail(ch, rc, "%s", densrt_error_message());
+      chain_error(r, ch, rc, densrt_error_message());
       break;
     }
     densrt_sample_constrain(n, r->lo, r->hi, densrt_nuts_position(s), theta);
@@ -221,20 +249,18 @@ static void run_chain(run *r, unsigned c)
       ch->max_depth_hits += (size_t)d.treedepth >= o->nuts.max_depth;
     }
     if (r->sink->draw && r->sink->draw(r->sink->ctx, c, it, &d, theta)) {
-      chain_fail(ch, DENSRT_EIO, "%s", "the draws could not be written");
+      chain_error(r, ch, DENSRT_EIO, "the draws could not be written");
       break;
     }
-    if (it + 1 == o->nuts.warmup || (o->nuts.warmup == 0 && it == 0)) {
+    if (it + 1 == o->nuts.warmup) {
       t1 = now();
       ch->warmup_seconds = t1 - t0;
       ch->stepsize = densrt_nuts_stepsize(s);
       if (r->sink->adapted && r->sink->adapted(r->sink->ctx, c, densrt_nuts_stepsize(s), densrt_nuts_inv_metric(s),
                                                densrt_nuts_is_dense(s))) {
-        chain_fail(ch, DENSRT_EIO, "%s", "the draws could not be written");
+        chain_error(r, ch, DENSRT_EIO, "the draws could not be written");
         break;
       }
-      if (o->nuts.warmup == 0)
-        t1 = t0;
     }
   }
   ch->sampling_seconds = now() - t1;
@@ -255,6 +281,10 @@ static void *worker(void *arg)
     pthread_mutex_unlock(&r->lock);
     if (c >= r->o->chains)
       return NULL;
+    if (stopped(r)) {
+      chain_fail(&r->chains[c], DENSRT_EINTR, "%s", "not started: another chain failed");
+      continue;
+    }
     run_chain(r, (unsigned)c);
   }
 }
@@ -264,7 +294,7 @@ int densrt_sample_run(const densrt_model *m, const double *const *init, const de
 {
   size_t n = m->n_theta;
   run r = {m, init, o, sink, chains, calloc(n + 1, sizeof(double)), calloc(n + 1, sizeof(double)),
-           PTHREAD_MUTEX_INITIALIZER, 0};
+           PTHREAD_MUTEX_INITIALIZER, 0, 0};
   memset(chains, 0, o->chains * sizeof *chains);
   if (!r.lo || !r.hi) {
     free(r.lo);
@@ -290,9 +320,10 @@ int densrt_sample_run(const densrt_model *m, const double *const *init, const de
   free(t);
   free(r.lo);
   free(r.hi);
-  for (size_t c = 0; c < o->chains; c++)
-    if (chains[c].status)
-      return densrt_error(chains[c].status, __FILE__, __LINE__, "chain %zu: %s", c + 1, chains[c].message);
+  for (int pass = 0; pass < 2; pass++)   /* a chain's own error before an interruption */
+    for (size_t c = 0; c < o->chains; c++)
+      if (chains[c].status && (pass || chains[c].status != DENSRT_EINTR))
+        return densrt_error(chains[c].status, __FILE__, __LINE__, "chain %zu: %s", c + 1, chains[c].message);
   return DENSRT_OK;
 }
 

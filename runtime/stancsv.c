@@ -210,7 +210,7 @@ static int read_one(const char *path, densrt_stancsv_set *s, size_t c)
   char *line = NULL;
   size_t cap = 0, lineno = 0, rows = 0, rcap = 0;
   ssize_t len;
-  int st = DENSRT_OK, have_header = 0;
+  int st = DENSRT_OK, have_header = 0, save_warmup = 0, adapted = 0;
   double *d = NULL;
   while ((len = getline(&line, &cap, f)) >= 0) {
     lineno++;
@@ -220,8 +220,14 @@ static int read_one(const char *path, densrt_stancsv_set *s, size_t c)
       const char *md = strstr(line, "max_depth = ");
       if (md && c == 0 && !s->max_depth)
         s->max_depth = strtol(md + 12, NULL, 10);
+      if (strstr(line, "save_warmup = 1"))
+        save_warmup = 1;
+      if (strstr(line, "# Adaptation terminated"))
+        adapted = 1;
       continue;
     }
+    if (have_header && save_warmup && !adapted)
+      continue;   /* warmup draws (CmdStan's save_warmup): not draws of the posterior */
     if (len == 0)
       continue;
     if (!have_header) {

@@ -308,6 +308,36 @@ START_TEST(test_predict)
 }
 END_TEST
 
+/* Found by review: a warmup whose last slow window holds one draw (151) kept a NaN metric;
+** a second signal left temporary files; predict with an empty --draws list crashed; an
+** output prefix naming the data file was not refused. */
+START_TEST(test_review_regressions)
+{
+  compile("rev", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+  write_data("rev", 20);
+  ck_assert_int_le(e2e_run("cd %s && ./rev sample --quiet --data rev.csv --out rev151 --seed 1 --chains 1 "
+                           "--warmup 151 --draws 200 > /dev/null 2>&1", e2e_tmp), 1);
+  ck_assert_int_eq(e2e_run("cd %s && grep -q '^# Step size = [0-9]' rev151_1.csv && ! grep -qi nan rev151_1.csv",
+                           e2e_tmp), 0);
+  int rc = e2e_run("cd %s && (./rev sample --quiet --data rev.csv --out rev2s --seed 1 --chains 2 --threads 2 "
+                   "--warmup 100 --draws 100000000 > /dev/null 2>&1 & p=$!; sleep 1; kill -INT $p; kill -TERM $p; "
+                   "wait $p)", e2e_tmp);
+  ck_assert_msg(rc == 143 || rc == 130, "exit %d", rc);
+  ck_assert_int_eq(e2e_run("cd %s && ls rev2s_*.tmp* 2> /dev/null | wc -l | grep -qx 0", e2e_tmp), 0);
+  char err[512];
+  snprintf(err, sizeof err, "%s/rev-err.txt", e2e_tmp);
+  ck_assert_int_eq(e2e_run("cd %s && ./rev predict --draws , --grid x=0:1:3 2> %s", e2e_tmp, err), 2);
+  char *t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, "--draws: no file named"), "%s", t);
+  free(t);
+  ck_assert_int_eq(e2e_run("cd %s && cp rev.csv revd_1.csv && ./rev sample --data revd_1.csv --out revd 2> %s", e2e_tmp,
+                           err), 2);
+  t = e2e_slurp(err);
+  ck_assert_msg(strstr(t, "is the data file; refusing to overwrite it"), "%s", t);
+  free(t);
+}
+END_TEST
+
 /* Bad input: a message naming the problem, exit 2, no files. */
 static const struct {
   const char *args, *expect;
@@ -380,6 +410,7 @@ int main(void)
   tcase_add_test(tc, test_stan_csv_layout);
   tcase_add_test(tc, test_interrupted);
   tcase_add_test(tc, test_predict);
+  tcase_add_test(tc, test_review_regressions);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad input");
   tcase_set_timeout(tb, 120);

@@ -92,6 +92,25 @@ START_TEST(test_against_posterior)
 }
 END_TEST
 
+/* Far from 0 (a log density of a large data set): the same MCSE and R-hat as near 0 (the
+** variance of the chain means was taken as E[x^2] - E[x]^2: 14 times too large at 1e9). */
+START_TEST(test_large_offset)
+{
+  size_t chains, n;
+  double *x = load_set("shifted", &chains, &n), *y = malloc(chains * n * sizeof *y);
+  for (size_t i = 0; i < chains * n; i++)
+    y[i] = x[i] + 1e9;
+  densrt_mcstat_summary a, b;
+  ck_assert_int_eq(densrt_mcstat_summarize(x, chains, n, &a), DENSRT_OK);
+  ck_assert_int_eq(densrt_mcstat_summarize(y, chains, n, &b), DENSRT_OK);
+  ck_assert_msg(fabs(b.mcse_mean / a.mcse_mean - 1) < 1e-5, "mcse %g vs %g", b.mcse_mean, a.mcse_mean);
+  double ra = densrt_mcstat_rhat_basic(x, chains, n, 1), rb = densrt_mcstat_rhat_basic(y, chains, n, 1);
+  ck_assert_msg(fabs(rb - ra) < 1e-6, "rhat_basic %g vs %g", rb, ra);
+  free(x);
+  free(y);
+}
+END_TEST
+
 /* Where posterior gives NA: constant draws, a non-finite draw, too few draws. */
 START_TEST(test_degenerate)
 {
@@ -117,6 +136,7 @@ int main(void)
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_against_posterior);
   tcase_add_test(tc, test_degenerate);
+  tcase_add_test(tc, test_large_offset);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);
