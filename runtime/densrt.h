@@ -12,6 +12,7 @@
 **   spec    knot-set and integration-method specifications
 **   model   the model instance generated code evaluates
 **   fit     the MAP fit and its convergence verdict
+**   pool    a team of threads for one evaluation's data rows
 **   nuts    the No-U-Turn sampler and its warmup
 **   sample  NUTS chains of a model in threads, bounds as transforms
 **   stancsv draws in Stan's CSV format, written and read
