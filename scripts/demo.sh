@@ -19,7 +19,26 @@ out/gd1 optimize --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --colu
 out/gd1 plot --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 \
   --where 'phi2 > -7' --outside keep --params out/gd1-fit.json --out out/gd1.png
 out/spline1d plot --data data/gauss1d.csv --params out/spline1d-fit.json --out out/spline1d.png
+# the Bayesian half: NUTS draws (4 chains), their summary, and the posterior band of the seed's
+# figure 9 (16-84% of the spline model's density); exit 1 of sample is a diagnostic warning
+sampled() {   # sampled NAME STATUS
+  [ "$2" = 0 ] || echo "   ($1 sample: exit $2 — a diagnostic warning above; the draws are written)"
+}
+echo "== spline1d: NUTS draws, summary and posterior band"
+rc=0
+out/spline1d sample --data data/gauss1d.csv --seed 1 --out out/spline1d-draws --quiet \
+  > out/spline1d-summary.txt || rc=$?
+sampled spline1d $rc
+out/spline1d predict --draws out/spline1d-draws_1.csv,out/spline1d-draws_2.csv,out/spline1d-draws_3.csv \
+  --draws out/spline1d-draws_4.csv --grid z=-3:3:121 --out out/spline1d-band.csv
+echo "== gd1: NUTS draws and summary (about a minute)"
+rc=0
+out/gd1 sample --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 \
+  --where 'phi2 > -7' --outside keep --seed 1 --out out/gd1-draws --quiet > out/gd1-summary.txt || rc=$?
+sampled gd1 $rc
 echo "results: out/gaussian1d-fit.json out/spline1d-fit.json out/gd1-fit.json"
+echo "draws:   out/spline1d-draws_N.csv out/gd1-draws_N.csv (Stan CSV), summaries out/*-summary.txt,"
+echo "         out/spline1d-band.csv (median and 16/84% of the density on a grid)"
 echo "figures: out/gd1.png (log density of the fitted model over phi1-phi2, with the stars)"
 echo "         out/spline1d.png (histogram of the data and the fitted intensity)"
 echo "densc:   $top/_build/densc (not installed); to run it as 'densc' in this shell:"
