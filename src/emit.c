@@ -133,6 +133,9 @@ typedef struct {
   const char *ind;        /* indentation */
   char *printed;          /* per node id: its statement is in scope */
   int line;               /* the source line of the last #line */
+  const ir_node *e_only;  /* a binary LSE whose exponential alone is needed (its value is summed
+                             as a product) */
+  const ir_node *skip;    /* a node whose statement is not needed */
 } printer;
 
 static void pr_init(printer *p, emitter *e, const dc_kernel *k, const char *ind)
@@ -142,6 +145,7 @@ static void pr_init(printer *p, emitter *e, const dc_kernel *k, const char *ind)
   p->ind = ind;
   p->printed = dc_xcalloc(e->ir->n_nodes + 1, 1);
   p->line = 0;
+  p->e_only = p->skip = NULL;
 }
 
 static void pr_free(printer *p)
@@ -236,7 +240,8 @@ static void print_stmt(printer *p, const ir_node *n)
     break;
   case IR_LSE:   /* log(e^a + e^b) = max + log1p(e^-|a-b|) */
     dc_buf_printf(o, "%sconst double e%d = exp(-fabs(%s - %s));\n", in, id, A, B);
-    dc_buf_printf(o, "%sconst double v%d = (%s > %s ? %s : %s) + log1p(e%d);\n", in, id, A, B, A, B, id);
+    if (n != p->e_only)
+      dc_buf_printf(o, "%sconst double v%d = (%s > %s ? %s : %s) + log1p(e%d);\n", in, id, A, B, A, B, id);
     break;
   case IR_LSE_W: {   /* the weight of a in LSE(a, b): 1 / (1 + e^(b-a)) from the LSE's e */
     int L = n->a[2]->id;
@@ -274,7 +279,58 @@ static void print_stmt(printer *p, const ir_node *n)
 static void print_stmts(printer *p)
 {
   for (size_t i = 0; i < p->k->n_stmt; i++)
-    print_stmt(p, p->k->stmt[i]);
+    if (p->k->stmt[i] != p->skip)
+      print_stmt(p, p->k->stmt[i]);
+}
+
+/* Is n's value used by a statement of k other than `besides`, or by a derivative?  (An
+** LSE_W refers to its LSE node only for the exponential.) */
+static int value_used(const dc_kernel *k, const ir_node *n, const ir_node *besides)
+{
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *s = k->stmt[i];
+    if (s == besides)
+      continue;
+    for (int j = 0; j < 3; j++)
+      if (s->a[j] == n && !(s->op == IR_LSE_W && j == 2))
+        return 1;
+  }
+  for (size_t i = 0; k->d && i < k->n_out * k->n_in; i++)
+    if (k->d[i] == n)
+      return 1;
+  return 0;
+}
+
+/*
+** The data sum of a log-sum-exp, max + log(f) with f >= 1, as the sum of the maxima plus
+** the log of the product of the f: one log a few hundred rows instead of one a row (the
+** product is taken into the sum before it could overflow).  Sets max and f (caller frees)
+** and what the printer may leave out; 0 when the root is not such a sum.
+*/
+static int log_product_form(printer *p, const ir_node *root, char **max, char **f)
+{
+  const dc_kernel *k = p->k;
+  if (root->op == IR_LSE && !value_used(k, root, NULL)) {
+    char *A = text(root->a[0]), *B = text(root->a[1]);
+    dc_buf b;
+    dc_buf_init(&b);
+    dc_buf_printf(&b, "(%s > %s ? %s : %s)", A, B, A, B);
+    *max = dc_buf_take(&b);
+    dc_buf_printf(&b, "(1 + e%d)", root->id);
+    *f = dc_buf_take(&b);
+    free(A);
+    free(B);
+    p->e_only = root;
+    return 1;
+  }
+  if (root->op == IR_ADD && root->a[1]->op == IR_LOG && !value_used(k, root, NULL) &&
+      !value_used(k, root->a[1], root) && root->a[0]->op == IR_SHIFT) {
+    *max = text(root->a[0]);
+    *f = text(root->a[1]->a[0]);
+    p->skip = root;   /* the LOG node is left to the C compiler: it has no other use */
+    return 1;
+  }
+  return 0;
 }
 
 /* A data group's first pass: the values alone. */
@@ -368,8 +424,10 @@ static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
   dc_buf_printf(o, "static double %s(const densrt_model *m, densrt_work *w, const double *restrict hv, "
                    "double *restrict adj%s)\n{\n", name ? name : k->name, data ? ", size_t i0, size_t i1" : "");
   print_hv_inputs(e, k, 1);
+  char *max = NULL, *f = NULL;
+  int product = data && log_product_form(&p, k->out[0], &max, &f);
   if (data) {
-    dc_buf_puts(o, "  double ll = 0;\n  for (size_t i = i0; i < i1; i++) {\n");
+    dc_buf_printf(o, "  double ll = 0%s;\n  for (size_t i = i0; i < i1; i++) {\n", product ? ", prod = 1" : "");
     print_columns(&p, "m->x", "i");
   } else {
     dc_buf_printf(o, "  const densrt_points *r = &m->rule[%d];\n  double S = 0, *lv = w->lv;\n", k->term);
@@ -379,7 +437,11 @@ static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
   print_stmts(&p);
   end_lines(&p);
   char *R = text(k->out[0]);
-  if (data) {
+  if (product) {
+    dc_buf_printf(o, "    ll += %s;\n    prod *= %s;\n", max, f);
+    dc_buf_puts(o, "    if (prod > 0x1p900) {   /* into the sum before the product could overflow */\n"
+                   "      ll += log(prod);\n      prod = 1;\n    }\n");
+  } else if (data) {
     dc_buf_printf(o, "    ll += %s;\n", R);
   } else {
     /* an integral adds w = exp(lw + log f) and subtracts w times the derivatives */
@@ -388,6 +450,10 @@ static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
   free(R);
   accumulate(&p, 0, data ? "" : "wq * ", !data);
   dc_buf_puts(o, "  }\n");
+  if (product)
+    dc_buf_puts(o, "  ll += log(prod);\n");
+  free(max);
+  free(f);
   print_adjoint_sums(e, k);
   dc_buf_printf(o, "  return %s;\n}\n\n", data ? "ll" : "S");
   pr_free(&p);

@@ -62,7 +62,7 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
-  double ll = 0;
+  double ll = 0, prod = 1;
   for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
@@ -93,7 +93,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v33 = v11 + v32;
 #line 31 "models/gd1.dens"
     const double e34 = exp(-fabs(v33 - v18));
-    const double v34 = (v33 > v18 ? v33 : v18) + log1p(e34);
     const double v35 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
     const double v36 = 1.0 - v35;
 #line 29 "models/gd1.dens"
@@ -112,8 +111,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
     const double v59 = v35 * v56;
     const double v60 = v35 * v58;
-#line 116 "model.c"
-    ll += v34;
+#line 115 "model.c"
+    ll += (v33 > v18 ? v33 : v18);
+    prod *= (1 + e34);
+    if (prod > 0x1p900) {   /* into the sum before the product could overflow */
+      ll += log(prod);
+      prod = 1;
+    }
     {
       double *ca = w->coef_adj[0] + 4 * j11;
       const double ga = v35;
@@ -139,6 +143,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
+  ll += log(prod);
   return ll;
 }
 
@@ -169,7 +174,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v61 = dmu21;
     const double v62 = dsd21;
     const double v63 = v62 * v15;
-#line 173 "model.c"
+#line 178 "model.c"
     lv[q] = v22;
     const double wq = exp(r->lw[q] + v22);
     S += wq;
@@ -236,7 +241,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v56 = (-0.5) * v54;
     const double v57 = (-0.5) * v55;
     const double v58 = v57 + (-1.0);
-#line 240 "model.c"
+#line 245 "model.c"
     lv[q] = v33;
     const double wq = exp(r->lw[q] + v33);
     S += wq;
@@ -275,7 +280,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v24 = v23 + v18;
-#line 279 "model.c"
+#line 284 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -352,7 +357,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 356 "model.c"
+#line 361 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -376,7 +381,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 380 "model.c"
+#line 385 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -400,7 +405,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 404 "model.c"
+#line 409 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -448,7 +453,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 452 "model.c"
+#line 457 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

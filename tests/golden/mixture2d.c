@@ -65,7 +65,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 {
   const double v11 = hv[0];
   double adj11 = 0;
-  double ll = 0;
+  double ll = 0, prod = 1;
   for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
@@ -98,7 +98,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v36 = v15 + v35;
 #line 24 "tests/golden/mixture2d.dens"
     const double e37 = exp(-fabs(v36 - v24));
-    const double v37 = (v36 > v24 ? v36 : v24) + log1p(e37);
     const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
     const double v39 = 1.0 - v38;
 #line 21 "tests/golden/mixture2d.dens"
@@ -120,8 +119,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
     const double v62 = v38 * v59;
     const double v63 = v38 * v61;
-#line 124 "model.c"
-    ll += v37;
+#line 123 "model.c"
+    ll += (v36 > v24 ? v36 : v24);
+    prod *= (1 + e37);
+    if (prod > 0x1p900) {   /* into the sum before the product could overflow */
+      ll += log(prod);
+      prod = 1;
+    }
     adj11 += v50;
     {
       double *ca = w->coef_adj[0] + 4 * j15;
@@ -148,6 +152,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
+  ll += log(prod);
   adj[0] += adj11;
   return ll;
 }
@@ -179,7 +184,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v64 = dmu26;
     const double v65 = dsd26;
     const double v66 = v65 * v19;
-#line 183 "model.c"
+#line 188 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -246,7 +251,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v59 = (-0.5) * v57;
     const double v60 = (-0.5) * v58;
     const double v61 = v60 + (-1.0);
-#line 250 "model.c"
+#line 255 "model.c"
     lv[q] = v36;
     const double wq = exp(r->lw[q] + v36);
     S += wq;
@@ -288,7 +293,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v23 = v11 * x1;
     const double v24 = v22 + v23;
-#line 292 "model.c"
+#line 297 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -364,7 +369,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v84 = 0.2 * v74;
     const double v85 = v84 + v84;
     const double v86 = (-0.5) * v85;
-#line 368 "model.c"
+#line 373 "model.c"
     lpp += v79;
     g[m->off[0] + i + 0] += v86;
   }
@@ -384,7 +389,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v97 = 0.3333333333333333 * v87;
     const double v98 = v97 + v97;
     const double v99 = (-0.5) * v98;
-#line 388 "model.c"
+#line 393 "model.c"
     lpp += v92;
     g[m->off[1] + i + 0] += v99;
   }
@@ -403,7 +408,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v103 = v102 - 0.9189385332046728;
     const double v106 = v100 + v100;
     const double v107 = (-0.5) * v106;
-#line 407 "model.c"
+#line 412 "model.c"
     lpp += v103;
     g[m->off[2] + i + 0] += v107;
   }
@@ -423,7 +428,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v118 = 2.0 * v108;
     const double v119 = v118 + v118;
     const double v120 = (-0.5) * v119;
-#line 427 "model.c"
+#line 432 "model.c"
     lpp += v113;
     g[m->off[4] + 0] += v120;
   }
@@ -474,7 +479,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v35 = v32 - v34;
 #line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
-#line 478 "model.c"
+#line 483 "model.c"
     out[0 * n + i] = v36;
     out[1 * n + i] = v24;
   }

@@ -149,7 +149,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   double adj20 = 0;
   const double v53 = hv[11];
   double adj53 = 0;
-  double ll = 0;
+  double ll = 0, prod = 1;
   for (size_t i = i0; i < i1; i++) {
     const double x0 = m->x[0][i];
 #line 11 "tests/golden/mixture3.dens"
@@ -194,7 +194,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v69 = exp(v68);
     const double v70 = v67 + v69;
     const double v71 = log(v70);
-    const double v72 = v59 + v71;
     const double v83 = 1.0 / v70;
     const double v84 = v83 * v69;
     const double v88 = v83 * v66;
@@ -233,8 +232,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v121 = -v120;
     const double v122 = v117 * v121;
     const double v123 = -v119;
-#line 237 "model.c"
-    ll += v72;
+#line 236 "model.c"
+    ll += v59;
+    prod *= v70;
+    if (prod > 0x1p900) {   /* into the sum before the product could overflow */
+      ll += log(prod);
+      prod = 1;
+    }
     adj4 += v94;
     adj6 += v123;
     adj8 += v122;
@@ -254,6 +258,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
+  ll += log(prod);
   adj[0] += adj4;
   adj[1] += adj6;
   adj[2] += adj8;
@@ -301,7 +306,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v128 = v126 + v126;
     const double v129 = (-0.5) * v127;
     const double v130 = (-0.5) * v128;
-#line 305 "model.c"
+#line 310 "model.c"
     lv[q] = v41;
     const double wq = exp(r->lw[q] + v41);
     S += wq;
@@ -349,7 +354,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v135 = v133 + v133;
     const double v136 = (-0.5) * v134;
     const double v137 = (-0.5) * v135;
-#line 353 "model.c"
+#line 358 "model.c"
     lv[q] = v48;
     const double wq = exp(r->lw[q] + v48);
     S += wq;
@@ -397,7 +402,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v142 = v140 + v140;
     const double v143 = (-0.5) * v141;
     const double v144 = (-0.5) * v142;
-#line 401 "model.c"
+#line 406 "model.c"
     lv[q] = v55;
     const double wq = exp(r->lw[q] + v55);
     S += wq;
@@ -424,7 +429,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
-#line 428 "model.c"
+#line 433 "model.c"
     lv[q] = v23;
     const double wq = exp(r->lw[q] + v23);
     S += wq;
@@ -533,7 +538,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 537 "model.c"
+#line 542 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -593,7 +598,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 597 "model.c"
+#line 602 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -622,7 +627,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 626 "model.c"
+#line 631 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;
