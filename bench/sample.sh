@@ -26,25 +26,25 @@ for s in $seeds; do
     --quiet > "$tmp/sum$s.txt" \
     2> "$tmp/err$s.txt" || true
   t1=$(date +%s.%N)
-  wall=$(echo "$t1 - $t0" | bc -l)
+  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
   set -- $(sed -n 's/^# densc: \([0-9]*\) gradient evaluations taking \([0-9.e+-]*\) seconds of \([0-9.e+-]*\)$/\1 \2 \3/p' \
            "$tmp/run${s}_1.csv")
   n=$1 grad=$2 total=$3
   ess=$(awk 'NR > 1 && $1 != "lp__" { if (min == "" || $8 < min) min = $8 } END { print min }' "$tmp/sum$s.txt")
   echo "$s $loop $n $grad $total $wall $ess" >> "$tmp/runs.txt"
-  printf 'seed %s: loop %.1f us, in NUTS %.1f us per evaluation (%s in %.2f s of %.2f s), wall %.1f s, min bulk-ESS %s\n' \
-    "$s" "$(echo "$loop * 1000000" | bc -l)" "$(echo "$grad / $n * 1000000" | bc -l)" "$n" "$grad" "$total" \
-    "$wall" "$ess"
+  awk -v s="$s" -v loop="$loop" -v n="$n" -v grad="$grad" -v total="$total" -v wall="$wall" -v ess="$ess" 'BEGIN {
+    printf "seed %s: loop %.1f us, in NUTS %.1f us per evaluation (%d in %.2f s of %.2f s), wall %.1f s, min bulk-ESS %s\n",
+      s, loop * 1e6, grad / n * 1e6, n, grad, total, wall, ess }'
 done
 loop=$(awk '{ print $2 }' "$tmp/runs.txt" | median)
 inside=$(awk '{ print $4 / $3 }' "$tmp/runs.txt" | median)
 overhead=$(awk '{ print ($5 - $4) / $5 * 100 }' "$tmp/runs.txt" | median)
 rate=$(awk '{ print $3 / $5 }' "$tmp/runs.txt" | median)
 esss=$(awk '{ print $7 / $6 }' "$tmp/runs.txt" | median)
-printf '\nmedians over seeds %s:\n' "$seeds"
-printf '  gradient in a loop            %8.1f us per evaluation (%.0f per second)\n' \
-  "$(echo "$loop * 1000000" | bc -l)" "$(echo "1 / $loop" | bc -l)"
-printf '  gradient inside NUTS          %8.1f us per evaluation; %.0f evaluations per second of the chain\n' \
-  "$(echo "$inside * 1000000" | bc -l)" "$rate"
-printf '  sampler overhead              %8.1f %% of the chain time outside the model\n' "$overhead"
-printf '  min bulk-ESS per second       %8.2f (one chain, wall time with warmup; Stan reference 0.63)\n' "$esss"
+printf '\nmedians over seeds %s (data threads %s):\n' "$seeds" "${DATA_THREADS:-1}"
+awk -v loop="$loop" -v inside="$inside" -v rate="$rate" -v overhead="$overhead" -v esss="$esss" 'BEGIN {
+  printf "  gradient in a loop            %8.1f us per evaluation (%.0f per second)\n", loop * 1e6, 1 / loop
+  printf "  gradient inside NUTS          %8.1f us per evaluation; %.0f evaluations per second of the chain\n",
+    inside * 1e6, rate
+  printf "  sampler overhead              %8.1f %% of the chain time outside the model\n", overhead
+  printf "  min bulk-ESS per second       %8.2f (one chain, wall time with warmup; Stan reference 0.63)\n", esss }'
