@@ -77,3 +77,14 @@ const densrt_json *e2e_member(const densrt_json *o, const char *k)
   ck_assert_msg(v != NULL, "missing member '%s'", k);
   return v;
 }
+
+void e2e_compile(const char *name, const char *dens)
+{
+  char model[512];
+  snprintf(model, sizeof model, "%s/%s.dens", e2e_tmp, name);
+  FILE *f = fopen(model, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(dens, f);
+  fclose(f);
+  ck_assert_int_eq(e2e_run("%s %s -o %s/%s", DENSC, model, e2e_tmp, name), 0);
+}

@@ -15,6 +15,8 @@ extern char e2e_tmp[256];   /* scratch directory, removed by e2e_finish */
 int e2e_setup(void);
 /* Runs every test of s, removes the scratch directory; the exit status of the test program. */
 int e2e_finish(Suite *s);
+/* Writes model text `dens` to the scratch directory as NAME.dens and compiles it to NAME. */
+void e2e_compile(const char *name, const char *dens);
 /* Runs a shell command line built printf-style; its exit status (128 when killed). */
 int e2e_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The whole of a file (at most 64 KiB) as a new string; "" when it cannot be read. */

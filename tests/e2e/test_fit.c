@@ -23,16 +23,6 @@
 static const char *gauss_csv = SRCDIR "/data/gauss1d.csv";
 
 /* Writes tmp/NAME.dens and compiles tmp/NAME. */
-static void compile(const char *name, const char *dens)
-{
-  char model[512];
-  snprintf(model, sizeof model, "%s/%s.dens", e2e_tmp, name);
-  FILE *f = fopen(model, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(dens, f);
-  fclose(f);
-  ck_assert_int_eq(e2e_run("%s %s -o %s/%s", DENSC, model, e2e_tmp, name), 0);
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -107,7 +97,7 @@ static double narrow_profile(double mu)
 
 START_TEST(test_auto_narrow_2d)
 {
-  compile("narrow", "data { real x in [0, 1]; real y in [0, 1]; }\n"
+  e2e_compile("narrow", "data { real x in [0, 1]; real y in [0, 1]; }\n"
                     "parameters { real a; real<lower=0, upper=1> mu; }\n"
                     "model { intensity = exp(a) * normal(x | mu, 0.001) * (x + y + 1); }\n");
   char data[512], init[512], out[512];
@@ -164,7 +154,7 @@ END_TEST
 ** with ABNORMAL_TERMINATION_IN_LNSRCH at 4000 identical rows, gradient 2e-9). */
 START_TEST(test_line_search_at_optimum)
 {
-  compile("lns", "data { real z in [-3, 3]; }\nparameters { real a; }\n"
+  e2e_compile("lns", "data { real z in [-3, 3]; }\nparameters { real a; }\n"
                  "model { intensity = exp(a) * normal(z | 0, 1); }\n");
   char data[512], out[512];
   snprintf(out, sizeof out, "%s/lns.json", e2e_tmp);
@@ -215,7 +205,7 @@ END_TEST
 ** drift, and the warning names them. */
 START_TEST(test_unconstrained_named)
 {
-  compile("flat", "data { real z in [-3, 3]; }\nknots { k = linspace(-3, 3, 7); }\n"
+  e2e_compile("flat", "data { real z in [-3, 3]; }\nknots { k = linspace(-3, 3, 7); }\n"
                   "parameters { vector[k] v; real<lower=-5, upper=5> b; }\n"
                   "model { intensity = exp(spline(k, v, z)); }\n"
                   "priors { b ~ normal(0, 1); }\n");
@@ -256,7 +246,7 @@ END_TEST
 ** dimension 0 out of range'). */
 START_TEST(test_no_parameters)
 {
-  compile("fixed", "data { real x in [0, 2]; }\nmodel { intensity = exp(1 - x); }\n");
+  e2e_compile("fixed", "data { real x in [0, 2]; }\nmodel { intensity = exp(1 - x); }\n");
   char data[512], out[512];
   snprintf(data, sizeof data, "%s/fixed.csv", e2e_tmp);
   snprintf(out, sizeof out, "%s/fixed.json", e2e_tmp);
@@ -422,7 +412,7 @@ END_TEST
 ** 'not stationary'; diagnose NaN). */
 START_TEST(test_near_bound)
 {
-  compile("tiny", "data { real z; }\nparameters { real ln_N; real m; real<lower=0> s; }\n"
+  e2e_compile("tiny", "data { real z; }\nparameters { real ln_N; real m; real<lower=0> s; }\n"
                   "model { intensity = exp(ln_N) * normal(z | m, s); }\n");
   char data[512], init[512], out[512];
   snprintf(data, sizeof data, "%s/tiny.csv", e2e_tmp);
@@ -556,7 +546,7 @@ static void mixture_model(int K, const char *name)
   for (int i = 1; i <= K; i++)
     p += sprintf(p, "\n    + exp(a%d) * normal(x | m%d, exp(l%d))", i, i, i);
   sprintf(p, ";\n}\n");
-  compile(name, src);
+  e2e_compile(name, src);
   free(src);
 }
 
@@ -629,7 +619,7 @@ START_TEST(test_many_knot_sets)
   for (int k = 0; k < 33; k++)
     p += sprintf(p, " k%d = linspace(0, 1, %d);", k, k < 32 ? 2 : 5);
   sprintf(p, " }\nparameters { vector[k32] v; }\nmodel { intensity = exp(linear_spline(k32, v, x)); }\n");
-  compile("knots33", src);
+  e2e_compile("knots33", src);
   snprintf(out, sizeof out, "%s/knots33.txt", e2e_tmp);
   ck_assert_int_eq(e2e_run("%s/knots33 info --integrate x=auto --out %s", e2e_tmp, out), 0);
   char *t = e2e_slurp(out);

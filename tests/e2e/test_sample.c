@@ -15,16 +15,6 @@
 #include "mcstat.h"
 #include "stancsv.h"
 
-static void compile(const char *name, const char *dens)
-{
-  char model[512];
-  snprintf(model, sizeof model, "%s/%s.dens", e2e_tmp, name);
-  FILE *f = fopen(model, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(dens, f);
-  fclose(f);
-  ck_assert_int_eq(e2e_run("%s %s -o %s/%s", DENSC, model, e2e_tmp, name), 0);
-}
 
 /* n rows of column x, x_i = (i + 0.5)^2 / n^2 (more points near 0 than 1) */
 static void write_data(const char *name, int n)
@@ -88,7 +78,7 @@ static void check_moments(const double *x, size_t chains, size_t n, double mean,
 /* A constant intensity lam > 0 on [0, 1] and no prior: the posterior is Gamma(N + 1, 1). */
 START_TEST(test_lower_bound_gamma)
 {
-  compile("gam", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+  e2e_compile("gam", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
   write_data("gam", 20);
   for (int seed = 1; seed <= 3; seed++) {
     ck_assert_int_eq(e2e_run("cd %s && ./gam sample --quiet --data gam.csv --out gam%d --seed %d > /dev/null", e2e_tmp,
@@ -110,7 +100,7 @@ END_TEST
 /* A mixing fraction 0 < f < 1 of two densities: its posterior by quadrature. */
 START_TEST(test_two_bounds)
 {
-  compile("fm", "data { real x in [0, 1]; }\nparameters { real a; real<lower=0, upper=1> f; }\n"
+  e2e_compile("fm", "data { real x in [0, 1]; }\nparameters { real a; real<lower=0, upper=1> f; }\n"
                 "model { intensity = exp(a) * (f * 2 * x + (1 - f)); }\npriors { a ~ normal(3, 1); }\n");
   int N = 30;
   write_data("fm", N);
@@ -147,7 +137,7 @@ END_TEST
 ** posterior is Gaussian with var(v_k) = k and cov(v_j, v_k) = min(j, k). */
 START_TEST(test_prior_only_random_walk)
 {
-  compile("rw", "data { real x in [0, 1]; }\nparameters { real a; vector[3] v; }\nmodel { intensity = exp(a); }\n"
+  e2e_compile("rw", "data { real x in [0, 1]; }\nparameters { real a; vector[3] v; }\nmodel { intensity = exp(a); }\n"
                 "priors { a ~ normal(2, 1); v[1] ~ normal(0, 1); v[2:end] ~ normal(v[1:end-1], 1); }\n");
   write_data("rw", 10);
   for (int seed = 1; seed <= 2; seed++) {
@@ -178,7 +168,7 @@ END_TEST
 /* The draws of a seed are the same with one thread or two (all but the timing lines). */
 START_TEST(test_threads_do_not_matter)
 {
-  compile("thr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; real b; }\n"
+  e2e_compile("thr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; real b; }\n"
                  "model { intensity = lam * exp(b * x); }\npriors { b ~ normal(0, 1); }\n");
   write_data("thr", 15);
   /* short chains: the ESS warning may fire (exit 1); the files are written either way */
@@ -205,7 +195,7 @@ END_TEST
 /* Stan's CSV layout: configuration, header, adaptation, rows, timing. */
 START_TEST(test_stan_csv_layout)
 {
-  compile("lay", "data { real x in [0, 1]; }\nparameters { vector[2] v; }\n"
+  e2e_compile("lay", "data { real x in [0, 1]; }\nparameters { vector[2] v; }\n"
                  "model { intensity = exp(v[1] + v[2] * x); }\npriors { v ~ normal(0, 3); }\n");
   write_data("lay", 10);
   ck_assert_int_le(e2e_run("cd %s && ./lay sample --quiet --data lay.csv --out lay --seed 3 --chains 1 --warmup 100 "
@@ -232,7 +222,7 @@ END_TEST
 /* Ctrl-C: exit 130, and each file is whole (footer) with the draws made so far. */
 START_TEST(test_interrupted)
 {
-  compile("intr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+  e2e_compile("intr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
   write_data("intr", 20);
   int rc = e2e_run("cd %s && (./intr sample --quiet --data intr.csv --out intr --seed 1 --chains 2 --threads 2 "
                    "--warmup 100 --draws 100000000 > /dev/null & p=$!; sleep 2; kill -INT $p; wait $p)", e2e_tmp);
@@ -250,7 +240,7 @@ END_TEST
 /* predict: at --params the intensity itself; over draws, the quantiles of the draws' intensities. */
 START_TEST(test_predict)
 {
-  compile("pr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; real b; }\n"
+  e2e_compile("pr", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; real b; }\n"
                 "model { component c = lam * exp(b * x); intensity = c; }\npriors { b ~ normal(0, 1); }\n");
   write_data("pr", 25);
   char out[512], params[512];
@@ -313,7 +303,7 @@ END_TEST
 ** output prefix naming the data file was not refused. */
 START_TEST(test_review_regressions)
 {
-  compile("rev", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+  e2e_compile("rev", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
   write_data("rev", 20);
   ck_assert_int_le(e2e_run("cd %s && ./rev sample --quiet --data rev.csv --out rev151 --seed 1 --chains 1 "
                            "--warmup 151 --draws 200 > /dev/null 2>&1", e2e_tmp), 1);
@@ -356,7 +346,7 @@ START_TEST(test_bad_input)
 {
   static int compiled;
   if (!compiled++) {
-    compile("bad", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+    e2e_compile("bad", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
     write_data("bad", 5);
   }
   char init[512], err[512], args[1200];
@@ -381,7 +371,7 @@ END_TEST
 
 START_TEST(test_unwritable_prefix)
 {
-  compile("unw", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
+  e2e_compile("unw", "data { real x in [0, 1]; }\nparameters { real<lower=0> lam; }\nmodel { intensity = lam; }\n");
   write_data("unw", 5);
   char err[512];
   snprintf(err, sizeof err, "%s/unw-err.txt", e2e_tmp);
