@@ -1873,21 +1873,28 @@ static int make_grid(const densrt_model *m, const options *o, double **x, size_t
       return EXIT_BAD;
     }
   }
+  /* each column's points as linspace gives knots (one rule: spec.c) */
+  double *axis[DENSRT_MAX_DIMS] = {0};
+  int ok = 1;
   for (size_t d = 0; d < nd; d++) {
     x[d] = malloc(total * sizeof **x);
-    if (!x[d]) {
-      fail("out of memory");
-      return EXIT_BAD;
-    }
+    axis[d] = malloc(count[d] * sizeof **axis);
+    ok = ok && x[d] && axis[d];
+    if (axis[d])
+      densrt_spec_linspace(lo[d], hi[d], count[d], axis[d]);
   }
-  for (size_t g = 0; g < total; g++) {
+  for (size_t g = 0; ok && g < total; g++) {
     size_t r = g;
     for (size_t d = nd; d-- > 0;) {
-      size_t j = r % count[d];
+      x[d][g] = axis[d][r % count[d]];
       r /= count[d];
-      x[d][g] = count[d] == 1 ? lo[d] : j + 1 == count[d] ? hi[d] : lo[d] + (hi[d] - lo[d]) * (double)j /
-                                                                                 (double)(count[d] - 1);
     }
+  }
+  for (size_t d = 0; d < nd; d++)
+    free(axis[d]);
+  if (!ok) {
+    fail("out of memory");
+    return EXIT_BAD;
   }
   *n_points = total;
   return 0;
