@@ -135,7 +135,7 @@ typedef struct {
   int line;               /* the source line of the last #line */
   const ir_node *e_only;  /* a binary LSE whose exponential alone is needed (its value is summed
                              as a product) */
-  const ir_node *skip;    /* a node whose statement is not needed */
+  const ir_node *skip[2]; /* nodes whose statements are not needed */
 } printer;
 
 static void pr_init(printer *p, emitter *e, const dc_kernel *k, const char *ind)
@@ -145,7 +145,7 @@ static void pr_init(printer *p, emitter *e, const dc_kernel *k, const char *ind)
   p->ind = ind;
   p->printed = dc_xcalloc(e->ir->n_nodes + 1, 1);
   p->line = 0;
-  p->e_only = p->skip = NULL;
+  p->e_only = p->skip[0] = p->skip[1] = NULL;
 }
 
 static void pr_free(printer *p)
@@ -279,7 +279,7 @@ static void print_stmt(printer *p, const ir_node *n)
 static void print_stmts(printer *p)
 {
   for (size_t i = 0; i < p->k->n_stmt; i++)
-    if (p->k->stmt[i] != p->skip)
+    if (p->k->stmt[i] != p->skip[0] && p->k->stmt[i] != p->skip[1])
       print_stmt(p, p->k->stmt[i]);
 }
 
@@ -327,7 +327,8 @@ static int log_product_form(printer *p, const ir_node *root, char **max, char **
       !value_used(k, root->a[1], root) && root->a[0]->op == IR_SHIFT) {
     *max = text(root->a[0]);
     *f = text(root->a[1]->a[0]);
-    p->skip = root;   /* the LOG node is left to the C compiler: it has no other use */
+    p->skip[0] = root;   /* neither the sum nor its log has another use */
+    p->skip[1] = root->a[1];
     return 1;
   }
   return 0;

@@ -193,7 +193,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v68 = v23 - v59;
     const double v69 = exp(v68);
     const double v70 = v67 + v69;
-    const double v71 = log(v70);
     const double v83 = 1.0 / v70;
     const double v84 = v83 * v69;
     const double v88 = v83 * v66;
@@ -232,7 +231,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double v121 = -v120;
     const double v122 = v117 * v121;
     const double v123 = -v119;
-#line 236 "model.c"
+#line 235 "model.c"
     ll += v59;
     prod *= v70;
     if (prod > 0x1p900) {   /* into the sum before the product could overflow */
@@ -306,7 +305,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v128 = v126 + v126;
     const double v129 = (-0.5) * v127;
     const double v130 = (-0.5) * v128;
-#line 310 "model.c"
+#line 309 "model.c"
     lv[q] = v41;
     const double wq = exp(r->lw[q] + v41);
     S += wq;
@@ -354,7 +353,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v135 = v133 + v133;
     const double v136 = (-0.5) * v134;
     const double v137 = (-0.5) * v135;
-#line 358 "model.c"
+#line 357 "model.c"
     lv[q] = v48;
     const double wq = exp(r->lw[q] + v48);
     S += wq;
@@ -402,7 +401,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v142 = v140 + v140;
     const double v143 = (-0.5) * v141;
     const double v144 = (-0.5) * v142;
-#line 406 "model.c"
+#line 405 "model.c"
     lv[q] = v55;
     const double wq = exp(r->lw[q] + v55);
     S += wq;
@@ -429,7 +428,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
-#line 433 "model.c"
+#line 432 "model.c"
     lv[q] = v23;
     const double wq = exp(r->lw[q] + v23);
     S += wq;
@@ -538,7 +537,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 542 "model.c"
+#line 541 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -598,7 +597,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 602 "model.c"
+#line 601 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -627,7 +626,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 631 "model.c"
+#line 630 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;
