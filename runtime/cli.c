@@ -1440,6 +1440,19 @@ static int cmd_plot(densrt_model *m, const options *o, const double *x)
 
 /* }==================================================================== */
 
+/* Stan's name of parameter value i: b[3] -> b.3 (caller frees). */
+static char *stan_name(const densrt_model *m, size_t i)
+{
+  char nm[256];
+  densrt_model_value_name(m, i, nm, sizeof nm);
+  char *br = strchr(nm, '[');
+  if (br) {
+    *br = '.';
+    nm[strlen(nm) - 1] = '\0';
+  }
+  return strdup(nm);
+}
+
 /* {====================================================================
 ** sample and summary
 ** ===================================================================== */
@@ -1702,15 +1715,7 @@ static int cmd_sample(densrt_model *m, const options *o, double *theta)
     }
   }
   for (size_t i = 0; i < n; i++) {
-    char nm[256];
-    densrt_model_value_name(m, i, nm, sizeof nm);
-    /* Stan's names: b[3] -> b.3 */
-    char *br = strchr(nm, '[');
-    if (br) {
-      *br = '.';
-      nm[strlen(nm) - 1] = '\0';
-    }
-    if (!(names[i] = strdup(nm))) {
+    if (!(names[i] = stan_name(m, i))) {
       fail("out of memory");
       goto done;
     }
@@ -1813,18 +1818,6 @@ done:
   return rc;
 }
 
-/* Stan's name of parameter value i: b[3] -> b.3 (caller frees). */
-static char *stan_name(const densrt_model *m, size_t i)
-{
-  char nm[256];
-  densrt_model_value_name(m, i, nm, sizeof nm);
-  char *br = strchr(nm, '[');
-  if (br) {
-    *br = '.';
-    nm[strlen(nm) - 1] = '\0';
-  }
-  return strdup(nm);
-}
 
 /* The grid of --grid COL=LO:HI:N options: every column, their product (the last fastest). */
 static int make_grid(const densrt_model *m, const options *o, double **x, size_t *n_points)

@@ -262,24 +262,26 @@ static int z_scale(double *x, size_t S)
   return DENSRT_OK;
 }
 
-double densrt_mcstat_ess_basic(const double *x, size_t chains, size_t n, int do_split)
+/* A statistic of the draws, or of their split chains. */
+static double on_chains(double (*stat)(const double *, size_t, size_t), const double *x, size_t chains, size_t n,
+                        int do_split)
 {
   if (!do_split)
-    return ess(x, chains, n);
+    return stat(x, chains, n);
   size_t h;
-  double *y = split(x, chains, n, &h), r = y ? ess(y, 2 * chains, h) : NAN;
+  double *y = split(x, chains, n, &h), r = y ? stat(y, 2 * chains, h) : NAN;
   free(y);
   return r;
 }
 
+double densrt_mcstat_ess_basic(const double *x, size_t chains, size_t n, int do_split)
+{
+  return on_chains(ess, x, chains, n, do_split);
+}
+
 double densrt_mcstat_rhat_basic(const double *x, size_t chains, size_t n, int do_split)
 {
-  if (!do_split)
-    return rhat(x, chains, n);
-  size_t h;
-  double *y = split(x, chains, n, &h), r = y ? rhat(y, 2 * chains, h) : NAN;
-  free(y);
-  return r;
+  return on_chains(rhat, x, chains, n, do_split);
 }
 
 /* }==================================================================== */
