@@ -39,6 +39,7 @@
 #include "mcstat.h"
 #include "plot.h"
 #include "dual.h"
+#include "vmath.h"
 
 /* The generated program's main(): its commands (see cli.c). */
 int densrt_cli_main(const densrt_model_def *def, int argc, char **argv);

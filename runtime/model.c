@@ -56,6 +56,7 @@ int densrt_model_alloc(const densrt_model_def *def, densrt_model **out)
   m->def = def;
   size_t nd = def->n_dims, nk = def->n_knots, nc = def->n_coefsets, nt = def->n_terms, np = def->n_params;
   NEW(m->x, nd);
+  NEW(m->xs, nd);
   NEW(m->lo, nd);
   NEW(m->hi, nd);
   NEW(m->method, nd);
@@ -69,7 +70,7 @@ int densrt_model_alloc(const densrt_model_def *def, densrt_model **out)
   NEW(m->size, np);
   NEW(m->plan, nt);
   NEW(m->rule, nt);
-  if (!m->x || !m->lo || !m->hi || !m->method || !m->knots || !m->n_knots || !m->spline || !m->pseg || !m->pu ||
+  if (!m->x || !m->xs || !m->lo || !m->hi || !m->method || !m->knots || !m->n_knots || !m->spline || !m->pseg || !m->pu ||
       !m->pmom || !m->off || !m->size || !m->plan || !m->rule) {
     densrt_model_free(m);
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
@@ -93,6 +94,8 @@ int densrt_model_alloc(const densrt_model_def *def, densrt_model **out)
   *out = m;
   return DENSRT_OK;
 }
+
+static void free_runs(densrt_model *m);
 
 void densrt_model_free(densrt_model *m)
 {
@@ -118,6 +121,8 @@ void densrt_model_free(densrt_model *m)
   free(m->pseg);
   free(m->pu);
   free(m->pmom);
+  free_runs(m);
+  free(m->xs);
   free(m->x);
   free(m->lo);
   free(m->hi);
@@ -343,6 +348,138 @@ const char *densrt_model_value_name(const densrt_model *m, size_t i, char *buf, 
   return buf;
 }
 
+static void free_runs(densrt_model *m)
+{
+  for (size_t d = 0; m->xs && d < m->def->n_dims; d++) {
+    free(m->xs[d]);
+    m->xs[d] = NULL;
+  }
+  free(m->order);
+  free(m->run_start);
+  free(m->run_seg);
+  m->order = NULL;
+  m->run_start = NULL;
+  m->run_seg = NULL;
+  m->n_runs = 0;
+}
+
+/* Stable counting sort of the rows by their segment in each slot, last slot first: the
+** rows of a run (one segment in every slot) end up consecutive, in their data order. */
+static int sort_rows(densrt_model *m)
+{
+  const densrt_model_def *def = m->def;
+  size_t n = m->n, S = def->n_slots;
+  free_runs(m);
+  if (n > UINT32_MAX)
+    DENSRT_ERROR(DENSRT_EINVAL, "%zu data rows: at most %u", n, (unsigned)UINT32_MAX);
+  uint32_t *ord = malloc((n ? n : 1) * sizeof *ord), *tmp = S ? malloc((n ? n : 1) * sizeof *tmp) : NULL;
+  size_t *count = NULL;
+  if (!ord || (S && !tmp))
+    goto nomem;
+  for (size_t i = 0; i < n; i++)
+    ord[i] = (uint32_t)i;
+  for (size_t s = S; s-- > 0;) {
+    const uint32_t *seg = m->pseg[s];
+    size_t K = m->n_knots[def->slot_knots[s]] - 1;
+    free(count);
+    if (!(count = calloc(K + 1, sizeof *count)))
+      goto nomem;
+    for (size_t i = 0; i < n; i++)
+      count[seg[i] + 1]++;
+    for (size_t j = 0; j < K; j++)
+      count[j + 1] += count[j];
+    for (size_t i = 0; i < n; i++)
+      tmp[count[seg[ord[i]]]++] = ord[i];
+    uint32_t *t = ord;
+    ord = tmp;
+    tmp = t;
+  }
+  free(count);
+  free(tmp);
+  count = NULL;
+  tmp = NULL;
+  m->order = ord;
+  /* the runs: a new one wherever a slot's segment changes */
+  size_t nr = 0;
+  for (size_t i = 0; i < n; i++) {
+    int fresh = i == 0;
+    for (size_t s = 0; s < S && !fresh; s++)
+      fresh = m->pseg[s][ord[i]] != m->pseg[s][ord[i - 1]];
+    nr += fresh;
+  }
+  m->run_start = malloc((nr + 1) * sizeof *m->run_start);
+  m->run_seg = malloc((nr * S + 1) * sizeof *m->run_seg);
+  if (!m->run_start || !m->run_seg)
+    goto nomem;
+  nr = 0;
+  for (size_t i = 0; i < n; i++) {
+    int fresh = i == 0;
+    for (size_t s = 0; s < S && !fresh; s++)
+      fresh = m->pseg[s][ord[i]] != m->pseg[s][ord[i - 1]];
+    if (!fresh)
+      continue;
+    m->run_start[nr] = i;
+    for (size_t s = 0; s < S; s++)
+      m->run_seg[nr * S + s] = m->pseg[s][ord[i]];
+    nr++;
+  }
+  m->run_start[nr] = n;
+  m->n_runs = nr;
+  /* per-row locations in the sorted order where kernels read them; else freed first, so
+     that the sorted columns do not add to the peak */
+  for (size_t s = 0; s < S; s++) {
+    if (def->row_locations) {
+      uint32_t *ps = malloc((n ? n : 1) * sizeof *ps);
+      double *pu = malloc((n ? n : 1) * sizeof *pu);
+      if (!ps || !pu) {
+        free(ps);
+        free(pu);
+        goto nomem;
+      }
+      for (size_t i = 0; i < n; i++) {
+        ps[i] = m->pseg[s][ord[i]];
+        pu[i] = m->pu[s][ord[i]];
+      }
+      free(m->pseg[s]);
+      free(m->pu[s]);
+      m->pseg[s] = ps;
+      m->pu[s] = pu;
+    } else {
+      free(m->pseg[s]);
+      free(m->pu[s]);
+      m->pseg[s] = NULL;
+      m->pu[s] = NULL;
+    }
+  }
+  for (size_t d = 0; d < def->n_dims; d++) {
+    if (!(m->xs[d] = malloc((n ? n : 1) * sizeof *m->xs[d])))
+      goto nomem;
+    for (size_t i = 0; i < n; i++)
+      m->xs[d][i] = m->x[d][ord[i]];
+  }
+  return DENSRT_OK;
+nomem:
+  free(count);
+  free(tmp);
+  if (ord != m->order)
+    free(ord);
+  free_runs(m);
+  DENSRT_ERROR(DENSRT_ENOMEM, "out of memory for %zu data rows", n);
+}
+
+size_t densrt_model_run_of(const densrt_model *m, size_t i)
+{
+  size_t lo = 0, hi = m->n_runs;   /* the first run whose end is after i */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->run_start[mid + 1] <= i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 int densrt_model_prepare(densrt_model *m)
 {
   const densrt_model_def *def = m->def;
@@ -373,6 +510,9 @@ int densrt_model_prepare(densrt_model *m)
   }
   if (def->n_slots)
     def->locate_data(m);
+  int src = sort_rows(m);
+  if (src)
+    return src;
 
   /* The exact plan needs every analytic column to allow analytic integration. */
   for (size_t t = 0; t < def->n_terms; t++) {

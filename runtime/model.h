@@ -93,7 +93,12 @@ typedef struct densrt_model_def {
   size_t n_slots;                          /* precomputed spline locations of the data rows */
   void (*locate_data)(densrt_model *m);    /* fills pseg/pu/pmom; NULL when n_slots is 0 */
   const int *slot_knots;                   /* per slot: its knot set (pmom has 4 per segment) */
+  int row_locations;                       /* the data kernels read pseg/pu per sorted row; else those are
+                                              freed once the rows are sorted into runs */
 } densrt_model_def;
+
+/* Rows a data kernel's loop takes at a time, each lane with sums of its own (vectorised). */
+#define DENSRT_LANES 8
 
 /* A point set with log weights: quadrature nodes of one term. */
 typedef struct {
@@ -117,6 +122,14 @@ struct densrt_model {
   uint32_t **pseg;              /* per slot: each data row's spline segment ... */
   double **pu;                  /* ... and offset from the segment's left knot */
   double **pmom;                /* per slot and segment j: sum over its rows of u^p at [4 j + p] */
+  /* The rows as the data kernels read them, sorted so that the rows sharing one segment in
+  ** every slot (a run) are consecutive: inside a run each spline is one cubic, so a kernel
+  ** sums its adjoints as four moments per run and loops over the rows without a scatter. */
+  double **xs;                  /* xs[d][i]: column d of sorted row i */
+  uint32_t *order;              /* sorted row i is data row order[i] */
+  size_t n_runs;
+  size_t *run_start;            /* run r: sorted rows run_start[r] .. run_start[r + 1] - 1 */
+  uint32_t *run_seg;            /* run r's segment in slot s: run_seg[r * n_slots + s] */
   /* parameters */
   size_t n_theta;
   size_t *off, *size;
@@ -158,6 +171,8 @@ int  densrt_model_set_knots(densrt_model *m, const char *name, const char *spec)
 int  densrt_model_set_method(densrt_model *m, const char *column, const char *spec); /* "--integrate z=simpson(points=1025)" */
 int  densrt_model_set_data(densrt_model *m, size_t n, double **cols);  /* takes ownership of cols[d] arrays */
 int  densrt_model_prepare(densrt_model *m);   /* sizes, splines, plans, quadrature rules */
+/* The first run with rows at or after sorted row i (n_runs when none). */
+size_t densrt_model_run_of(const densrt_model *m, size_t i);
 /* Only the parameter layout (off, size, n_theta) from the knot sets; prepare does it too. */
 int  densrt_model_layout(densrt_model *m);
 /* The name of parameter value i as the language writes it: "mu", "ln_n0[3]" (1-based). */

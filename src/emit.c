@@ -136,6 +136,8 @@ typedef struct {
   const ir_node *e_only;  /* a binary LSE whose exponential alone is needed (its value is summed
                              as a product) */
   const ir_node *skip[2]; /* nodes whose statements are not needed */
+  int lanes;              /* the body of a run kernel's lane loop: splines from the run's cubics,
+                             exp inline (densrt_exp) so that the loop vectorises */
 } printer;
 
 static void pr_init(printer *p, emitter *e, const dc_kernel *k, const char *ind)
@@ -146,6 +148,7 @@ static void pr_init(printer *p, emitter *e, const dc_kernel *k, const char *ind)
   p->printed = dc_xcalloc(e->ir->n_nodes + 1, 1);
   p->line = 0;
   p->e_only = p->skip[0] = p->skip[1] = NULL;
+  p->lanes = 0;
 }
 
 static void pr_free(printer *p)
@@ -195,6 +198,11 @@ static void print_spline_input(printer *p, const ir_node *sp)
   dc_buf *o = &p->e->out;
   const char *in = p->ind;
   int id = sp->id;
+  if (p->lanes) {   /* the run's segment j, left knot t and cubic c were set before the loop */
+    dc_buf_printf(o, "%sconst double u%d = x%d - t%d;\n", in, id, sp->a[0]->index, id);
+    dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(c%d, 0, u%d);\n", in, id, id, id);
+    return;
+  }
   if (p->k->kind == DC_K_DATA || p->k->kind == DC_K_DATA_GROUP) {
     int s = dc_kernels_slot(p->e->ks, p->e->ir, sp);
     dc_buf_printf(o, "%sconst size_t j%d = m->pseg[%d][i];\n", in, id, s);
@@ -215,7 +223,7 @@ static void print_stmt(printer *p, const ir_node *n)
   const ir_node *a = n->a[0], *b = n->a[1];
   char *A = a ? text(a) : NULL, *B = b ? text(b) : NULL;
   int id = n->id;
-  const char *in = p->ind;
+  const char *in = p->ind, *EXP = p->lanes ? "densrt_exp" : "exp";
   stmt_line(p, n->loc);
   switch (n->op) {
   case IR_SPLINE: print_spline_input(p, n); break;
@@ -224,7 +232,7 @@ static void print_stmt(printer *p, const ir_node *n)
   case IR_MUL: dc_buf_printf(o, "%sconst double v%d = %s * %s;\n", in, id, A, B); break;
   case IR_DIV: dc_buf_printf(o, "%sconst double v%d = %s / %s;\n", in, id, A, B); break;
   case IR_NEG: dc_buf_printf(o, "%sconst double v%d = -%s;\n", in, id, A); break;
-  case IR_EXP: dc_buf_printf(o, "%sconst double v%d = exp(%s);\n", in, id, A); break;
+  case IR_EXP: dc_buf_printf(o, "%sconst double v%d = %s(%s);\n", in, id, EXP, A); break;
   case IR_LOG: dc_buf_printf(o, "%sconst double v%d = log(%s);\n", in, id, A); break;
   case IR_LOG1P: dc_buf_printf(o, "%sconst double v%d = log1p(%s);\n", in, id, A); break;
   case IR_SQRT: dc_buf_printf(o, "%sconst double v%d = sqrt(%s);\n", in, id, A); break;
@@ -239,7 +247,7 @@ static void print_stmt(printer *p, const ir_node *n)
       dc_buf_printf(o, "%sconst double v%d = pow(%s, %s);\n", in, id, A, B);
     break;
   case IR_LSE:   /* log(e^a + e^b) = max + log1p(e^-|a-b|) */
-    dc_buf_printf(o, "%sconst double e%d = exp(-fabs(%s - %s));\n", in, id, A, B);
+    dc_buf_printf(o, "%sconst double e%d = %s(-fabs(%s - %s));\n", in, id, EXP, A, B);
     if (n != p->e_only)
       dc_buf_printf(o, "%sconst double v%d = (%s > %s ? %s : %s) + log1p(e%d);\n", in, id, A, B, A, B, id);
     break;
@@ -247,7 +255,7 @@ static void print_stmt(printer *p, const ir_node *n)
     int L = n->a[2]->id;
     if (!p->printed[L]) {
       L = id;
-      dc_buf_printf(o, "%sconst double e%d = exp(-fabs(%s - %s));\n", in, id, A, B);
+      dc_buf_printf(o, "%sconst double e%d = %s(-fabs(%s - %s));\n", in, id, EXP, A, B);
     }
     dc_buf_printf(o, "%sconst double v%d = %s >= %s ? 1 / (1 + e%d) : e%d / (1 + e%d);\n", in, id, A, B, L, L, L);
     break;
@@ -341,7 +349,7 @@ static void print_value_stmts(printer *p)
     print_stmt(p, p->k->vstmt[i]);
 }
 
-/* The coordinates a kernel reads at point `idx` of `from` ("m->x", "r->x", "x"). */
+/* The coordinates a kernel reads at point `idx` of `from` ("m->xs", "r->x", "x"). */
 static void print_columns(printer *p, const char *from, const char *idx)
 {
   for (int d = 0; d < DENSRT_MAX_DIMS; d++)
@@ -429,7 +437,7 @@ static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
   int product = data && log_product_form(&p, k->out[0], &max, &f);
   if (data) {
     dc_buf_printf(o, "  double ll = 0%s;\n  for (size_t i = i0; i < i1; i++) {\n", product ? ", prod = 1" : "");
-    print_columns(&p, "m->x", "i");
+    print_columns(&p, "m->xs", "i");
   } else {
     dc_buf_printf(o, "  const densrt_points *r = &m->rule[%d];\n  double S = 0, *lv = w->lv;\n", k->term);
     dc_buf_puts(o, "  for (size_t q = 0; q < r->n; q++) {\n");
@@ -460,6 +468,134 @@ static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
   pr_free(&p);
 }
 
+/* Can the data kernel run over runs of rows (every spline it reads is of a data column)? */
+static int run_kernel(const dc_kernel *k)
+{
+  if (k->kind != DC_K_DATA)
+    return 0;
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op == IR_SPLINE && k->in[j]->a[0]->op != IR_DATA)
+      return 0;
+  return 1;
+}
+
+/* A run kernel's lane loop body at row i, lane l: the statements, the row's log n into
+** the lane's sums, its derivatives into the lane's moments and adjoints. */
+static void print_lane_body(emitter *e, const dc_kernel *k)
+{
+  dc_buf *o = &e->out;
+  printer p;
+  pr_init(&p, e, k, "        ");
+  p.lanes = 1;
+  char *max = NULL, *f = NULL;
+  int product = log_product_form(&p, k->out[0], &max, &f);
+  print_columns(&p, "m->xs", "i");
+  print_stmts(&p);
+  end_lines(&p);
+  if (product) {
+    dc_buf_printf(o, "        ll[l] += %s;\n        prod[l] *= %s;\n", max, f);
+  } else {
+    char *R = text(k->out[0]);
+    dc_buf_printf(o, "        ll[l] += %s;\n", R);
+    free(R);
+  }
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *in = k->in[j], *d = k->d[j];
+    if (!d)
+      continue;
+    char *D = text(d);
+    if (in->op == IR_SPLINE) {
+      int id = in->id;
+      dc_buf_printf(o, "        {\n          const double ga = %s, ua = u%d;\n", D, id);
+      dc_buf_printf(o, "          g%d[0][l] += ga; g%d[1][l] += ga * ua; g%d[2][l] += ga * ua * ua; "
+                       "g%d[3][l] += ga * ua * ua * ua;\n        }\n", id, id, id, id);
+    } else {
+      dc_buf_printf(o, "        adj%d[l] += %s;\n", in->id, D);
+    }
+    free(D);
+  }
+  free(max);
+  free(f);
+  pr_free(&p);
+}
+
+/*
+** The data kernel over runs (densrt_model: rows sorted so that each run's rows share one
+** segment of every spline): inside a run each spline is one cubic, its coefficients'
+** adjoints four moments of the rows.  The rows go DENSRT_LANES at a time through a loop
+** whose lanes have sums of their own, with no call or branch, so that the C compiler
+** vectorises it; the lanes are added in their order (the same bits for the same rows).
+** A log-sum-exp's sum over the rows is max + log(f) with f >= 1: the maxima summed, the
+** f multiplied per lane and taken into the sum before the product could overflow.
+*/
+static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *name)
+{
+  dc_buf *o = &e->out;
+  printer q;
+  pr_init(&q, e, k, "");
+  char *max = NULL, *f = NULL;
+  int product = log_product_form(&q, k->out[0], &max, &f);
+  free(max);
+  free(f);
+  pr_free(&q);
+  dc_buf_printf(o, "static double %s(const densrt_model *m, densrt_work *w, const double *restrict hv, "
+                   "double *restrict adj, size_t i0, size_t i1)\n{\n", name ? name : k->name);
+  dc_buf_puts(o, "  enum { L = DENSRT_LANES };\n");
+  print_hv_inputs(e, k, 0);
+  dc_buf_printf(o, "  double ll[L] = {0}%s;\n", product ? ", prod[L]" : "");
+  if (product)
+    dc_buf_puts(o, "  for (size_t l = 0; l < L; l++)\n    prod[l] = 1;\n");
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
+      dc_buf_printf(o, "  double adj%d[L] = {0};\n", k->in[j]->id);
+  dc_buf_printf(o, "  for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {\n"
+                   "    const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;\n"
+                   "    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;\n"
+                   "    const uint32_t *seg = m->run_seg + r * %zu;\n", e->ks->n_slot);
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *sp = k->in[j];
+    if (sp->op != IR_SPLINE)
+      continue;
+    int id = sp->id, s = dc_kernels_slot(e->ks, e->ir, sp);
+    dc_buf_printf(o, "    const size_t j%d = seg[%d];\n", id, s);
+    dc_buf_printf(o, "    const double t%d = m->knots[%d][j%d], *c%d = w->coef[%d] + 4 * j%d;\n", id,
+                  e->ir->cs[sp->index].knots, id, id, sp->index, id);
+    if (has_adjoint(k, j))
+      dc_buf_printf(o, "    double g%d[4][L] = {{0}};\n", id);
+  }
+  const char *fold = "      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */\n"
+                     "        if (prod[l] > 0x1p900) {\n          ll[l] += log(prod[l]);\n          prod[l] = 1;\n"
+                     "        }\n";
+  dc_buf_puts(o, "    size_t b = b0;\n    for (; b + L <= b1; b += L) {\n      for (size_t l = 0; l < L; l++) {\n"
+                 "        const size_t i = b + l;\n");
+  print_lane_body(e, k);
+  dc_buf_puts(o, "      }\n");
+  if (product)
+    dc_buf_puts(o, fold);
+  dc_buf_puts(o, "    }\n    if (b < b1) {   /* the run's last rows */\n"
+                 "      for (size_t l = 0; l < b1 - b; l++) {\n        const size_t i = b + l;\n");
+  print_lane_body(e, k);
+  dc_buf_puts(o, "      }\n");
+  if (product)
+    dc_buf_puts(o, fold);
+  dc_buf_puts(o, "    }\n");
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *sp = k->in[j];
+    if (sp->op != IR_SPLINE || !has_adjoint(k, j))
+      continue;
+    dc_buf_printf(o, "    {\n      double *ca = w->coef_adj[%d] + 4 * j%d;\n", sp->index, sp->id);
+    dc_buf_printf(o, "      for (size_t p = 0; p < 4; p++)\n        for (size_t l = 0; l < L; l++)\n"
+                     "          ca[p] += g%d[p][l];\n    }\n", sp->id);
+  }
+  dc_buf_puts(o, "  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n");
+  dc_buf_puts(o, product ? "    sum += ll[l] + log(prod[l]);\n" : "    sum += ll[l];\n");
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
+      dc_buf_printf(o, "  for (size_t l = 0; l < L; l++)\n    adj[%d] += adj%d[l];\n", dc_hv_index(e->ks, k->in[j]),
+                    k->in[j]->id);
+  dc_buf_puts(o, "  return sum;\n}\n\n");
+}
+
 /*
 ** A sum of many terms, split: each group of terms has two functions over a block of rows
 ** i0 .. i0 + n, a[t * DC_DATA_BLOCK + r] holding term t at row r: the values first; then,
@@ -475,7 +611,7 @@ static void print_data_group(emitter *e, const dc_kernel *k)
                    "size_t i0, size_t n, double *restrict a)\n{\n", k->name);
   print_hv_inputs(e, k, 0);
   dc_buf_puts(o, "  for (size_t r = 0; r < n; r++) {\n    const size_t i = i0 + r;\n");
-  print_columns(&p, "m->x", "i");
+  print_columns(&p, "m->xs", "i");
   print_value_stmts(&p);
   end_lines(&p);
   for (size_t t = 0; t < k->n_out; t++) {
@@ -491,7 +627,7 @@ static void print_data_group(emitter *e, const dc_kernel *k)
                    "double *restrict adj, size_t i0, size_t n, const double *restrict a)\n{\n", k->name);
   print_hv_inputs(e, k, 1);
   dc_buf_puts(o, "  for (size_t r = 0; r < n; r++) {\n    const size_t i = i0 + r;\n");
-  print_columns(&p, "m->x", "i");
+  print_columns(&p, "m->xs", "i");
   print_stmts(&p);
   end_lines(&p);
   for (size_t t = 0; t < k->n_out; t++) {
@@ -747,7 +883,10 @@ static void print_log_density(emitter *e)
   } else {
     const dc_kernel *dk = find_kernel(ks, DC_K_DATA, NULL);
     dc_buf_puts(o, "/* The sum over the data of log n(x_i). */\n");
-    print_point_kernel(e, dk, dk->affine ? "data_kernel_rows" : NULL);
+    if (run_kernel(dk))
+      print_run_data_kernel(e, dk, dk->affine ? "data_kernel_rows" : NULL);
+    else
+      print_point_kernel(e, dk, dk->affine ? "data_kernel_rows" : NULL);
     if (dk->affine)
       print_affine_data_kernel(e, dk);
   }
@@ -1037,8 +1176,12 @@ static void emit_definition(emitter *e)
   dc_buf_printf(o, "  .n_terms = %zu, .terms = terms,\n", ir->n_terms);
   dc_buf_printf(o, "  .n_priors = %zu, .priors = %s,\n", ir->n_priors, ir->n_priors ? "priors" : "NULL");
   dc_buf_puts(o, "  .log_density = log_density,\n  .log_terms = log_terms,\n");
-  if (e->ks->n_slot)
+  if (e->ks->n_slot) {
     dc_buf_printf(o, "  .n_slots = %zu, .locate_data = locate_data, .slot_knots = slot_knots,\n", e->ks->n_slot);
+    const dc_kernel *dk = find_kernel(e->ks, DC_K_DATA, NULL);
+    if (e->ks->n_sum || !dk || !run_kernel(dk))
+      dc_buf_puts(o, "  .row_locations = 1,\n");
+  }
   dc_buf_puts(o, "};\n\n");
   dc_buf_puts(o, "int main(int argc, char **argv)\n{\n  return densrt_cli_main(&model, argc, argv);\n}\n");
 }

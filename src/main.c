@@ -36,7 +36,7 @@
 
 typedef struct {
   const char *input, *output, *emit_c, *cflags;
-  int check_only, print_c, line_directives, verbose;
+  int check_only, print_c, line_directives, verbose, portable;
   int debug_tokens, debug_ast, debug_ir, debug_plan, debug_kernels, debug_grad, print_config;
   size_t max_source_bytes;
   const char *version;
@@ -56,6 +56,8 @@ static void usage(FILE *f)
           "      --check               only check the model\n"
           "      --no-line-directives  omit #line directives in the generated C\n"
           "      --cflags=FLAGS        extra flags for the C compiler\n"
+          "      --portable            a program for any machine of this architecture (without\n"
+          "                            -march=native: slower data loops)\n"
           "      --max-source-bytes=N  refuse a model longer than N bytes (default %zu)\n"
           "  -v, --verbose             show the C compiler command\n"
           "      --debug-tokens        write the tokens to standard output\n"
@@ -88,7 +90,7 @@ static void usage(FILE *f)
 }
 
 enum {
-  OPT_EMIT_C = 256, OPT_PRINT_C, OPT_CHECK, OPT_NO_LINE, OPT_CFLAGS, OPT_MAX_SOURCE,
+  OPT_EMIT_C = 256, OPT_PRINT_C, OPT_CHECK, OPT_NO_LINE, OPT_CFLAGS, OPT_PORTABLE, OPT_MAX_SOURCE,
   OPT_DEBUG_TOKENS, OPT_DEBUG_AST, OPT_DEBUG_IR, OPT_DEBUG_PLAN, OPT_DEBUG_KERNELS, OPT_DEBUG_GRAD, OPT_PRINT_CONFIG, OPT_SNAPSHOT, OPT_VERSION
 };
 
@@ -99,6 +101,7 @@ static const struct option long_options[] = {
   {"check", no_argument, NULL, OPT_CHECK},
   {"no-line-directives", no_argument, NULL, OPT_NO_LINE},
   {"cflags", required_argument, NULL, OPT_CFLAGS},
+  {"portable", no_argument, NULL, OPT_PORTABLE},
   {"max-source-bytes", required_argument, NULL, OPT_MAX_SOURCE},
   {"verbose", no_argument, NULL, 'v'},
   {"debug-tokens", no_argument, NULL, OPT_DEBUG_TOKENS},
@@ -188,6 +191,7 @@ static int parse_args(int argc, char **argv, options *o)
       }
       break;
     case OPT_PRINT_C: o->print_c = 1; break;
+    case OPT_PORTABLE: o->portable = 1; break;
     case OPT_CHECK: o->check_only = 1; break;
     case OPT_NO_LINE: o->line_directives = 0; break;
     case 'v': o->verbose = 1; break;
@@ -342,7 +346,7 @@ static int compile(dc_ir *ir, const dc_kernels *ks, const dc_source *src, const 
     goto done;
   if (!(prog_tmp = dc_temp_beside(out)))
     goto done;
-  rc = dc_compile_program(c_path, prog_tmp, o->cflags, o->verbose);
+  rc = dc_compile_program(c_path, prog_tmp, o->cflags, o->portable, o->verbose);
   if (emit_tmp) {
     /* kept also when the compiler fails: the C is what a bug report needs */
     int erc = dc_temp_commit(emit_tmp, o->emit_c);

@@ -37,7 +37,7 @@ void dc_temp_remove(char *tmp);
 
 /* Compiles c_path into the existing file out_path (a temporary file).  0 on success,
 ** 3 when the C compiler cannot be run or fails (a message says which and why). */
-int dc_compile_program(const char *c_path, const char *out_path, const char *extra_cflags, int verbose);
+int dc_compile_program(const char *c_path, const char *out_path, const char *extra_cflags, int portable, int verbose);
 
 /* The runtime include directory and library actually used (for --print-config). */
 void dc_runtime_paths(const char **include_dir, const char **library);

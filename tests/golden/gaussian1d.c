@@ -62,46 +62,92 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
+  enum { L = DENSRT_LANES };
   const double v0 = hv[0];
-  double adj0 = 0;
   const double v4 = hv[1];
-  double adj4 = 0;
   const double v14 = hv[2];
-  double adj14 = 0;
   const double v25 = hv[3];
-  double adj25 = 0;
-  double ll = 0;
-  for (size_t i = i0; i < i1; i++) {
-    const double x0 = m->x[0][i];
+  double ll[L] = {0};
+  double adj0[L] = {0};
+  double adj4[L] = {0};
+  double adj14[L] = {0};
+  double adj25[L] = {0};
+  for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
+    const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
+    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
+    const uint32_t *seg = m->run_seg + r * 0;
+    size_t b = b0;
+    for (; b + L <= b1; b += L) {
+      for (size_t l = 0; l < L; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
 #line 15 "models/gaussian1d.dens"
-    const double v19 = x0 - v4;
-    const double v20 = v19 / v14;
-    const double v21 = v20 * v20;
-    const double v23 = (-0.5) * v21;
-    const double v26 = v23 - v25;
-    const double v27 = v0 + v26;
-    const double v34 = 1.0 / v14;
-    const double v36 = v20 * v34;
-    const double v37 = -v36;
-    const double v40 = -v34;
-    const double v41 = v20 * v40;
-    const double v42 = v20 * v37;
-    const double v43 = v41 + v41;
-    const double v44 = v42 + v42;
-    const double v45 = (-0.5) * v43;
-    const double v46 = (-0.5) * v44;
-#line 94 "model.c"
-    ll += v27;
-    adj0 += 1.0;
-    adj4 += v45;
-    adj14 += v46;
-    adj25 += (-1.0);
+        const double v19 = x0 - v4;
+        const double v20 = v19 / v14;
+        const double v21 = v20 * v20;
+        const double v23 = (-0.5) * v21;
+        const double v26 = v23 - v25;
+        const double v27 = v0 + v26;
+        const double v34 = 1.0 / v14;
+        const double v36 = v20 * v34;
+        const double v37 = -v36;
+        const double v40 = -v34;
+        const double v41 = v20 * v40;
+        const double v42 = v20 * v37;
+        const double v43 = v41 + v41;
+        const double v44 = v42 + v42;
+        const double v45 = (-0.5) * v43;
+        const double v46 = (-0.5) * v44;
+#line 102 "model.c"
+        ll[l] += v27;
+        adj0[l] += 1.0;
+        adj4[l] += v45;
+        adj14[l] += v46;
+        adj25[l] += (-1.0);
+      }
+    }
+    if (b < b1) {   /* the run's last rows */
+      for (size_t l = 0; l < b1 - b; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
+#line 15 "models/gaussian1d.dens"
+        const double v19 = x0 - v4;
+        const double v20 = v19 / v14;
+        const double v21 = v20 * v20;
+        const double v23 = (-0.5) * v21;
+        const double v26 = v23 - v25;
+        const double v27 = v0 + v26;
+        const double v34 = 1.0 / v14;
+        const double v36 = v20 * v34;
+        const double v37 = -v36;
+        const double v40 = -v34;
+        const double v41 = v20 * v40;
+        const double v42 = v20 * v37;
+        const double v43 = v41 + v41;
+        const double v44 = v42 + v42;
+        const double v45 = (-0.5) * v43;
+        const double v46 = (-0.5) * v44;
+#line 131 "model.c"
+        ll[l] += v27;
+        adj0[l] += 1.0;
+        adj4[l] += v45;
+        adj14[l] += v46;
+        adj25[l] += (-1.0);
+      }
+    }
   }
-  adj[0] += adj0;
-  adj[1] += adj4;
-  adj[2] += adj14;
-  adj[3] += adj25;
-  return ll;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += ll[l];
+  for (size_t l = 0; l < L; l++)
+    adj[0] += adj0[l];
+  for (size_t l = 0; l < L; l++)
+    adj[1] += adj4[l];
+  for (size_t l = 0; l < L; l++)
+    adj[2] += adj14[l];
+  for (size_t l = 0; l < L; l++)
+    adj[3] += adj25[l];
+  return sum;
 }
 
 /* the quadrature sum of term 0, 'term1', numeric plan — line 15: intensity = exp(ln_N0) * normal(z | mean, exp(ln_std)); */
@@ -136,7 +182,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v44 = v42 + v42;
     const double v45 = (-0.5) * v43;
     const double v46 = (-0.5) * v44;
-#line 140 "model.c"
+#line 186 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -197,7 +243,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v57 = 0.1 * v47;
     const double v58 = v57 + v57;
     const double v59 = (-0.5) * v58;
-#line 201 "model.c"
+#line 247 "model.c"
     lpp += v52;
     g[m->off[0] + 0] += v59;
   }
@@ -215,7 +261,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v62 = v61 - 0.9189385332046728;
     const double v65 = v4 + v4;
     const double v66 = (-0.5) * v65;
-#line 219 "model.c"
+#line 265 "model.c"
     lpp += v62;
     g[m->off[1] + 0] += v66;
   }
@@ -236,7 +282,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v78 = 0.5773502691896258 * v68;
     const double v79 = v78 + v78;
     const double v80 = (-0.5) * v79;
-#line 240 "model.c"
+#line 286 "model.c"
     lpp += v73;
     g[m->off[2] + 0] += v80;
   }
@@ -266,7 +312,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
 #line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
   const double v25 = v7 + 0.9189385332046728;
-#line 270 "model.c"
+#line 316 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -277,7 +323,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-#line 281 "model.c"
+#line 327 "model.c"
     out[0 * n + i] = v27;
   }
 }

@@ -62,89 +62,200 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
-  double ll = 0, prod = 1;
-  for (size_t i = i0; i < i1; i++) {
-    const double x0 = m->x[0][i];
-    const double x1 = m->x[1][i];
+  enum { L = DENSRT_LANES };
+  double ll[L] = {0}, prod[L];
+  for (size_t l = 0; l < L; l++)
+    prod[l] = 1;
+  for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
+    const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
+    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
+    const uint32_t *seg = m->run_seg + r * 3;
+    const size_t j11 = seg[0];
+    const double t11 = m->knots[0][j11], *c11 = w->coef[0] + 4 * j11;
+    double g11[4][L] = {{0}};
+    const size_t j13 = seg[1];
+    const double t13 = m->knots[1][j13], *c13 = w->coef[1] + 4 * j13;
+    double g13[4][L] = {{0}};
+    const size_t j14 = seg[1];
+    const double t14 = m->knots[1][j14], *c14 = w->coef[2] + 4 * j14;
+    double g14[4][L] = {{0}};
+    const size_t j18 = seg[2];
+    const double t18 = m->knots[2][j18], *c18 = w->coef[3] + 4 * j18;
+    double g18[4][L] = {{0}};
+    size_t b = b0;
+    for (; b + L <= b1; b += L) {
+      for (size_t l = 0; l < L; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
+        const double x1 = m->xs[1][i];
 #line 28 "models/gd1.dens"
-    const size_t j11 = m->pseg[0][i];
-    const double u11 = m->pu[0][i];
-    const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
+        const double u11 = x0 - t11;
+        const double v11 = densrt_spline_seg_eval(c11, 0, u11);
 #line 29 "models/gd1.dens"
-    const size_t j13 = m->pseg[1][i];
-    const double u13 = m->pu[1][i];
-    const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
-    const size_t j14 = m->pseg[1][i];
-    const double u14 = m->pu[1][i];
-    const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
-    const double v15 = exp(v14);
+        const double u13 = x0 - t13;
+        const double v13 = densrt_spline_seg_eval(c13, 0, u13);
+        const double u14 = x0 - t14;
+        const double v14 = densrt_spline_seg_eval(c14, 0, u14);
+        const double v15 = densrt_exp(v14);
 #line 30 "models/gd1.dens"
-    const size_t j18 = m->pseg[2][i];
-    const double u18 = m->pu[2][i];
-    const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
+        const double u18 = x0 - t18;
+        const double v18 = densrt_spline_seg_eval(c18, 0, u18);
 #line 29 "models/gd1.dens"
-    const double v25 = x1 - v13;
-    const double v26 = v25 / v15;
-    const double v27 = v26 * v26;
-    const double v29 = (-0.5) * v27;
-    const double v31 = v14 + 0.9189385332046728;
-    const double v32 = v29 - v31;
+        const double v25 = x1 - v13;
+        const double v26 = v25 / v15;
+        const double v27 = v26 * v26;
+        const double v29 = (-0.5) * v27;
+        const double v31 = v14 + 0.9189385332046728;
+        const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
-    const double v33 = v11 + v32;
+        const double v33 = v11 + v32;
 #line 31 "models/gd1.dens"
-    const double e34 = exp(-fabs(v33 - v18));
-    const double v35 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
-    const double v36 = 1.0 - v35;
+        const double e34 = densrt_exp(-fabs(v33 - v18));
+        const double v35 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
+        const double v36 = 1.0 - v35;
 #line 29 "models/gd1.dens"
-    const double v42 = 1.0 / v15;
-    const double v44 = v26 * v42;
-    const double v45 = -v44;
-    const double v50 = -v42;
-    const double v51 = v45 * v15;
-    const double v52 = v26 * v50;
-    const double v53 = v26 * v51;
-    const double v54 = v52 + v52;
-    const double v55 = v53 + v53;
-    const double v56 = (-0.5) * v54;
-    const double v57 = (-0.5) * v55;
-    const double v58 = v57 + (-1.0);
+        const double v42 = 1.0 / v15;
+        const double v44 = v26 * v42;
+        const double v45 = -v44;
+        const double v50 = -v42;
+        const double v51 = v45 * v15;
+        const double v52 = v26 * v50;
+        const double v53 = v26 * v51;
+        const double v54 = v52 + v52;
+        const double v55 = v53 + v53;
+        const double v56 = (-0.5) * v54;
+        const double v57 = (-0.5) * v55;
+        const double v58 = v57 + (-1.0);
 #line 31 "models/gd1.dens"
-    const double v59 = v35 * v56;
-    const double v60 = v35 * v58;
-#line 115 "model.c"
-    ll += (v33 > v18 ? v33 : v18);
-    prod *= (1 + e34);
-    if (prod > 0x1p900) {   /* into the sum before the product could overflow */
-      ll += log(prod);
-      prod = 1;
+        const double v59 = v35 * v56;
+        const double v60 = v35 * v58;
+#line 133 "model.c"
+        ll[l] += (v33 > v18 ? v33 : v18);
+        prod[l] *= (1 + e34);
+        {
+          const double ga = v35, ua = u11;
+          g11[0][l] += ga; g11[1][l] += ga * ua; g11[2][l] += ga * ua * ua; g11[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v59, ua = u13;
+          g13[0][l] += ga; g13[1][l] += ga * ua; g13[2][l] += ga * ua * ua; g13[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v60, ua = u14;
+          g14[0][l] += ga; g14[1][l] += ga * ua; g14[2][l] += ga * ua * ua; g14[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v36, ua = u18;
+          g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
+        }
+      }
+      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
+        if (prod[l] > 0x1p900) {
+          ll[l] += log(prod[l]);
+          prod[l] = 1;
+        }
+    }
+    if (b < b1) {   /* the run's last rows */
+      for (size_t l = 0; l < b1 - b; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
+        const double x1 = m->xs[1][i];
+#line 28 "models/gd1.dens"
+        const double u11 = x0 - t11;
+        const double v11 = densrt_spline_seg_eval(c11, 0, u11);
+#line 29 "models/gd1.dens"
+        const double u13 = x0 - t13;
+        const double v13 = densrt_spline_seg_eval(c13, 0, u13);
+        const double u14 = x0 - t14;
+        const double v14 = densrt_spline_seg_eval(c14, 0, u14);
+        const double v15 = densrt_exp(v14);
+#line 30 "models/gd1.dens"
+        const double u18 = x0 - t18;
+        const double v18 = densrt_spline_seg_eval(c18, 0, u18);
+#line 29 "models/gd1.dens"
+        const double v25 = x1 - v13;
+        const double v26 = v25 / v15;
+        const double v27 = v26 * v26;
+        const double v29 = (-0.5) * v27;
+        const double v31 = v14 + 0.9189385332046728;
+        const double v32 = v29 - v31;
+#line 28 "models/gd1.dens"
+        const double v33 = v11 + v32;
+#line 31 "models/gd1.dens"
+        const double e34 = densrt_exp(-fabs(v33 - v18));
+        const double v35 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
+        const double v36 = 1.0 - v35;
+#line 29 "models/gd1.dens"
+        const double v42 = 1.0 / v15;
+        const double v44 = v26 * v42;
+        const double v45 = -v44;
+        const double v50 = -v42;
+        const double v51 = v45 * v15;
+        const double v52 = v26 * v50;
+        const double v53 = v26 * v51;
+        const double v54 = v52 + v52;
+        const double v55 = v53 + v53;
+        const double v56 = (-0.5) * v54;
+        const double v57 = (-0.5) * v55;
+        const double v58 = v57 + (-1.0);
+#line 31 "models/gd1.dens"
+        const double v59 = v35 * v56;
+        const double v60 = v35 * v58;
+#line 205 "model.c"
+        ll[l] += (v33 > v18 ? v33 : v18);
+        prod[l] *= (1 + e34);
+        {
+          const double ga = v35, ua = u11;
+          g11[0][l] += ga; g11[1][l] += ga * ua; g11[2][l] += ga * ua * ua; g11[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v59, ua = u13;
+          g13[0][l] += ga; g13[1][l] += ga * ua; g13[2][l] += ga * ua * ua; g13[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v60, ua = u14;
+          g14[0][l] += ga; g14[1][l] += ga * ua; g14[2][l] += ga * ua * ua; g14[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v36, ua = u18;
+          g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
+        }
+      }
+      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
+        if (prod[l] > 0x1p900) {
+          ll[l] += log(prod[l]);
+          prod[l] = 1;
+        }
     }
     {
       double *ca = w->coef_adj[0] + 4 * j11;
-      const double ga = v35;
-      const double u = u11;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g11[p][l];
     }
     {
       double *ca = w->coef_adj[1] + 4 * j13;
-      const double ga = v59;
-      const double u = u13;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g13[p][l];
     }
     {
       double *ca = w->coef_adj[2] + 4 * j14;
-      const double ga = v60;
-      const double u = u14;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g14[p][l];
     }
     {
       double *ca = w->coef_adj[3] + 4 * j18;
-      const double ga = v36;
-      const double u = u18;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g18[p][l];
     }
   }
-  ll += log(prod);
-  return ll;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += ll[l] + log(prod[l]);
+  return sum;
 }
 
 /* the quadrature sum of term 0, 'stream', exact plan — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
@@ -174,7 +285,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v61 = dmu21;
     const double v62 = dsd21;
     const double v63 = v62 * v15;
-#line 178 "model.c"
+#line 289 "model.c"
     lv[q] = v22;
     const double wq = exp(r->lw[q] + v22);
     S += wq;
@@ -241,7 +352,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v56 = (-0.5) * v54;
     const double v57 = (-0.5) * v55;
     const double v58 = v57 + (-1.0);
-#line 245 "model.c"
+#line 356 "model.c"
     lv[q] = v33;
     const double wq = exp(r->lw[q] + v33);
     S += wq;
@@ -280,7 +391,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v24 = v23 + v18;
-#line 284 "model.c"
+#line 395 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -357,7 +468,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 361 "model.c"
+#line 472 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -381,7 +492,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 385 "model.c"
+#line 496 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -405,7 +516,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 409 "model.c"
+#line 520 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -453,7 +564,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 457 "model.c"
+#line 568 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

@@ -63,98 +63,216 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
+  enum { L = DENSRT_LANES };
   const double v11 = hv[0];
-  double adj11 = 0;
-  double ll = 0, prod = 1;
-  for (size_t i = i0; i < i1; i++) {
-    const double x0 = m->x[0][i];
-    const double x1 = m->x[1][i];
+  double ll[L] = {0}, prod[L];
+  for (size_t l = 0; l < L; l++)
+    prod[l] = 1;
+  double adj11[L] = {0};
+  for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
+    const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
+    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
+    const uint32_t *seg = m->run_seg + r * 2;
+    const size_t j15 = seg[0];
+    const double t15 = m->knots[0][j15], *c15 = w->coef[0] + 4 * j15;
+    double g15[4][L] = {{0}};
+    const size_t j17 = seg[0];
+    const double t17 = m->knots[0][j17], *c17 = w->coef[1] + 4 * j17;
+    double g17[4][L] = {{0}};
+    const size_t j18 = seg[0];
+    const double t18 = m->knots[0][j18], *c18 = w->coef[2] + 4 * j18;
+    double g18[4][L] = {{0}};
+    const size_t j22 = seg[1];
+    const double t22 = m->knots[1][j22], *c22 = w->coef[3] + 4 * j22;
+    double g22[4][L] = {{0}};
+    size_t b = b0;
+    for (; b + L <= b1; b += L) {
+      for (size_t l = 0; l < L; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
+        const double x1 = m->xs[1][i];
 #line 20 "tests/golden/mixture2d.dens"
-    const size_t j15 = m->pseg[0][i];
-    const double u15 = m->pu[0][i];
-    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
+        const double u15 = x0 - t15;
+        const double v15 = densrt_spline_seg_eval(c15, 0, u15);
 #line 21 "tests/golden/mixture2d.dens"
-    const size_t j17 = m->pseg[0][i];
-    const double u17 = m->pu[0][i];
-    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
-    const size_t j18 = m->pseg[0][i];
-    const double u18 = m->pu[0][i];
-    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v19 = exp(v18);
+        const double u17 = x0 - t17;
+        const double v17 = densrt_spline_seg_eval(c17, 0, u17);
+        const double u18 = x0 - t18;
+        const double v18 = densrt_spline_seg_eval(c18, 0, u18);
+        const double v19 = densrt_exp(v18);
 #line 23 "tests/golden/mixture2d.dens"
-    const size_t j22 = m->pseg[1][i];
-    const double u22 = m->pu[1][i];
-    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
-    const double v23 = v11 * x1;
-    const double v24 = v22 + v23;
+        const double u22 = x0 - t22;
+        const double v22 = densrt_spline_seg_eval(c22, 0, u22);
+        const double v23 = v11 * x1;
+        const double v24 = v22 + v23;
 #line 21 "tests/golden/mixture2d.dens"
-    const double v28 = x1 - v17;
-    const double v29 = v28 / v19;
-    const double v30 = v29 * v29;
-    const double v32 = (-0.5) * v30;
-    const double v34 = v18 + 0.9189385332046728;
-    const double v35 = v32 - v34;
+        const double v28 = x1 - v17;
+        const double v29 = v28 / v19;
+        const double v30 = v29 * v29;
+        const double v32 = (-0.5) * v30;
+        const double v34 = v18 + 0.9189385332046728;
+        const double v35 = v32 - v34;
 #line 20 "tests/golden/mixture2d.dens"
-    const double v36 = v15 + v35;
+        const double v36 = v15 + v35;
 #line 24 "tests/golden/mixture2d.dens"
-    const double e37 = exp(-fabs(v36 - v24));
-    const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
-    const double v39 = 1.0 - v38;
+        const double e37 = densrt_exp(-fabs(v36 - v24));
+        const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
+        const double v39 = 1.0 - v38;
 #line 21 "tests/golden/mixture2d.dens"
-    const double v44 = 1.0 / v19;
-    const double v46 = v29 * v44;
-    const double v47 = -v46;
+        const double v44 = 1.0 / v19;
+        const double v46 = v29 * v44;
+        const double v47 = -v46;
 #line 23 "tests/golden/mixture2d.dens"
-    const double v50 = v39 * x1;
+        const double v50 = v39 * x1;
 #line 21 "tests/golden/mixture2d.dens"
-    const double v53 = -v44;
-    const double v54 = v47 * v19;
-    const double v55 = v29 * v53;
-    const double v56 = v29 * v54;
-    const double v57 = v55 + v55;
-    const double v58 = v56 + v56;
-    const double v59 = (-0.5) * v57;
-    const double v60 = (-0.5) * v58;
-    const double v61 = v60 + (-1.0);
+        const double v53 = -v44;
+        const double v54 = v47 * v19;
+        const double v55 = v29 * v53;
+        const double v56 = v29 * v54;
+        const double v57 = v55 + v55;
+        const double v58 = v56 + v56;
+        const double v59 = (-0.5) * v57;
+        const double v60 = (-0.5) * v58;
+        const double v61 = v60 + (-1.0);
 #line 24 "tests/golden/mixture2d.dens"
-    const double v62 = v38 * v59;
-    const double v63 = v38 * v61;
-#line 123 "model.c"
-    ll += (v36 > v24 ? v36 : v24);
-    prod *= (1 + e37);
-    if (prod > 0x1p900) {   /* into the sum before the product could overflow */
-      ll += log(prod);
-      prod = 1;
+        const double v62 = v38 * v59;
+        const double v63 = v38 * v61;
+#line 141 "model.c"
+        ll[l] += (v36 > v24 ? v36 : v24);
+        prod[l] *= (1 + e37);
+        adj11[l] += v50;
+        {
+          const double ga = v38, ua = u15;
+          g15[0][l] += ga; g15[1][l] += ga * ua; g15[2][l] += ga * ua * ua; g15[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v62, ua = u17;
+          g17[0][l] += ga; g17[1][l] += ga * ua; g17[2][l] += ga * ua * ua; g17[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v63, ua = u18;
+          g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v39, ua = u22;
+          g22[0][l] += ga; g22[1][l] += ga * ua; g22[2][l] += ga * ua * ua; g22[3][l] += ga * ua * ua * ua;
+        }
+      }
+      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
+        if (prod[l] > 0x1p900) {
+          ll[l] += log(prod[l]);
+          prod[l] = 1;
+        }
     }
-    adj11 += v50;
+    if (b < b1) {   /* the run's last rows */
+      for (size_t l = 0; l < b1 - b; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
+        const double x1 = m->xs[1][i];
+#line 20 "tests/golden/mixture2d.dens"
+        const double u15 = x0 - t15;
+        const double v15 = densrt_spline_seg_eval(c15, 0, u15);
+#line 21 "tests/golden/mixture2d.dens"
+        const double u17 = x0 - t17;
+        const double v17 = densrt_spline_seg_eval(c17, 0, u17);
+        const double u18 = x0 - t18;
+        const double v18 = densrt_spline_seg_eval(c18, 0, u18);
+        const double v19 = densrt_exp(v18);
+#line 23 "tests/golden/mixture2d.dens"
+        const double u22 = x0 - t22;
+        const double v22 = densrt_spline_seg_eval(c22, 0, u22);
+        const double v23 = v11 * x1;
+        const double v24 = v22 + v23;
+#line 21 "tests/golden/mixture2d.dens"
+        const double v28 = x1 - v17;
+        const double v29 = v28 / v19;
+        const double v30 = v29 * v29;
+        const double v32 = (-0.5) * v30;
+        const double v34 = v18 + 0.9189385332046728;
+        const double v35 = v32 - v34;
+#line 20 "tests/golden/mixture2d.dens"
+        const double v36 = v15 + v35;
+#line 24 "tests/golden/mixture2d.dens"
+        const double e37 = densrt_exp(-fabs(v36 - v24));
+        const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
+        const double v39 = 1.0 - v38;
+#line 21 "tests/golden/mixture2d.dens"
+        const double v44 = 1.0 / v19;
+        const double v46 = v29 * v44;
+        const double v47 = -v46;
+#line 23 "tests/golden/mixture2d.dens"
+        const double v50 = v39 * x1;
+#line 21 "tests/golden/mixture2d.dens"
+        const double v53 = -v44;
+        const double v54 = v47 * v19;
+        const double v55 = v29 * v53;
+        const double v56 = v29 * v54;
+        const double v57 = v55 + v55;
+        const double v58 = v56 + v56;
+        const double v59 = (-0.5) * v57;
+        const double v60 = (-0.5) * v58;
+        const double v61 = v60 + (-1.0);
+#line 24 "tests/golden/mixture2d.dens"
+        const double v62 = v38 * v59;
+        const double v63 = v38 * v61;
+#line 219 "model.c"
+        ll[l] += (v36 > v24 ? v36 : v24);
+        prod[l] *= (1 + e37);
+        adj11[l] += v50;
+        {
+          const double ga = v38, ua = u15;
+          g15[0][l] += ga; g15[1][l] += ga * ua; g15[2][l] += ga * ua * ua; g15[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v62, ua = u17;
+          g17[0][l] += ga; g17[1][l] += ga * ua; g17[2][l] += ga * ua * ua; g17[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v63, ua = u18;
+          g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v39, ua = u22;
+          g22[0][l] += ga; g22[1][l] += ga * ua; g22[2][l] += ga * ua * ua; g22[3][l] += ga * ua * ua * ua;
+        }
+      }
+      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
+        if (prod[l] > 0x1p900) {
+          ll[l] += log(prod[l]);
+          prod[l] = 1;
+        }
+    }
     {
       double *ca = w->coef_adj[0] + 4 * j15;
-      const double ga = v38;
-      const double u = u15;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g15[p][l];
     }
     {
       double *ca = w->coef_adj[1] + 4 * j17;
-      const double ga = v62;
-      const double u = u17;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g17[p][l];
     }
     {
       double *ca = w->coef_adj[2] + 4 * j18;
-      const double ga = v63;
-      const double u = u18;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g18[p][l];
     }
     {
       double *ca = w->coef_adj[3] + 4 * j22;
-      const double ga = v39;
-      const double u = u22;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g22[p][l];
     }
   }
-  ll += log(prod);
-  adj[0] += adj11;
-  return ll;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += ll[l] + log(prod[l]);
+  for (size_t l = 0; l < L; l++)
+    adj[0] += adj11[l];
+  return sum;
 }
 
 /* the quadrature sum of term 0, 'stream', exact plan — line 20: component stream = exp(spline(k, ln_a, phi1)) */
@@ -184,7 +302,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v64 = dmu26;
     const double v65 = dsd26;
     const double v66 = v65 * v19;
-#line 188 "model.c"
+#line 306 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -251,7 +369,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v59 = (-0.5) * v57;
     const double v60 = (-0.5) * v58;
     const double v61 = v60 + (-1.0);
-#line 255 "model.c"
+#line 373 "model.c"
     lv[q] = v36;
     const double wq = exp(r->lw[q] + v36);
     S += wq;
@@ -293,7 +411,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v23 = v11 * x1;
     const double v24 = v22 + v23;
-#line 297 "model.c"
+#line 415 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -369,7 +487,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v84 = 0.2 * v74;
     const double v85 = v84 + v84;
     const double v86 = (-0.5) * v85;
-#line 373 "model.c"
+#line 491 "model.c"
     lpp += v79;
     g[m->off[0] + i + 0] += v86;
   }
@@ -389,7 +507,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v97 = 0.3333333333333333 * v87;
     const double v98 = v97 + v97;
     const double v99 = (-0.5) * v98;
-#line 393 "model.c"
+#line 511 "model.c"
     lpp += v92;
     g[m->off[1] + i + 0] += v99;
   }
@@ -408,7 +526,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v103 = v102 - 0.9189385332046728;
     const double v106 = v100 + v100;
     const double v107 = (-0.5) * v106;
-#line 412 "model.c"
+#line 530 "model.c"
     lpp += v103;
     g[m->off[2] + i + 0] += v107;
   }
@@ -428,7 +546,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v118 = 2.0 * v108;
     const double v119 = v118 + v118;
     const double v120 = (-0.5) * v119;
-#line 432 "model.c"
+#line 550 "model.c"
     lpp += v113;
     g[m->off[4] + 0] += v120;
   }
@@ -479,7 +597,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v35 = v32 - v34;
 #line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
-#line 483 "model.c"
+#line 601 "model.c"
     out[0 * n + i] = v36;
     out[1 * n + i] = v24;
   }

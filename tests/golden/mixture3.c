@@ -125,152 +125,293 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
+  enum { L = DENSRT_LANES };
   const double v4 = hv[0];
-  double adj4 = 0;
   const double v6 = hv[1];
-  double adj6 = 0;
   const double v8 = hv[2];
-  double adj8 = 0;
   const double v39 = hv[3];
-  double adj39 = 0;
   const double v11 = hv[4];
-  double adj11 = 0;
   const double v12 = hv[5];
-  double adj12 = 0;
   const double v14 = hv[6];
-  double adj14 = 0;
   const double v46 = hv[7];
-  double adj46 = 0;
   const double v17 = hv[8];
-  double adj17 = 0;
   const double v18 = hv[9];
-  double adj18 = 0;
   const double v20 = hv[10];
-  double adj20 = 0;
   const double v53 = hv[11];
-  double adj53 = 0;
-  double ll = 0, prod = 1;
-  for (size_t i = i0; i < i1; i++) {
-    const double x0 = m->x[0][i];
+  double ll[L] = {0}, prod[L];
+  for (size_t l = 0; l < L; l++)
+    prod[l] = 1;
+  double adj4[L] = {0};
+  double adj6[L] = {0};
+  double adj8[L] = {0};
+  double adj39[L] = {0};
+  double adj11[L] = {0};
+  double adj12[L] = {0};
+  double adj14[L] = {0};
+  double adj46[L] = {0};
+  double adj17[L] = {0};
+  double adj18[L] = {0};
+  double adj20[L] = {0};
+  double adj53[L] = {0};
+  for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
+    const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
+    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
+    const uint32_t *seg = m->run_seg + r * 1;
+    const size_t j23 = seg[0];
+    const double t23 = m->knots[0][j23], *c23 = w->coef[0] + 4 * j23;
+    double g23[4][L] = {{0}};
+    size_t b = b0;
+    for (; b + L <= b1; b += L) {
+      for (size_t l = 0; l < L; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
 #line 11 "tests/golden/mixture3.dens"
-    const size_t j23 = m->pseg[0][i];
-    const double u23 = m->pu[0][i];
-    const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
+        const double u23 = x0 - t23;
+        const double v23 = densrt_spline_seg_eval(c23, 0, u23);
 #line 8 "tests/golden/mixture3.dens"
-    const double v33 = x0 - v6;
-    const double v34 = v33 / v8;
-    const double v35 = v34 * v34;
-    const double v37 = (-0.5) * v35;
-    const double v40 = v37 - v39;
-    const double v41 = v4 + v40;
+        const double v33 = x0 - v6;
+        const double v34 = v33 / v8;
+        const double v35 = v34 * v34;
+        const double v37 = (-0.5) * v35;
+        const double v40 = v37 - v39;
+        const double v41 = v4 + v40;
 #line 9 "tests/golden/mixture3.dens"
-    const double v42 = x0 - v12;
-    const double v43 = v42 / v14;
-    const double v44 = v43 * v43;
-    const double v45 = (-0.5) * v44;
-    const double v47 = v45 - v46;
-    const double v48 = v11 + v47;
+        const double v42 = x0 - v12;
+        const double v43 = v42 / v14;
+        const double v44 = v43 * v43;
+        const double v45 = (-0.5) * v44;
+        const double v47 = v45 - v46;
+        const double v48 = v11 + v47;
 #line 10 "tests/golden/mixture3.dens"
-    const double v49 = x0 - v18;
-    const double v50 = v49 / v20;
-    const double v51 = v50 * v50;
-    const double v52 = (-0.5) * v51;
-    const double v54 = v52 - v53;
-    const double v55 = v17 + v54;
+        const double v49 = x0 - v18;
+        const double v50 = v49 / v20;
+        const double v51 = v50 * v50;
+        const double v52 = (-0.5) * v51;
+        const double v54 = v52 - v53;
+        const double v55 = v17 + v54;
 #line 12 "tests/golden/mixture3.dens"
-    const double v56 = fmax(v41, v48);
-    const double v57 = fmax(v56, v55);
-    const double v58 = fmax(v57, v23);
-    const double v59 = v58 == -INFINITY ? 0 : v58;
-    const double v60 = v41 - v59;
-    const double v61 = exp(v60);
-    const double v62 = v48 - v59;
-    const double v63 = exp(v62);
-    const double v64 = v61 + v63;
-    const double v65 = v55 - v59;
-    const double v66 = exp(v65);
-    const double v67 = v64 + v66;
-    const double v68 = v23 - v59;
-    const double v69 = exp(v68);
-    const double v70 = v67 + v69;
-    const double v83 = 1.0 / v70;
-    const double v84 = v83 * v69;
-    const double v88 = v83 * v66;
-    const double v89 = -v88;
-    const double v91 = v83 * v63;
-    const double v92 = -v91;
-    const double v94 = v83 * v61;
-    const double v95 = -v94;
+        const double v56 = fmax(v41, v48);
+        const double v57 = fmax(v56, v55);
+        const double v58 = fmax(v57, v23);
+        const double v59 = v58 == -INFINITY ? 0 : v58;
+        const double v60 = v41 - v59;
+        const double v61 = densrt_exp(v60);
+        const double v62 = v48 - v59;
+        const double v63 = densrt_exp(v62);
+        const double v64 = v61 + v63;
+        const double v65 = v55 - v59;
+        const double v66 = densrt_exp(v65);
+        const double v67 = v64 + v66;
+        const double v68 = v23 - v59;
+        const double v69 = densrt_exp(v68);
+        const double v70 = v67 + v69;
+        const double v83 = 1.0 / v70;
+        const double v84 = v83 * v69;
+        const double v88 = v83 * v66;
+        const double v89 = -v88;
+        const double v91 = v83 * v63;
+        const double v92 = -v91;
+        const double v94 = v83 * v61;
+        const double v95 = -v94;
 #line 10 "tests/golden/mixture3.dens"
-    const double v97 = (-0.5) * v88;
-    const double v98 = v97 * v50;
-    const double v99 = v98 + v98;
-    const double v100 = 1.0 / v20;
-    const double v101 = v99 * v100;
-    const double v102 = v50 * v100;
-    const double v103 = -v102;
-    const double v104 = v99 * v103;
-    const double v105 = -v101;
+        const double v97 = (-0.5) * v88;
+        const double v98 = v97 * v50;
+        const double v99 = v98 + v98;
+        const double v100 = 1.0 / v20;
+        const double v101 = v99 * v100;
+        const double v102 = v50 * v100;
+        const double v103 = -v102;
+        const double v104 = v99 * v103;
+        const double v105 = -v101;
 #line 9 "tests/golden/mixture3.dens"
-    const double v106 = (-0.5) * v91;
-    const double v107 = v106 * v43;
-    const double v108 = v107 + v107;
-    const double v109 = 1.0 / v14;
-    const double v110 = v108 * v109;
-    const double v111 = v43 * v109;
-    const double v112 = -v111;
-    const double v113 = v108 * v112;
-    const double v114 = -v110;
+        const double v106 = (-0.5) * v91;
+        const double v107 = v106 * v43;
+        const double v108 = v107 + v107;
+        const double v109 = 1.0 / v14;
+        const double v110 = v108 * v109;
+        const double v111 = v43 * v109;
+        const double v112 = -v111;
+        const double v113 = v108 * v112;
+        const double v114 = -v110;
 #line 8 "tests/golden/mixture3.dens"
-    const double v115 = (-0.5) * v94;
-    const double v116 = v115 * v34;
-    const double v117 = v116 + v116;
-    const double v118 = 1.0 / v8;
-    const double v119 = v117 * v118;
-    const double v120 = v34 * v118;
-    const double v121 = -v120;
-    const double v122 = v117 * v121;
-    const double v123 = -v119;
-#line 235 "model.c"
-    ll += v59;
-    prod *= v70;
-    if (prod > 0x1p900) {   /* into the sum before the product could overflow */
-      ll += log(prod);
-      prod = 1;
+        const double v115 = (-0.5) * v94;
+        const double v116 = v115 * v34;
+        const double v117 = v116 + v116;
+        const double v118 = 1.0 / v8;
+        const double v119 = v117 * v118;
+        const double v120 = v34 * v118;
+        const double v121 = -v120;
+        const double v122 = v117 * v121;
+        const double v123 = -v119;
+#line 247 "model.c"
+        ll[l] += v59;
+        prod[l] *= v70;
+        adj4[l] += v94;
+        adj6[l] += v123;
+        adj8[l] += v122;
+        adj39[l] += v95;
+        adj11[l] += v91;
+        adj12[l] += v114;
+        adj14[l] += v113;
+        adj46[l] += v92;
+        adj17[l] += v88;
+        adj18[l] += v105;
+        adj20[l] += v104;
+        adj53[l] += v89;
+        {
+          const double ga = v84, ua = u23;
+          g23[0][l] += ga; g23[1][l] += ga * ua; g23[2][l] += ga * ua * ua; g23[3][l] += ga * ua * ua * ua;
+        }
+      }
+      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
+        if (prod[l] > 0x1p900) {
+          ll[l] += log(prod[l]);
+          prod[l] = 1;
+        }
     }
-    adj4 += v94;
-    adj6 += v123;
-    adj8 += v122;
-    adj39 += v95;
-    adj11 += v91;
-    adj12 += v114;
-    adj14 += v113;
-    adj46 += v92;
-    adj17 += v88;
-    adj18 += v105;
-    adj20 += v104;
-    adj53 += v89;
+    if (b < b1) {   /* the run's last rows */
+      for (size_t l = 0; l < b1 - b; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
+#line 11 "tests/golden/mixture3.dens"
+        const double u23 = x0 - t23;
+        const double v23 = densrt_spline_seg_eval(c23, 0, u23);
+#line 8 "tests/golden/mixture3.dens"
+        const double v33 = x0 - v6;
+        const double v34 = v33 / v8;
+        const double v35 = v34 * v34;
+        const double v37 = (-0.5) * v35;
+        const double v40 = v37 - v39;
+        const double v41 = v4 + v40;
+#line 9 "tests/golden/mixture3.dens"
+        const double v42 = x0 - v12;
+        const double v43 = v42 / v14;
+        const double v44 = v43 * v43;
+        const double v45 = (-0.5) * v44;
+        const double v47 = v45 - v46;
+        const double v48 = v11 + v47;
+#line 10 "tests/golden/mixture3.dens"
+        const double v49 = x0 - v18;
+        const double v50 = v49 / v20;
+        const double v51 = v50 * v50;
+        const double v52 = (-0.5) * v51;
+        const double v54 = v52 - v53;
+        const double v55 = v17 + v54;
+#line 12 "tests/golden/mixture3.dens"
+        const double v56 = fmax(v41, v48);
+        const double v57 = fmax(v56, v55);
+        const double v58 = fmax(v57, v23);
+        const double v59 = v58 == -INFINITY ? 0 : v58;
+        const double v60 = v41 - v59;
+        const double v61 = densrt_exp(v60);
+        const double v62 = v48 - v59;
+        const double v63 = densrt_exp(v62);
+        const double v64 = v61 + v63;
+        const double v65 = v55 - v59;
+        const double v66 = densrt_exp(v65);
+        const double v67 = v64 + v66;
+        const double v68 = v23 - v59;
+        const double v69 = densrt_exp(v68);
+        const double v70 = v67 + v69;
+        const double v83 = 1.0 / v70;
+        const double v84 = v83 * v69;
+        const double v88 = v83 * v66;
+        const double v89 = -v88;
+        const double v91 = v83 * v63;
+        const double v92 = -v91;
+        const double v94 = v83 * v61;
+        const double v95 = -v94;
+#line 10 "tests/golden/mixture3.dens"
+        const double v97 = (-0.5) * v88;
+        const double v98 = v97 * v50;
+        const double v99 = v98 + v98;
+        const double v100 = 1.0 / v20;
+        const double v101 = v99 * v100;
+        const double v102 = v50 * v100;
+        const double v103 = -v102;
+        const double v104 = v99 * v103;
+        const double v105 = -v101;
+#line 9 "tests/golden/mixture3.dens"
+        const double v106 = (-0.5) * v91;
+        const double v107 = v106 * v43;
+        const double v108 = v107 + v107;
+        const double v109 = 1.0 / v14;
+        const double v110 = v108 * v109;
+        const double v111 = v43 * v109;
+        const double v112 = -v111;
+        const double v113 = v108 * v112;
+        const double v114 = -v110;
+#line 8 "tests/golden/mixture3.dens"
+        const double v115 = (-0.5) * v94;
+        const double v116 = v115 * v34;
+        const double v117 = v116 + v116;
+        const double v118 = 1.0 / v8;
+        const double v119 = v117 * v118;
+        const double v120 = v34 * v118;
+        const double v121 = -v120;
+        const double v122 = v117 * v121;
+        const double v123 = -v119;
+#line 355 "model.c"
+        ll[l] += v59;
+        prod[l] *= v70;
+        adj4[l] += v94;
+        adj6[l] += v123;
+        adj8[l] += v122;
+        adj39[l] += v95;
+        adj11[l] += v91;
+        adj12[l] += v114;
+        adj14[l] += v113;
+        adj46[l] += v92;
+        adj17[l] += v88;
+        adj18[l] += v105;
+        adj20[l] += v104;
+        adj53[l] += v89;
+        {
+          const double ga = v84, ua = u23;
+          g23[0][l] += ga; g23[1][l] += ga * ua; g23[2][l] += ga * ua * ua; g23[3][l] += ga * ua * ua * ua;
+        }
+      }
+      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
+        if (prod[l] > 0x1p900) {
+          ll[l] += log(prod[l]);
+          prod[l] = 1;
+        }
+    }
     {
       double *ca = w->coef_adj[0] + 4 * j23;
-      const double ga = v84;
-      const double u = u23;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g23[p][l];
     }
   }
-  ll += log(prod);
-  adj[0] += adj4;
-  adj[1] += adj6;
-  adj[2] += adj8;
-  adj[3] += adj39;
-  adj[4] += adj11;
-  adj[5] += adj12;
-  adj[6] += adj14;
-  adj[7] += adj46;
-  adj[8] += adj17;
-  adj[9] += adj18;
-  adj[10] += adj20;
-  adj[11] += adj53;
-  return ll;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += ll[l] + log(prod[l]);
+  for (size_t l = 0; l < L; l++)
+    adj[0] += adj4[l];
+  for (size_t l = 0; l < L; l++)
+    adj[1] += adj6[l];
+  for (size_t l = 0; l < L; l++)
+    adj[2] += adj8[l];
+  for (size_t l = 0; l < L; l++)
+    adj[3] += adj39[l];
+  for (size_t l = 0; l < L; l++)
+    adj[4] += adj11[l];
+  for (size_t l = 0; l < L; l++)
+    adj[5] += adj12[l];
+  for (size_t l = 0; l < L; l++)
+    adj[6] += adj14[l];
+  for (size_t l = 0; l < L; l++)
+    adj[7] += adj46[l];
+  for (size_t l = 0; l < L; l++)
+    adj[8] += adj17[l];
+  for (size_t l = 0; l < L; l++)
+    adj[9] += adj18[l];
+  for (size_t l = 0; l < L; l++)
+    adj[10] += adj20[l];
+  for (size_t l = 0; l < L; l++)
+    adj[11] += adj53[l];
+  return sum;
 }
 
 /* the quadrature sum of term 0, 'g1', numeric plan — line 8: component g1 = exp(a[1]) * normal(x | mu[1], exp(ls[1])); */
@@ -305,7 +446,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v128 = v126 + v126;
     const double v129 = (-0.5) * v127;
     const double v130 = (-0.5) * v128;
-#line 309 "model.c"
+#line 450 "model.c"
     lv[q] = v41;
     const double wq = exp(r->lw[q] + v41);
     S += wq;
@@ -353,7 +494,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v135 = v133 + v133;
     const double v136 = (-0.5) * v134;
     const double v137 = (-0.5) * v135;
-#line 357 "model.c"
+#line 498 "model.c"
     lv[q] = v48;
     const double wq = exp(r->lw[q] + v48);
     S += wq;
@@ -401,7 +542,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v142 = v140 + v140;
     const double v143 = (-0.5) * v141;
     const double v144 = (-0.5) * v142;
-#line 405 "model.c"
+#line 546 "model.c"
     lv[q] = v55;
     const double wq = exp(r->lw[q] + v55);
     S += wq;
@@ -428,7 +569,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
-#line 432 "model.c"
+#line 573 "model.c"
     lv[q] = v23;
     const double wq = exp(r->lw[q] + v23);
     S += wq;
@@ -537,7 +678,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 541 "model.c"
+#line 682 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -597,7 +738,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 601 "model.c"
+#line 742 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -626,7 +767,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 630 "model.c"
+#line 771 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;

@@ -47,23 +47,57 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 /* The sum over the data of log n(x_i). */
 static double data_kernel_rows(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
-  double ll = 0;
-  for (size_t i = i0; i < i1; i++) {
-    const double x0 = m->x[0][i];
+  enum { L = DENSRT_LANES };
+  double ll[L] = {0};
+  for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
+    const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
+    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
+    const uint32_t *seg = m->run_seg + r * 1;
+    const size_t j5 = seg[0];
+    const double t5 = m->knots[0][j5], *c5 = w->coef[0] + 4 * j5;
+    double g5[4][L] = {{0}};
+    size_t b = b0;
+    for (; b + L <= b1; b += L) {
+      for (size_t l = 0; l < L; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
 #line 18 "models/spline1d.dens"
-    const size_t j5 = m->pseg[0][i];
-    const double u5 = m->pu[0][i];
-    const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 58 "model.c"
-    ll += v5;
+        const double u5 = x0 - t5;
+        const double v5 = densrt_spline_seg_eval(c5, 0, u5);
+#line 68 "model.c"
+        ll[l] += v5;
+        {
+          const double ga = 1.0, ua = u5;
+          g5[0][l] += ga; g5[1][l] += ga * ua; g5[2][l] += ga * ua * ua; g5[3][l] += ga * ua * ua * ua;
+        }
+      }
+    }
+    if (b < b1) {   /* the run's last rows */
+      for (size_t l = 0; l < b1 - b; l++) {
+        const size_t i = b + l;
+        const double x0 = m->xs[0][i];
+#line 18 "models/spline1d.dens"
+        const double u5 = x0 - t5;
+        const double v5 = densrt_spline_seg_eval(c5, 0, u5);
+#line 83 "model.c"
+        ll[l] += v5;
+        {
+          const double ga = 1.0, ua = u5;
+          g5[0][l] += ga; g5[1][l] += ga * ua; g5[2][l] += ga * ua * ua; g5[3][l] += ga * ua * ua * ua;
+        }
+      }
+    }
     {
       double *ca = w->coef_adj[0] + 4 * j5;
-      const double ga = 1.0;
-      const double u = u5;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g5[p][l];
     }
   }
-  return ll;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += ll[l];
+  return sum;
 }
 
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
@@ -95,7 +129,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 99 "model.c"
+#line 133 "model.c"
     lv[q] = v5;
     const double wq = exp(r->lw[q] + v5);
     S += wq;
@@ -150,7 +184,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 154 "model.c"
+#line 188 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -175,7 +209,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 179 "model.c"
+#line 213 "model.c"
     out[0 * n + i] = v5;
   }
 }

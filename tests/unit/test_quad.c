@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "quad.h"
+#include "vmath.h"
 
 #define LOG_SQRT_2PI 0.91893853320467274178032973640562
 
@@ -608,6 +609,49 @@ START_TEST(test_lnd_limits)
 }
 END_TEST
 
+/* The generated loops' inline exp against long double exp: within 2 ulp everywhere it is
+** normal, right at the under- and overflow limits, NaN through. */
+START_TEST(test_inline_exp)
+{
+  uint64_t st = 88172645463325252u;
+  double worst = 0, at = 0;
+  for (long i = 0; i < 4000000; i++) {
+    st ^= st << 13;
+    st ^= st >> 7;
+    st ^= st << 17;
+    double u = (double)(st >> 11) * 0x1p-53;
+    double x = i % 3 == 0 ? -745 + 1454.7 * u : i % 3 == 1 ? -40 + 80 * u : -0.5 + u;
+    long double ref = expl((long double)x);
+    if (ref < (long double)DBL_MIN || ref > (long double)DBL_MAX)
+      continue;
+    double e = (double)fabsl(((long double)densrt_exp_inline(x) - ref) / ref);
+    if (e > worst) {
+      worst = e;
+      at = x;
+    }
+  }
+  ck_assert_msg(worst <= 2 * DBL_EPSILON, "relative error %g at %.17g", worst, at);
+  /* at the multiples of ln 2 and half way between (the ends of the reduction interval) */
+  for (int k = -2040; k <= 2046; k++) {
+    double x = k * 0.5 * 0.69314718055994530942;
+    long double ref = expl((long double)x);
+    ck_assert_msg(fabsl(((long double)densrt_exp_inline(x) - ref) / ref) <= 2 * DBL_EPSILON, "at %.17g", x);
+  }
+  ck_assert(densrt_exp_inline(0.0) == 1.0);
+  ck_assert(densrt_exp_inline(709.78) == exp(709.78) || fabs(densrt_exp_inline(709.78) / exp(709.78) - 1) < 4e-16);
+  ck_assert(densrt_exp_inline(709.79) == INFINITY);
+  ck_assert(densrt_exp_inline(INFINITY) == INFINITY);
+  ck_assert(densrt_exp_inline(1e308) == INFINITY);
+  ck_assert(densrt_exp_inline(-745.2) == 0.0);
+  ck_assert(densrt_exp_inline(-INFINITY) == 0.0);
+  ck_assert(isnan(densrt_exp_inline(NAN)));
+  /* subnormal results: within one unit of the smallest subnormal */
+  for (double x = -744.4; x > -745.1; x -= 0.05)
+    ck_assert(fabs(densrt_exp_inline(x) - exp(x)) <= 0x1p-1074);
+  ck_assert(fabs(densrt_exp_inline(-708.5) / exp(-708.5) - 1) < 4e-16);
+}
+END_TEST
+
 static Suite *quad_suite(void)
 {
   Suite *s = suite_create("quad");
@@ -628,6 +672,9 @@ static Suite *quad_suite(void)
   tcase_add_test(tc, test_lnd_narrow);
   tcase_add_test(tc, test_lnd_finite_differences);
   tcase_add_test(tc, test_lnd_limits);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("inline_exp");
+  tcase_add_test(tc, test_inline_exp);
   suite_add_tcase(s, tc);
   return s;
 }
