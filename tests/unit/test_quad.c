@@ -484,6 +484,24 @@ START_TEST(test_lnd_deep_tails)
 }
 END_TEST
 
+/* log Phi(-x) for 10 <= x < 30, where the Mills ratio is a polynomial in 1/x^2: against
+** 60-digit values (Laplace's continued fraction of 2000 terms in Python's decimal). */
+START_TEST(test_lnd_mills_polynomial)
+{
+  static const double ref[][3] = {   /* x, log Phi(-x), phi(x) / Phi(-x) = 1 / R(x) */
+    {10, -53.23128515051247, 10.098093233962512},     {10.5, -58.404187061073245, 10.593583926132379},
+    {12.25, -78.46227082737593, 12.330579239953757},  {15, -116.1313848457117, 15.066086827167823},
+    {17.75, -161.32972322293122, 17.805985943505306}, {20, -203.91715537109727, 20.04975306852785},
+    {25, -316.63940800802027, 25.039873012057562},    {29.5, -439.42947460915025, 29.533820844167984},
+  };
+  for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+    double da, db, L = densrt_quad_log_normal_diff(-INFINITY, -ref[i][0], &da, &db);
+    ck_assert_msg(rel_diff(L, ref[i][1]) < 4e-16, "log Phi(-%g): %.17g vs %.17g", ref[i][0], L, ref[i][1]);
+    ck_assert_msg(rel_diff(db, ref[i][2]) < 6e-16, "1/R(%g): %.17g vs %.17g", ref[i][0], db, ref[i][2]);
+  }
+}
+END_TEST
+
 START_TEST(test_lnd_identities)
 {
   static const double pts[] = {-45.0, -38.0, -20.0, -7.5, -3.0, -1.0, -0.3, -1e-7, 0.0,
@@ -668,6 +686,7 @@ static Suite *quad_suite(void)
   tc = tcase_create("log_normal_diff");
   tcase_add_test(tc, test_lnd_vs_integral);
   tcase_add_test(tc, test_lnd_deep_tails);
+  tcase_add_test(tc, test_lnd_mills_polynomial);
   tcase_add_test(tc, test_lnd_identities);
   tcase_add_test(tc, test_lnd_narrow);
   tcase_add_test(tc, test_lnd_finite_differences);
