@@ -452,7 +452,7 @@ static int sort_rows(densrt_model *m)
     }
   }
   for (size_t d = 0; d < def->n_dims; d++) {
-    if (!(m->xs[d] = malloc((n ? n : 1) * sizeof *m->xs[d])))
+    if (!(m->xs[d] = calloc(n + DENSRT_LANES, sizeof *m->xs[d])))   /* a run's last lanes read past n */
       goto nomem;
     for (size_t i = 0; i < n; i++)
       m->xs[d][i] = m->x[d][ord[i]];

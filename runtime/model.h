@@ -125,7 +125,7 @@ struct densrt_model {
   /* The rows as the data kernels read them, sorted so that the rows sharing one segment in
   ** every slot (a run) are consecutive: inside a run each spline is one cubic, so a kernel
   ** sums its adjoints as four moments per run and loops over the rows without a scatter. */
-  double **xs;                  /* xs[d][i]: column d of sorted row i */
+  double **xs;                  /* xs[d][i]: column d of sorted row i; DENSRT_LANES zeros after the last */
   uint32_t *order;              /* sorted row i is data row order[i] */
   size_t n_runs;
   size_t *run_start;            /* run r: sorted rows run_start[r] .. run_start[r + 1] - 1 */

@@ -480,8 +480,9 @@ static int run_kernel(const dc_kernel *k)
 }
 
 /* A run kernel's lane loop body at row i, lane l: the statements, the row's log n into
-** the lane's sums, its derivatives into the lane's moments and adjoints. */
-static void print_lane_body(emitter *e, const dc_kernel *k)
+** the lane's sums, its derivatives into the lane's moments and adjoints; `masked`: only
+** where mk (the lanes past the run's end compute on other rows, and add nothing). */
+static void print_lane_body(emitter *e, const dc_kernel *k, int masked)
 {
   dc_buf *o = &e->out;
   printer p;
@@ -492,11 +493,13 @@ static void print_lane_body(emitter *e, const dc_kernel *k)
   print_columns(&p, "m->xs", "i");
   print_stmts(&p);
   end_lines(&p);
+  const char *mk = masked ? "mk ? " : "", *zero = masked ? " : 0.0" : "";
   if (product) {
-    dc_buf_printf(o, "        ll[l] += %s;\n        prod[l] *= %s;\n", max, f);
+    dc_buf_printf(o, "        ll[l] += %s%s%s;\n        prod[l] *= %s%s%s;\n", mk, max, zero, mk, f,
+                  masked ? " : 1.0" : "");
   } else {
     char *R = text(k->out[0]);
-    dc_buf_printf(o, "        ll[l] += %s;\n", R);
+    dc_buf_printf(o, "        ll[l] += %s%s%s;\n", mk, R, zero);
     free(R);
   }
   for (size_t j = 0; j < k->n_in; j++) {
@@ -506,11 +509,11 @@ static void print_lane_body(emitter *e, const dc_kernel *k)
     char *D = text(d);
     if (in->op == IR_SPLINE) {
       int id = in->id;
-      dc_buf_printf(o, "        {\n          const double ga = %s, ua = u%d;\n", D, id);
+      dc_buf_printf(o, "        {\n          const double ga = %s%s%s, ua = u%d;\n", mk, D, zero, id);
       dc_buf_printf(o, "          g%d[0][l] += ga; g%d[1][l] += ga * ua; g%d[2][l] += ga * ua * ua; "
                        "g%d[3][l] += ga * ua * ua * ua;\n        }\n", id, id, id, id);
     } else {
-      dc_buf_printf(o, "        adj%d[l] += %s;\n", in->id, D);
+      dc_buf_printf(o, "        adj%d[l] += %s%s%s;\n", in->id, mk, D, zero);
     }
     free(D);
   }
@@ -568,13 +571,14 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
                      "        }\n";
   dc_buf_puts(o, "    size_t b = b0;\n    for (; b + L <= b1; b += L) {\n      for (size_t l = 0; l < L; l++) {\n"
                  "        const size_t i = b + l;\n");
-  print_lane_body(e, k);
+  print_lane_body(e, k, 0);
   dc_buf_puts(o, "      }\n");
   if (product)
     dc_buf_puts(o, fold);
-  dc_buf_puts(o, "    }\n    if (b < b1) {   /* the run's last rows */\n"
-                 "      for (size_t l = 0; l < b1 - b; l++) {\n        const size_t i = b + l;\n");
-  print_lane_body(e, k);
+  dc_buf_puts(o, "    }\n    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */\n"
+                 "      for (size_t l = 0; l < L; l++) {\n        const size_t i = b + l;\n"
+                 "        const int mk = i < b1;\n");
+  print_lane_body(e, k, 1);
   dc_buf_puts(o, "      }\n");
   if (product)
     dc_buf_puts(o, fold);

@@ -106,9 +106,10 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         adj25[l] += (-1.0);
       }
     }
-    if (b < b1) {   /* the run's last rows */
-      for (size_t l = 0; l < b1 - b; l++) {
+    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t l = 0; l < L; l++) {
         const size_t i = b + l;
+        const int mk = i < b1;
         const double x0 = m->xs[0][i];
 #line 15 "models/gaussian1d.dens"
         const double v19 = x0 - v4;
@@ -127,12 +128,12 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v44 = v42 + v42;
         const double v45 = (-0.5) * v43;
         const double v46 = (-0.5) * v44;
-#line 131 "model.c"
-        ll[l] += v27;
-        adj0[l] += 1.0;
-        adj4[l] += v45;
-        adj14[l] += v46;
-        adj25[l] += (-1.0);
+#line 132 "model.c"
+        ll[l] += mk ? v27 : 0.0;
+        adj0[l] += mk ? 1.0 : 0.0;
+        adj4[l] += mk ? v45 : 0.0;
+        adj14[l] += mk ? v46 : 0.0;
+        adj25[l] += mk ? (-1.0) : 0.0;
       }
     }
   }
@@ -182,7 +183,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v44 = v42 + v42;
     const double v45 = (-0.5) * v43;
     const double v46 = (-0.5) * v44;
-#line 186 "model.c"
+#line 187 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -243,7 +244,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v57 = 0.1 * v47;
     const double v58 = v57 + v57;
     const double v59 = (-0.5) * v58;
-#line 247 "model.c"
+#line 248 "model.c"
     lpp += v52;
     g[m->off[0] + 0] += v59;
   }
@@ -261,7 +262,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v62 = v61 - 0.9189385332046728;
     const double v65 = v4 + v4;
     const double v66 = (-0.5) * v65;
-#line 265 "model.c"
+#line 266 "model.c"
     lpp += v62;
     g[m->off[1] + 0] += v66;
   }
@@ -282,7 +283,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v78 = 0.5773502691896258 * v68;
     const double v79 = v78 + v78;
     const double v80 = (-0.5) * v79;
-#line 286 "model.c"
+#line 287 "model.c"
     lpp += v73;
     g[m->off[2] + 0] += v80;
   }
@@ -312,7 +313,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
 #line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
   const double v25 = v7 + 0.9189385332046728;
-#line 316 "model.c"
+#line 317 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -323,7 +324,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-#line 327 "model.c"
+#line 328 "model.c"
     out[0 * n + i] = v27;
   }
 }

@@ -155,9 +155,10 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           prod[l] = 1;
         }
     }
-    if (b < b1) {   /* the run's last rows */
-      for (size_t l = 0; l < b1 - b; l++) {
+    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t l = 0; l < L; l++) {
         const size_t i = b + l;
+        const int mk = i < b1;
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
 #line 28 "models/gd1.dens"
@@ -201,23 +202,23 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
         const double v59 = v35 * v56;
         const double v60 = v35 * v58;
-#line 205 "model.c"
-        ll[l] += (v33 > v18 ? v33 : v18);
-        prod[l] *= (1 + e34);
+#line 206 "model.c"
+        ll[l] += mk ? (v33 > v18 ? v33 : v18) : 0.0;
+        prod[l] *= mk ? (1 + e34) : 1.0;
         {
-          const double ga = v35, ua = u11;
+          const double ga = mk ? v35 : 0.0, ua = u11;
           g11[0][l] += ga; g11[1][l] += ga * ua; g11[2][l] += ga * ua * ua; g11[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = v59, ua = u13;
+          const double ga = mk ? v59 : 0.0, ua = u13;
           g13[0][l] += ga; g13[1][l] += ga * ua; g13[2][l] += ga * ua * ua; g13[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = v60, ua = u14;
+          const double ga = mk ? v60 : 0.0, ua = u14;
           g14[0][l] += ga; g14[1][l] += ga * ua; g14[2][l] += ga * ua * ua; g14[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = v36, ua = u18;
+          const double ga = mk ? v36 : 0.0, ua = u18;
           g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
         }
       }
@@ -285,7 +286,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v61 = dmu21;
     const double v62 = dsd21;
     const double v63 = v62 * v15;
-#line 289 "model.c"
+#line 290 "model.c"
     lv[q] = v22;
     const double wq = exp(r->lw[q] + v22);
     S += wq;
@@ -352,7 +353,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v56 = (-0.5) * v54;
     const double v57 = (-0.5) * v55;
     const double v58 = v57 + (-1.0);
-#line 356 "model.c"
+#line 357 "model.c"
     lv[q] = v33;
     const double wq = exp(r->lw[q] + v33);
     S += wq;
@@ -391,7 +392,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
     const double v24 = v23 + v18;
-#line 395 "model.c"
+#line 396 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -468,7 +469,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 472 "model.c"
+#line 473 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -492,7 +493,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 496 "model.c"
+#line 497 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -516,7 +517,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 520 "model.c"
+#line 521 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -564,7 +565,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 568 "model.c"
+#line 569 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

@@ -164,9 +164,10 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           prod[l] = 1;
         }
     }
-    if (b < b1) {   /* the run's last rows */
-      for (size_t l = 0; l < b1 - b; l++) {
+    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t l = 0; l < L; l++) {
         const size_t i = b + l;
+        const int mk = i < b1;
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
 #line 20 "tests/golden/mixture2d.dens"
@@ -215,24 +216,24 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
         const double v62 = v38 * v59;
         const double v63 = v38 * v61;
-#line 219 "model.c"
-        ll[l] += (v36 > v24 ? v36 : v24);
-        prod[l] *= (1 + e37);
-        adj11[l] += v50;
+#line 220 "model.c"
+        ll[l] += mk ? (v36 > v24 ? v36 : v24) : 0.0;
+        prod[l] *= mk ? (1 + e37) : 1.0;
+        adj11[l] += mk ? v50 : 0.0;
         {
-          const double ga = v38, ua = u15;
+          const double ga = mk ? v38 : 0.0, ua = u15;
           g15[0][l] += ga; g15[1][l] += ga * ua; g15[2][l] += ga * ua * ua; g15[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = v62, ua = u17;
+          const double ga = mk ? v62 : 0.0, ua = u17;
           g17[0][l] += ga; g17[1][l] += ga * ua; g17[2][l] += ga * ua * ua; g17[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = v63, ua = u18;
+          const double ga = mk ? v63 : 0.0, ua = u18;
           g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = v39, ua = u22;
+          const double ga = mk ? v39 : 0.0, ua = u22;
           g22[0][l] += ga; g22[1][l] += ga * ua; g22[2][l] += ga * ua * ua; g22[3][l] += ga * ua * ua * ua;
         }
       }
@@ -302,7 +303,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     const double v64 = dmu26;
     const double v65 = dsd26;
     const double v66 = v65 * v19;
-#line 306 "model.c"
+#line 307 "model.c"
     lv[q] = v27;
     const double wq = exp(r->lw[q] + v27);
     S += wq;
@@ -369,7 +370,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v59 = (-0.5) * v57;
     const double v60 = (-0.5) * v58;
     const double v61 = v60 + (-1.0);
-#line 373 "model.c"
+#line 374 "model.c"
     lv[q] = v36;
     const double wq = exp(r->lw[q] + v36);
     S += wq;
@@ -411,7 +412,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
     const double v23 = v11 * x1;
     const double v24 = v22 + v23;
-#line 415 "model.c"
+#line 416 "model.c"
     lv[q] = v24;
     const double wq = exp(r->lw[q] + v24);
     S += wq;
@@ -487,7 +488,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v84 = 0.2 * v74;
     const double v85 = v84 + v84;
     const double v86 = (-0.5) * v85;
-#line 491 "model.c"
+#line 492 "model.c"
     lpp += v79;
     g[m->off[0] + i + 0] += v86;
   }
@@ -507,7 +508,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v97 = 0.3333333333333333 * v87;
     const double v98 = v97 + v97;
     const double v99 = (-0.5) * v98;
-#line 511 "model.c"
+#line 512 "model.c"
     lpp += v92;
     g[m->off[1] + i + 0] += v99;
   }
@@ -526,7 +527,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v103 = v102 - 0.9189385332046728;
     const double v106 = v100 + v100;
     const double v107 = (-0.5) * v106;
-#line 530 "model.c"
+#line 531 "model.c"
     lpp += v103;
     g[m->off[2] + i + 0] += v107;
   }
@@ -546,7 +547,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v118 = 2.0 * v108;
     const double v119 = v118 + v118;
     const double v120 = (-0.5) * v119;
-#line 550 "model.c"
+#line 551 "model.c"
     lpp += v113;
     g[m->off[4] + 0] += v120;
   }
@@ -597,7 +598,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v35 = v32 - v34;
 #line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
-#line 601 "model.c"
+#line 602 "model.c"
     out[0 * n + i] = v36;
     out[1 * n + i] = v24;
   }

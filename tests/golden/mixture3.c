@@ -269,9 +269,10 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           prod[l] = 1;
         }
     }
-    if (b < b1) {   /* the run's last rows */
-      for (size_t l = 0; l < b1 - b; l++) {
+    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t l = 0; l < L; l++) {
         const size_t i = b + l;
+        const int mk = i < b1;
         const double x0 = m->xs[0][i];
 #line 11 "tests/golden/mixture3.dens"
         const double u23 = x0 - t23;
@@ -351,23 +352,23 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v121 = -v120;
         const double v122 = v117 * v121;
         const double v123 = -v119;
-#line 355 "model.c"
-        ll[l] += v59;
-        prod[l] *= v70;
-        adj4[l] += v94;
-        adj6[l] += v123;
-        adj8[l] += v122;
-        adj39[l] += v95;
-        adj11[l] += v91;
-        adj12[l] += v114;
-        adj14[l] += v113;
-        adj46[l] += v92;
-        adj17[l] += v88;
-        adj18[l] += v105;
-        adj20[l] += v104;
-        adj53[l] += v89;
+#line 356 "model.c"
+        ll[l] += mk ? v59 : 0.0;
+        prod[l] *= mk ? v70 : 1.0;
+        adj4[l] += mk ? v94 : 0.0;
+        adj6[l] += mk ? v123 : 0.0;
+        adj8[l] += mk ? v122 : 0.0;
+        adj39[l] += mk ? v95 : 0.0;
+        adj11[l] += mk ? v91 : 0.0;
+        adj12[l] += mk ? v114 : 0.0;
+        adj14[l] += mk ? v113 : 0.0;
+        adj46[l] += mk ? v92 : 0.0;
+        adj17[l] += mk ? v88 : 0.0;
+        adj18[l] += mk ? v105 : 0.0;
+        adj20[l] += mk ? v104 : 0.0;
+        adj53[l] += mk ? v89 : 0.0;
         {
-          const double ga = v84, ua = u23;
+          const double ga = mk ? v84 : 0.0, ua = u23;
           g23[0][l] += ga; g23[1][l] += ga * ua; g23[2][l] += ga * ua * ua; g23[3][l] += ga * ua * ua * ua;
         }
       }
@@ -446,7 +447,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v128 = v126 + v126;
     const double v129 = (-0.5) * v127;
     const double v130 = (-0.5) * v128;
-#line 450 "model.c"
+#line 451 "model.c"
     lv[q] = v41;
     const double wq = exp(r->lw[q] + v41);
     S += wq;
@@ -494,7 +495,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v135 = v133 + v133;
     const double v136 = (-0.5) * v134;
     const double v137 = (-0.5) * v135;
-#line 498 "model.c"
+#line 499 "model.c"
     lv[q] = v48;
     const double wq = exp(r->lw[q] + v48);
     S += wq;
@@ -542,7 +543,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double v142 = v140 + v140;
     const double v143 = (-0.5) * v141;
     const double v144 = (-0.5) * v142;
-#line 546 "model.c"
+#line 547 "model.c"
     lv[q] = v55;
     const double wq = exp(r->lw[q] + v55);
     S += wq;
@@ -569,7 +570,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u23;
     const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
-#line 573 "model.c"
+#line 574 "model.c"
     lv[q] = v23;
     const double wq = exp(r->lw[q] + v23);
     S += wq;
@@ -678,7 +679,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 682 "model.c"
+#line 683 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -738,7 +739,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 742 "model.c"
+#line 743 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -767,7 +768,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 771 "model.c"
+#line 772 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;

@@ -72,17 +72,18 @@ static double data_kernel_rows(const densrt_model *m, densrt_work *w, const doub
         }
       }
     }
-    if (b < b1) {   /* the run's last rows */
-      for (size_t l = 0; l < b1 - b; l++) {
+    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t l = 0; l < L; l++) {
         const size_t i = b + l;
+        const int mk = i < b1;
         const double x0 = m->xs[0][i];
 #line 18 "models/spline1d.dens"
         const double u5 = x0 - t5;
         const double v5 = densrt_spline_seg_eval(c5, 0, u5);
-#line 83 "model.c"
-        ll[l] += v5;
+#line 84 "model.c"
+        ll[l] += mk ? v5 : 0.0;
         {
-          const double ga = 1.0, ua = u5;
+          const double ga = mk ? 1.0 : 0.0, ua = u5;
           g5[0][l] += ga; g5[1][l] += ga * ua; g5[2][l] += ga * ua * ua; g5[3][l] += ga * ua * ua * ua;
         }
       }
@@ -129,7 +130,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 133 "model.c"
+#line 134 "model.c"
     lv[q] = v5;
     const double wq = exp(r->lw[q] + v5);
     S += wq;
@@ -184,7 +185,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 188 "model.c"
+#line 189 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -209,7 +210,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 213 "model.c"
+#line 214 "model.c"
     out[0 * n + i] = v5;
   }
 }
