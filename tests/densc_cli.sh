@@ -256,6 +256,20 @@ check "docs/language.md gives the limit" 'grep -q "$limit levels" "$top_srcdir/d
 check "docs/reliability.md gives the limit" 'grep -q "limit is $limit levels" "$top_srcdir/docs/reliability.md"'
 check "no other limit in the docs" '! grep -rn "nested too deeply (limit is" "$top_srcdir/docs" | grep -v "limit is $limit levels"'
 
+## --portable: no -march=native (the command shows it), the same objective to rounding
+restore
+densc -v -o native m.dens
+check "default: -march=native and -fno-trapping-math" '[ $rc = 0 ] && says "-march=native" && says "-fno-trapping-math"'
+densc -v --portable -o portable m.dens
+check "--portable: no -march=native" '[ $rc = 0 ] && ! says "-march=native" && says "-fno-trapping-math"'
+cp "$top_srcdir/models/gd1.dens" "$W/gd1.dens"
+densc -o gd1n gd1.dens && densc --portable -o gd1p gd1.dens
+G="--data $top_srcdir/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 --where phi2>-7 --outside keep --params $top_srcdir/models/gd1-init.json --quiet"
+on=$("$W/gd1n" eval $G | sed -n 's/.*"objective": \([^,]*\),.*/\1/p')
+op=$("$W/gd1p" eval $G | sed -n 's/.*"objective": \([^,]*\),.*/\1/p')
+check "GD-1 native and portable: the same objective to 1e-14 ($on, $op)" \
+  'awk -v a="$on" -v b="$op" "BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != \"\" && d <= 1e-14 * (a < 0 ? -a : a)) }"'
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
 
