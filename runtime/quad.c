@@ -1,5 +1,6 @@
 /* quad.c — quadrature rules with log weights, log-space integrals and log normal-CDF differences */
 #include "quad.h"
+#include "vmath.h"
 #include "spec.h"
 
 #include "error.h"
@@ -377,24 +378,7 @@ static double mills(double x)
     double ec = erfc(z) - rz * TWO_OVER_SQRTPI * exp(-z * z);
     return 0.5 * ec * SQRT_2PI * exp_half_sq(x);
   }
-  /* x R(x) as a polynomial in t = 1/x^2 <= 1/100: a Chebyshev fit (scripts/fit-mills.py)
-     within 4e-19 of it, against ~12 steps of Laplace's continued fraction */
-  {
-    const double t = 1.0 / (x * x);
-    double g = -4097419398.7502933;
-    g = g * t + 461284292.41008455;
-    g = g * t - 31913489.848172955;
-    g = g * t + 2004530.219099444;
-    g = g * t - 134999.89462951096;
-    g = g * t + 10394.449751999706;
-    g = g * t - 944.9985096054892;
-    g = g * t + 104.99999742313415;
-    g = g * t - 14.999999997358032;
-    g = g * t + 2.999999999998595;
-    g = g * t - 0.9999999999999997;
-    g = g * t + 1.0;
-    return g / x;
-  }
+  return densrt_mills_tail(x);   /* a polynomial in 1/x^2 */
 }
 
 static void two_sum(double x, double y, double *s, double *err)

@@ -1,4 +1,4 @@
-# The coefficients of mills() in runtime/quad.c for x >= 10: a Chebyshev fit of g(t) = x R(x),
+# The coefficients of densrt_mills_tail() in runtime/vmath.h (x >= 10): a Chebyshev fit of g(t) = x R(x),
 # t = 1/x^2 in [0, 1/100], R the Mills ratio computed in 60-digit decimals (Laplace's continued
 # fraction, 600 terms).  Prints the error of the polynomial with the coefficients rounded to double.
 # Run: /usr/bin/python3 scripts/fit-mills.py

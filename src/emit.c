@@ -138,6 +138,8 @@ typedef struct {
   const ir_node *skip[2]; /* nodes whose statements are not needed */
   int lanes;              /* the body of a run kernel's lane loop: splines from the run's cubics,
                              exp inline (densrt_exp) so that the loop vectorises */
+  int node_lanes;         /* the body of a quadrature kernel's lane loop: splines at the segments
+                             found before it, normal CDF differences from the lanes' arrays */
 } printer;
 
 static void pr_init(printer *p, emitter *e, const dc_kernel *k, const char *ind)
@@ -148,7 +150,7 @@ static void pr_init(printer *p, emitter *e, const dc_kernel *k, const char *ind)
   p->printed = dc_xcalloc(e->ir->n_nodes + 1, 1);
   p->line = 0;
   p->e_only = p->skip[0] = p->skip[1] = NULL;
-  p->lanes = 0;
+  p->lanes = p->node_lanes = 0;
 }
 
 static void pr_free(printer *p)
@@ -198,6 +200,11 @@ static void print_spline_input(printer *p, const ir_node *sp)
   dc_buf *o = &p->e->out;
   const char *in = p->ind;
   int id = sp->id;
+  if (p->node_lanes) {   /* located before the loop */
+    dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(w->coef[%d], j%d[l], u%d[l]);\n", in, id, sp->index,
+                  id, id);
+    return;
+  }
   if (p->lanes) {   /* the run's segment j, left knot t and cubic c were set before the loop */
     dc_buf_printf(o, "%sconst double u%d = x%d - t%d;\n", in, id, sp->a[0]->index, id);
     dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(c%d, 0, u%d);\n", in, id, id, id);
@@ -223,7 +230,7 @@ static void print_stmt(printer *p, const ir_node *n)
   const ir_node *a = n->a[0], *b = n->a[1];
   char *A = a ? text(a) : NULL, *B = b ? text(b) : NULL;
   int id = n->id;
-  const char *in = p->ind, *EXP = p->lanes ? "densrt_exp" : "exp";
+  const char *in = p->ind, *EXP = p->lanes || p->node_lanes ? "densrt_exp" : "exp";
   stmt_line(p, n->loc);
   switch (n->op) {
   case IR_SPLINE: print_spline_input(p, n); break;
@@ -261,6 +268,11 @@ static void print_stmt(printer *p, const ir_node *n)
     break;
   }
   case IR_LOG_NDIFF:
+    if (p->node_lanes) {   /* densrt_log_ndiff_lanes filled the arrays */
+      dc_buf_printf(o, "%sconst double v%d = nv%d[l], dmu%d = ndmu%d[l], dsd%d = ndsd%d[l];\n", in, id, id, id, id, id,
+                    id);
+      break;
+    }
     dc_buf_printf(o, "%sdouble dmu%d, dsd%d;\n", in, id, id);
     dc_buf_printf(o, "%sconst double v%d = densrt_log_ndiff(m->lo[%d], m->hi[%d], %s, %s, &dmu%d, &dsd%d);\n", in,
                   id, n->index, n->index, A, B, id, id);
@@ -600,6 +612,151 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   dc_buf_puts(o, "  return sum;\n}\n\n");
 }
 
+/* Can a quadrature kernel take its nodes DENSRT_LANES at a time (every spline of a column)? */
+static int lane_quad_kernel(const dc_kernel *k)
+{
+  if (k->kind != DC_K_QUAD)
+    return 0;
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op == IR_SPLINE && k->in[j]->a[0]->op != IR_DATA)
+      return 0;
+  return 1;
+}
+
+/* Marks n and the statements it depends on. */
+static void mark_ancestors(const ir_node *n, char *mark)
+{
+  if (!n || mark[n->id])
+    return;
+  mark[n->id] = 1;
+  for (int j = 0; j < 3; j++)
+    mark_ancestors(n->a[j], mark);
+}
+
+/*
+** A quadrature kernel over blocks of DENSRT_LANES nodes: the nodes' spline segments found
+** first; then, where the integrand has normal CDF differences, their arguments (pass 1),
+** all lanes' differences at once (densrt_log_ndiff_lanes: vectorised where both window
+** ends are far in the tails), and the integrand with its derivatives (pass 2), each lane
+** with sums of its own — these loops have no call or branch, so they vectorise; last, each
+** node's derivatives into the coefficient adjoints of its segments.  The lanes past the
+** last node repeat it and add nothing.
+*/
+static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
+{
+  dc_buf *o = &e->out;
+  dc_ir *ir = e->ir;
+  dc_buf_printf(o, "static double %s(const densrt_model *m, densrt_work *w, const double *restrict hv, "
+                   "double *restrict adj)\n{\n", k->name);
+  dc_buf_printf(o, "  enum { L = DENSRT_LANES };\n  const densrt_points *r = &m->rule[%d];\n", k->term);
+  dc_buf_puts(o, "  double S[L] = {0}, *lv = w->lv;\n");
+  print_hv_inputs(e, k, 0);
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
+      dc_buf_printf(o, "  double adj%d[L] = {0};\n", k->in[j]->id);
+  dc_buf_puts(o, "  for (size_t q0 = 0; q0 < r->n; q0 += L) {\n");
+  /* the segments */
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *sp = k->in[j];
+    if (sp->op != IR_SPLINE)
+      continue;
+    dc_buf_printf(o, "    size_t j%d[L];\n    double u%d[L];\n", sp->id, sp->id);
+    if (has_adjoint(k, j))
+      dc_buf_printf(o, "    double ga%d[L];\n", sp->id);
+  }
+  dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;\n");
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *sp = k->in[j];
+    if (sp->op == IR_SPLINE)
+      dc_buf_printf(o, "      j%d[l] = densrt_spline_locate(m->spline[%d], r->x[%d][q], &u%d[l]);\n", sp->id, sp->index,
+                    sp->a[0]->index, sp->id);
+  }
+  dc_buf_puts(o, "    }\n");
+  /* pass 1: the arguments of the normal CDF differences */
+  char *mark = dc_xcalloc(ir->n_nodes + 1, 1);
+  int any = 0;
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (n->op != IR_LOG_NDIFF)
+      continue;
+    any = 1;
+    mark_ancestors(n->a[0], mark);
+    mark_ancestors(n->a[1], mark);
+    dc_buf_printf(o, "    double mu%d[L], sd%d[L], nv%d[L], ndmu%d[L], ndsd%d[L];\n", n->id, n->id, n->id, n->id, n->id);
+  }
+  if (any) {
+    printer p;
+    pr_init(&p, e, k, "      ");
+    p.node_lanes = 1;
+    dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;\n");
+    print_columns(&p, "r->x", "q");
+    for (size_t i = 0; i < k->n_stmt; i++)
+      if (mark[k->stmt[i]->id] && k->stmt[i]->op != IR_DATA && k->stmt[i]->op != IR_CONST)
+        print_stmt(&p, k->stmt[i]);
+    end_lines(&p);
+    for (size_t i = 0; i < k->n_stmt; i++) {
+      const ir_node *n = k->stmt[i];
+      if (n->op != IR_LOG_NDIFF)
+        continue;
+      char *A = text(n->a[0]), *B = text(n->a[1]);
+      dc_buf_printf(o, "      mu%d[l] = %s;\n      sd%d[l] = %s;\n", n->id, A, n->id, B);
+      free(A);
+      free(B);
+    }
+    dc_buf_puts(o, "    }\n");
+    for (size_t i = 0; i < k->n_stmt; i++) {
+      const ir_node *n = k->stmt[i];
+      if (n->op == IR_LOG_NDIFF)
+        dc_buf_printf(o, "    densrt_log_ndiff_lanes(m->lo[%d], m->hi[%d], mu%d, sd%d, nv%d, ndmu%d, ndsd%d);\n", n->index,
+                      n->index, n->id, n->id, n->id, n->id, n->id);
+    }
+    pr_free(&p);
+  }
+  free(mark);
+  /* pass 2: the integrand and its derivatives */
+  printer p;
+  pr_init(&p, e, k, "      ");
+  p.node_lanes = 1;
+  dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;\n"
+                 "      const int mk = q0 + l < r->n;\n");
+  print_columns(&p, "r->x", "q");
+  print_stmts(&p);
+  end_lines(&p);
+  char *R = text(k->out[0]);
+  dc_buf_printf(o, "      lv[q] = %s;\n      const double wq = mk ? densrt_exp(r->lw[q] + %s) : 0.0;\n      S[l] += wq;\n",
+                R, R);
+  free(R);
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *in = k->in[j], *d = k->d[j];
+    if (!d)
+      continue;
+    char *D = text(d);
+    if (in->op == IR_SPLINE)
+      dc_buf_printf(o, "      ga%d[l] = -wq * %s;\n", in->id, D);
+    else
+      dc_buf_printf(o, "      adj%d[l] -= wq * %s;\n", in->id, D);
+    free(D);
+  }
+  dc_buf_puts(o, "    }\n");
+  pr_free(&p);
+  /* the coefficient adjoints of each node's segments */
+  dc_buf_puts(o, "    for (size_t l = 0; l < L && q0 + l < r->n; l++) {\n");
+  for (size_t j = 0; j < k->n_in; j++) {
+    const ir_node *sp = k->in[j];
+    if (sp->op != IR_SPLINE || !has_adjoint(k, j))
+      continue;
+    dc_buf_printf(o, "      {\n        double *ca = w->coef_adj[%d] + 4 * j%d[l];\n", sp->index, sp->id);
+    dc_buf_printf(o, "        const double ga = ga%d[l], u = u%d[l];\n", sp->id, sp->id);
+    dc_buf_puts(o, "        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;\n      }\n");
+  }
+  dc_buf_puts(o, "    }\n  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n    sum += S[l];\n");
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
+      dc_buf_printf(o, "  for (size_t l = 0; l < L; l++)\n    adj[%d] += adj%d[l];\n", dc_hv_index(e->ks, k->in[j]),
+                    k->in[j]->id);
+  dc_buf_puts(o, "  return sum;\n}\n\n");
+}
+
 /*
 ** A sum of many terms, split: each group of terms has two functions over a block of rows
 ** i0 .. i0 + n, a[t * DC_DATA_BLOCK + r] holding term t at row r: the values first; then,
@@ -902,7 +1059,10 @@ static void print_log_density(emitter *e)
     snprintf(what, sizeof what, "the quadrature sum of term %d, '%s', %s plan", k->term, ir->terms[k->term].name,
              k->plan == 0 ? "exact" : "numeric");
     source_comment(e, "", what, ir->terms[k->term].loc);
-    print_point_kernel(e, k, NULL);
+    if (lane_quad_kernel(k))
+      print_lane_quad_kernel(e, k);
+    else
+      print_point_kernel(e, k, NULL);
   }
 
   dc_buf_puts(o, "/* The log posterior and its gradient (g is overwritten). */\n");

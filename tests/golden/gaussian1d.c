@@ -154,49 +154,66 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 /* the quadrature sum of term 0, 'term1', numeric plan — line 15: intensity = exp(ln_N0) * normal(z | mean, exp(ln_std)); */
 static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
-  const double v0 = hv[0];
-  double adj0 = 0;
-  const double v4 = hv[1];
-  double adj4 = 0;
-  const double v14 = hv[2];
-  double adj14 = 0;
-  const double v25 = hv[3];
-  double adj25 = 0;
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
+  double S[L] = {0}, *lv = w->lv;
+  const double v0 = hv[0];
+  const double v4 = hv[1];
+  const double v14 = hv[2];
+  const double v25 = hv[3];
+  double adj0[L] = {0};
+  double adj4[L] = {0};
+  double adj14[L] = {0};
+  double adj25[L] = {0};
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+    }
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
 #line 15 "models/gaussian1d.dens"
-    const double v19 = x0 - v4;
-    const double v20 = v19 / v14;
-    const double v21 = v20 * v20;
-    const double v23 = (-0.5) * v21;
-    const double v26 = v23 - v25;
-    const double v27 = v0 + v26;
-    const double v34 = 1.0 / v14;
-    const double v36 = v20 * v34;
-    const double v37 = -v36;
-    const double v40 = -v34;
-    const double v41 = v20 * v40;
-    const double v42 = v20 * v37;
-    const double v43 = v41 + v41;
-    const double v44 = v42 + v42;
-    const double v45 = (-0.5) * v43;
-    const double v46 = (-0.5) * v44;
-#line 187 "model.c"
-    lv[q] = v27;
-    const double wq = exp(r->lw[q] + v27);
-    S += wq;
-    adj0 -= wq * 1.0;
-    adj4 -= wq * v45;
-    adj14 -= wq * v46;
-    adj25 -= wq * (-1.0);
+      const double v19 = x0 - v4;
+      const double v20 = v19 / v14;
+      const double v21 = v20 * v20;
+      const double v23 = (-0.5) * v21;
+      const double v26 = v23 - v25;
+      const double v27 = v0 + v26;
+      const double v34 = 1.0 / v14;
+      const double v36 = v20 * v34;
+      const double v37 = -v36;
+      const double v40 = -v34;
+      const double v41 = v20 * v40;
+      const double v42 = v20 * v37;
+      const double v43 = v41 + v41;
+      const double v44 = v42 + v42;
+      const double v45 = (-0.5) * v43;
+      const double v46 = (-0.5) * v44;
+#line 194 "model.c"
+      lv[q] = v27;
+      const double wq = mk ? densrt_exp(r->lw[q] + v27) : 0.0;
+      S[l] += wq;
+      adj0[l] -= wq * 1.0;
+      adj4[l] -= wq * v45;
+      adj14[l] -= wq * v46;
+      adj25[l] -= wq * (-1.0);
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    }
   }
-  adj[0] += adj0;
-  adj[1] += adj4;
-  adj[2] += adj14;
-  adj[3] += adj25;
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  for (size_t l = 0; l < L; l++)
+    adj[0] += adj0[l];
+  for (size_t l = 0; l < L; l++)
+    adj[1] += adj4[l];
+  for (size_t l = 0; l < L; l++)
+    adj[2] += adj14[l];
+  for (size_t l = 0; l < L; l++)
+    adj[3] += adj25[l];
+  return sum;
 }
 
 /* The log posterior and its gradient (g is overwritten). */
@@ -244,7 +261,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v57 = 0.1 * v47;
     const double v58 = v57 + v57;
     const double v59 = (-0.5) * v58;
-#line 248 "model.c"
+#line 265 "model.c"
     lpp += v52;
     g[m->off[0] + 0] += v59;
   }
@@ -262,7 +279,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v62 = v61 - 0.9189385332046728;
     const double v65 = v4 + v4;
     const double v66 = (-0.5) * v65;
-#line 266 "model.c"
+#line 283 "model.c"
     lpp += v62;
     g[m->off[1] + 0] += v66;
   }
@@ -283,7 +300,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v78 = 0.5773502691896258 * v68;
     const double v79 = v78 + v78;
     const double v80 = (-0.5) * v79;
-#line 287 "model.c"
+#line 304 "model.c"
     lpp += v73;
     g[m->off[2] + 0] += v80;
   }
@@ -313,7 +330,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
 #line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
   const double v25 = v7 + 0.9189385332046728;
-#line 317 "model.c"
+#line 334 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -324,7 +341,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-#line 328 "model.c"
+#line 345 "model.c"
     out[0 * n + i] = v27;
   }
 }

@@ -262,148 +262,213 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 /* the quadrature sum of term 0, 'stream', exact plan — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
 static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
-#line 28 "models/gd1.dens"
-    double u11;
-    const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-    const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
-#line 29 "models/gd1.dens"
-    double u13;
-    const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-    const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
-    double u14;
-    const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-    const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
-    const double v15 = exp(v14);
-    double dmu21, dsd21;
-    const double v21 = densrt_log_ndiff(m->lo[1], m->hi[1], v13, v15, &dmu21, &dsd21);
-#line 28 "models/gd1.dens"
-    const double v22 = v11 + v21;
-#line 29 "models/gd1.dens"
-    const double v61 = dmu21;
-    const double v62 = dsd21;
-    const double v63 = v62 * v15;
-#line 290 "model.c"
-    lv[q] = v22;
-    const double wq = exp(r->lw[q] + v22);
-    S += wq;
-    {
-      double *ca = w->coef_adj[0] + 4 * j11;
-      const double ga = -wq * 1.0;
-      const double u = u11;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+  double S[L] = {0}, *lv = w->lv;
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    size_t j11[L];
+    double u11[L];
+    double ga11[L];
+    size_t j13[L];
+    double u13[L];
+    double ga13[L];
+    size_t j14[L];
+    double u14[L];
+    double ga14[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      j11[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u11[l]);
+      j13[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u13[l]);
+      j14[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u14[l]);
     }
-    {
-      double *ca = w->coef_adj[1] + 4 * j13;
-      const double ga = -wq * v61;
-      const double u = u13;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    double mu21[L], sd21[L], nv21[L], ndmu21[L], ndsd21[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const double x0 = r->x[0][q];
+#line 29 "models/gd1.dens"
+      const double v13 = densrt_spline_seg_eval(w->coef[1], j13[l], u13[l]);
+      const double v14 = densrt_spline_seg_eval(w->coef[2], j14[l], u14[l]);
+      const double v15 = densrt_exp(v14);
+#line 293 "model.c"
+      mu21[l] = v13;
+      sd21[l] = v15;
     }
-    {
-      double *ca = w->coef_adj[2] + 4 * j14;
-      const double ga = -wq * v63;
-      const double u = u14;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu21, sd21, nv21, ndmu21, ndsd21);
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
+#line 28 "models/gd1.dens"
+      const double v11 = densrt_spline_seg_eval(w->coef[0], j11[l], u11[l]);
+#line 29 "models/gd1.dens"
+      const double v13 = densrt_spline_seg_eval(w->coef[1], j13[l], u13[l]);
+      const double v14 = densrt_spline_seg_eval(w->coef[2], j14[l], u14[l]);
+      const double v15 = densrt_exp(v14);
+      const double v21 = nv21[l], dmu21 = ndmu21[l], dsd21 = ndsd21[l];
+#line 28 "models/gd1.dens"
+      const double v22 = v11 + v21;
+#line 29 "models/gd1.dens"
+      const double v61 = dmu21;
+      const double v62 = dsd21;
+      const double v63 = v62 * v15;
+#line 315 "model.c"
+      lv[q] = v22;
+      const double wq = mk ? densrt_exp(r->lw[q] + v22) : 0.0;
+      S[l] += wq;
+      ga11[l] = -wq * 1.0;
+      ga13[l] = -wq * v61;
+      ga14[l] = -wq * v63;
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      {
+        double *ca = w->coef_adj[0] + 4 * j11[l];
+        const double ga = ga11[l], u = u11[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[1] + 4 * j13[l];
+        const double ga = ga13[l], u = u13[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[2] + 4 * j14[l];
+        const double ga = ga14[l], u = u14[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
     }
   }
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  return sum;
 }
 
 /* the quadrature sum of term 0, 'stream', numeric plan — line 28: component stream = exp(spline(k_amp, ln_n0, phi1)) */
 static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
-    const double x1 = r->x[1][q];
-#line 28 "models/gd1.dens"
-    double u11;
-    const size_t j11 = densrt_spline_locate(m->spline[0], x0, &u11);
-    const double v11 = densrt_spline_seg_eval(w->coef[0], j11, u11);
-#line 29 "models/gd1.dens"
-    double u13;
-    const size_t j13 = densrt_spline_locate(m->spline[1], x0, &u13);
-    const double v13 = densrt_spline_seg_eval(w->coef[1], j13, u13);
-    double u14;
-    const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
-    const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
-    const double v15 = exp(v14);
-    const double v25 = x1 - v13;
-    const double v26 = v25 / v15;
-    const double v27 = v26 * v26;
-    const double v29 = (-0.5) * v27;
-    const double v31 = v14 + 0.9189385332046728;
-    const double v32 = v29 - v31;
-#line 28 "models/gd1.dens"
-    const double v33 = v11 + v32;
-#line 29 "models/gd1.dens"
-    const double v42 = 1.0 / v15;
-    const double v44 = v26 * v42;
-    const double v45 = -v44;
-    const double v50 = -v42;
-    const double v51 = v45 * v15;
-    const double v52 = v26 * v50;
-    const double v53 = v26 * v51;
-    const double v54 = v52 + v52;
-    const double v55 = v53 + v53;
-    const double v56 = (-0.5) * v54;
-    const double v57 = (-0.5) * v55;
-    const double v58 = v57 + (-1.0);
-#line 357 "model.c"
-    lv[q] = v33;
-    const double wq = exp(r->lw[q] + v33);
-    S += wq;
-    {
-      double *ca = w->coef_adj[0] + 4 * j11;
-      const double ga = -wq * 1.0;
-      const double u = u11;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+  double S[L] = {0}, *lv = w->lv;
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    size_t j11[L];
+    double u11[L];
+    double ga11[L];
+    size_t j13[L];
+    double u13[L];
+    double ga13[L];
+    size_t j14[L];
+    double u14[L];
+    double ga14[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      j11[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u11[l]);
+      j13[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u13[l]);
+      j14[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u14[l]);
     }
-    {
-      double *ca = w->coef_adj[1] + 4 * j13;
-      const double ga = -wq * v56;
-      const double u = u13;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
+      const double x1 = r->x[1][q];
+#line 28 "models/gd1.dens"
+      const double v11 = densrt_spline_seg_eval(w->coef[0], j11[l], u11[l]);
+#line 29 "models/gd1.dens"
+      const double v13 = densrt_spline_seg_eval(w->coef[1], j13[l], u13[l]);
+      const double v14 = densrt_spline_seg_eval(w->coef[2], j14[l], u14[l]);
+      const double v15 = densrt_exp(v14);
+      const double v25 = x1 - v13;
+      const double v26 = v25 / v15;
+      const double v27 = v26 * v26;
+      const double v29 = (-0.5) * v27;
+      const double v31 = v14 + 0.9189385332046728;
+      const double v32 = v29 - v31;
+#line 28 "models/gd1.dens"
+      const double v33 = v11 + v32;
+#line 29 "models/gd1.dens"
+      const double v42 = 1.0 / v15;
+      const double v44 = v26 * v42;
+      const double v45 = -v44;
+      const double v50 = -v42;
+      const double v51 = v45 * v15;
+      const double v52 = v26 * v50;
+      const double v53 = v26 * v51;
+      const double v54 = v52 + v52;
+      const double v55 = v53 + v53;
+      const double v56 = (-0.5) * v54;
+      const double v57 = (-0.5) * v55;
+      const double v58 = v57 + (-1.0);
+#line 401 "model.c"
+      lv[q] = v33;
+      const double wq = mk ? densrt_exp(r->lw[q] + v33) : 0.0;
+      S[l] += wq;
+      ga11[l] = -wq * 1.0;
+      ga13[l] = -wq * v56;
+      ga14[l] = -wq * v58;
     }
-    {
-      double *ca = w->coef_adj[2] + 4 * j14;
-      const double ga = -wq * v58;
-      const double u = u14;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      {
+        double *ca = w->coef_adj[0] + 4 * j11[l];
+        const double ga = ga11[l], u = u11[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[1] + 4 * j13[l];
+        const double ga = ga13[l], u = u13[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[2] + 4 * j14[l];
+        const double ga = ga14[l], u = u14[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
     }
   }
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  return sum;
 }
 
 /* the quadrature sum of term 1, 'background', numeric plan — line 30: component background = exp(spline(k_bkg, ln_n0_bkg, phi1)); */
 static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
-  const double v23 = hv[0];
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[1];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
+  double S[L] = {0}, *lv = w->lv;
+  const double v23 = hv[0];
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    size_t j18[L];
+    double u18[L];
+    double ga18[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      j18[l] = densrt_spline_locate(m->spline[3], r->x[0][q], &u18[l]);
+    }
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
 #line 30 "models/gd1.dens"
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
-    const double v24 = v23 + v18;
-#line 396 "model.c"
-    lv[q] = v24;
-    const double wq = exp(r->lw[q] + v24);
-    S += wq;
-    {
-      double *ca = w->coef_adj[3] + 4 * j18;
-      const double ga = -wq * 1.0;
-      const double u = u18;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      const double v18 = densrt_spline_seg_eval(w->coef[3], j18[l], u18[l]);
+      const double v24 = v23 + v18;
+#line 455 "model.c"
+      lv[q] = v24;
+      const double wq = mk ? densrt_exp(r->lw[q] + v24) : 0.0;
+      S[l] += wq;
+      ga18[l] = -wq * 1.0;
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      {
+        double *ca = w->coef_adj[3] + 4 * j18[l];
+        const double ga = ga18[l], u = u18[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
     }
   }
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  return sum;
 }
 
 /* The log posterior and its gradient (g is overwritten). */
@@ -469,7 +534,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 473 "model.c"
+#line 538 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -493,7 +558,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 497 "model.c"
+#line 562 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -517,7 +582,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 521 "model.c"
+#line 586 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -565,7 +630,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 569 "model.c"
+#line 634 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

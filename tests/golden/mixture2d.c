@@ -279,153 +279,219 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 /* the quadrature sum of term 0, 'stream', exact plan — line 20: component stream = exp(spline(k, ln_a, phi1)) */
 static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
-#line 20 "tests/golden/mixture2d.dens"
-    double u15;
-    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
-#line 21 "tests/golden/mixture2d.dens"
-    double u17;
-    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v19 = exp(v18);
-    double dmu26, dsd26;
-    const double v26 = densrt_log_ndiff(m->lo[1], m->hi[1], v17, v19, &dmu26, &dsd26);
-#line 20 "tests/golden/mixture2d.dens"
-    const double v27 = v15 + v26;
-#line 21 "tests/golden/mixture2d.dens"
-    const double v64 = dmu26;
-    const double v65 = dsd26;
-    const double v66 = v65 * v19;
-#line 307 "model.c"
-    lv[q] = v27;
-    const double wq = exp(r->lw[q] + v27);
-    S += wq;
-    {
-      double *ca = w->coef_adj[0] + 4 * j15;
-      const double ga = -wq * 1.0;
-      const double u = u15;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+  double S[L] = {0}, *lv = w->lv;
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    size_t j15[L];
+    double u15[L];
+    double ga15[L];
+    size_t j17[L];
+    double u17[L];
+    double ga17[L];
+    size_t j18[L];
+    double u18[L];
+    double ga18[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      j15[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u15[l]);
+      j17[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u17[l]);
+      j18[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u18[l]);
     }
-    {
-      double *ca = w->coef_adj[1] + 4 * j17;
-      const double ga = -wq * v64;
-      const double u = u17;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    double mu26[L], sd26[L], nv26[L], ndmu26[L], ndsd26[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const double x0 = r->x[0][q];
+#line 21 "tests/golden/mixture2d.dens"
+      const double v17 = densrt_spline_seg_eval(w->coef[1], j17[l], u17[l]);
+      const double v18 = densrt_spline_seg_eval(w->coef[2], j18[l], u18[l]);
+      const double v19 = densrt_exp(v18);
+#line 310 "model.c"
+      mu26[l] = v17;
+      sd26[l] = v19;
     }
-    {
-      double *ca = w->coef_adj[2] + 4 * j18;
-      const double ga = -wq * v66;
-      const double u = u18;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu26, sd26, nv26, ndmu26, ndsd26);
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
+#line 20 "tests/golden/mixture2d.dens"
+      const double v15 = densrt_spline_seg_eval(w->coef[0], j15[l], u15[l]);
+#line 21 "tests/golden/mixture2d.dens"
+      const double v17 = densrt_spline_seg_eval(w->coef[1], j17[l], u17[l]);
+      const double v18 = densrt_spline_seg_eval(w->coef[2], j18[l], u18[l]);
+      const double v19 = densrt_exp(v18);
+      const double v26 = nv26[l], dmu26 = ndmu26[l], dsd26 = ndsd26[l];
+#line 20 "tests/golden/mixture2d.dens"
+      const double v27 = v15 + v26;
+#line 21 "tests/golden/mixture2d.dens"
+      const double v64 = dmu26;
+      const double v65 = dsd26;
+      const double v66 = v65 * v19;
+#line 332 "model.c"
+      lv[q] = v27;
+      const double wq = mk ? densrt_exp(r->lw[q] + v27) : 0.0;
+      S[l] += wq;
+      ga15[l] = -wq * 1.0;
+      ga17[l] = -wq * v64;
+      ga18[l] = -wq * v66;
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      {
+        double *ca = w->coef_adj[0] + 4 * j15[l];
+        const double ga = ga15[l], u = u15[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[1] + 4 * j17[l];
+        const double ga = ga17[l], u = u17[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[2] + 4 * j18[l];
+        const double ga = ga18[l], u = u18[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
     }
   }
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  return sum;
 }
 
 /* the quadrature sum of term 0, 'stream', numeric plan — line 20: component stream = exp(spline(k, ln_a, phi1)) */
 static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
-    const double x1 = r->x[1][q];
-#line 20 "tests/golden/mixture2d.dens"
-    double u15;
-    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
-#line 21 "tests/golden/mixture2d.dens"
-    double u17;
-    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v19 = exp(v18);
-    const double v28 = x1 - v17;
-    const double v29 = v28 / v19;
-    const double v30 = v29 * v29;
-    const double v32 = (-0.5) * v30;
-    const double v34 = v18 + 0.9189385332046728;
-    const double v35 = v32 - v34;
-#line 20 "tests/golden/mixture2d.dens"
-    const double v36 = v15 + v35;
-#line 21 "tests/golden/mixture2d.dens"
-    const double v44 = 1.0 / v19;
-    const double v46 = v29 * v44;
-    const double v47 = -v46;
-    const double v53 = -v44;
-    const double v54 = v47 * v19;
-    const double v55 = v29 * v53;
-    const double v56 = v29 * v54;
-    const double v57 = v55 + v55;
-    const double v58 = v56 + v56;
-    const double v59 = (-0.5) * v57;
-    const double v60 = (-0.5) * v58;
-    const double v61 = v60 + (-1.0);
-#line 374 "model.c"
-    lv[q] = v36;
-    const double wq = exp(r->lw[q] + v36);
-    S += wq;
-    {
-      double *ca = w->coef_adj[0] + 4 * j15;
-      const double ga = -wq * 1.0;
-      const double u = u15;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+  double S[L] = {0}, *lv = w->lv;
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    size_t j15[L];
+    double u15[L];
+    double ga15[L];
+    size_t j17[L];
+    double u17[L];
+    double ga17[L];
+    size_t j18[L];
+    double u18[L];
+    double ga18[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      j15[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u15[l]);
+      j17[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u17[l]);
+      j18[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u18[l]);
     }
-    {
-      double *ca = w->coef_adj[1] + 4 * j17;
-      const double ga = -wq * v59;
-      const double u = u17;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
+      const double x1 = r->x[1][q];
+#line 20 "tests/golden/mixture2d.dens"
+      const double v15 = densrt_spline_seg_eval(w->coef[0], j15[l], u15[l]);
+#line 21 "tests/golden/mixture2d.dens"
+      const double v17 = densrt_spline_seg_eval(w->coef[1], j17[l], u17[l]);
+      const double v18 = densrt_spline_seg_eval(w->coef[2], j18[l], u18[l]);
+      const double v19 = densrt_exp(v18);
+      const double v28 = x1 - v17;
+      const double v29 = v28 / v19;
+      const double v30 = v29 * v29;
+      const double v32 = (-0.5) * v30;
+      const double v34 = v18 + 0.9189385332046728;
+      const double v35 = v32 - v34;
+#line 20 "tests/golden/mixture2d.dens"
+      const double v36 = v15 + v35;
+#line 21 "tests/golden/mixture2d.dens"
+      const double v44 = 1.0 / v19;
+      const double v46 = v29 * v44;
+      const double v47 = -v46;
+      const double v53 = -v44;
+      const double v54 = v47 * v19;
+      const double v55 = v29 * v53;
+      const double v56 = v29 * v54;
+      const double v57 = v55 + v55;
+      const double v58 = v56 + v56;
+      const double v59 = (-0.5) * v57;
+      const double v60 = (-0.5) * v58;
+      const double v61 = v60 + (-1.0);
+#line 418 "model.c"
+      lv[q] = v36;
+      const double wq = mk ? densrt_exp(r->lw[q] + v36) : 0.0;
+      S[l] += wq;
+      ga15[l] = -wq * 1.0;
+      ga17[l] = -wq * v59;
+      ga18[l] = -wq * v61;
     }
-    {
-      double *ca = w->coef_adj[2] + 4 * j18;
-      const double ga = -wq * v61;
-      const double u = u18;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      {
+        double *ca = w->coef_adj[0] + 4 * j15[l];
+        const double ga = ga15[l], u = u15[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[1] + 4 * j17[l];
+        const double ga = ga17[l], u = u17[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[2] + 4 * j18[l];
+        const double ga = ga18[l], u = u18[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
     }
   }
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  return sum;
 }
 
 /* the quadrature sum of term 1, 'background', numeric plan — line 23: component background = exp(natural_spline(kb, ln_b, phi1) + f * phi2); */
 static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
-  const double v11 = hv[0];
-  double adj11 = 0;
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[1];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
-    const double x1 = r->x[1][q];
+  double S[L] = {0}, *lv = w->lv;
+  const double v11 = hv[0];
+  double adj11[L] = {0};
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    size_t j22[L];
+    double u22[L];
+    double ga22[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      j22[l] = densrt_spline_locate(m->spline[3], r->x[0][q], &u22[l]);
+    }
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
+      const double x1 = r->x[1][q];
 #line 23 "tests/golden/mixture2d.dens"
-    double u22;
-    const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
-    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
-    const double v23 = v11 * x1;
-    const double v24 = v22 + v23;
-#line 416 "model.c"
-    lv[q] = v24;
-    const double wq = exp(r->lw[q] + v24);
-    S += wq;
-    adj11 -= wq * x1;
-    {
-      double *ca = w->coef_adj[3] + 4 * j22;
-      const double ga = -wq * 1.0;
-      const double u = u22;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      const double v22 = densrt_spline_seg_eval(w->coef[3], j22[l], u22[l]);
+      const double v23 = v11 * x1;
+      const double v24 = v22 + v23;
+#line 475 "model.c"
+      lv[q] = v24;
+      const double wq = mk ? densrt_exp(r->lw[q] + v24) : 0.0;
+      S[l] += wq;
+      adj11[l] -= wq * x1;
+      ga22[l] = -wq * 1.0;
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      {
+        double *ca = w->coef_adj[3] + 4 * j22[l];
+        const double ga = ga22[l], u = u22[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
     }
   }
-  adj[0] += adj11;
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  for (size_t l = 0; l < L; l++)
+    adj[0] += adj11[l];
+  return sum;
 }
 
 /* The log posterior and its gradient (g is overwritten). */
@@ -488,7 +554,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v84 = 0.2 * v74;
     const double v85 = v84 + v84;
     const double v86 = (-0.5) * v85;
-#line 492 "model.c"
+#line 558 "model.c"
     lpp += v79;
     g[m->off[0] + i + 0] += v86;
   }
@@ -508,7 +574,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v97 = 0.3333333333333333 * v87;
     const double v98 = v97 + v97;
     const double v99 = (-0.5) * v98;
-#line 512 "model.c"
+#line 578 "model.c"
     lpp += v92;
     g[m->off[1] + i + 0] += v99;
   }
@@ -527,7 +593,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v103 = v102 - 0.9189385332046728;
     const double v106 = v100 + v100;
     const double v107 = (-0.5) * v106;
-#line 531 "model.c"
+#line 597 "model.c"
     lpp += v103;
     g[m->off[2] + i + 0] += v107;
   }
@@ -547,7 +613,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v118 = 2.0 * v108;
     const double v119 = v118 + v118;
     const double v120 = (-0.5) * v119;
-#line 551 "model.c"
+#line 617 "model.c"
     lpp += v113;
     g[m->off[4] + 0] += v120;
   }
@@ -598,7 +664,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v35 = v32 - v34;
 #line 20 "tests/golden/mixture2d.dens"
     const double v36 = v15 + v35;
-#line 602 "model.c"
+#line 668 "model.c"
     out[0 * n + i] = v36;
     out[1 * n + i] = v24;
   }

@@ -418,170 +418,236 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 /* the quadrature sum of term 0, 'g1', numeric plan — line 8: component g1 = exp(a[1]) * normal(x | mu[1], exp(ls[1])); */
 static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
-  const double v4 = hv[0];
-  double adj4 = 0;
-  const double v6 = hv[1];
-  double adj6 = 0;
-  const double v8 = hv[2];
-  double adj8 = 0;
-  const double v39 = hv[3];
-  double adj39 = 0;
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
+  double S[L] = {0}, *lv = w->lv;
+  const double v4 = hv[0];
+  const double v6 = hv[1];
+  const double v8 = hv[2];
+  const double v39 = hv[3];
+  double adj4[L] = {0};
+  double adj6[L] = {0};
+  double adj8[L] = {0};
+  double adj39[L] = {0};
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+    }
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
 #line 8 "tests/golden/mixture3.dens"
-    const double v33 = x0 - v6;
-    const double v34 = v33 / v8;
-    const double v35 = v34 * v34;
-    const double v37 = (-0.5) * v35;
-    const double v40 = v37 - v39;
-    const double v41 = v4 + v40;
-    const double v118 = 1.0 / v8;
-    const double v120 = v34 * v118;
-    const double v121 = -v120;
-    const double v124 = -v118;
-    const double v125 = v34 * v124;
-    const double v126 = v34 * v121;
-    const double v127 = v125 + v125;
-    const double v128 = v126 + v126;
-    const double v129 = (-0.5) * v127;
-    const double v130 = (-0.5) * v128;
-#line 451 "model.c"
-    lv[q] = v41;
-    const double wq = exp(r->lw[q] + v41);
-    S += wq;
-    adj4 -= wq * 1.0;
-    adj6 -= wq * v129;
-    adj8 -= wq * v130;
-    adj39 -= wq * (-1.0);
+      const double v33 = x0 - v6;
+      const double v34 = v33 / v8;
+      const double v35 = v34 * v34;
+      const double v37 = (-0.5) * v35;
+      const double v40 = v37 - v39;
+      const double v41 = v4 + v40;
+      const double v118 = 1.0 / v8;
+      const double v120 = v34 * v118;
+      const double v121 = -v120;
+      const double v124 = -v118;
+      const double v125 = v34 * v124;
+      const double v126 = v34 * v121;
+      const double v127 = v125 + v125;
+      const double v128 = v126 + v126;
+      const double v129 = (-0.5) * v127;
+      const double v130 = (-0.5) * v128;
+#line 458 "model.c"
+      lv[q] = v41;
+      const double wq = mk ? densrt_exp(r->lw[q] + v41) : 0.0;
+      S[l] += wq;
+      adj4[l] -= wq * 1.0;
+      adj6[l] -= wq * v129;
+      adj8[l] -= wq * v130;
+      adj39[l] -= wq * (-1.0);
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    }
   }
-  adj[0] += adj4;
-  adj[1] += adj6;
-  adj[2] += adj8;
-  adj[3] += adj39;
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  for (size_t l = 0; l < L; l++)
+    adj[0] += adj4[l];
+  for (size_t l = 0; l < L; l++)
+    adj[1] += adj6[l];
+  for (size_t l = 0; l < L; l++)
+    adj[2] += adj8[l];
+  for (size_t l = 0; l < L; l++)
+    adj[3] += adj39[l];
+  return sum;
 }
 
 /* the quadrature sum of term 1, 'g2', numeric plan — line 9: component g2 = exp(a[2]) * normal(x | mu[2], exp(ls[2])); */
 static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
-  const double v11 = hv[4];
-  double adj11 = 0;
-  const double v12 = hv[5];
-  double adj12 = 0;
-  const double v14 = hv[6];
-  double adj14 = 0;
-  const double v46 = hv[7];
-  double adj46 = 0;
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[1];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
+  double S[L] = {0}, *lv = w->lv;
+  const double v11 = hv[4];
+  const double v12 = hv[5];
+  const double v14 = hv[6];
+  const double v46 = hv[7];
+  double adj11[L] = {0};
+  double adj12[L] = {0};
+  double adj14[L] = {0};
+  double adj46[L] = {0};
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+    }
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
 #line 9 "tests/golden/mixture3.dens"
-    const double v42 = x0 - v12;
-    const double v43 = v42 / v14;
-    const double v44 = v43 * v43;
-    const double v45 = (-0.5) * v44;
-    const double v47 = v45 - v46;
-    const double v48 = v11 + v47;
-    const double v109 = 1.0 / v14;
-    const double v111 = v43 * v109;
-    const double v112 = -v111;
-    const double v131 = -v109;
-    const double v132 = v43 * v131;
-    const double v133 = v43 * v112;
-    const double v134 = v132 + v132;
-    const double v135 = v133 + v133;
-    const double v136 = (-0.5) * v134;
-    const double v137 = (-0.5) * v135;
-#line 499 "model.c"
-    lv[q] = v48;
-    const double wq = exp(r->lw[q] + v48);
-    S += wq;
-    adj11 -= wq * 1.0;
-    adj12 -= wq * v136;
-    adj14 -= wq * v137;
-    adj46 -= wq * (-1.0);
+      const double v42 = x0 - v12;
+      const double v43 = v42 / v14;
+      const double v44 = v43 * v43;
+      const double v45 = (-0.5) * v44;
+      const double v47 = v45 - v46;
+      const double v48 = v11 + v47;
+      const double v109 = 1.0 / v14;
+      const double v111 = v43 * v109;
+      const double v112 = -v111;
+      const double v131 = -v109;
+      const double v132 = v43 * v131;
+      const double v133 = v43 * v112;
+      const double v134 = v132 + v132;
+      const double v135 = v133 + v133;
+      const double v136 = (-0.5) * v134;
+      const double v137 = (-0.5) * v135;
+#line 523 "model.c"
+      lv[q] = v48;
+      const double wq = mk ? densrt_exp(r->lw[q] + v48) : 0.0;
+      S[l] += wq;
+      adj11[l] -= wq * 1.0;
+      adj12[l] -= wq * v136;
+      adj14[l] -= wq * v137;
+      adj46[l] -= wq * (-1.0);
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    }
   }
-  adj[4] += adj11;
-  adj[5] += adj12;
-  adj[6] += adj14;
-  adj[7] += adj46;
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  for (size_t l = 0; l < L; l++)
+    adj[4] += adj11[l];
+  for (size_t l = 0; l < L; l++)
+    adj[5] += adj12[l];
+  for (size_t l = 0; l < L; l++)
+    adj[6] += adj14[l];
+  for (size_t l = 0; l < L; l++)
+    adj[7] += adj46[l];
+  return sum;
 }
 
 /* the quadrature sum of term 2, 'g3', numeric plan — line 10: component g3 = exp(a[3]) * normal(x | mu[3], exp(ls[3])); */
 static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
-  const double v17 = hv[8];
-  double adj17 = 0;
-  const double v18 = hv[9];
-  double adj18 = 0;
-  const double v20 = hv[10];
-  double adj20 = 0;
-  const double v53 = hv[11];
-  double adj53 = 0;
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[2];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
+  double S[L] = {0}, *lv = w->lv;
+  const double v17 = hv[8];
+  const double v18 = hv[9];
+  const double v20 = hv[10];
+  const double v53 = hv[11];
+  double adj17[L] = {0};
+  double adj18[L] = {0};
+  double adj20[L] = {0};
+  double adj53[L] = {0};
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+    }
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
 #line 10 "tests/golden/mixture3.dens"
-    const double v49 = x0 - v18;
-    const double v50 = v49 / v20;
-    const double v51 = v50 * v50;
-    const double v52 = (-0.5) * v51;
-    const double v54 = v52 - v53;
-    const double v55 = v17 + v54;
-    const double v100 = 1.0 / v20;
-    const double v102 = v50 * v100;
-    const double v103 = -v102;
-    const double v138 = -v100;
-    const double v139 = v50 * v138;
-    const double v140 = v50 * v103;
-    const double v141 = v139 + v139;
-    const double v142 = v140 + v140;
-    const double v143 = (-0.5) * v141;
-    const double v144 = (-0.5) * v142;
-#line 547 "model.c"
-    lv[q] = v55;
-    const double wq = exp(r->lw[q] + v55);
-    S += wq;
-    adj17 -= wq * 1.0;
-    adj18 -= wq * v143;
-    adj20 -= wq * v144;
-    adj53 -= wq * (-1.0);
+      const double v49 = x0 - v18;
+      const double v50 = v49 / v20;
+      const double v51 = v50 * v50;
+      const double v52 = (-0.5) * v51;
+      const double v54 = v52 - v53;
+      const double v55 = v17 + v54;
+      const double v100 = 1.0 / v20;
+      const double v102 = v50 * v100;
+      const double v103 = -v102;
+      const double v138 = -v100;
+      const double v139 = v50 * v138;
+      const double v140 = v50 * v103;
+      const double v141 = v139 + v139;
+      const double v142 = v140 + v140;
+      const double v143 = (-0.5) * v141;
+      const double v144 = (-0.5) * v142;
+#line 588 "model.c"
+      lv[q] = v55;
+      const double wq = mk ? densrt_exp(r->lw[q] + v55) : 0.0;
+      S[l] += wq;
+      adj17[l] -= wq * 1.0;
+      adj18[l] -= wq * v143;
+      adj20[l] -= wq * v144;
+      adj53[l] -= wq * (-1.0);
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    }
   }
-  adj[8] += adj17;
-  adj[9] += adj18;
-  adj[10] += adj20;
-  adj[11] += adj53;
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  for (size_t l = 0; l < L; l++)
+    adj[8] += adj17[l];
+  for (size_t l = 0; l < L; l++)
+    adj[9] += adj18[l];
+  for (size_t l = 0; l < L; l++)
+    adj[10] += adj20[l];
+  for (size_t l = 0; l < L; l++)
+    adj[11] += adj53[l];
+  return sum;
 }
 
 /* the quadrature sum of term 3, 'background', numeric plan — line 11: component background = exp(spline(k, bg, x)); */
 static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[3];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
+  double S[L] = {0}, *lv = w->lv;
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    size_t j23[L];
+    double u23[L];
+    double ga23[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      j23[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u23[l]);
+    }
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
 #line 11 "tests/golden/mixture3.dens"
-    double u23;
-    const size_t j23 = densrt_spline_locate(m->spline[0], x0, &u23);
-    const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
-#line 574 "model.c"
-    lv[q] = v23;
-    const double wq = exp(r->lw[q] + v23);
-    S += wq;
-    {
-      double *ca = w->coef_adj[0] + 4 * j23;
-      const double ga = -wq * 1.0;
-      const double u = u23;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      const double v23 = densrt_spline_seg_eval(w->coef[0], j23[l], u23[l]);
+#line 634 "model.c"
+      lv[q] = v23;
+      const double wq = mk ? densrt_exp(r->lw[q] + v23) : 0.0;
+      S[l] += wq;
+      ga23[l] = -wq * 1.0;
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      {
+        double *ca = w->coef_adj[0] + 4 * j23[l];
+        const double ga = ga23[l], u = u23[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
     }
   }
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  return sum;
 }
 
 /* The log posterior and its gradient (g is overwritten). */
@@ -679,7 +745,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 683 "model.c"
+#line 749 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -739,7 +805,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 743 "model.c"
+#line 809 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -768,7 +834,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 772 "model.c"
+#line 838 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;

@@ -122,26 +122,41 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 /* the quadrature sum of term 0, 'term1', numeric plan — line 18: intensity = exp(spline(k, ln_n0, z)); */
 static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj)
 {
+  enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
-  double S = 0, *lv = w->lv;
-  for (size_t q = 0; q < r->n; q++) {
-    const double x0 = r->x[0][q];
+  double S[L] = {0}, *lv = w->lv;
+  for (size_t q0 = 0; q0 < r->n; q0 += L) {
+    size_t j5[L];
+    double u5[L];
+    double ga5[L];
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      j5[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u5[l]);
+    }
+    for (size_t l = 0; l < L; l++) {
+      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const int mk = q0 + l < r->n;
+      const double x0 = r->x[0][q];
 #line 18 "models/spline1d.dens"
-    double u5;
-    const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
-    const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 134 "model.c"
-    lv[q] = v5;
-    const double wq = exp(r->lw[q] + v5);
-    S += wq;
-    {
-      double *ca = w->coef_adj[0] + 4 * j5;
-      const double ga = -wq * 1.0;
-      const double u = u5;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      const double v5 = densrt_spline_seg_eval(w->coef[0], j5[l], u5[l]);
+#line 143 "model.c"
+      lv[q] = v5;
+      const double wq = mk ? densrt_exp(r->lw[q] + v5) : 0.0;
+      S[l] += wq;
+      ga5[l] = -wq * 1.0;
+    }
+    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      {
+        double *ca = w->coef_adj[0] + 4 * j5[l];
+        const double ga = ga5[l], u = u5[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
     }
   }
-  return S;
+  double sum = 0;
+  for (size_t l = 0; l < L; l++)
+    sum += S[l];
+  return sum;
 }
 
 /* The log posterior and its gradient (g is overwritten). */
@@ -185,7 +200,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 189 "model.c"
+#line 204 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -210,7 +225,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 214 "model.c"
+#line 229 "model.c"
     out[0 * n + i] = v5;
   }
 }
