@@ -32,6 +32,7 @@ ir_node *dc_partial(dc_ir *ir, ir_node *n, int i)
   case IR_LOG: return ir_op2(ir, IR_DIV, one(ir), a, l);
   case IR_LOG1P: return ir_op2(ir, IR_DIV, one(ir), ir_op2(ir, IR_ADD, one(ir), a, l), l);
   case IR_SQRT: return ir_op2(ir, IR_DIV, ir_const(ir, 0.5), n, l);
+  case IR_LGAMMA: return ir_op1(ir, IR_DIGAMMA, a, l);
   case IR_POW:
     if (b->op == IR_CONST) {
       if (i == 1)

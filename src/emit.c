@@ -228,6 +228,8 @@ static void print_stmt(printer *p, const ir_node *n)
   case IR_LOG: dc_buf_printf(o, "%sconst double v%d = log(%s);\n", in, id, A); break;
   case IR_LOG1P: dc_buf_printf(o, "%sconst double v%d = log1p(%s);\n", in, id, A); break;
   case IR_SQRT: dc_buf_printf(o, "%sconst double v%d = sqrt(%s);\n", in, id, A); break;
+  case IR_LGAMMA: dc_buf_printf(o, "%sconst double v%d = densrt_special_lgamma(%s);\n", in, id, A); break;
+  case IR_DIGAMMA: dc_buf_printf(o, "%sconst double v%d = densrt_special_digamma(%s);\n", in, id, A); break;
   case IR_MAX: dc_buf_printf(o, "%sconst double v%d = fmax(%s, %s);\n", in, id, A, B); break;   /* branch-free */
   case IR_SHIFT:   /* every term zero: log(0) = -inf; +inf or NaN shows through */
     dc_buf_printf(o, "%sconst double v%d = %s == -INFINITY ? 0 : %s;\n", in, id, A, A);
