@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
+
 #include "deriv.h"
 #include "dual.h"
 #include "ir.h"
@@ -35,6 +38,8 @@ static double eval(const ir_node *n, const double *th)
   case IR_LOG: return log(a);
   case IR_LOG1P: return log1p(a);
   case IR_SQRT: return sqrt(a);
+  case IR_LGAMMA: return gsl_sf_lngamma(a);
+  case IR_DIGAMMA: return gsl_sf_psi(a);
   case IR_POW: return pow(a, b);
   case IR_LSE: return fmax(a, b) + log1p(exp(-fabs(a - b)));
   case IR_MAX: return fmax(a, b);
@@ -105,6 +110,10 @@ START_TEST(test_each_operation)
     {"lse(lse(a, b), lse(c, x)) (n-ary)",
      ir_expand(&ir, ir_op2(&ir, IR_LSE, ir_op2(&ir, IR_LSE, a, b, L), ir_op2(&ir, IR_LSE, c, x, L), L))},
     {"log_ndiff(a, exp(c))", ir_logndiff(&ir, 0, a, ir_op1(&ir, IR_EXP, c, L), L)},
+    {"lgamma(b) - lgamma(b * exp(a) + 0.5)",
+     ir_op2(&ir, IR_SUB, ir_op1(&ir, IR_LGAMMA, b, L),
+            ir_op1(&ir, IR_LGAMMA, ir_op2(&ir, IR_ADD, ir_op2(&ir, IR_MUL, b, ir_op1(&ir, IR_EXP, a, L), L),
+                                          ir_const(&ir, 0.5), L), L), L)},
     {"normal(x | a, exp(c)) (expanded)",
      ir_expand(&ir, ir_op3(&ir, IR_NORMAL_LPDF, x, a, ir_op1(&ir, IR_EXP, c, L), L))},
   };
