@@ -45,6 +45,51 @@ static int builtin_find(const char *name)
 }
 
 
+/* The prior families: their arguments, which must be positive, the location of a
+** symmetric family (a bound there halves it whatever the scale), and the support,
+** (lo, inf).  uniform's support is its arguments. */
+static const struct {
+  int bi;
+  const char *arg[3];
+  unsigned positive;       /* bit i: argument i must be > 0 */
+  int location;            /* argument index, or -1 */
+  double lo;
+} prior_families[] = {
+  {BI_normal, {"mu", "sigma"}, 2, 0, -INFINITY},
+  {BI_student_t, {"nu", "mu", "sigma"}, 1 | 4, 1, -INFINITY},
+  {BI_cauchy, {"mu", "sigma"}, 2, 0, -INFINITY},
+  {BI_exponential, {"rate"}, 1, -1, 0},
+  {BI_lognormal, {"mu", "sigma"}, 2, -1, 0},
+  {BI_gamma, {"alpha", "beta"}, 1 | 2, -1, 0},
+  {BI_uniform, {"lo", "hi"}, 0, -1, -INFINITY},
+};
+
+static int prior_family(int bi)
+{
+  for (int f = 0; f < (int)(sizeof prior_families / sizeof *prior_families); f++)
+    if (prior_families[f].bi == bi)
+      return f;
+  return -1;
+}
+
+static int family_n_args(int f)
+{
+  int n = 0;
+  while (n < 3 && prior_families[f].arg[n])
+    n++;
+  return n;
+}
+
+/* "mu, sigma" */
+static const char *family_args_text(int f, char *buf, size_t size)
+{
+  buf[0] = 0;
+  for (int i = 0; i < family_n_args(f); i++)
+    snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", prior_families[f].arg[i]);
+  return buf;
+}
+
+
 typedef struct {
   const char *name;
   sym_kind kind;
@@ -609,8 +654,9 @@ static int check_call(sema *s, const ast_expr *e)
 {
   int bi = builtin_find(e->name);
   if (bi >= 0 && builtins[bi].kind == PRIOR) {
-    dc_diag_error(s->diag, e->name_loc, "%s() is only a prior: write 'x ~ %s(...)' in the priors block", e->name,
-                  e->name);
+    char args[64];
+    dc_diag_error(s->diag, e->name_loc, "%s() is only a prior: write 'x ~ %s(%s)' in the priors block", e->name,
+                  e->name, family_args_text(prior_family(bi), args, sizeof args));
     return -1;
   }
   if (bi < 0) {
@@ -893,50 +939,6 @@ static void collect_terms(sema *s, const ast_expr *e, int *unnamed)
   add_term(s, name, lower_log(s, e), e->loc);
 }
 
-/* The prior families: their arguments, which must be positive, the location of a
-** symmetric family (a bound there halves it whatever the scale), and the support,
-** (lo, inf).  uniform's support is its arguments. */
-static const struct {
-  int bi;
-  const char *arg[3];
-  unsigned positive;       /* bit i: argument i must be > 0 */
-  int location;            /* argument index, or -1 */
-  double lo;
-} prior_families[] = {
-  {BI_normal, {"mu", "sigma"}, 2, 0, -INFINITY},
-  {BI_student_t, {"nu", "mu", "sigma"}, 1 | 4, 1, -INFINITY},
-  {BI_cauchy, {"mu", "sigma"}, 2, 0, -INFINITY},
-  {BI_exponential, {"rate"}, 1, -1, 0},
-  {BI_lognormal, {"mu", "sigma"}, 2, -1, 0},
-  {BI_gamma, {"alpha", "beta"}, 1 | 2, -1, 0},
-  {BI_uniform, {"lo", "hi"}, 0, -1, -INFINITY},
-};
-
-static int prior_family(int bi)
-{
-  for (int f = 0; f < (int)(sizeof prior_families / sizeof *prior_families); f++)
-    if (prior_families[f].bi == bi)
-      return f;
-  return -1;
-}
-
-static int family_n_args(int f)
-{
-  int n = 0;
-  while (n < 3 && prior_families[f].arg[n])
-    n++;
-  return n;
-}
-
-/* "mu, sigma" */
-static const char *family_args_text(int f, char *buf, size_t size)
-{
-  buf[0] = 0;
-  for (int i = 0; i < family_n_args(f); i++)
-    snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", prior_families[f].arg[i]);
-  return buf;
-}
-
 /* P(a < Z < b) for a standard normal Z, from the tail away from the mean (no cancellation). */
 static double normal_mass(double a, double b)
 {
@@ -1047,16 +1049,20 @@ static int truncation(sema *s, const ast_decl *d, int f, const ir_param *p, ir_n
   bounds_text(p, b, sizeof b);
   if (!constant) {
     dc_diag_error(s->diag, rhs->loc,
-                  "'%s' is declared with %s, which cut the %s() prior: its normalising constant would depend on "
-                  "parameters; use constant arguments, or put the bound at a constant location (a half-%s)",
-                  p->name, b, rhs->name, rhs->name);
+                  "the bounds of '%s' (%s) cut the %s() prior, whose normalising constant would then depend on "
+                  "parameters: use constant arguments%s", p->name, b, rhs->name,
+                  loc >= 0 ? ", or a bound at a constant location (a half-distribution)" : "");
     return 0;
   }
   double m = family_mass(bi, v, lo, hi);
   if (isnan(m)) {
-    dc_diag_error(s->diag, rhs->loc, "'%s' is declared with %s, which cut the %s() prior: a truncated %s() is "
-                  "only supported with the bound at its location (a half-%s)", p->name, b, rhs->name, rhs->name,
-                  rhs->name);
+    if (loc >= 0)
+      dc_diag_error(s->diag, rhs->loc, "the bounds of '%s' (%s) cut the %s() prior: a truncated %s() is only "
+                    "supported with one bound at its location (a half-%s)", p->name, b, rhs->name, rhs->name,
+                    rhs->name);
+    else
+      dc_diag_error(s->diag, rhs->loc, "the bounds of '%s' (%s) cut the %s() prior: a truncated %s() is not "
+                    "supported; declare '%s' with <lower=0> only", p->name, b, rhs->name, rhs->name, p->name);
     return 0;
   }
   if (!(m > 0)) {

@@ -70,85 +70,85 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const double x0 = m->x[0][i];
     const double x1 = m->x[1][i];
 #line 20 "tests/golden/mixture2d.dens"
-    const size_t j15 = m->pseg[0][i];
-    const double u15 = m->pu[0][i];
-    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
-#line 21 "tests/golden/mixture2d.dens"
     const size_t j17 = m->pseg[0][i];
     const double u17 = m->pu[0][i];
-    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
-    const size_t j18 = m->pseg[0][i];
-    const double u18 = m->pu[0][i];
-    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v19 = exp(v18);
-#line 23 "tests/golden/mixture2d.dens"
-    const size_t j22 = m->pseg[1][i];
-    const double u22 = m->pu[1][i];
-    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
-    const double v23 = v11 * x1;
-    const double v24 = v22 + v23;
+    const double v17 = densrt_spline_seg_eval(w->coef[0], j17, u17);
 #line 21 "tests/golden/mixture2d.dens"
-    const double v28 = x1 - v17;
-    const double v29 = v28 / v19;
-    const double v30 = v29 * v29;
-    const double v32 = (-0.5) * v30;
-    const double v34 = v18 + 0.9189385332046728;
-    const double v35 = v32 - v34;
+    const size_t j19 = m->pseg[0][i];
+    const double u19 = m->pu[0][i];
+    const double v19 = densrt_spline_seg_eval(w->coef[1], j19, u19);
+    const size_t j20 = m->pseg[0][i];
+    const double u20 = m->pu[0][i];
+    const double v20 = densrt_spline_seg_eval(w->coef[2], j20, u20);
+    const double v21 = exp(v20);
+#line 23 "tests/golden/mixture2d.dens"
+    const size_t j24 = m->pseg[1][i];
+    const double u24 = m->pu[1][i];
+    const double v24 = densrt_spline_seg_eval(w->coef[3], j24, u24);
+    const double v25 = v11 * x1;
+    const double v26 = v24 + v25;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v30 = x1 - v19;
+    const double v31 = v30 / v21;
+    const double v32 = v31 * v31;
+    const double v34 = (-0.5) * v32;
+    const double v36 = v20 + 0.9189385332046728;
+    const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
-    const double v36 = v15 + v35;
+    const double v38 = v17 + v37;
 #line 24 "tests/golden/mixture2d.dens"
-    const double e37 = exp(-fabs(v36 - v24));
-    const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
-    const double v39 = 1.0 - v38;
+    const double e39 = exp(-fabs(v38 - v26));
+    const double v40 = v38 >= v26 ? 1 / (1 + e39) : e39 / (1 + e39);
+    const double v41 = 1.0 - v40;
 #line 21 "tests/golden/mixture2d.dens"
-    const double v44 = 1.0 / v19;
-    const double v46 = v29 * v44;
-    const double v47 = -v46;
+    const double v46 = 1.0 / v21;
+    const double v48 = v31 * v46;
+    const double v49 = -v48;
 #line 23 "tests/golden/mixture2d.dens"
-    const double v50 = v39 * x1;
+    const double v52 = v41 * x1;
 #line 21 "tests/golden/mixture2d.dens"
-    const double v53 = -v44;
-    const double v54 = v47 * v19;
-    const double v55 = v29 * v53;
-    const double v56 = v29 * v54;
-    const double v57 = v55 + v55;
-    const double v58 = v56 + v56;
-    const double v59 = (-0.5) * v57;
-    const double v60 = (-0.5) * v58;
-    const double v61 = v60 + (-1.0);
+    const double v55 = -v46;
+    const double v56 = v49 * v21;
+    const double v57 = v31 * v55;
+    const double v58 = v31 * v56;
+    const double v59 = v57 + v57;
+    const double v60 = v58 + v58;
+    const double v61 = (-0.5) * v59;
+    const double v62 = (-0.5) * v60;
+    const double v63 = v62 + (-1.0);
 #line 24 "tests/golden/mixture2d.dens"
-    const double v62 = v38 * v59;
-    const double v63 = v38 * v61;
+    const double v64 = v40 * v61;
+    const double v65 = v40 * v63;
 #line 123 "model.c"
-    ll += (v36 > v24 ? v36 : v24);
-    prod *= (1 + e37);
+    ll += (v38 > v26 ? v38 : v26);
+    prod *= (1 + e39);
     if (prod > 0x1p900) {   /* into the sum before the product could overflow */
       ll += log(prod);
       prod = 1;
     }
-    adj11 += v50;
+    adj11 += v52;
     {
-      double *ca = w->coef_adj[0] + 4 * j15;
-      const double ga = v38;
-      const double u = u15;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
-    }
-    {
-      double *ca = w->coef_adj[1] + 4 * j17;
-      const double ga = v62;
+      double *ca = w->coef_adj[0] + 4 * j17;
+      const double ga = v40;
       const double u = u17;
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
-      double *ca = w->coef_adj[2] + 4 * j18;
-      const double ga = v63;
-      const double u = u18;
+      double *ca = w->coef_adj[1] + 4 * j19;
+      const double ga = v64;
+      const double u = u19;
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
-      double *ca = w->coef_adj[3] + 4 * j22;
-      const double ga = v39;
-      const double u = u22;
+      double *ca = w->coef_adj[2] + 4 * j20;
+      const double ga = v65;
+      const double u = u20;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      double *ca = w->coef_adj[3] + 4 * j24;
+      const double ga = v41;
+      const double u = u24;
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
@@ -165,45 +165,45 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   for (size_t q = 0; q < r->n; q++) {
     const double x0 = r->x[0][q];
 #line 20 "tests/golden/mixture2d.dens"
-    double u15;
-    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
-#line 21 "tests/golden/mixture2d.dens"
     double u17;
-    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v19 = exp(v18);
-    double dmu26, dsd26;
-    const double v26 = densrt_log_ndiff(m->lo[1], m->hi[1], v17, v19, &dmu26, &dsd26);
-#line 20 "tests/golden/mixture2d.dens"
-    const double v27 = v15 + v26;
+    const size_t j17 = densrt_spline_locate(m->spline[0], x0, &u17);
+    const double v17 = densrt_spline_seg_eval(w->coef[0], j17, u17);
 #line 21 "tests/golden/mixture2d.dens"
-    const double v64 = dmu26;
-    const double v65 = dsd26;
-    const double v66 = v65 * v19;
+    double u19;
+    const size_t j19 = densrt_spline_locate(m->spline[1], x0, &u19);
+    const double v19 = densrt_spline_seg_eval(w->coef[1], j19, u19);
+    double u20;
+    const size_t j20 = densrt_spline_locate(m->spline[2], x0, &u20);
+    const double v20 = densrt_spline_seg_eval(w->coef[2], j20, u20);
+    const double v21 = exp(v20);
+    double dmu28, dsd28;
+    const double v28 = densrt_log_ndiff(m->lo[1], m->hi[1], v19, v21, &dmu28, &dsd28);
+#line 20 "tests/golden/mixture2d.dens"
+    const double v29 = v17 + v28;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v66 = dmu28;
+    const double v67 = dsd28;
+    const double v68 = v67 * v21;
 #line 188 "model.c"
-    lv[q] = v27;
-    const double wq = exp(r->lw[q] + v27);
+    lv[q] = v29;
+    const double wq = exp(r->lw[q] + v29);
     S += wq;
     {
-      double *ca = w->coef_adj[0] + 4 * j15;
+      double *ca = w->coef_adj[0] + 4 * j17;
       const double ga = -wq * 1.0;
-      const double u = u15;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
-    }
-    {
-      double *ca = w->coef_adj[1] + 4 * j17;
-      const double ga = -wq * v64;
       const double u = u17;
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
-      double *ca = w->coef_adj[2] + 4 * j18;
+      double *ca = w->coef_adj[1] + 4 * j19;
       const double ga = -wq * v66;
-      const double u = u18;
+      const double u = u19;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      double *ca = w->coef_adj[2] + 4 * j20;
+      const double ga = -wq * v68;
+      const double u = u20;
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
@@ -219,58 +219,58 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double x0 = r->x[0][q];
     const double x1 = r->x[1][q];
 #line 20 "tests/golden/mixture2d.dens"
-    double u15;
-    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
-#line 21 "tests/golden/mixture2d.dens"
     double u17;
-    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v19 = exp(v18);
-    const double v28 = x1 - v17;
-    const double v29 = v28 / v19;
-    const double v30 = v29 * v29;
-    const double v32 = (-0.5) * v30;
-    const double v34 = v18 + 0.9189385332046728;
-    const double v35 = v32 - v34;
-#line 20 "tests/golden/mixture2d.dens"
-    const double v36 = v15 + v35;
+    const size_t j17 = densrt_spline_locate(m->spline[0], x0, &u17);
+    const double v17 = densrt_spline_seg_eval(w->coef[0], j17, u17);
 #line 21 "tests/golden/mixture2d.dens"
-    const double v44 = 1.0 / v19;
-    const double v46 = v29 * v44;
-    const double v47 = -v46;
-    const double v53 = -v44;
-    const double v54 = v47 * v19;
-    const double v55 = v29 * v53;
-    const double v56 = v29 * v54;
-    const double v57 = v55 + v55;
-    const double v58 = v56 + v56;
-    const double v59 = (-0.5) * v57;
-    const double v60 = (-0.5) * v58;
-    const double v61 = v60 + (-1.0);
+    double u19;
+    const size_t j19 = densrt_spline_locate(m->spline[1], x0, &u19);
+    const double v19 = densrt_spline_seg_eval(w->coef[1], j19, u19);
+    double u20;
+    const size_t j20 = densrt_spline_locate(m->spline[2], x0, &u20);
+    const double v20 = densrt_spline_seg_eval(w->coef[2], j20, u20);
+    const double v21 = exp(v20);
+    const double v30 = x1 - v19;
+    const double v31 = v30 / v21;
+    const double v32 = v31 * v31;
+    const double v34 = (-0.5) * v32;
+    const double v36 = v20 + 0.9189385332046728;
+    const double v37 = v34 - v36;
+#line 20 "tests/golden/mixture2d.dens"
+    const double v38 = v17 + v37;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v46 = 1.0 / v21;
+    const double v48 = v31 * v46;
+    const double v49 = -v48;
+    const double v55 = -v46;
+    const double v56 = v49 * v21;
+    const double v57 = v31 * v55;
+    const double v58 = v31 * v56;
+    const double v59 = v57 + v57;
+    const double v60 = v58 + v58;
+    const double v61 = (-0.5) * v59;
+    const double v62 = (-0.5) * v60;
+    const double v63 = v62 + (-1.0);
 #line 255 "model.c"
-    lv[q] = v36;
-    const double wq = exp(r->lw[q] + v36);
+    lv[q] = v38;
+    const double wq = exp(r->lw[q] + v38);
     S += wq;
     {
-      double *ca = w->coef_adj[0] + 4 * j15;
+      double *ca = w->coef_adj[0] + 4 * j17;
       const double ga = -wq * 1.0;
-      const double u = u15;
-      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
-    }
-    {
-      double *ca = w->coef_adj[1] + 4 * j17;
-      const double ga = -wq * v59;
       const double u = u17;
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
     {
-      double *ca = w->coef_adj[2] + 4 * j18;
+      double *ca = w->coef_adj[1] + 4 * j19;
       const double ga = -wq * v61;
-      const double u = u18;
+      const double u = u19;
+      ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      double *ca = w->coef_adj[2] + 4 * j20;
+      const double ga = -wq * v63;
+      const double u = u20;
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
@@ -288,20 +288,20 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     const double x0 = r->x[0][q];
     const double x1 = r->x[1][q];
 #line 23 "tests/golden/mixture2d.dens"
-    double u22;
-    const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
-    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
-    const double v23 = v11 * x1;
-    const double v24 = v22 + v23;
+    double u24;
+    const size_t j24 = densrt_spline_locate(m->spline[3], x0, &u24);
+    const double v24 = densrt_spline_seg_eval(w->coef[3], j24, u24);
+    const double v25 = v11 * x1;
+    const double v26 = v24 + v25;
 #line 297 "model.c"
-    lv[q] = v24;
-    const double wq = exp(r->lw[q] + v24);
+    lv[q] = v26;
+    const double wq = exp(r->lw[q] + v26);
     S += wq;
     adj11 -= wq * x1;
     {
-      double *ca = w->coef_adj[3] + 4 * j22;
+      double *ca = w->coef_adj[3] + 4 * j24;
       const double ga = -wq * 1.0;
-      const double u = u22;
+      const double u = u24;
       ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
     }
   }
@@ -362,16 +362,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[0]; i++) {
     const double v0 = th[m->off[0] + i + 0];   /* ln_a[i+0] */
 #line 27 "tests/golden/mixture2d.dens"
-    const double v74 = v0 / 5.0;
-    const double v75 = v74 * v74;
-    const double v76 = (-0.5) * v75;
-    const double v79 = v76 - 2.528376445638773;
-    const double v84 = 0.2 * v74;
-    const double v85 = v84 + v84;
-    const double v86 = (-0.5) * v85;
+    const double v76 = v0 / 5.0;
+    const double v77 = v76 * v76;
+    const double v78 = (-0.5) * v77;
+    const double v81 = v78 - 2.528376445638773;
+    const double v86 = 0.2 * v76;
+    const double v87 = v86 + v86;
+    const double v88 = (-0.5) * v87;
 #line 373 "model.c"
-    lpp += v79;
-    g[m->off[0] + i + 0] += v86;
+    lpp += v81;
+    g[m->off[0] + i + 0] += v88;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -382,16 +382,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[1]; i++) {
     const double v4 = th[m->off[1] + i + 0];   /* mu[i+0] */
 #line 28 "tests/golden/mixture2d.dens"
-    const double v87 = v4 / 3.0;
-    const double v88 = v87 * v87;
-    const double v89 = (-0.5) * v88;
-    const double v92 = v89 - 2.0175508218727827;
-    const double v97 = 0.3333333333333333 * v87;
-    const double v98 = v97 + v97;
-    const double v99 = (-0.5) * v98;
+    const double v89 = v4 / 3.0;
+    const double v90 = v89 * v89;
+    const double v91 = (-0.5) * v90;
+    const double v94 = v91 - 2.0175508218727827;
+    const double v99 = 0.3333333333333333 * v89;
+    const double v100 = v99 + v99;
+    const double v101 = (-0.5) * v100;
 #line 393 "model.c"
-    lpp += v92;
-    g[m->off[1] + i + 0] += v99;
+    lpp += v94;
+    g[m->off[1] + i + 0] += v101;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -402,15 +402,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[2]; i++) {
     const double v7 = th[m->off[2] + i + 0];   /* ln_s[i+0] */
 #line 29 "tests/golden/mixture2d.dens"
-    const double v100 = v7 - (-1.0);
-    const double v101 = v100 * v100;
-    const double v102 = (-0.5) * v101;
-    const double v103 = v102 - 0.9189385332046728;
-    const double v106 = v100 + v100;
-    const double v107 = (-0.5) * v106;
+    const double v102 = v7 - (-1.0);
+    const double v103 = v102 * v102;
+    const double v104 = (-0.5) * v103;
+    const double v105 = v104 - 0.9189385332046728;
+    const double v108 = v102 + v102;
+    const double v109 = (-0.5) * v108;
 #line 412 "model.c"
-    lpp += v103;
-    g[m->off[2] + i + 0] += v107;
+    lpp += v105;
+    g[m->off[2] + i + 0] += v109;
   }
     w->log_prior_part[2] = lpp;
     lp += lpp;
@@ -421,16 +421,17 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v11 = th[m->off[4] + 0];   /* f */
 #line 30 "tests/golden/mixture2d.dens"
-    const double v108 = v11 / 0.5;
-    const double v109 = v108 * v108;
-    const double v110 = (-0.5) * v109;
-    const double v113 = v110 - 0.2257913526447275;
-    const double v118 = 2.0 * v108;
-    const double v119 = v118 + v118;
-    const double v120 = (-0.5) * v119;
-#line 432 "model.c"
-    lpp += v113;
-    g[m->off[4] + 0] += v120;
+    const double v110 = v11 / 0.5;
+    const double v111 = v110 * v110;
+    const double v112 = (-0.5) * v111;
+    const double v115 = v112 - 0.2257913526447275;
+    const double v116 = v115 - (-0.046567912292390164);
+    const double v121 = 2.0 * v110;
+    const double v122 = v121 + v121;
+    const double v123 = (-0.5) * v122;
+#line 433 "model.c"
+    lpp += v116;
+    g[m->off[4] + 0] += v123;
   }
     w->log_prior_part[3] = lpp;
     lp += lpp;
@@ -453,35 +454,35 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double x0 = x[0][i];
     const double x1 = x[1][i];
 #line 20 "tests/golden/mixture2d.dens"
-    double u15;
-    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
-#line 21 "tests/golden/mixture2d.dens"
     double u17;
-    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v19 = exp(v18);
-#line 23 "tests/golden/mixture2d.dens"
-    double u22;
-    const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
-    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
-    const double v23 = v11 * x1;
-    const double v24 = v22 + v23;
+    const size_t j17 = densrt_spline_locate(m->spline[0], x0, &u17);
+    const double v17 = densrt_spline_seg_eval(w->coef[0], j17, u17);
 #line 21 "tests/golden/mixture2d.dens"
-    const double v28 = x1 - v17;
-    const double v29 = v28 / v19;
-    const double v30 = v29 * v29;
-    const double v32 = (-0.5) * v30;
-    const double v34 = v18 + 0.9189385332046728;
-    const double v35 = v32 - v34;
+    double u19;
+    const size_t j19 = densrt_spline_locate(m->spline[1], x0, &u19);
+    const double v19 = densrt_spline_seg_eval(w->coef[1], j19, u19);
+    double u20;
+    const size_t j20 = densrt_spline_locate(m->spline[2], x0, &u20);
+    const double v20 = densrt_spline_seg_eval(w->coef[2], j20, u20);
+    const double v21 = exp(v20);
+#line 23 "tests/golden/mixture2d.dens"
+    double u24;
+    const size_t j24 = densrt_spline_locate(m->spline[3], x0, &u24);
+    const double v24 = densrt_spline_seg_eval(w->coef[3], j24, u24);
+    const double v25 = v11 * x1;
+    const double v26 = v24 + v25;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v30 = x1 - v19;
+    const double v31 = v30 / v21;
+    const double v32 = v31 * v31;
+    const double v34 = (-0.5) * v32;
+    const double v36 = v20 + 0.9189385332046728;
+    const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
-    const double v36 = v15 + v35;
-#line 483 "model.c"
-    out[0 * n + i] = v36;
-    out[1 * n + i] = v24;
+    const double v38 = v17 + v37;
+#line 484 "model.c"
+    out[0 * n + i] = v38;
+    out[1 * n + i] = v26;
   }
 }
 
