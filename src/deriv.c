@@ -48,6 +48,7 @@ ir_node *dc_partial(dc_ir *ir, ir_node *n, int i)
     return i == 0 ? w : ir_op2(ir, IR_SUB, one(ir), w, l);
   }
   case IR_LOG_NDIFF: return ir_op1(ir, i == 0 ? IR_NDIFF_DMU : IR_NDIFF_DSD, n, l);
+  case IR_LOG_PHIDIFF: return ir_op1(ir, i == 0 ? IR_PHIDIFF_DA : IR_PHIDIFF_DB, n, l);
   case IR_MAX: case IR_SHIFT: return NULL;
   default:
     fprintf(stderr, "densc: internal error: no derivative of %s\n", ir_op_name(n->op));

@@ -1021,22 +1021,24 @@ static void bounds_text(const ir_param *p, char *buf, size_t size)
 /*
 ** The log of the probability the prior puts inside the parameter's bounds: the prior of
 ** a bounded parameter is its family truncated to the bounds, so this is subtracted.  It
-** must not depend on parameters (it would change the posterior unseen): it is 0 where the
-** bounds hold the support, log 1/2 where a symmetric family is cut at its (constant)
-** location whatever its scale (half-normal, half-cauchy, half-t), and otherwise computed
-** from constant arguments.  Returns 0 after an error.
+** is 0 where the bounds hold the support, log 1/2 where a symmetric family is cut at its
+** (constant) location whatever its scale (half-normal, half-cauchy, half-t), a constant
+** from constant arguments, and otherwise an expression of the arguments: a difference of
+** normal CDFs (normal, lognormal), -rate lo (exponential without an upper bound).
+** NULL after an error.
 */
-static int truncation(sema *s, const ast_decl *d, int f, const ir_param *p, ir_node *const *a, double *log_mass)
+static int truncation(sema *s, const ast_decl *d, int f, const ir_param *p, ir_node *const *a, ir_node **log_mass)
 {
+  dc_ir *ir = s->ir;
   const ast_expr *rhs = d->value;
   int bi = prior_families[f].bi, n = family_n_args(f), loc = prior_families[f].location;
   double lo = fmax(p->lo, prior_families[f].lo), hi = p->hi;
-  *log_mass = 0;
+  *log_mass = NULL;
   if (bi == BI_uniform || (lo == prior_families[f].lo && hi == INFINITY))
     return 1;
   if (loc >= 0 && a[loc]->op == IR_CONST &&
       ((lo == a[loc]->value && hi == INFINITY) || (hi == a[loc]->value && lo == -INFINITY))) {
-    *log_mass = -M_LN2;
+    *log_mass = ir_const(ir, -M_LN2);
     return 1;
   }
   double v[3];
@@ -1047,31 +1049,39 @@ static int truncation(sema *s, const ast_decl *d, int f, const ir_param *p, ir_n
   }
   char b[120];
   bounds_text(p, b, sizeof b);
-  if (!constant) {
-    dc_diag_error(s->diag, rhs->loc,
-                  "the bounds of '%s' (%s) cut the %s() prior, whose normalising constant would then depend on "
-                  "parameters: use constant arguments%s", p->name, b, rhs->name,
+  if (constant && !isnan(family_mass(bi, v, lo, hi))) {
+    double m = family_mass(bi, v, lo, hi);
+    if (!(m > 0)) {
+      dc_diag_error(s->diag, rhs->loc, "the %s() prior puts no probability inside the bounds of '%s' (%s)", rhs->name,
+                    p->name, b);
+      return 0;
+    }
+    *log_mass = ir_const(ir, log(m));
+    return 1;
+  }
+  if (bi == BI_normal || bi == BI_lognormal) {   /* log(Phi(zb) - Phi(za)) */
+    double l = bi == BI_lognormal ? log(lo) : lo, h = bi == BI_lognormal ? log(hi) : hi;
+    ir_node *za = isinf(l) ? ir_const(ir, l)
+                : ir_op2(ir, IR_DIV, ir_op2(ir, IR_SUB, ir_const(ir, l), a[0], d->loc), a[1], d->loc);
+    ir_node *zb = isinf(h) ? ir_const(ir, h)
+                : ir_op2(ir, IR_DIV, ir_op2(ir, IR_SUB, ir_const(ir, h), a[0], d->loc), a[1], d->loc);
+    *log_mass = ir_op2(ir, IR_LOG_PHIDIFF, za, zb, d->loc);
+    return 1;
+  }
+  if (bi == BI_exponential && hi == INFINITY) {   /* log P(X > lo) = -rate lo */
+    *log_mass = ir_op2(ir, IR_MUL, ir_const(ir, -lo), a[0], d->loc);
+    return 1;
+  }
+  if (constant)
+    dc_diag_error(s->diag, rhs->loc, "the bounds of '%s' (%s) cut the %s() prior: a truncated %s() is only supported "
+                  "%s", p->name, b, rhs->name, rhs->name,
+                  loc >= 0 ? "with one bound at its location (a half-distribution)" : "on <lower=0>");
+  else
+    dc_diag_error(s->diag, rhs->loc, "the bounds of '%s' (%s) cut the %s() prior, whose normalising constant would "
+                  "then depend on parameters: supported for normal and lognormal (and exponential without an upper "
+                  "bound); use constant arguments%s", p->name, b, rhs->name,
                   loc >= 0 ? ", or a bound at a constant location (a half-distribution)" : "");
-    return 0;
-  }
-  double m = family_mass(bi, v, lo, hi);
-  if (isnan(m)) {
-    if (loc >= 0)
-      dc_diag_error(s->diag, rhs->loc, "the bounds of '%s' (%s) cut the %s() prior: a truncated %s() is only "
-                    "supported with one bound at its location (a half-%s)", p->name, b, rhs->name, rhs->name,
-                    rhs->name);
-    else
-      dc_diag_error(s->diag, rhs->loc, "the bounds of '%s' (%s) cut the %s() prior: a truncated %s() is not "
-                    "supported; declare '%s' with <lower=0> only", p->name, b, rhs->name, rhs->name, p->name);
-    return 0;
-  }
-  if (!(m > 0)) {
-    dc_diag_error(s->diag, rhs->loc, "the %s() prior puts no probability inside the bounds of '%s' (%s)", rhs->name,
-                  p->name, b);
-    return 0;
-  }
-  *log_mass = log(m);
-  return 1;
+  return 0;
 }
 
 /* Constant arguments in their domains, and the parameter's bounds against the support. */
@@ -1172,13 +1182,14 @@ static void check_prior(sema *s, const ast_decl *d)
     a[i] = lower_val(s, rhs->args[i]);
   s->in_prior = 0;
   s->loop_param = -1;
-  double log_mass;
-  if (s->diag->n_errors > before || !check_prior_args(s, d, f, &ir->params[y->index], a) ||
-      !truncation(s, d, f, &ir->params[y->index], a, &log_mass))
+  if (s->diag->n_errors > before || !check_prior_args(s, d, f, &ir->params[y->index], a))
     return;
   ir_node *lp = family_lpdf(ir, prior_families[f].bi, x, a, d->loc);
-  if (log_mass != 0)
-    lp = ir_op2(ir, IR_SUB, lp, ir_const(ir, log_mass), d->loc);
+  ir_node *log_mass;
+  if (!truncation(s, d, f, &ir->params[y->index], a, &log_mass))
+    return;
+  if (log_mass)
+    lp = ir_op2(ir, IR_SUB, lp, log_mass, d->loc);
   ir->priors = dc_xrealloc(ir->priors, (ir->n_priors + 1) * sizeof *ir->priors);
   ir->priors[ir->n_priors++] = (ir_prior){d->loc, y->index, vector ? -1 : (x->op == IR_PARAM ? x->elem : -1),
                                           start, end, lp};

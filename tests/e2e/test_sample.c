@@ -151,16 +151,19 @@ END_TEST
 ** themselves): the draws against each prior's mean and variance, through sample's
 ** transforms of the bounds.  A half-normal and a half-cauchy are a normal and a cauchy on
 ** a parameter with lower bound 0 (the cauchy's median, the scale, by an indicator);
-** h is a half-normal whose scale tau ~ gamma(3, 2): E h = E tau sqrt(2/pi), E h^2 = E tau^2. */
+** h is a half-normal whose scale tau ~ gamma(3, 2): E h = E tau sqrt(2/pi), E h^2 = E tau^2.
+** pt ~ normal(mu, 1) on pt > 0 is truncated with the constant log Phi(mu), a function of
+** mu: then mu's marginal is its prior N(0.5, 1) (without it, N(0.5, 1) Phi(mu), mean 0.91). */
 START_TEST(test_prior_families)
 {
   e2e_compile("fam", "data { real x in [0, 1]; }\n"
                 "parameters { real a; real<lower=0> hn; real<lower=0> hc; real<lower=0> g; real<lower=0> e;\n"
-                "  real<lower=0> ln; real<lower=-1, upper=3> u; real t; real<lower=0> tau; real<lower=0> h; }\n"
+                "  real<lower=0> ln; real<lower=-1, upper=3> u; real t; real<lower=0> tau; real<lower=0> h;\n"
+                "  real mu; real<lower=0> pt; }\n"
                 "model { intensity = exp(a); }\n"
                 "priors { a ~ normal(2, 1); hn ~ normal(0, 2); hc ~ cauchy(0, 1.5); g ~ gamma(3, 2);\n"
                 "  e ~ exponential(2); ln ~ lognormal(0.2, 0.5); u ~ uniform(-1, 3); t ~ student_t(10, 1, 2);\n"
-                "  tau ~ gamma(3, 2); h ~ normal(0, tau); }\n");
+                "  tau ~ gamma(3, 2); h ~ normal(0, tau); mu ~ normal(0.5, 1); pt ~ normal(mu, 1); }\n");
   write_data("fam", 10);
   const double pi = 3.14159265358979323846, s2 = exp(0.25) - 1;
   const struct {
@@ -175,6 +178,7 @@ START_TEST(test_prior_families)
     {"t", 1, 4 * 10.0 / 8},
     {"tau", 1.5, 0.75},
     {"h", 1.5 * sqrt(2 / pi), 3 - 1.5 * 1.5 * 2 / pi},
+    {"mu", 0.5, 1},
   };
   for (int seed = 1; seed <= 2; seed++) {
     ck_assert_int_eq(e2e_run("cd %s && ./fam sample --quiet --data fam.csv --out fam%d --seed %d > /dev/null 2>&1",

@@ -18,8 +18,17 @@ ln2 = np.log(2.0)
 
 
 def trunc(dist, x, lo, hi):
-    """logpdf of dist truncated to (lo, hi)."""
-    return dist.logpdf(x) - np.log(dist.cdf(hi) - dist.cdf(lo))
+    """logpdf of dist truncated to (lo, hi); the mass from the tail it is in (a mass
+    of 1e-12 as 1 - cdf would keep 4 digits)."""
+    if hi == np.inf:
+        lm = dist.logsf(lo)
+    elif lo == -np.inf:
+        lm = dist.logcdf(hi)
+    elif dist.cdf(lo) > 0.5:
+        lm = np.log(dist.sf(lo) - dist.sf(hi))
+    else:
+        lm = np.log(dist.cdf(hi) - dist.cdf(lo))
+    return dist.logpdf(x) - lm
 
 
 def normal(p):
@@ -33,6 +42,9 @@ def normal(p):
     lp += trunc(N(0.5, 2), p["tr"], 1, np.inf)
     lp += stats.truncnorm(-1, 2).logpdf(p["tb"])
     lp += sum(N(v[i + 1], 0.5).logpdf(p["w"][i]) for i in range(3))
+    lp += trunc(N(p["m"], p["sd"]), p["pt"], 0, np.inf)
+    lp += trunc(N(p["m"], 0.5), p["pb"], -1, 2)
+    lp += sum(trunc(N(p["w"][i], p["sd"]), p["wp"][i], 0, np.inf) for i in range(3))
     return lp
 
 
@@ -68,6 +80,7 @@ def exponential(p):
     lp += sum(E(0.5).logpdf(p["rv"][i]) for i in range(3))
     lp += sum(E(p["rv"][i]).logpdf(p["ev"][i]) for i in range(3))
     lp += E(2).logpdf(p["et"]) - E(2).logsf(1)
+    lp += E(p["r"]).logpdf(p["ept"]) - E(p["r"]).logsf(0.5)
     return lp
 
 
@@ -79,6 +92,7 @@ def lognormal(p):
     lp += L(p["mu"], p["s"]).logpdf(p["l2"])
     lp += sum(L(p["mu"], 0.5).logpdf(p["lv"][i]) for i in range(2))
     lp += trunc(L(1, 1), p["lt"], 0, 5)
+    lp += trunc(L(p["mu"], p["s"]), p["lpt"], 0, 5)
     return lp
 
 
@@ -103,9 +117,9 @@ def uniform(p):
 
 POINTS = {
     "normal": [
-        {"m": 0.3, "sd": 1.4, "v": [0.2, -0.5, 1.1, 0.7], "h": 0.9, "tr": 1.6, "tb": -0.4, "w": [0.1, 0.8, 1.3]},
-        {"m": -2.1, "sd": 0.35, "v": [-1.9, -2.2, -1.5, -1.6], "h": 0.05, "tr": 4.2, "tb": 1.9, "w": [-2.5, -1.2, -1.9]},
-        {"m": 5.0, "sd": 7.5, "v": [3.0, 12.0, -4.0, 0.0], "h": 20.0, "tr": 1.0001, "tb": 0.0, "w": [11.0, -3.0, 1.0]},
+        {"m": 0.3, "sd": 1.4, "v": [0.2, -0.5, 1.1, 0.7], "h": 0.9, "tr": 1.6, "tb": -0.4, "w": [0.1, 0.8, 1.3], "pt": 0.8, "pb": 1.2, "wp": [0.3, 1.1, 2.0]},
+        {"m": -2.1, "sd": 0.35, "v": [-1.9, -2.2, -1.5, -1.6], "h": 0.05, "tr": 4.2, "tb": 1.9, "w": [-2.5, -1.2, -1.9], "pt": 0.02, "pb": -0.9, "wp": [0.01, 0.2, 0.05]},
+        {"m": 5.0, "sd": 7.5, "v": [3.0, 12.0, -4.0, 0.0], "h": 20.0, "tr": 1.0001, "tb": 0.0, "w": [11.0, -3.0, 1.0], "pt": 6.0, "pb": 0.1, "wp": [9.0, 0.5, 4.0]},
     ],
     "student_t": [
         {"nu": 3.5, "s": 1.3, "t1": -0.4, "mv": [0.1, -0.2, 0.4], "tv": [0.3, 1.9, -2.5], "ht": 0.6, "t2": -0.7},
@@ -118,14 +132,14 @@ POINTS = {
         {"c1": 0.5, "s": 0.05, "hc": 10.0, "cv": [-0.3, 0.0, 0.1], "ct": -1.9},
     ],
     "exponential": [
-        {"e1": 0.4, "r": 1.7, "e2": 0.9, "rv": [0.5, 2.0, 3.5], "ev": [1.2, 0.1, 0.02], "et": 1.3},
-        {"e1": 5.0, "r": 0.2, "e2": 12.0, "rv": [0.01, 0.3, 7.0], "ev": [50.0, 4.0, 0.3], "et": 3.0},
-        {"e1": 1e-3, "r": 6.0, "e2": 0.05, "rv": [1.0, 1.0, 1.0], "ev": [1.0, 2.0, 3.0], "et": 1.0001},
+        {"e1": 0.4, "r": 1.7, "e2": 0.9, "rv": [0.5, 2.0, 3.5], "ev": [1.2, 0.1, 0.02], "et": 1.3, "ept": 0.7},
+        {"e1": 5.0, "r": 0.2, "e2": 12.0, "rv": [0.01, 0.3, 7.0], "ev": [50.0, 4.0, 0.3], "et": 3.0, "ept": 4.0},
+        {"e1": 1e-3, "r": 6.0, "e2": 0.05, "rv": [1.0, 1.0, 1.0], "ev": [1.0, 2.0, 3.0], "et": 1.0001, "ept": 0.5001},
     ],
     "lognormal": [
-        {"l1": 1.7, "mu": 0.2, "s": 0.9, "l2": 2.4, "lv": [1.3, 0.6], "lt": 2.1},
-        {"l1": 0.05, "mu": -1.5, "s": 0.3, "l2": 0.2, "lv": [0.1, 0.4], "lt": 4.9},
-        {"l1": 30.0, "mu": 2.0, "s": 2.5, "l2": 0.5, "lv": [9.0, 5.0], "lt": 0.01},
+        {"l1": 1.7, "mu": 0.2, "s": 0.9, "l2": 2.4, "lv": [1.3, 0.6], "lt": 2.1, "lpt": 1.4},
+        {"l1": 0.05, "mu": -1.5, "s": 0.3, "l2": 0.2, "lv": [0.1, 0.4], "lt": 4.9, "lpt": 0.3},
+        {"l1": 30.0, "mu": 2.0, "s": 2.5, "l2": 0.5, "lv": [9.0, 5.0], "lt": 0.01, "lpt": 4.5},
     ],
     "gamma": [
         {"g1": 2.2, "al": 3.5, "be": 1.3, "g2": 1.8, "bv": [0.8, 2.0, 1.1], "gv": [0.4, 0.05, 2.0]},

@@ -50,6 +50,10 @@ static double eval(const ir_node *n, const double *th)
     densrt_log_ndiff(LO, HI, eval(n->a[0]->a[0], th), eval(n->a[0]->a[1], th), &du, &ds);
     return n->op == IR_NDIFF_DMU ? du : ds;
   case IR_LOG_WIDTH: return log(HI - LO);
+  case IR_LOG_PHIDIFF: return densrt_quad_log_normal_diff(a, b, NULL, NULL);
+  case IR_PHIDIFF_DA: case IR_PHIDIFF_DB:
+    densrt_quad_log_normal_diff(eval(n->a[0]->a[0], th), eval(n->a[0]->a[1], th), &du, &ds);
+    return n->op == IR_PHIDIFF_DA ? du : ds;
   default: ck_abort_msg("no evaluation of %s", ir_op_name(n->op)); return NAN;
   }
 }
@@ -114,6 +118,11 @@ START_TEST(test_each_operation)
      ir_op2(&ir, IR_SUB, ir_op1(&ir, IR_LGAMMA, b, L),
             ir_op1(&ir, IR_LGAMMA, ir_op2(&ir, IR_ADD, ir_op2(&ir, IR_MUL, b, ir_op1(&ir, IR_EXP, a, L), L),
                                           ir_const(&ir, 0.5), L), L), L)},
+    {"log_phidiff((1 - a) / exp(c), (2.5 - a) / exp(c))",
+     ir_op2(&ir, IR_LOG_PHIDIFF, ir_op2(&ir, IR_DIV, ir_op2(&ir, IR_SUB, ir_const(&ir, 1), a, L), ir_op1(&ir, IR_EXP, c, L), L),
+            ir_op2(&ir, IR_DIV, ir_op2(&ir, IR_SUB, ir_const(&ir, 2.5), a, L), ir_op1(&ir, IR_EXP, c, L), L), L)},
+    {"log_phidiff(-inf, b - 2)",
+     ir_op2(&ir, IR_LOG_PHIDIFF, ir_const(&ir, -INFINITY), ir_op2(&ir, IR_SUB, b, ir_const(&ir, 2), L), L)},
     {"normal(x | a, exp(c)) (expanded)",
      ir_expand(&ir, ir_op3(&ir, IR_NORMAL_LPDF, x, a, ir_op1(&ir, IR_EXP, c, L), L))},
   };
