@@ -29,6 +29,7 @@
 #include "io.h"
 #include "spline.h"
 #include "quad.h"
+#include "special.h"
 #include "lbfgsb.h"
 #include "spec.h"
 #include "model.h"

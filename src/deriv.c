@@ -32,6 +32,7 @@ ir_node *dc_partial(dc_ir *ir, ir_node *n, int i)
   case IR_LOG: return ir_op2(ir, IR_DIV, one(ir), a, l);
   case IR_LOG1P: return ir_op2(ir, IR_DIV, one(ir), ir_op2(ir, IR_ADD, one(ir), a, l), l);
   case IR_SQRT: return ir_op2(ir, IR_DIV, ir_const(ir, 0.5), n, l);
+  case IR_LGAMMA: return ir_op1(ir, IR_DIGAMMA, a, l);
   case IR_POW:
     if (b->op == IR_CONST) {
       if (i == 1)
@@ -47,6 +48,7 @@ ir_node *dc_partial(dc_ir *ir, ir_node *n, int i)
     return i == 0 ? w : ir_op2(ir, IR_SUB, one(ir), w, l);
   }
   case IR_LOG_NDIFF: return ir_op1(ir, i == 0 ? IR_NDIFF_DMU : IR_NDIFF_DSD, n, l);
+  case IR_LOG_PHIDIFF: return ir_op1(ir, i == 0 ? IR_PHIDIFF_DA : IR_PHIDIFF_DB, n, l);
   case IR_MAX: case IR_SHIFT: return NULL;
   default:
     fprintf(stderr, "densc: internal error: no derivative of %s\n", ir_op_name(n->op));

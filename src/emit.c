@@ -243,6 +243,8 @@ static void print_stmt(printer *p, const ir_node *n)
   case IR_LOG: dc_buf_printf(o, "%sconst double v%d = log(%s);\n", in, id, A); break;
   case IR_LOG1P: dc_buf_printf(o, "%sconst double v%d = log1p(%s);\n", in, id, A); break;
   case IR_SQRT: dc_buf_printf(o, "%sconst double v%d = sqrt(%s);\n", in, id, A); break;
+  case IR_LGAMMA: dc_buf_printf(o, "%sconst double v%d = densrt_special_lgamma(%s);\n", in, id, A); break;
+  case IR_DIGAMMA: dc_buf_printf(o, "%sconst double v%d = densrt_special_digamma(%s);\n", in, id, A); break;
   case IR_MAX: dc_buf_printf(o, "%sconst double v%d = fmax(%s, %s);\n", in, id, A, B); break;   /* branch-free */
   case IR_SHIFT:   /* every term zero: log(0) = -inf; +inf or NaN shows through */
     dc_buf_printf(o, "%sconst double v%d = %s == -INFINITY ? 0 : %s;\n", in, id, A, A);
@@ -277,12 +279,18 @@ static void print_stmt(printer *p, const ir_node *n)
     dc_buf_printf(o, "%sconst double v%d = densrt_log_ndiff(m->lo[%d], m->hi[%d], %s, %s, &dmu%d, &dsd%d);\n", in,
                   id, n->index, n->index, A, B, id, id);
     break;
-  case IR_NDIFF_DMU: case IR_NDIFF_DSD:
+  case IR_LOG_PHIDIFF:
+    dc_buf_printf(o, "%sdouble da%d, db%d;\n", in, id, id);
+    dc_buf_printf(o, "%sconst double v%d = densrt_quad_log_normal_diff(%s, %s, &da%d, &db%d);\n", in, id, A, B, id, id);
+    break;
+  case IR_NDIFF_DMU: case IR_NDIFF_DSD: case IR_PHIDIFF_DA: case IR_PHIDIFF_DB:   /* set by their node a */
     if (!p->printed[a->id]) {
       fprintf(stderr, "densc: internal error: %%%d needs %%%d in scope\n", id, a->id);
       exit(3);
     }
-    dc_buf_printf(o, "%sconst double v%d = %s%d;\n", in, id, n->op == IR_NDIFF_DMU ? "dmu" : "dsd", a->id);
+    dc_buf_printf(o, "%sconst double v%d = %s%d;\n", in, id,
+                  n->op == IR_NDIFF_DMU ? "dmu" : n->op == IR_NDIFF_DSD ? "dsd" : n->op == IR_PHIDIFF_DA ? "da" : "db",
+                  a->id);
     break;
   case IR_LOG_WIDTH:
     dc_buf_printf(o, "%sconst double v%d = log(m->hi[%d] - m->lo[%d]);\n", in, id, n->index, n->index);

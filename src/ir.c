@@ -156,6 +156,7 @@ ir_node *ir_op1(dc_ir *ir, ir_op op, ir_node *a, dc_loc loc)
     case IR_LOG: if (x > 0) return ir_const(ir, log(x)); break;
     case IR_LOG1P: if (x > -1) return ir_const(ir, log1p(x)); break;
     case IR_SQRT: if (x >= 0) return ir_const(ir, sqrt(x)); break;
+    case IR_LGAMMA: if (x > 0) return ir_const(ir, lgamma(x)); break;
     case IR_SHIFT: return ir_const(ir, x == -INFINITY ? 0 : x);
     default: break;
     }

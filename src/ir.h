@@ -31,6 +31,8 @@
   X(ADD, 2) X(SUB, 2) X(MUL, 2) X(DIV, 2) X(NEG, 1)                   \
   X(EXP, 1) X(LOG, 1) X(LOG1P, 1) X(SQRT, 1) X(POW, 2)                \
   X(LSE, 2)         /* log(exp(a) + exp(b))                        */ \
+  X(LGAMMA, 1)      /* log Gamma(a), a > 0 (priors' shapes)        */ \
+  X(LOG_PHIDIFF, 2) /* log(Phi(a1) - Phi(a0)), Phi the standard normal CDF (truncated priors) */ \
   X(NORMAL_LPDF, 3) /* log Normal(a0 | a1, sd a2)                  */ \
   X(LOG_NDIFF, 2)   /* log(Phi((hi-a0)/a1) - Phi((lo-a0)/a1)), window of column `index` */ \
   X(LOG_WIDTH, 0)   /* log(hi - lo) of column `index`              */ \
@@ -40,7 +42,10 @@
   /* made by differentiation (deriv.c): */                            \
   X(LSE_W, 3)       /* d LSE(a, b) / da, with a[2] the LSE node       */ \
   X(NDIFF_DMU, 1)   /* d LOG_NDIFF / d mu of the LOG_NDIFF node a[0]  */ \
-  X(NDIFF_DSD, 1)   /* d LOG_NDIFF / d sigma of the LOG_NDIFF node a[0] */
+  X(NDIFF_DSD, 1)   /* d LOG_NDIFF / d sigma of the LOG_NDIFF node a[0] */ \
+  X(DIGAMMA, 1)     /* d LGAMMA(a) / da                            */ \
+  X(PHIDIFF_DA, 1)  /* d LOG_PHIDIFF / d a0 of the LOG_PHIDIFF node a[0] */ \
+  X(PHIDIFF_DB, 1)  /* d LOG_PHIDIFF / d a1 of the LOG_PHIDIFF node a[0] */
 
 typedef enum {
 #define X(name, arity) IR_##name,

@@ -24,7 +24,7 @@ typedef enum {
   BI__COUNT
 } builtin_id;
 
-typedef enum { FN, DENSITY, SPLINE, KNOTSPEC } builtin_kind;
+typedef enum { FN, DENSITY, PRIOR, SPLINE, KNOTSPEC } builtin_kind;
 
 static const struct {
   const char *name;
@@ -42,6 +42,51 @@ static int builtin_find(const char *name)
     if (strcmp(builtins[i].name, name) == 0)
       return i;
   return -1;
+}
+
+
+/* The prior families: their arguments, which must be positive, the location of a
+** symmetric family (a bound there halves it whatever the scale), and the support,
+** (lo, inf).  uniform's support is its arguments. */
+static const struct {
+  int bi;
+  const char *arg[3];
+  unsigned positive;       /* bit i: argument i must be > 0 */
+  int location;            /* argument index, or -1 */
+  double lo;
+} prior_families[] = {
+  {BI_normal, {"mu", "sigma"}, 2, 0, -INFINITY},
+  {BI_student_t, {"nu", "mu", "sigma"}, 1 | 4, 1, -INFINITY},
+  {BI_cauchy, {"mu", "sigma"}, 2, 0, -INFINITY},
+  {BI_exponential, {"rate"}, 1, -1, 0},
+  {BI_lognormal, {"mu", "sigma"}, 2, -1, 0},
+  {BI_gamma, {"alpha", "beta"}, 1 | 2, -1, 0},
+  {BI_uniform, {"lo", "hi"}, 0, -1, -INFINITY},
+};
+
+static int prior_family(int bi)
+{
+  for (int f = 0; f < (int)(sizeof prior_families / sizeof *prior_families); f++)
+    if (prior_families[f].bi == bi)
+      return f;
+  return -1;
+}
+
+static int family_n_args(int f)
+{
+  int n = 0;
+  while (n < 3 && prior_families[f].arg[n])
+    n++;
+  return n;
+}
+
+/* "mu, sigma" */
+static const char *family_args_text(int f, char *buf, size_t size)
+{
+  buf[0] = 0;
+  for (int i = 0; i < family_n_args(f); i++)
+    snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", prior_families[f].arg[i]);
+  return buf;
 }
 
 
@@ -100,7 +145,7 @@ static int declare(sema *s, const char *name, dc_loc loc, sym_kind kind, int ind
     dc_diag_note(s->diag, old->loc, "previous declaration of '%s' (a %s)", name, sym_kind_text(old->kind));
     return 0;
   }
-  if (builtin_find(name) >= 0) {
+  if (builtin_find(name) >= 0 && builtins[builtin_find(name)].kind != PRIOR) {
     dc_diag_error(s->diag, loc, "'%s' is a built-in function and cannot be redeclared", name);
     return 0;
   }
@@ -608,6 +653,12 @@ static ir_node *lower_spline(sema *s, const ast_expr *e, int bi)
 static int check_call(sema *s, const ast_expr *e)
 {
   int bi = builtin_find(e->name);
+  if (bi >= 0 && builtins[bi].kind == PRIOR) {
+    char args[64];
+    dc_diag_error(s->diag, e->name_loc, "%s() is only a prior: write 'x ~ %s(%s)' in the priors block", e->name,
+                  e->name, family_args_text(prior_family(bi), args, sizeof args));
+    return -1;
+  }
   if (bi < 0) {
     const symbol *y = lookup(s, e->name);
     if (y)
@@ -888,6 +939,200 @@ static void collect_terms(sema *s, const ast_expr *e, int *unnamed)
   add_term(s, name, lower_log(s, e), e->loc);
 }
 
+/* P(a < Z < b) for a standard normal Z, from the tail away from the mean (no cancellation). */
+static double normal_mass(double a, double b)
+{
+  if (a > 0)
+    return 0.5 * erfc(a / M_SQRT2) - 0.5 * erfc(b / M_SQRT2);
+  if (b < 0)
+    return 0.5 * erfc(-b / M_SQRT2) - 0.5 * erfc(-a / M_SQRT2);
+  return 1 - 0.5 * erfc(-a / M_SQRT2) - 0.5 * erfc(b / M_SQRT2);
+}
+
+/* The probability the family with constant arguments v puts on (lo, hi), or NaN where
+** densc has no closed form (student_t, gamma: their CDFs are incomplete beta and gamma
+** functions). */
+static double family_mass(int bi, const double *v, double lo, double hi)
+{
+  switch (bi) {
+  case BI_normal: return normal_mass((lo - v[0]) / v[1], (hi - v[0]) / v[1]);
+  case BI_cauchy: return (atan((hi - v[0]) / v[1]) - atan((lo - v[0]) / v[1])) / M_PI;
+  case BI_lognormal: return normal_mass((log(lo) - v[0]) / v[1], (log(hi) - v[0]) / v[1]);
+  case BI_exponential: return exp(-v[0] * lo) - exp(-v[0] * hi);
+  default: return NAN;
+  }
+}
+
+/* The log density of the family at x (Stan's normalisation: all constants included). */
+static ir_node *family_lpdf(dc_ir *ir, int bi, ir_node *x, ir_node *const *a, dc_loc l)
+{
+#define ADD(p, q) ir_op2(ir, IR_ADD, p, q, l)
+#define SUB(p, q) ir_op2(ir, IR_SUB, p, q, l)
+#define MUL(p, q) ir_op2(ir, IR_MUL, p, q, l)
+#define DIV(p, q) ir_op2(ir, IR_DIV, p, q, l)
+#define LOG(p) ir_op1(ir, IR_LOG, p, l)
+#define C(v) ir_const(ir, v)
+  switch (bi) {
+  case BI_normal: return ir_op3(ir, IR_NORMAL_LPDF, x, a[0], a[1], l);
+  case BI_lognormal: {
+    ir_node *lx = LOG(x);
+    return SUB(ir_op3(ir, IR_NORMAL_LPDF, lx, a[0], a[1], l), lx);
+  }
+  case BI_cauchy: {   /* -log(pi sigma) - log(1 + z^2) */
+    ir_node *z = DIV(SUB(x, a[0]), a[1]);
+    return SUB(ir_op1(ir, IR_NEG, ir_op1(ir, IR_LOG1P, MUL(z, z), l), l), ADD(LOG(a[1]), C(log(M_PI))));
+  }
+  case BI_student_t: {   /* lgamma((nu+1)/2) - lgamma(nu/2) - log(sqrt(nu pi) sigma) - (nu+1)/2 log(1 + z^2/nu) */
+    ir_node *nu = a[0], *z = DIV(SUB(x, a[1]), a[2]), *h = MUL(C(0.5), ADD(nu, C(1)));
+    ir_node *c = SUB(SUB(ir_op1(ir, IR_LGAMMA, h, l), ir_op1(ir, IR_LGAMMA, MUL(C(0.5), nu), l)),
+                     MUL(C(0.5), LOG(MUL(C(M_PI), nu))));
+    return SUB(SUB(c, LOG(a[2])), MUL(h, ir_op1(ir, IR_LOG1P, DIV(MUL(z, z), nu), l)));
+  }
+  case BI_exponential: return SUB(LOG(a[0]), MUL(a[0], x));
+  case BI_gamma:   /* alpha log beta - lgamma(alpha) + (alpha - 1) log x - beta x */
+    return SUB(ADD(SUB(MUL(a[0], LOG(a[1])), ir_op1(ir, IR_LGAMMA, a[0], l)), MUL(SUB(a[0], C(1)), LOG(x))),
+               MUL(a[1], x));
+  default:   /* uniform: the bounds are checked constants */
+    return C(-log(a[1]->value - a[0]->value));
+  }
+#undef ADD
+#undef SUB
+#undef MUL
+#undef DIV
+#undef LOG
+#undef C
+}
+
+static void bounds_text(const ir_param *p, char *buf, size_t size)
+{
+  char lo[40], hi[40];
+  dc_format_double(lo, sizeof lo, p->lo);
+  dc_format_double(hi, sizeof hi, p->hi);
+  if (p->lo == -INFINITY && p->hi == INFINITY)
+    snprintf(buf, size, "no bounds");
+  else if (p->hi == INFINITY)
+    snprintf(buf, size, "<lower=%s>", lo);
+  else if (p->lo == -INFINITY)
+    snprintf(buf, size, "<upper=%s>", hi);
+  else
+    snprintf(buf, size, "<lower=%s, upper=%s>", lo, hi);
+}
+
+/*
+** The log of the probability the prior puts inside the parameter's bounds: the prior of
+** a bounded parameter is its family truncated to the bounds, so this is subtracted.  It
+** is 0 where the bounds hold the support, log 1/2 where a symmetric family is cut at its
+** (constant) location whatever its scale (half-normal, half-cauchy, half-t), a constant
+** from constant arguments, and otherwise an expression of the arguments: a difference of
+** normal CDFs (normal, lognormal), -rate lo (exponential without an upper bound).
+** NULL after an error.
+*/
+static int truncation(sema *s, const ast_decl *d, int f, const ir_param *p, ir_node *const *a, ir_node **log_mass)
+{
+  dc_ir *ir = s->ir;
+  const ast_expr *rhs = d->value;
+  int bi = prior_families[f].bi, n = family_n_args(f), loc = prior_families[f].location;
+  double lo = fmax(p->lo, prior_families[f].lo), hi = p->hi;
+  *log_mass = NULL;
+  if (bi == BI_uniform || (lo == prior_families[f].lo && hi == INFINITY))
+    return 1;
+  if (loc >= 0 && a[loc]->op == IR_CONST &&
+      ((lo == a[loc]->value && hi == INFINITY) || (hi == a[loc]->value && lo == -INFINITY))) {
+    *log_mass = ir_const(ir, -M_LN2);
+    return 1;
+  }
+  double v[3];
+  int constant = 1;
+  for (int i = 0; i < n; i++) {
+    constant &= a[i]->op == IR_CONST;
+    v[i] = a[i]->value;
+  }
+  char b[120];
+  bounds_text(p, b, sizeof b);
+  if (constant && !isnan(family_mass(bi, v, lo, hi))) {
+    double m = family_mass(bi, v, lo, hi);
+    if (!(m > 0)) {
+      dc_diag_error(s->diag, rhs->loc, "the %s() prior puts no probability inside the bounds of '%s' (%s)", rhs->name,
+                    p->name, b);
+      return 0;
+    }
+    *log_mass = ir_const(ir, log(m));
+    return 1;
+  }
+  if (bi == BI_normal || bi == BI_lognormal) {   /* log(Phi(zb) - Phi(za)) */
+    double l = bi == BI_lognormal ? log(lo) : lo, h = bi == BI_lognormal ? log(hi) : hi;
+    ir_node *za = isinf(l) ? ir_const(ir, l)
+                : ir_op2(ir, IR_DIV, ir_op2(ir, IR_SUB, ir_const(ir, l), a[0], d->loc), a[1], d->loc);
+    ir_node *zb = isinf(h) ? ir_const(ir, h)
+                : ir_op2(ir, IR_DIV, ir_op2(ir, IR_SUB, ir_const(ir, h), a[0], d->loc), a[1], d->loc);
+    *log_mass = ir_op2(ir, IR_LOG_PHIDIFF, za, zb, d->loc);
+    return 1;
+  }
+  if (bi == BI_exponential && hi == INFINITY) {   /* log P(X > lo) = -rate lo */
+    *log_mass = ir_op2(ir, IR_MUL, ir_const(ir, -lo), a[0], d->loc);
+    return 1;
+  }
+  if (constant)
+    dc_diag_error(s->diag, rhs->loc, "the bounds of '%s' (%s) cut the %s() prior: a truncated %s() is only supported "
+                  "%s", p->name, b, rhs->name, rhs->name,
+                  loc >= 0 ? "with one bound at its location (a half-distribution)" : "on <lower=0>");
+  else
+    dc_diag_error(s->diag, rhs->loc, "the bounds of '%s' (%s) cut the %s() prior, whose normalising constant would "
+                  "then depend on parameters: supported for normal and lognormal (and exponential without an upper "
+                  "bound); use constant arguments%s", p->name, b, rhs->name,
+                  loc >= 0 ? ", or a bound at a constant location (a half-distribution)" : "");
+  return 0;
+}
+
+/* Constant arguments in their domains, and the parameter's bounds against the support. */
+static int check_prior_args(sema *s, const ast_decl *d, int f, const ir_param *p, ir_node *const *a)
+{
+  const ast_expr *rhs = d->value;
+  int ok = 1;
+  for (int i = 0; i < family_n_args(f); i++) {
+    const char *name = prior_families[f].arg[i];
+    if (a[i]->op == IR_CONST) {
+      double v = a[i]->value;
+      if (!isfinite(v) || ((prior_families[f].positive >> i & 1) && !(v > 0))) {
+        dc_diag_error(s->diag, rhs->args[i]->loc, "%s of %s() must be %s (got %g)", name, rhs->name,
+                      prior_families[f].positive >> i & 1 ? "positive and finite" : "finite", v);
+        ok = 0;
+      }
+    } else if (prior_families[f].bi == BI_uniform) {
+      dc_diag_error(s->diag, rhs->args[i]->loc, "the bounds of uniform() must be constants");
+      ok = 0;
+    } else if ((prior_families[f].positive >> i & 1) && (a[i]->op == IR_PARAM || a[i]->op == IR_PARAM_I) &&
+               !(s->ir->params[a[i]->index].lo >= 0)) {
+      dc_diag_warning(s->diag, rhs->args[i]->loc,
+                      "%s of %s() must be positive, but '%s' is not declared with <lower=0> (a negative value "
+                      "makes the prior NaN, reported at run time)", name, rhs->name, s->ir->params[a[i]->index].name);
+    }
+  }
+  if (!ok)
+    return 0;
+  char b[120];
+  bounds_text(p, b, sizeof b);
+  if (prior_families[f].bi == BI_uniform) {
+    if (!(a[0]->value < a[1]->value)) {
+      dc_diag_error(s->diag, rhs->loc, "uniform(lo, hi) needs lo < hi (got %g, %g)", a[0]->value, a[1]->value);
+      return 0;
+    }
+    if (p->lo != a[0]->value || p->hi != a[1]->value) {
+      char lo[40], hi[40];
+      dc_format_double(lo, sizeof lo, a[0]->value);
+      dc_format_double(hi, sizeof hi, a[1]->value);
+      dc_diag_error(s->diag, rhs->loc, "uniform(%s, %s) needs '%s' declared with <lower=%s, upper=%s> (it has %s)",
+                    lo, hi, p->name, lo, hi, b);
+      return 0;
+    }
+  } else if (prior_families[f].lo == 0 && !(p->lo >= 0)) {
+    dc_diag_error(s->diag, rhs->loc, "%s() is a distribution on x > 0: declare '%s' with <lower=0> (it has %s)",
+                  rhs->name, p->name, b);
+    return 0;
+  }
+  return 1;
+}
+
 static void check_prior(sema *s, const ast_decl *d)
 {
   dc_ir *ir = s->ir;
@@ -898,19 +1143,29 @@ static void check_prior(sema *s, const ast_decl *d)
     dc_diag_error(s->diag, lhs->loc, "the left of '~' must be a parameter, an element or a slice");
     return;
   }
-  if (rhs->kind != AST_CALL || builtin_find(rhs->name) < 0 || builtins[builtin_find(rhs->name)].kind != DENSITY) {
-    dc_diag_error(s->diag, rhs->loc, "the right of '~' must be a distribution such as normal(mu, sigma)");
+  int f = rhs->kind == AST_CALL && builtin_find(rhs->name) >= 0 ? prior_family(builtin_find(rhs->name)) : -1;
+  if (f < 0) {
+    dc_diag_error(s->diag, rhs->loc, "the right of '~' must be a distribution: normal, student_t, cauchy, "
+                  "exponential, lognormal, gamma or uniform");
     return;
   }
+  char args[64];
+  family_args_text(f, args, sizeof args);
   if (rhs->bar) {
-    dc_diag_error(s->diag, rhs->loc, "in priors write '%s ~ %s(mu, sigma)', without '|'", lhs->name, rhs->name);
+    dc_diag_error(s->diag, rhs->loc, "in priors write '%s ~ %s(%s)', without '|'", lhs->name, rhs->name, args);
     return;
   }
-  if (rhs->n_args != 2) {
-    dc_diag_error(s->diag, rhs->loc, "%s() in a prior takes 2 arguments (mu, sigma), got %zu", rhs->name,
-                  rhs->n_args);
+  int n = family_n_args(f);
+  if (rhs->n_args != (size_t)n) {
+    dc_diag_error(s->diag, rhs->loc, "%s() in a prior takes %d argument%s (%s), got %zu", rhs->name, n,
+                  n == 1 ? "" : "s", args, rhs->n_args);
     return;
   }
+  for (size_t i = 0; i < rhs->n_args; i++)
+    if (rhs->arg_names[i]) {
+      dc_diag_error(s->diag, rhs->args[i]->loc, "%s() takes no named arguments", rhs->name);
+      return;
+    }
   int start = 0, end = 0, p = y->index;
   if (lhs->kind == AST_SLICE && !slice_offsets(s, lhs, &p, &start, &end))
     return;
@@ -919,15 +1174,25 @@ static void check_prior(sema *s, const ast_decl *d)
   s->loop_param = vector ? y->index : -1;
   s->loop_start = start;
   s->loop_end = end;
+  int before = s->diag->n_errors;
   ir_node *x = lhs->kind == AST_INDEX ? lower_index(s, lhs)
              : vector ? ir_leaf(ir, IR_PARAM_I, p, start, lhs->loc) : lower_ident(s, lhs);
-  ir_node *mu = lower_val(s, rhs->args[0]);
-  ir_node *sd = lower_val(s, rhs->args[1]);
+  ir_node *a[3] = {NULL, NULL, NULL};
+  for (int i = 0; i < n; i++)
+    a[i] = lower_val(s, rhs->args[i]);
   s->in_prior = 0;
   s->loop_param = -1;
+  if (s->diag->n_errors > before || !check_prior_args(s, d, f, &ir->params[y->index], a))
+    return;
+  ir_node *lp = family_lpdf(ir, prior_families[f].bi, x, a, d->loc);
+  ir_node *log_mass;
+  if (!truncation(s, d, f, &ir->params[y->index], a, &log_mass))
+    return;
+  if (log_mass)
+    lp = ir_op2(ir, IR_SUB, lp, log_mass, d->loc);
   ir->priors = dc_xrealloc(ir->priors, (ir->n_priors + 1) * sizeof *ir->priors);
   ir->priors[ir->n_priors++] = (ir_prior){d->loc, y->index, vector ? -1 : (x->op == IR_PARAM ? x->elem : -1),
-                                          start, end, ir_op3(ir, IR_NORMAL_LPDF, x, mu, sd, d->loc)};
+                                          start, end, lp};
 }
 
 /* Declared but never used: harmless, but usually a mistake (an unused parameter never moves). */

@@ -442,6 +442,37 @@ START_TEST(test_near_bound)
 }
 END_TEST
 
+/* The modes of the prior families, found by optimize within the bounds: interior modes
+** (gamma (alpha - 1) / beta, lognormal exp(mu - sigma^2), student_t mu) and modes on a
+** bound (exponential and half-normal at 0, a normal truncated below its mean at the bound). */
+START_TEST(test_prior_modes)
+{
+  e2e_compile("modes", "data { real x in [0, 1]; }\n"
+                  "parameters { real a; real<lower=0> g; real<lower=0> e; real<lower=0> ln; real t;\n"
+                  "  real<lower=0> hn; real<lower=1> tr; }\n"
+                  "model { intensity = exp(a); }\n"
+                  "priors { g ~ gamma(3, 2); e ~ exponential(2); ln ~ lognormal(0.2, 0.5);\n"
+                  "  t ~ student_t(3, -1.5, 2); hn ~ normal(0, 2); tr ~ normal(0.5, 2); }\n");
+  char data[512], out[512];
+  snprintf(data, sizeof data, "%s/modes.csv", e2e_tmp);
+  snprintf(out, sizeof out, "%s/modes.json", e2e_tmp);
+  write_file(data, "x\n0.1\n0.2\n0.3\n0.4\n0.5\n0.6\n0.7\n0.8\n");
+  ck_assert_int_eq(e2e_run("%s/modes optimize --quiet --data %s --out %s", e2e_tmp, data, out), 0);
+  densrt_json *fit = e2e_load(out);
+  ck_assert(e2e_member(fit, "converged")->number == 1);
+  const densrt_json *p = e2e_member(fit, "params");
+  const struct {
+    const char *name;
+    double mode;
+  } want[] = {{"a", log(8.0)}, {"g", 1}, {"e", 0}, {"ln", exp(0.2 - 0.25)}, {"t", -1.5}, {"hn", 0}, {"tr", 1}};
+  for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+    double got = e2e_member(p, want[k].name)->number;
+    ck_assert_msg(fabs(got - want[k].mode) <= 1e-5, "%s: %.17g, mode %.17g", want[k].name, got, want[k].mode);
+  }
+  densrt_json_free(fit);
+}
+END_TEST
+
 /* A signal while plot works: exit 130 with nothing left, or the whole figure when the
 ** signal came while it was written (the signals wait from open to commit); never a
 ** temporary file. */
@@ -663,6 +694,7 @@ int main(void)
   tcase_add_test(tc, test_unconstrained_named);
   tcase_add_test(tc, test_no_parameters);
   tcase_add_test(tc, test_near_bound);
+  tcase_add_test(tc, test_prior_modes);
   suite_add_tcase(s, tc);
   TCase *tl = tcase_create("command line");
   tcase_set_timeout(tl, 120);

@@ -147,6 +147,63 @@ START_TEST(test_prior_only_random_walk)
 }
 END_TEST
 
+/* Parameters only in the priors, one per family (tests/priors.sh checks the densities
+** themselves): the draws against each prior's mean and variance, through sample's
+** transforms of the bounds.  A half-normal and a half-cauchy are a normal and a cauchy on
+** a parameter with lower bound 0 (the cauchy's median, the scale, by an indicator);
+** h is a half-normal whose scale tau ~ gamma(3, 2): E h = E tau sqrt(2/pi), E h^2 = E tau^2.
+** pt ~ normal(mu, 1) on pt > 0 is truncated with the constant log Phi(mu), a function of
+** mu: then mu's marginal is its prior N(0.5, 1) (without it, N(0.5, 1) Phi(mu), mean 0.91). */
+START_TEST(test_prior_families)
+{
+  e2e_compile("fam", "data { real x in [0, 1]; }\n"
+                "parameters { real a; real<lower=0> hn; real<lower=0> hc; real<lower=0> g; real<lower=0> e;\n"
+                "  real<lower=0> ln; real<lower=-1, upper=3> u; real t; real<lower=0> tau; real<lower=0> h;\n"
+                "  real mu; real<lower=0> pt; }\n"
+                "model { intensity = exp(a); }\n"
+                "priors { a ~ normal(2, 1); hn ~ normal(0, 2); hc ~ cauchy(0, 1.5); g ~ gamma(3, 2);\n"
+                "  e ~ exponential(2); ln ~ lognormal(0.2, 0.5); u ~ uniform(-1, 3); t ~ student_t(10, 1, 2);\n"
+                "  tau ~ gamma(3, 2); h ~ normal(0, tau); mu ~ normal(0.5, 1); pt ~ normal(mu, 1); }\n");
+  write_data("fam", 10);
+  const double pi = 3.14159265358979323846, s2 = exp(0.25) - 1;
+  const struct {
+    const char *col;
+    double mean, var;
+  } truth[] = {
+    {"hn", 2 * sqrt(2 / pi), 4 * (1 - 2 / pi)},
+    {"g", 1.5, 0.75},
+    {"e", 0.5, 0.25},
+    {"ln", exp(0.2 + 0.125), s2 * exp(0.4 + 0.25)},
+    {"u", 1, 16.0 / 12},
+    {"t", 1, 4 * 10.0 / 8},
+    {"tau", 1.5, 0.75},
+    {"h", 1.5 * sqrt(2 / pi), 3 - 1.5 * 1.5 * 2 / pi},
+    {"mu", 0.5, 1},
+  };
+  for (int seed = 1; seed <= 2; seed++) {
+    ck_assert_int_eq(e2e_run("cd %s && ./fam sample --quiet --data fam.csv --out fam%d --seed %d > /dev/null 2>&1",
+                             e2e_tmp, seed, seed), 0);
+    char prefix[512], what[64];
+    snprintf(prefix, sizeof prefix, "%s/fam%d", e2e_tmp, seed);
+    size_t n;
+    for (size_t k = 0; k < sizeof truth / sizeof *truth; k++) {
+      snprintf(what, sizeof what, "%s, seed %d", truth[k].col, seed);
+      double *x = draws_of(prefix, 4, truth[k].col, &n);
+      check_moments(x, 4, n, truth[k].mean, truth[k].var, 100, what);
+      free(x);
+    }
+    double *x = draws_of(prefix, 4, "hc", &n);
+    for (size_t i = 0; i < 4 * n; i++)
+      x[i] = x[i] < 1.5;   /* P(hc < 1.5) = 1/2 */
+    densrt_mcstat_summary m;   /* an indicator's variance is fixed by its mean: the mean alone */
+    ck_assert_int_eq(densrt_mcstat_summarize(x, 4, n, &m), 0);
+    ck_assert_msg(fabs(m.mean - 0.5) <= 4 * m.mcse_mean && m.ess_bulk > 100, "half-cauchy, seed %d: P(hc < 1.5) %g, "
+                  "MCSE %g, ESS %g", seed, m.mean, m.mcse_mean, m.ess_bulk);
+    free(x);
+  }
+}
+END_TEST
+
 /* The draws of a seed are the same with one thread or two (all but the timing lines). */
 START_TEST(test_threads_do_not_matter)
 {
@@ -378,6 +435,7 @@ int main(void)
   tcase_add_test(tc, test_lower_bound_gamma);
   tcase_add_test(tc, test_two_bounds);
   tcase_add_test(tc, test_prior_only_random_walk);
+  tcase_add_test(tc, test_prior_families);
   tcase_add_test(tc, test_threads_do_not_matter);
   tcase_add_test(tc, test_stan_csv_layout);
   tcase_add_test(tc, test_interrupted);

@@ -73,18 +73,18 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
     const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
     const uint32_t *seg = m->run_seg + r * 2;
-    const size_t j15 = seg[0];
-    const double t15 = m->knots[0][j15], *c15 = w->coef[0] + 4 * j15;
-    double g15[4][L] = {{0}};
     const size_t j17 = seg[0];
-    const double t17 = m->knots[0][j17], *c17 = w->coef[1] + 4 * j17;
+    const double t17 = m->knots[0][j17], *c17 = w->coef[0] + 4 * j17;
     double g17[4][L] = {{0}};
-    const size_t j18 = seg[0];
-    const double t18 = m->knots[0][j18], *c18 = w->coef[2] + 4 * j18;
-    double g18[4][L] = {{0}};
-    const size_t j22 = seg[1];
-    const double t22 = m->knots[1][j22], *c22 = w->coef[3] + 4 * j22;
-    double g22[4][L] = {{0}};
+    const size_t j19 = seg[0];
+    const double t19 = m->knots[0][j19], *c19 = w->coef[1] + 4 * j19;
+    double g19[4][L] = {{0}};
+    const size_t j20 = seg[0];
+    const double t20 = m->knots[0][j20], *c20 = w->coef[2] + 4 * j20;
+    double g20[4][L] = {{0}};
+    const size_t j24 = seg[1];
+    const double t24 = m->knots[1][j24], *c24 = w->coef[3] + 4 * j24;
+    double g24[4][L] = {{0}};
     size_t b = b0;
     for (; b + L <= b1; b += L) {
       for (size_t l = 0; l < L; l++) {
@@ -92,70 +92,70 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
 #line 20 "tests/golden/mixture2d.dens"
-        const double u15 = x0 - t15;
-        const double v15 = densrt_spline_seg_eval(c15, 0, u15);
-#line 21 "tests/golden/mixture2d.dens"
         const double u17 = x0 - t17;
         const double v17 = densrt_spline_seg_eval(c17, 0, u17);
-        const double u18 = x0 - t18;
-        const double v18 = densrt_spline_seg_eval(c18, 0, u18);
-        const double v19 = densrt_exp(v18);
-#line 23 "tests/golden/mixture2d.dens"
-        const double u22 = x0 - t22;
-        const double v22 = densrt_spline_seg_eval(c22, 0, u22);
-        const double v23 = v11 * x1;
-        const double v24 = v22 + v23;
 #line 21 "tests/golden/mixture2d.dens"
-        const double v28 = x1 - v17;
-        const double v29 = v28 / v19;
-        const double v30 = v29 * v29;
-        const double v32 = (-0.5) * v30;
-        const double v34 = v18 + 0.9189385332046728;
-        const double v35 = v32 - v34;
+        const double u19 = x0 - t19;
+        const double v19 = densrt_spline_seg_eval(c19, 0, u19);
+        const double u20 = x0 - t20;
+        const double v20 = densrt_spline_seg_eval(c20, 0, u20);
+        const double v21 = densrt_exp(v20);
+#line 23 "tests/golden/mixture2d.dens"
+        const double u24 = x0 - t24;
+        const double v24 = densrt_spline_seg_eval(c24, 0, u24);
+        const double v25 = v11 * x1;
+        const double v26 = v24 + v25;
+#line 21 "tests/golden/mixture2d.dens"
+        const double v30 = x1 - v19;
+        const double v31 = v30 / v21;
+        const double v32 = v31 * v31;
+        const double v34 = (-0.5) * v32;
+        const double v36 = v20 + 0.9189385332046728;
+        const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
-        const double v36 = v15 + v35;
+        const double v38 = v17 + v37;
 #line 24 "tests/golden/mixture2d.dens"
-        const double e37 = densrt_exp(-fabs(v36 - v24));
-        const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
-        const double v39 = 1.0 - v38;
+        const double e39 = densrt_exp(-fabs(v38 - v26));
+        const double v40 = v38 >= v26 ? 1 / (1 + e39) : e39 / (1 + e39);
+        const double v41 = 1.0 - v40;
 #line 21 "tests/golden/mixture2d.dens"
-        const double v44 = 1.0 / v19;
-        const double v46 = v29 * v44;
-        const double v47 = -v46;
+        const double v46 = 1.0 / v21;
+        const double v48 = v31 * v46;
+        const double v49 = -v48;
 #line 23 "tests/golden/mixture2d.dens"
-        const double v50 = v39 * x1;
+        const double v52 = v41 * x1;
 #line 21 "tests/golden/mixture2d.dens"
-        const double v53 = -v44;
-        const double v54 = v47 * v19;
-        const double v55 = v29 * v53;
-        const double v56 = v29 * v54;
-        const double v57 = v55 + v55;
-        const double v58 = v56 + v56;
-        const double v59 = (-0.5) * v57;
-        const double v60 = (-0.5) * v58;
-        const double v61 = v60 + (-1.0);
+        const double v55 = -v46;
+        const double v56 = v49 * v21;
+        const double v57 = v31 * v55;
+        const double v58 = v31 * v56;
+        const double v59 = v57 + v57;
+        const double v60 = v58 + v58;
+        const double v61 = (-0.5) * v59;
+        const double v62 = (-0.5) * v60;
+        const double v63 = v62 + (-1.0);
 #line 24 "tests/golden/mixture2d.dens"
-        const double v62 = v38 * v59;
-        const double v63 = v38 * v61;
+        const double v64 = v40 * v61;
+        const double v65 = v40 * v63;
 #line 141 "model.c"
-        ll[l] += (v36 > v24 ? v36 : v24);
-        prod[l] *= (1 + e37);
-        adj11[l] += v50;
+        ll[l] += (v38 > v26 ? v38 : v26);
+        prod[l] *= (1 + e39);
+        adj11[l] += v52;
         {
-          const double ga = v38, ua = u15;
-          g15[0][l] += ga; g15[1][l] += ga * ua; g15[2][l] += ga * ua * ua; g15[3][l] += ga * ua * ua * ua;
-        }
-        {
-          const double ga = v62, ua = u17;
+          const double ga = v40, ua = u17;
           g17[0][l] += ga; g17[1][l] += ga * ua; g17[2][l] += ga * ua * ua; g17[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = v63, ua = u18;
-          g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
+          const double ga = v64, ua = u19;
+          g19[0][l] += ga; g19[1][l] += ga * ua; g19[2][l] += ga * ua * ua; g19[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = v39, ua = u22;
-          g22[0][l] += ga; g22[1][l] += ga * ua; g22[2][l] += ga * ua * ua; g22[3][l] += ga * ua * ua * ua;
+          const double ga = v65, ua = u20;
+          g20[0][l] += ga; g20[1][l] += ga * ua; g20[2][l] += ga * ua * ua; g20[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = v41, ua = u24;
+          g24[0][l] += ga; g24[1][l] += ga * ua; g24[2][l] += ga * ua * ua; g24[3][l] += ga * ua * ua * ua;
         }
       }
       for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
@@ -171,70 +171,70 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
 #line 20 "tests/golden/mixture2d.dens"
-        const double u15 = x0 - t15;
-        const double v15 = densrt_spline_seg_eval(c15, 0, u15);
-#line 21 "tests/golden/mixture2d.dens"
         const double u17 = x0 - t17;
         const double v17 = densrt_spline_seg_eval(c17, 0, u17);
-        const double u18 = x0 - t18;
-        const double v18 = densrt_spline_seg_eval(c18, 0, u18);
-        const double v19 = densrt_exp(v18);
-#line 23 "tests/golden/mixture2d.dens"
-        const double u22 = x0 - t22;
-        const double v22 = densrt_spline_seg_eval(c22, 0, u22);
-        const double v23 = v11 * x1;
-        const double v24 = v22 + v23;
 #line 21 "tests/golden/mixture2d.dens"
-        const double v28 = x1 - v17;
-        const double v29 = v28 / v19;
-        const double v30 = v29 * v29;
-        const double v32 = (-0.5) * v30;
-        const double v34 = v18 + 0.9189385332046728;
-        const double v35 = v32 - v34;
+        const double u19 = x0 - t19;
+        const double v19 = densrt_spline_seg_eval(c19, 0, u19);
+        const double u20 = x0 - t20;
+        const double v20 = densrt_spline_seg_eval(c20, 0, u20);
+        const double v21 = densrt_exp(v20);
+#line 23 "tests/golden/mixture2d.dens"
+        const double u24 = x0 - t24;
+        const double v24 = densrt_spline_seg_eval(c24, 0, u24);
+        const double v25 = v11 * x1;
+        const double v26 = v24 + v25;
+#line 21 "tests/golden/mixture2d.dens"
+        const double v30 = x1 - v19;
+        const double v31 = v30 / v21;
+        const double v32 = v31 * v31;
+        const double v34 = (-0.5) * v32;
+        const double v36 = v20 + 0.9189385332046728;
+        const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
-        const double v36 = v15 + v35;
+        const double v38 = v17 + v37;
 #line 24 "tests/golden/mixture2d.dens"
-        const double e37 = densrt_exp(-fabs(v36 - v24));
-        const double v38 = v36 >= v24 ? 1 / (1 + e37) : e37 / (1 + e37);
-        const double v39 = 1.0 - v38;
+        const double e39 = densrt_exp(-fabs(v38 - v26));
+        const double v40 = v38 >= v26 ? 1 / (1 + e39) : e39 / (1 + e39);
+        const double v41 = 1.0 - v40;
 #line 21 "tests/golden/mixture2d.dens"
-        const double v44 = 1.0 / v19;
-        const double v46 = v29 * v44;
-        const double v47 = -v46;
+        const double v46 = 1.0 / v21;
+        const double v48 = v31 * v46;
+        const double v49 = -v48;
 #line 23 "tests/golden/mixture2d.dens"
-        const double v50 = v39 * x1;
+        const double v52 = v41 * x1;
 #line 21 "tests/golden/mixture2d.dens"
-        const double v53 = -v44;
-        const double v54 = v47 * v19;
-        const double v55 = v29 * v53;
-        const double v56 = v29 * v54;
-        const double v57 = v55 + v55;
-        const double v58 = v56 + v56;
-        const double v59 = (-0.5) * v57;
-        const double v60 = (-0.5) * v58;
-        const double v61 = v60 + (-1.0);
+        const double v55 = -v46;
+        const double v56 = v49 * v21;
+        const double v57 = v31 * v55;
+        const double v58 = v31 * v56;
+        const double v59 = v57 + v57;
+        const double v60 = v58 + v58;
+        const double v61 = (-0.5) * v59;
+        const double v62 = (-0.5) * v60;
+        const double v63 = v62 + (-1.0);
 #line 24 "tests/golden/mixture2d.dens"
-        const double v62 = v38 * v59;
-        const double v63 = v38 * v61;
+        const double v64 = v40 * v61;
+        const double v65 = v40 * v63;
 #line 220 "model.c"
-        ll[l] += mk ? (v36 > v24 ? v36 : v24) : 0.0;
-        prod[l] *= mk ? (1 + e37) : 1.0;
-        adj11[l] += mk ? v50 : 0.0;
+        ll[l] += mk ? (v38 > v26 ? v38 : v26) : 0.0;
+        prod[l] *= mk ? (1 + e39) : 1.0;
+        adj11[l] += mk ? v52 : 0.0;
         {
-          const double ga = mk ? v38 : 0.0, ua = u15;
-          g15[0][l] += ga; g15[1][l] += ga * ua; g15[2][l] += ga * ua * ua; g15[3][l] += ga * ua * ua * ua;
-        }
-        {
-          const double ga = mk ? v62 : 0.0, ua = u17;
+          const double ga = mk ? v40 : 0.0, ua = u17;
           g17[0][l] += ga; g17[1][l] += ga * ua; g17[2][l] += ga * ua * ua; g17[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = mk ? v63 : 0.0, ua = u18;
-          g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
+          const double ga = mk ? v64 : 0.0, ua = u19;
+          g19[0][l] += ga; g19[1][l] += ga * ua; g19[2][l] += ga * ua * ua; g19[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = mk ? v39 : 0.0, ua = u22;
-          g22[0][l] += ga; g22[1][l] += ga * ua; g22[2][l] += ga * ua * ua; g22[3][l] += ga * ua * ua * ua;
+          const double ga = mk ? v65 : 0.0, ua = u20;
+          g20[0][l] += ga; g20[1][l] += ga * ua; g20[2][l] += ga * ua * ua; g20[3][l] += ga * ua * ua * ua;
+        }
+        {
+          const double ga = mk ? v41 : 0.0, ua = u24;
+          g24[0][l] += ga; g24[1][l] += ga * ua; g24[2][l] += ga * ua * ua; g24[3][l] += ga * ua * ua * ua;
         }
       }
       for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
@@ -244,28 +244,28 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         }
     }
     {
-      double *ca = w->coef_adj[0] + 4 * j15;
-      for (size_t p = 0; p < 4; p++)
-        for (size_t l = 0; l < L; l++)
-          ca[p] += g15[p][l];
-    }
-    {
-      double *ca = w->coef_adj[1] + 4 * j17;
+      double *ca = w->coef_adj[0] + 4 * j17;
       for (size_t p = 0; p < 4; p++)
         for (size_t l = 0; l < L; l++)
           ca[p] += g17[p][l];
     }
     {
-      double *ca = w->coef_adj[2] + 4 * j18;
+      double *ca = w->coef_adj[1] + 4 * j19;
       for (size_t p = 0; p < 4; p++)
         for (size_t l = 0; l < L; l++)
-          ca[p] += g18[p][l];
+          ca[p] += g19[p][l];
     }
     {
-      double *ca = w->coef_adj[3] + 4 * j22;
+      double *ca = w->coef_adj[2] + 4 * j20;
       for (size_t p = 0; p < 4; p++)
         for (size_t l = 0; l < L; l++)
-          ca[p] += g22[p][l];
+          ca[p] += g20[p][l];
+    }
+    {
+      double *ca = w->coef_adj[3] + 4 * j24;
+      for (size_t p = 0; p < 4; p++)
+        for (size_t l = 0; l < L; l++)
+          ca[p] += g24[p][l];
     }
   }
   double sum = 0;
@@ -283,73 +283,73 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j15[L];
-    double u15[L];
-    double ga15[L];
     size_t j17[L];
     double u17[L];
     double ga17[L];
-    size_t j18[L];
-    double u18[L];
-    double ga18[L];
+    size_t j19[L];
+    double u19[L];
+    double ga19[L];
+    size_t j20[L];
+    double u20[L];
+    double ga20[L];
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j15[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u15[l]);
-      j17[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u17[l]);
-      j18[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u18[l]);
+      j17[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u17[l]);
+      j19[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u19[l]);
+      j20[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u20[l]);
     }
-    double mu26[L], sd26[L], nv26[L], ndmu26[L], ndsd26[L];
+    double mu28[L], sd28[L], nv28[L], ndmu28[L], ndsd28[L];
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
       const double x0 = r->x[0][q];
 #line 21 "tests/golden/mixture2d.dens"
-      const double v17 = densrt_spline_seg_eval(w->coef[1], j17[l], u17[l]);
-      const double v18 = densrt_spline_seg_eval(w->coef[2], j18[l], u18[l]);
-      const double v19 = densrt_exp(v18);
+      const double v19 = densrt_spline_seg_eval(w->coef[1], j19[l], u19[l]);
+      const double v20 = densrt_spline_seg_eval(w->coef[2], j20[l], u20[l]);
+      const double v21 = densrt_exp(v20);
 #line 310 "model.c"
-      mu26[l] = v17;
-      sd26[l] = v19;
+      mu28[l] = v19;
+      sd28[l] = v21;
     }
-    densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu26, sd26, nv26, ndmu26, ndsd26);
+    densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu28, sd28, nv28, ndmu28, ndsd28);
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 20 "tests/golden/mixture2d.dens"
-      const double v15 = densrt_spline_seg_eval(w->coef[0], j15[l], u15[l]);
+      const double v17 = densrt_spline_seg_eval(w->coef[0], j17[l], u17[l]);
 #line 21 "tests/golden/mixture2d.dens"
-      const double v17 = densrt_spline_seg_eval(w->coef[1], j17[l], u17[l]);
-      const double v18 = densrt_spline_seg_eval(w->coef[2], j18[l], u18[l]);
-      const double v19 = densrt_exp(v18);
-      const double v26 = nv26[l], dmu26 = ndmu26[l], dsd26 = ndsd26[l];
+      const double v19 = densrt_spline_seg_eval(w->coef[1], j19[l], u19[l]);
+      const double v20 = densrt_spline_seg_eval(w->coef[2], j20[l], u20[l]);
+      const double v21 = densrt_exp(v20);
+      const double v28 = nv28[l], dmu28 = ndmu28[l], dsd28 = ndsd28[l];
 #line 20 "tests/golden/mixture2d.dens"
-      const double v27 = v15 + v26;
+      const double v29 = v17 + v28;
 #line 21 "tests/golden/mixture2d.dens"
-      const double v64 = dmu26;
-      const double v65 = dsd26;
-      const double v66 = v65 * v19;
+      const double v66 = dmu28;
+      const double v67 = dsd28;
+      const double v68 = v67 * v21;
 #line 332 "model.c"
-      lv[q] = v27;
-      const double wq = mk ? densrt_exp(r->lw[q] + v27) : 0.0;
+      lv[q] = v29;
+      const double wq = mk ? densrt_exp(r->lw[q] + v29) : 0.0;
       S[l] += wq;
-      ga15[l] = -wq * 1.0;
-      ga17[l] = -wq * v64;
-      ga18[l] = -wq * v66;
+      ga17[l] = -wq * 1.0;
+      ga19[l] = -wq * v66;
+      ga20[l] = -wq * v68;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       {
-        double *ca = w->coef_adj[0] + 4 * j15[l];
-        const double ga = ga15[l], u = u15[l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
-      }
-      {
-        double *ca = w->coef_adj[1] + 4 * j17[l];
+        double *ca = w->coef_adj[0] + 4 * j17[l];
         const double ga = ga17[l], u = u17[l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[2] + 4 * j18[l];
-        const double ga = ga18[l], u = u18[l];
+        double *ca = w->coef_adj[1] + 4 * j19[l];
+        const double ga = ga19[l], u = u19[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[2] + 4 * j20[l];
+        const double ga = ga20[l], u = u20[l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
@@ -367,20 +367,20 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j15[L];
-    double u15[L];
-    double ga15[L];
     size_t j17[L];
     double u17[L];
     double ga17[L];
-    size_t j18[L];
-    double u18[L];
-    double ga18[L];
+    size_t j19[L];
+    double u19[L];
+    double ga19[L];
+    size_t j20[L];
+    double u20[L];
+    double ga20[L];
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j15[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u15[l]);
-      j17[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u17[l]);
-      j18[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u18[l]);
+      j17[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u17[l]);
+      j19[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u19[l]);
+      j20[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u20[l]);
     }
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
@@ -388,54 +388,54 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 20 "tests/golden/mixture2d.dens"
-      const double v15 = densrt_spline_seg_eval(w->coef[0], j15[l], u15[l]);
+      const double v17 = densrt_spline_seg_eval(w->coef[0], j17[l], u17[l]);
 #line 21 "tests/golden/mixture2d.dens"
-      const double v17 = densrt_spline_seg_eval(w->coef[1], j17[l], u17[l]);
-      const double v18 = densrt_spline_seg_eval(w->coef[2], j18[l], u18[l]);
-      const double v19 = densrt_exp(v18);
-      const double v28 = x1 - v17;
-      const double v29 = v28 / v19;
-      const double v30 = v29 * v29;
-      const double v32 = (-0.5) * v30;
-      const double v34 = v18 + 0.9189385332046728;
-      const double v35 = v32 - v34;
+      const double v19 = densrt_spline_seg_eval(w->coef[1], j19[l], u19[l]);
+      const double v20 = densrt_spline_seg_eval(w->coef[2], j20[l], u20[l]);
+      const double v21 = densrt_exp(v20);
+      const double v30 = x1 - v19;
+      const double v31 = v30 / v21;
+      const double v32 = v31 * v31;
+      const double v34 = (-0.5) * v32;
+      const double v36 = v20 + 0.9189385332046728;
+      const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
-      const double v36 = v15 + v35;
+      const double v38 = v17 + v37;
 #line 21 "tests/golden/mixture2d.dens"
-      const double v44 = 1.0 / v19;
-      const double v46 = v29 * v44;
-      const double v47 = -v46;
-      const double v53 = -v44;
-      const double v54 = v47 * v19;
-      const double v55 = v29 * v53;
-      const double v56 = v29 * v54;
-      const double v57 = v55 + v55;
-      const double v58 = v56 + v56;
-      const double v59 = (-0.5) * v57;
-      const double v60 = (-0.5) * v58;
-      const double v61 = v60 + (-1.0);
+      const double v46 = 1.0 / v21;
+      const double v48 = v31 * v46;
+      const double v49 = -v48;
+      const double v55 = -v46;
+      const double v56 = v49 * v21;
+      const double v57 = v31 * v55;
+      const double v58 = v31 * v56;
+      const double v59 = v57 + v57;
+      const double v60 = v58 + v58;
+      const double v61 = (-0.5) * v59;
+      const double v62 = (-0.5) * v60;
+      const double v63 = v62 + (-1.0);
 #line 418 "model.c"
-      lv[q] = v36;
-      const double wq = mk ? densrt_exp(r->lw[q] + v36) : 0.0;
+      lv[q] = v38;
+      const double wq = mk ? densrt_exp(r->lw[q] + v38) : 0.0;
       S[l] += wq;
-      ga15[l] = -wq * 1.0;
-      ga17[l] = -wq * v59;
-      ga18[l] = -wq * v61;
+      ga17[l] = -wq * 1.0;
+      ga19[l] = -wq * v61;
+      ga20[l] = -wq * v63;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       {
-        double *ca = w->coef_adj[0] + 4 * j15[l];
-        const double ga = ga15[l], u = u15[l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
-      }
-      {
-        double *ca = w->coef_adj[1] + 4 * j17[l];
+        double *ca = w->coef_adj[0] + 4 * j17[l];
         const double ga = ga17[l], u = u17[l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[2] + 4 * j18[l];
-        const double ga = ga18[l], u = u18[l];
+        double *ca = w->coef_adj[1] + 4 * j19[l];
+        const double ga = ga19[l], u = u19[l];
+        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+      }
+      {
+        double *ca = w->coef_adj[2] + 4 * j20[l];
+        const double ga = ga20[l], u = u20[l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
@@ -455,12 +455,12 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   const double v11 = hv[0];
   double adj11[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j22[L];
-    double u22[L];
-    double ga22[L];
+    size_t j24[L];
+    double u24[L];
+    double ga24[L];
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j22[l] = densrt_spline_locate(m->spline[3], r->x[0][q], &u22[l]);
+      j24[l] = densrt_spline_locate(m->spline[3], r->x[0][q], &u24[l]);
     }
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
@@ -468,20 +468,20 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 23 "tests/golden/mixture2d.dens"
-      const double v22 = densrt_spline_seg_eval(w->coef[3], j22[l], u22[l]);
-      const double v23 = v11 * x1;
-      const double v24 = v22 + v23;
+      const double v24 = densrt_spline_seg_eval(w->coef[3], j24[l], u24[l]);
+      const double v25 = v11 * x1;
+      const double v26 = v24 + v25;
 #line 475 "model.c"
-      lv[q] = v24;
-      const double wq = mk ? densrt_exp(r->lw[q] + v24) : 0.0;
+      lv[q] = v26;
+      const double wq = mk ? densrt_exp(r->lw[q] + v26) : 0.0;
       S[l] += wq;
       adj11[l] -= wq * x1;
-      ga22[l] = -wq * 1.0;
+      ga24[l] = -wq * 1.0;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       {
-        double *ca = w->coef_adj[3] + 4 * j22[l];
-        const double ga = ga22[l], u = u22[l];
+        double *ca = w->coef_adj[3] + 4 * j24[l];
+        const double ga = ga24[l], u = u24[l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
@@ -547,16 +547,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[0]; i++) {
     const double v0 = th[m->off[0] + i + 0];   /* ln_a[i+0] */
 #line 27 "tests/golden/mixture2d.dens"
-    const double v74 = v0 / 5.0;
-    const double v75 = v74 * v74;
-    const double v76 = (-0.5) * v75;
-    const double v79 = v76 - 2.528376445638773;
-    const double v84 = 0.2 * v74;
-    const double v85 = v84 + v84;
-    const double v86 = (-0.5) * v85;
+    const double v76 = v0 / 5.0;
+    const double v77 = v76 * v76;
+    const double v78 = (-0.5) * v77;
+    const double v81 = v78 - 2.528376445638773;
+    const double v86 = 0.2 * v76;
+    const double v87 = v86 + v86;
+    const double v88 = (-0.5) * v87;
 #line 558 "model.c"
-    lpp += v79;
-    g[m->off[0] + i + 0] += v86;
+    lpp += v81;
+    g[m->off[0] + i + 0] += v88;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -567,16 +567,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[1]; i++) {
     const double v4 = th[m->off[1] + i + 0];   /* mu[i+0] */
 #line 28 "tests/golden/mixture2d.dens"
-    const double v87 = v4 / 3.0;
-    const double v88 = v87 * v87;
-    const double v89 = (-0.5) * v88;
-    const double v92 = v89 - 2.0175508218727827;
-    const double v97 = 0.3333333333333333 * v87;
-    const double v98 = v97 + v97;
-    const double v99 = (-0.5) * v98;
+    const double v89 = v4 / 3.0;
+    const double v90 = v89 * v89;
+    const double v91 = (-0.5) * v90;
+    const double v94 = v91 - 2.0175508218727827;
+    const double v99 = 0.3333333333333333 * v89;
+    const double v100 = v99 + v99;
+    const double v101 = (-0.5) * v100;
 #line 578 "model.c"
-    lpp += v92;
-    g[m->off[1] + i + 0] += v99;
+    lpp += v94;
+    g[m->off[1] + i + 0] += v101;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -587,15 +587,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[2]; i++) {
     const double v7 = th[m->off[2] + i + 0];   /* ln_s[i+0] */
 #line 29 "tests/golden/mixture2d.dens"
-    const double v100 = v7 - (-1.0);
-    const double v101 = v100 * v100;
-    const double v102 = (-0.5) * v101;
-    const double v103 = v102 - 0.9189385332046728;
-    const double v106 = v100 + v100;
-    const double v107 = (-0.5) * v106;
+    const double v102 = v7 - (-1.0);
+    const double v103 = v102 * v102;
+    const double v104 = (-0.5) * v103;
+    const double v105 = v104 - 0.9189385332046728;
+    const double v108 = v102 + v102;
+    const double v109 = (-0.5) * v108;
 #line 597 "model.c"
-    lpp += v103;
-    g[m->off[2] + i + 0] += v107;
+    lpp += v105;
+    g[m->off[2] + i + 0] += v109;
   }
     w->log_prior_part[2] = lpp;
     lp += lpp;
@@ -606,16 +606,17 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v11 = th[m->off[4] + 0];   /* f */
 #line 30 "tests/golden/mixture2d.dens"
-    const double v108 = v11 / 0.5;
-    const double v109 = v108 * v108;
-    const double v110 = (-0.5) * v109;
-    const double v113 = v110 - 0.2257913526447275;
-    const double v118 = 2.0 * v108;
-    const double v119 = v118 + v118;
-    const double v120 = (-0.5) * v119;
-#line 617 "model.c"
-    lpp += v113;
-    g[m->off[4] + 0] += v120;
+    const double v110 = v11 / 0.5;
+    const double v111 = v110 * v110;
+    const double v112 = (-0.5) * v111;
+    const double v115 = v112 - 0.2257913526447275;
+    const double v116 = v115 - (-0.046567912292390164);
+    const double v121 = 2.0 * v110;
+    const double v122 = v121 + v121;
+    const double v123 = (-0.5) * v122;
+#line 618 "model.c"
+    lpp += v116;
+    g[m->off[4] + 0] += v123;
   }
     w->log_prior_part[3] = lpp;
     lp += lpp;
@@ -638,35 +639,35 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double x0 = x[0][i];
     const double x1 = x[1][i];
 #line 20 "tests/golden/mixture2d.dens"
-    double u15;
-    const size_t j15 = densrt_spline_locate(m->spline[0], x0, &u15);
-    const double v15 = densrt_spline_seg_eval(w->coef[0], j15, u15);
-#line 21 "tests/golden/mixture2d.dens"
     double u17;
-    const size_t j17 = densrt_spline_locate(m->spline[1], x0, &u17);
-    const double v17 = densrt_spline_seg_eval(w->coef[1], j17, u17);
-    double u18;
-    const size_t j18 = densrt_spline_locate(m->spline[2], x0, &u18);
-    const double v18 = densrt_spline_seg_eval(w->coef[2], j18, u18);
-    const double v19 = exp(v18);
-#line 23 "tests/golden/mixture2d.dens"
-    double u22;
-    const size_t j22 = densrt_spline_locate(m->spline[3], x0, &u22);
-    const double v22 = densrt_spline_seg_eval(w->coef[3], j22, u22);
-    const double v23 = v11 * x1;
-    const double v24 = v22 + v23;
+    const size_t j17 = densrt_spline_locate(m->spline[0], x0, &u17);
+    const double v17 = densrt_spline_seg_eval(w->coef[0], j17, u17);
 #line 21 "tests/golden/mixture2d.dens"
-    const double v28 = x1 - v17;
-    const double v29 = v28 / v19;
-    const double v30 = v29 * v29;
-    const double v32 = (-0.5) * v30;
-    const double v34 = v18 + 0.9189385332046728;
-    const double v35 = v32 - v34;
+    double u19;
+    const size_t j19 = densrt_spline_locate(m->spline[1], x0, &u19);
+    const double v19 = densrt_spline_seg_eval(w->coef[1], j19, u19);
+    double u20;
+    const size_t j20 = densrt_spline_locate(m->spline[2], x0, &u20);
+    const double v20 = densrt_spline_seg_eval(w->coef[2], j20, u20);
+    const double v21 = exp(v20);
+#line 23 "tests/golden/mixture2d.dens"
+    double u24;
+    const size_t j24 = densrt_spline_locate(m->spline[3], x0, &u24);
+    const double v24 = densrt_spline_seg_eval(w->coef[3], j24, u24);
+    const double v25 = v11 * x1;
+    const double v26 = v24 + v25;
+#line 21 "tests/golden/mixture2d.dens"
+    const double v30 = x1 - v19;
+    const double v31 = v30 / v21;
+    const double v32 = v31 * v31;
+    const double v34 = (-0.5) * v32;
+    const double v36 = v20 + 0.9189385332046728;
+    const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
-    const double v36 = v15 + v35;
-#line 668 "model.c"
-    out[0 * n + i] = v36;
-    out[1 * n + i] = v24;
+    const double v38 = v17 + v37;
+#line 669 "model.c"
+    out[0 * n + i] = v38;
+    out[1 * n + i] = v26;
   }
 }
 

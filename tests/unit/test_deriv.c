@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
+
 #include "deriv.h"
 #include "dual.h"
 #include "ir.h"
@@ -35,6 +38,8 @@ static double eval(const ir_node *n, const double *th)
   case IR_LOG: return log(a);
   case IR_LOG1P: return log1p(a);
   case IR_SQRT: return sqrt(a);
+  case IR_LGAMMA: return gsl_sf_lngamma(a);
+  case IR_DIGAMMA: return gsl_sf_psi(a);
   case IR_POW: return pow(a, b);
   case IR_LSE: return fmax(a, b) + log1p(exp(-fabs(a - b)));
   case IR_MAX: return fmax(a, b);
@@ -45,6 +50,10 @@ static double eval(const ir_node *n, const double *th)
     densrt_log_ndiff(LO, HI, eval(n->a[0]->a[0], th), eval(n->a[0]->a[1], th), &du, &ds);
     return n->op == IR_NDIFF_DMU ? du : ds;
   case IR_LOG_WIDTH: return log(HI - LO);
+  case IR_LOG_PHIDIFF: return densrt_quad_log_normal_diff(a, b, NULL, NULL);
+  case IR_PHIDIFF_DA: case IR_PHIDIFF_DB:
+    densrt_quad_log_normal_diff(eval(n->a[0]->a[0], th), eval(n->a[0]->a[1], th), &du, &ds);
+    return n->op == IR_PHIDIFF_DA ? du : ds;
   default: ck_abort_msg("no evaluation of %s", ir_op_name(n->op)); return NAN;
   }
 }
@@ -105,6 +114,16 @@ START_TEST(test_each_operation)
     {"lse(lse(a, b), lse(c, x)) (n-ary)",
      ir_expand(&ir, ir_op2(&ir, IR_LSE, ir_op2(&ir, IR_LSE, a, b, L), ir_op2(&ir, IR_LSE, c, x, L), L))},
     {"log_ndiff(a, exp(c))", ir_logndiff(&ir, 0, a, ir_op1(&ir, IR_EXP, c, L), L)},
+    {"lgamma(b) - lgamma(b * exp(a) + 0.5)",
+     ir_op2(&ir, IR_SUB, ir_op1(&ir, IR_LGAMMA, b, L),
+            ir_op1(&ir, IR_LGAMMA, ir_op2(&ir, IR_ADD, ir_op2(&ir, IR_MUL, b, ir_op1(&ir, IR_EXP, a, L), L),
+                                          ir_const(&ir, 0.5), L), L), L)},
+    {"log_phidiff((1 - a) / exp(c), (2.5 - a) / exp(c))",
+     ir_op2(&ir, IR_LOG_PHIDIFF,
+            ir_op2(&ir, IR_DIV, ir_op2(&ir, IR_SUB, ir_const(&ir, 1), a, L), ir_op1(&ir, IR_EXP, c, L), L),
+            ir_op2(&ir, IR_DIV, ir_op2(&ir, IR_SUB, ir_const(&ir, 2.5), a, L), ir_op1(&ir, IR_EXP, c, L), L), L)},
+    {"log_phidiff(-inf, b - 2)",
+     ir_op2(&ir, IR_LOG_PHIDIFF, ir_const(&ir, -INFINITY), ir_op2(&ir, IR_SUB, b, ir_const(&ir, 2), L), L)},
     {"normal(x | a, exp(c)) (expanded)",
      ir_expand(&ir, ir_op3(&ir, IR_NORMAL_LPDF, x, a, ir_op1(&ir, IR_EXP, c, L), L))},
   };

@@ -117,7 +117,7 @@ static const struct {
   {"data { real z; } parameters { real a; } model { intensity = exp(a * z); }", "error: cannot integrate 'term1' over the unbounded window of 'z'"},
   /* checker: priors */
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { z ~ normal(0, 1); }", "error: the left of '~' must be a parameter, an element or a slice"},
-  {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ exp(1); }", "error: the right of '~' must be a distribution such as normal(mu, sigma)"},
+  {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ exp(1); }", "error: the right of '~' must be a distribution: normal, student_t, cauchy"},
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ normal(a | 0, 1); }", "error: in priors write 'a ~ normal(mu, sigma)', without '|'"},
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ normal(0); }", "error: normal() in a prior takes 2 arguments (mu, sigma), got 1"},
   {GOOD_HEAD "parameters { real a; } model { intensity = exp(a); } priors { a ~ normal(z, 1); }", "error: data column 'z' cannot appear in a prior"},
