@@ -9,6 +9,7 @@
 #include "error.h"
 #include "quad.h"
 #include "vmath.h"
+#include "dual.h"
 
 #define LOG_SQRT_2PI 0.91893853320467274178032973640562
 
@@ -670,6 +671,44 @@ START_TEST(test_inline_exp)
 }
 END_TEST
 
+/* The lanes' normal CDF differences equal densrt_log_ndiff's, far in the tails (the
+** branch-free formula) and near (its fallback), with infinite window ends. */
+START_TEST(test_log_ndiff_lanes)
+{
+  static const double win[][2] = {{-7, 5}, {-INFINITY, 5}, {-7, INFINITY}, {0, 1}};
+  uint64_t st = 12345;
+  int far = 0, near = 0;
+  for (size_t w = 0; w < sizeof win / sizeof win[0]; w++)
+    for (int rep = 0; rep < 2000; rep++) {
+      double mu[DENSRT_LANES], sd[DENSRT_LANES], v[DENSRT_LANES], dm[DENSRT_LANES], ds[DENSRT_LANES];
+      for (int l = 0; l < DENSRT_LANES; l++) {
+        st = st * 6364136223846793005u + 1442695040888963407u;
+        double u1 = (double)(st >> 11) * 0x1p-53;
+        st = st * 6364136223846793005u + 1442695040888963407u;
+        double u2 = (double)(st >> 11) * 0x1p-53;
+        mu[l] = -3 + 6 * u1;
+        sd[l] = exp(-4 + 5 * u2);   /* 0.018 .. 2.7: both regimes */
+      }
+      densrt_log_ndiff_lanes(win[w][0], win[w][1], mu, sd, v, dm, ds);
+      for (int l = 0; l < DENSRT_LANES; l++) {
+        double rm, rs, rv = densrt_log_ndiff(win[w][0], win[w][1], mu[l], sd[l], &rm, &rs);
+        double a = (win[w][0] - mu[l]) / sd[l], b = (win[w][1] - mu[l]) / sd[l];
+        if (a <= -10 && b >= 10)
+          far++;
+        else
+          near++;
+        ck_assert_msg(v[l] == rv || fabs(v[l] - rv) <= 4e-16 * fabs(rv), "value at mu %g sd %g: %.17g vs %.17g", mu[l],
+                      sd[l], v[l], rv);
+        ck_assert_msg(dm[l] == rm || fabs(dm[l] - rm) <= 4e-15 * fabs(rm), "d_mu at mu %g sd %g: %.17g vs %.17g", mu[l],
+                      sd[l], dm[l], rm);
+        ck_assert_msg(ds[l] == rs || fabs(ds[l] - rs) <= 4e-15 * fabs(rs), "d_sd at mu %g sd %g: %.17g vs %.17g", mu[l],
+                      sd[l], ds[l], rs);
+      }
+    }
+  ck_assert(far > 1000 && near > 1000);
+}
+END_TEST
+
 static Suite *quad_suite(void)
 {
   Suite *s = suite_create("quad");
@@ -694,6 +733,7 @@ static Suite *quad_suite(void)
   suite_add_tcase(s, tc);
   tc = tcase_create("inline_exp");
   tcase_add_test(tc, test_inline_exp);
+  tcase_add_test(tc, test_log_ndiff_lanes);
   suite_add_tcase(s, tc);
   return s;
 }
