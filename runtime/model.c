@@ -266,7 +266,9 @@ static int build_rule(densrt_model *m, size_t t, int level, densrt_points *out)
       n *= r1[d].n;
     }
   out->n = n;
-  out->lw = malloc(n * sizeof *out->lw);
+  /* DENSRT_LANES more nodes, copies of the last: the quadrature kernels' last block of lanes
+     reads and writes them (and adds nothing) */
+  out->lw = malloc((n + DENSRT_LANES) * sizeof *out->lw);
   if (!out->lw) {
     rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
     goto done;
@@ -277,7 +279,7 @@ static int build_rule(densrt_model *m, size_t t, int level, densrt_points *out)
   for (size_t d = 0; d < m->def->n_dims; d++) {
     if (!(cols & (1u << d)))
       continue;
-    out->x[d] = malloc(n * sizeof *out->x[d]);
+    out->x[d] = malloc((n + DENSRT_LANES) * sizeof *out->x[d]);
     if (!out->x[d]) {
       rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
       goto done;
@@ -287,8 +289,12 @@ static int build_rule(densrt_model *m, size_t t, int level, densrt_points *out)
       out->x[d][q] = r1[d].x[j];
       out->lw[q] += r1[d].lw[j];
     }
+    for (size_t q = n; q < n + DENSRT_LANES; q++)
+      out->x[d][q] = out->x[d][n - 1];
     stride *= r1[d].n;
   }
+  for (size_t q = n; q < n + DENSRT_LANES; q++)
+    out->lw[q] = out->lw[n - 1];
 done:
   for (size_t d = 0; d < DENSRT_MAX_DIMS; d++)
     densrt_quad_rule_free(&r1[d]);
@@ -561,7 +567,7 @@ int densrt_work_alloc(const densrt_model *m, densrt_work **out)
   size_t ns = 2 * kmax;
   NEW(w->spline_scratch, ns);
   w->lv_cap = m->biggest_rule ? m->biggest_rule : 1;
-  NEW(w->lv, w->lv_cap);
+  NEW(w->lv, w->lv_cap + DENSRT_LANES);   /* a kernel's last block of lanes writes past the rule */
   if (!ok || !w->spline_scratch || !w->lv) {
     densrt_work_free(w);
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
@@ -687,7 +693,7 @@ void densrt_work_free(densrt_work *w)
 double densrt_model_eval(const densrt_model *m, densrt_work *w, const double *theta, double *grad)
 {
   if (w->lv_cap < m->biggest_rule) {   /* the rules were refined since w was made */
-    double *lv = realloc(w->lv, m->biggest_rule * sizeof *lv);
+    double *lv = realloc(w->lv, (m->biggest_rule + DENSRT_LANES) * sizeof *lv);
     if (!lv) {
       densrt_error(DENSRT_ENOMEM, __FILE__, __LINE__, "out of memory for %zu quadrature nodes", m->biggest_rule);
       return NAN;

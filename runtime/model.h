@@ -104,7 +104,7 @@ typedef struct densrt_model_def {
 typedef struct {
   size_t n;
   double *x[DENSRT_MAX_DIMS];   /* x[d][q]; NULL for columns not integrated by quadrature */
-  double *lw;                   /* log weights */
+  double *lw;                   /* log weights; x and lw have DENSRT_LANES copies of the last node after n */
 } densrt_points;
 
 enum { DENSRT_PLAN_NUMERIC = 0, DENSRT_PLAN_EXACT = 1 };
@@ -151,7 +151,7 @@ struct densrt_work {
   double **coef, **coef_adj;    /* per coefficient set: 4(K-1) */
   double *spline_scratch;       /* 2 K of the largest knot set */
   double *lv;                   /* the log integrand at each node of a rule ... */
-  size_t lv_cap;                /* ... of up to this many nodes */
+  size_t lv_cap;                /* ... of up to this many nodes (and DENSRT_LANES more) */
   /* threads over the data rows (densrt_work_set_threads) */
   size_t n_threads;             /* 1: none */
   struct densrt_pool *pool;

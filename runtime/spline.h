@@ -93,11 +93,16 @@ void densrt_spline_coefs_adjoint(const densrt_spline *s, const double *coef_adj,
 /* The cubic of segment j at offset u from its left knot, summed in ascending
 ** powers as scipy's PPoly does: far from the knots the terms cancel, and the
 ** same order gives the same rounding. */
+static inline double densrt_spline_cubic(double c0, double c1, double c2, double c3, double u)
+{
+  const double u2 = u * u;
+  return c0 + c1 * u + c2 * u2 + c3 * (u2 * u);
+}
+
 static inline double densrt_spline_seg_eval(const double *coef, size_t j, double u)
 {
   const double *c = coef + 4 * j;
-  const double u2 = u * u;
-  return c[0] + c[1] * u + c[2] * u2 + c[3] * (u2 * u);
+  return densrt_spline_cubic(c[0], c[1], c[2], c[3], u);
 }
 
 /* s(x) from coef; *slope = s'(x) unless slope is NULL. */

@@ -200,9 +200,9 @@ static void print_spline_input(printer *p, const ir_node *sp)
   dc_buf *o = &p->e->out;
   const char *in = p->ind;
   int id = sp->id;
-  if (p->node_lanes) {   /* located before the loop */
-    dc_buf_printf(o, "%sconst double v%d = densrt_spline_seg_eval(w->coef[%d], j%d[l], u%d[l]);\n", in, id, sp->index,
-                  id, id);
+  if (p->node_lanes) {   /* located, and its cubic gathered, before the loop */
+    dc_buf_printf(o, "%sconst double v%d = densrt_spline_cubic(c%d[0][l], c%d[1][l], c%d[2][l], c%d[3][l], u%d[l]);\n", in,
+                  id, id, id, id, id, id);
     return;
   }
   if (p->lanes) {   /* the run's segment j, left knot t and cubic c were set before the loop */
@@ -668,16 +668,20 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     const ir_node *sp = k->in[j];
     if (sp->op != IR_SPLINE)
       continue;
-    dc_buf_printf(o, "    size_t j%d[L];\n    double u%d[L];\n", sp->id, sp->id);
+    dc_buf_printf(o, "    size_t j%d[L];\n    double u%d[L], c%d[4][L];\n", sp->id, sp->id, sp->id);
     if (has_adjoint(k, j))
       dc_buf_printf(o, "    double ga%d[L];\n", sp->id);
   }
-  dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;\n");
+  dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l;\n");
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *sp = k->in[j];
     if (sp->op == IR_SPLINE)
-      dc_buf_printf(o, "      j%d[l] = densrt_spline_locate(m->spline[%d], r->x[%d][q], &u%d[l]);\n", sp->id, sp->index,
-                    sp->a[0]->index, sp->id);
+      dc_buf_printf(o, "      {\n        double u;   /* not &u%d[l]: an array whose address escapes is not vectorised */\n"
+                       "        const size_t j = densrt_spline_locate(m->spline[%d], r->x[%d][q], &u);\n"
+                       "        j%d[l] = j;\n        u%d[l] = u;\n"
+                       "        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */\n"
+                       "          c%d[p][l] = w->coef[%d][4 * j + p];\n      }\n",
+                    sp->id, sp->index, sp->a[0]->index, sp->id, sp->id, sp->id, sp->index);
   }
   dc_buf_puts(o, "    }\n");
   /* pass 1: the arguments of the normal CDF differences */
@@ -696,7 +700,7 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     printer p;
     pr_init(&p, e, k, "      ");
     p.node_lanes = 1;
-    dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;\n");
+    dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l;\n");
     print_columns(&p, "r->x", "q");
     for (size_t i = 0; i < k->n_stmt; i++)
       if (mark[k->stmt[i]->id] && k->stmt[i]->op != IR_DATA && k->stmt[i]->op != IR_CONST)
@@ -725,14 +729,16 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   printer p;
   pr_init(&p, e, k, "      ");
   p.node_lanes = 1;
-  dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;\n"
+  dc_buf_puts(o, "    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */\n"
+                 "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l;\n"
                  "      const int mk = q0 + l < r->n;\n");
   print_columns(&p, "r->x", "q");
   print_stmts(&p);
   end_lines(&p);
   char *R = text(k->out[0]);
-  dc_buf_printf(o, "      lv[q] = %s;\n      const double wq = mk ? densrt_exp(r->lw[q] + %s) : 0.0;\n      S[l] += wq;\n",
-                R, R);
+  /* the weight read whatever mk (a load under a condition does not vectorise; the rule is padded) */
+  dc_buf_printf(o, "      lvq[l] = %s;\n      const double eq = densrt_exp(r->lw[q] + %s), wq = mk ? eq : 0.0;\n"
+                   "      S[l] += wq;\n", R, R);
   free(R);
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *in = k->in[j], *d = k->d[j];
@@ -747,8 +753,8 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   }
   dc_buf_puts(o, "    }\n");
   pr_free(&p);
-  /* the coefficient adjoints of each node's segments */
-  dc_buf_puts(o, "    for (size_t l = 0; l < L && q0 + l < r->n; l++) {\n");
+  /* the log integrand, and the coefficient adjoints of each node's segments */
+  dc_buf_puts(o, "    for (size_t l = 0; l < L && q0 + l < r->n; l++) {\n      lv[q0 + l] = lvq[l];\n");
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *sp = k->in[j];
     if (sp->op != IR_SPLINE || !has_adjoint(k, j))

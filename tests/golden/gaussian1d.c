@@ -167,10 +167,11 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj25[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 15 "models/gaussian1d.dens"
@@ -190,9 +191,9 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v44 = v42 + v42;
       const double v45 = (-0.5) * v43;
       const double v46 = (-0.5) * v44;
-#line 194 "model.c"
-      lv[q] = v27;
-      const double wq = mk ? densrt_exp(r->lw[q] + v27) : 0.0;
+#line 195 "model.c"
+      lvq[l] = v27;
+      const double eq = densrt_exp(r->lw[q] + v27), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj0[l] -= wq * 1.0;
       adj4[l] -= wq * v45;
@@ -200,6 +201,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj25[l] -= wq * (-1.0);
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
     }
   }
   double sum = 0;
@@ -261,7 +263,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v57 = 0.1 * v47;
     const double v58 = v57 + v57;
     const double v59 = (-0.5) * v58;
-#line 265 "model.c"
+#line 267 "model.c"
     lpp += v52;
     g[m->off[0] + 0] += v59;
   }
@@ -279,7 +281,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v62 = v61 - 0.9189385332046728;
     const double v65 = v4 + v4;
     const double v66 = (-0.5) * v65;
-#line 283 "model.c"
+#line 285 "model.c"
     lpp += v62;
     g[m->off[1] + 0] += v66;
   }
@@ -300,7 +302,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v78 = 0.5773502691896258 * v68;
     const double v79 = v78 + v78;
     const double v80 = (-0.5) * v79;
-#line 304 "model.c"
+#line 306 "model.c"
     lpp += v73;
     g[m->off[2] + 0] += v80;
   }
@@ -330,7 +332,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
 #line 15 "models/gaussian1d.dens"
   const double v14 = exp(v7);
   const double v25 = v7 + 0.9189385332046728;
-#line 334 "model.c"
+#line 336 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -341,7 +343,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v23 = (-0.5) * v21;
     const double v26 = v23 - v25;
     const double v27 = v0 + v26;
-#line 345 "model.c"
+#line 347 "model.c"
     out[0 * n + i] = v27;
   }
 }

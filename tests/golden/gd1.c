@@ -267,42 +267,64 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   double S[L] = {0}, *lv = w->lv;
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     size_t j11[L];
-    double u11[L];
+    double u11[L], c11[4][L];
     double ga11[L];
     size_t j13[L];
-    double u13[L];
+    double u13[L], c13[4][L];
     double ga13[L];
     size_t j14[L];
-    double u14[L];
+    double u14[L], c14[4][L];
     double ga14[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j11[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u11[l]);
-      j13[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u13[l]);
-      j14[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u14[l]);
+      const size_t q = q0 + l;
+      {
+        double u;   /* not &u11[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        j11[l] = j;
+        u11[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c11[p][l] = w->coef[0][4 * j + p];
+      }
+      {
+        double u;   /* not &u13[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[1], r->x[0][q], &u);
+        j13[l] = j;
+        u13[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c13[p][l] = w->coef[1][4 * j + p];
+      }
+      {
+        double u;   /* not &u14[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[2], r->x[0][q], &u);
+        j14[l] = j;
+        u14[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c14[p][l] = w->coef[2][4 * j + p];
+      }
     }
     double mu21[L], sd21[L], nv21[L], ndmu21[L], ndsd21[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const double x0 = r->x[0][q];
 #line 29 "models/gd1.dens"
-      const double v13 = densrt_spline_seg_eval(w->coef[1], j13[l], u13[l]);
-      const double v14 = densrt_spline_seg_eval(w->coef[2], j14[l], u14[l]);
+      const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
+      const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
       const double v15 = densrt_exp(v14);
-#line 293 "model.c"
+#line 314 "model.c"
       mu21[l] = v13;
       sd21[l] = v15;
     }
     densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu21, sd21, nv21, ndmu21, ndsd21);
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 28 "models/gd1.dens"
-      const double v11 = densrt_spline_seg_eval(w->coef[0], j11[l], u11[l]);
+      const double v11 = densrt_spline_cubic(c11[0][l], c11[1][l], c11[2][l], c11[3][l], u11[l]);
 #line 29 "models/gd1.dens"
-      const double v13 = densrt_spline_seg_eval(w->coef[1], j13[l], u13[l]);
-      const double v14 = densrt_spline_seg_eval(w->coef[2], j14[l], u14[l]);
+      const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
+      const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
       const double v15 = densrt_exp(v14);
       const double v21 = nv21[l], dmu21 = ndmu21[l], dsd21 = ndsd21[l];
 #line 28 "models/gd1.dens"
@@ -311,15 +333,16 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v61 = dmu21;
       const double v62 = dsd21;
       const double v63 = v62 * v15;
-#line 315 "model.c"
-      lv[q] = v22;
-      const double wq = mk ? densrt_exp(r->lw[q] + v22) : 0.0;
+#line 337 "model.c"
+      lvq[l] = v22;
+      const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga11[l] = -wq * 1.0;
       ga13[l] = -wq * v61;
       ga14[l] = -wq * v63;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
       {
         double *ca = w->coef_adj[0] + 4 * j11[l];
         const double ga = ga11[l], u = u11[l];
@@ -351,30 +374,52 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     size_t j11[L];
-    double u11[L];
+    double u11[L], c11[4][L];
     double ga11[L];
     size_t j13[L];
-    double u13[L];
+    double u13[L], c13[4][L];
     double ga13[L];
     size_t j14[L];
-    double u14[L];
+    double u14[L], c14[4][L];
     double ga14[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j11[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u11[l]);
-      j13[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u13[l]);
-      j14[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u14[l]);
+      const size_t q = q0 + l;
+      {
+        double u;   /* not &u11[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        j11[l] = j;
+        u11[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c11[p][l] = w->coef[0][4 * j + p];
+      }
+      {
+        double u;   /* not &u13[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[1], r->x[0][q], &u);
+        j13[l] = j;
+        u13[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c13[p][l] = w->coef[1][4 * j + p];
+      }
+      {
+        double u;   /* not &u14[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[2], r->x[0][q], &u);
+        j14[l] = j;
+        u14[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c14[p][l] = w->coef[2][4 * j + p];
+      }
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 28 "models/gd1.dens"
-      const double v11 = densrt_spline_seg_eval(w->coef[0], j11[l], u11[l]);
+      const double v11 = densrt_spline_cubic(c11[0][l], c11[1][l], c11[2][l], c11[3][l], u11[l]);
 #line 29 "models/gd1.dens"
-      const double v13 = densrt_spline_seg_eval(w->coef[1], j13[l], u13[l]);
-      const double v14 = densrt_spline_seg_eval(w->coef[2], j14[l], u14[l]);
+      const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
+      const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
       const double v15 = densrt_exp(v14);
       const double v25 = x1 - v13;
       const double v26 = v25 / v15;
@@ -397,15 +442,16 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v56 = (-0.5) * v54;
       const double v57 = (-0.5) * v55;
       const double v58 = v57 + (-1.0);
-#line 401 "model.c"
-      lv[q] = v33;
-      const double wq = mk ? densrt_exp(r->lw[q] + v33) : 0.0;
+#line 446 "model.c"
+      lvq[l] = v33;
+      const double eq = densrt_exp(r->lw[q] + v33), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga11[l] = -wq * 1.0;
       ga13[l] = -wq * v56;
       ga14[l] = -wq * v58;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
       {
         double *ca = w->coef_adj[0] + 4 * j11[l];
         const double ga = ga11[l], u = u11[l];
@@ -438,26 +484,35 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   const double v23 = hv[0];
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     size_t j18[L];
-    double u18[L];
+    double u18[L], c18[4][L];
     double ga18[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j18[l] = densrt_spline_locate(m->spline[3], r->x[0][q], &u18[l]);
+      const size_t q = q0 + l;
+      {
+        double u;   /* not &u18[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[3], r->x[0][q], &u);
+        j18[l] = j;
+        u18[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c18[p][l] = w->coef[3][4 * j + p];
+      }
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 30 "models/gd1.dens"
-      const double v18 = densrt_spline_seg_eval(w->coef[3], j18[l], u18[l]);
+      const double v18 = densrt_spline_cubic(c18[0][l], c18[1][l], c18[2][l], c18[3][l], u18[l]);
       const double v24 = v23 + v18;
-#line 455 "model.c"
-      lv[q] = v24;
-      const double wq = mk ? densrt_exp(r->lw[q] + v24) : 0.0;
+#line 509 "model.c"
+      lvq[l] = v24;
+      const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga18[l] = -wq * 1.0;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
       {
         double *ca = w->coef_adj[3] + 4 * j18[l];
         const double ga = ga18[l], u = u18[l];
@@ -534,7 +589,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 538 "model.c"
+#line 593 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -558,7 +613,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 562 "model.c"
+#line 617 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -582,7 +637,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 586 "model.c"
+#line 641 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -630,7 +685,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 634 "model.c"
+#line 689 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

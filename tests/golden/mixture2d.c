@@ -284,42 +284,64 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   double S[L] = {0}, *lv = w->lv;
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     size_t j17[L];
-    double u17[L];
+    double u17[L], c17[4][L];
     double ga17[L];
     size_t j19[L];
-    double u19[L];
+    double u19[L], c19[4][L];
     double ga19[L];
     size_t j20[L];
-    double u20[L];
+    double u20[L], c20[4][L];
     double ga20[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j17[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u17[l]);
-      j19[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u19[l]);
-      j20[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u20[l]);
+      const size_t q = q0 + l;
+      {
+        double u;   /* not &u17[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        j17[l] = j;
+        u17[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c17[p][l] = w->coef[0][4 * j + p];
+      }
+      {
+        double u;   /* not &u19[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[1], r->x[0][q], &u);
+        j19[l] = j;
+        u19[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c19[p][l] = w->coef[1][4 * j + p];
+      }
+      {
+        double u;   /* not &u20[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[2], r->x[0][q], &u);
+        j20[l] = j;
+        u20[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c20[p][l] = w->coef[2][4 * j + p];
+      }
     }
     double mu28[L], sd28[L], nv28[L], ndmu28[L], ndsd28[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const double x0 = r->x[0][q];
 #line 21 "tests/golden/mixture2d.dens"
-      const double v19 = densrt_spline_seg_eval(w->coef[1], j19[l], u19[l]);
-      const double v20 = densrt_spline_seg_eval(w->coef[2], j20[l], u20[l]);
+      const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
+      const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
       const double v21 = densrt_exp(v20);
-#line 310 "model.c"
+#line 331 "model.c"
       mu28[l] = v19;
       sd28[l] = v21;
     }
     densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu28, sd28, nv28, ndmu28, ndsd28);
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 20 "tests/golden/mixture2d.dens"
-      const double v17 = densrt_spline_seg_eval(w->coef[0], j17[l], u17[l]);
+      const double v17 = densrt_spline_cubic(c17[0][l], c17[1][l], c17[2][l], c17[3][l], u17[l]);
 #line 21 "tests/golden/mixture2d.dens"
-      const double v19 = densrt_spline_seg_eval(w->coef[1], j19[l], u19[l]);
-      const double v20 = densrt_spline_seg_eval(w->coef[2], j20[l], u20[l]);
+      const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
+      const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
       const double v21 = densrt_exp(v20);
       const double v28 = nv28[l], dmu28 = ndmu28[l], dsd28 = ndsd28[l];
 #line 20 "tests/golden/mixture2d.dens"
@@ -328,15 +350,16 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v66 = dmu28;
       const double v67 = dsd28;
       const double v68 = v67 * v21;
-#line 332 "model.c"
-      lv[q] = v29;
-      const double wq = mk ? densrt_exp(r->lw[q] + v29) : 0.0;
+#line 354 "model.c"
+      lvq[l] = v29;
+      const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga17[l] = -wq * 1.0;
       ga19[l] = -wq * v66;
       ga20[l] = -wq * v68;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
       {
         double *ca = w->coef_adj[0] + 4 * j17[l];
         const double ga = ga17[l], u = u17[l];
@@ -368,30 +391,52 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     size_t j17[L];
-    double u17[L];
+    double u17[L], c17[4][L];
     double ga17[L];
     size_t j19[L];
-    double u19[L];
+    double u19[L], c19[4][L];
     double ga19[L];
     size_t j20[L];
-    double u20[L];
+    double u20[L], c20[4][L];
     double ga20[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j17[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u17[l]);
-      j19[l] = densrt_spline_locate(m->spline[1], r->x[0][q], &u19[l]);
-      j20[l] = densrt_spline_locate(m->spline[2], r->x[0][q], &u20[l]);
+      const size_t q = q0 + l;
+      {
+        double u;   /* not &u17[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        j17[l] = j;
+        u17[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c17[p][l] = w->coef[0][4 * j + p];
+      }
+      {
+        double u;   /* not &u19[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[1], r->x[0][q], &u);
+        j19[l] = j;
+        u19[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c19[p][l] = w->coef[1][4 * j + p];
+      }
+      {
+        double u;   /* not &u20[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[2], r->x[0][q], &u);
+        j20[l] = j;
+        u20[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c20[p][l] = w->coef[2][4 * j + p];
+      }
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 20 "tests/golden/mixture2d.dens"
-      const double v17 = densrt_spline_seg_eval(w->coef[0], j17[l], u17[l]);
+      const double v17 = densrt_spline_cubic(c17[0][l], c17[1][l], c17[2][l], c17[3][l], u17[l]);
 #line 21 "tests/golden/mixture2d.dens"
-      const double v19 = densrt_spline_seg_eval(w->coef[1], j19[l], u19[l]);
-      const double v20 = densrt_spline_seg_eval(w->coef[2], j20[l], u20[l]);
+      const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
+      const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
       const double v21 = densrt_exp(v20);
       const double v30 = x1 - v19;
       const double v31 = v30 / v21;
@@ -414,15 +459,16 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v61 = (-0.5) * v59;
       const double v62 = (-0.5) * v60;
       const double v63 = v62 + (-1.0);
-#line 418 "model.c"
-      lv[q] = v38;
-      const double wq = mk ? densrt_exp(r->lw[q] + v38) : 0.0;
+#line 463 "model.c"
+      lvq[l] = v38;
+      const double eq = densrt_exp(r->lw[q] + v38), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga17[l] = -wq * 1.0;
       ga19[l] = -wq * v61;
       ga20[l] = -wq * v63;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
       {
         double *ca = w->coef_adj[0] + 4 * j17[l];
         const double ga = ga17[l], u = u17[l];
@@ -456,29 +502,38 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj11[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     size_t j24[L];
-    double u24[L];
+    double u24[L], c24[4][L];
     double ga24[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j24[l] = densrt_spline_locate(m->spline[3], r->x[0][q], &u24[l]);
+      const size_t q = q0 + l;
+      {
+        double u;   /* not &u24[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[3], r->x[0][q], &u);
+        j24[l] = j;
+        u24[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c24[p][l] = w->coef[3][4 * j + p];
+      }
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 23 "tests/golden/mixture2d.dens"
-      const double v24 = densrt_spline_seg_eval(w->coef[3], j24[l], u24[l]);
+      const double v24 = densrt_spline_cubic(c24[0][l], c24[1][l], c24[2][l], c24[3][l], u24[l]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 475 "model.c"
-      lv[q] = v26;
-      const double wq = mk ? densrt_exp(r->lw[q] + v26) : 0.0;
+#line 529 "model.c"
+      lvq[l] = v26;
+      const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj11[l] -= wq * x1;
       ga24[l] = -wq * 1.0;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
       {
         double *ca = w->coef_adj[3] + 4 * j24[l];
         const double ga = ga24[l], u = u24[l];
@@ -554,7 +609,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v86 = 0.2 * v76;
     const double v87 = v86 + v86;
     const double v88 = (-0.5) * v87;
-#line 558 "model.c"
+#line 613 "model.c"
     lpp += v81;
     g[m->off[0] + i + 0] += v88;
   }
@@ -574,7 +629,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v99 = 0.3333333333333333 * v89;
     const double v100 = v99 + v99;
     const double v101 = (-0.5) * v100;
-#line 578 "model.c"
+#line 633 "model.c"
     lpp += v94;
     g[m->off[1] + i + 0] += v101;
   }
@@ -593,7 +648,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v105 = v104 - 0.9189385332046728;
     const double v108 = v102 + v102;
     const double v109 = (-0.5) * v108;
-#line 597 "model.c"
+#line 652 "model.c"
     lpp += v105;
     g[m->off[2] + i + 0] += v109;
   }
@@ -614,7 +669,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v121 = 2.0 * v110;
     const double v122 = v121 + v121;
     const double v123 = (-0.5) * v122;
-#line 618 "model.c"
+#line 673 "model.c"
     lpp += v116;
     g[m->off[4] + 0] += v123;
   }
@@ -665,7 +720,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
     const double v38 = v17 + v37;
-#line 669 "model.c"
+#line 724 "model.c"
     out[0 * n + i] = v38;
     out[1 * n + i] = v26;
   }

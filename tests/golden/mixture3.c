@@ -431,10 +431,11 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj39[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 8 "tests/golden/mixture3.dens"
@@ -454,9 +455,9 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v128 = v126 + v126;
       const double v129 = (-0.5) * v127;
       const double v130 = (-0.5) * v128;
-#line 458 "model.c"
-      lv[q] = v41;
-      const double wq = mk ? densrt_exp(r->lw[q] + v41) : 0.0;
+#line 459 "model.c"
+      lvq[l] = v41;
+      const double eq = densrt_exp(r->lw[q] + v41), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj4[l] -= wq * 1.0;
       adj6[l] -= wq * v129;
@@ -464,6 +465,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj39[l] -= wq * (-1.0);
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
     }
   }
   double sum = 0;
@@ -496,10 +498,11 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj46[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 9 "tests/golden/mixture3.dens"
@@ -519,9 +522,9 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v135 = v133 + v133;
       const double v136 = (-0.5) * v134;
       const double v137 = (-0.5) * v135;
-#line 523 "model.c"
-      lv[q] = v48;
-      const double wq = mk ? densrt_exp(r->lw[q] + v48) : 0.0;
+#line 526 "model.c"
+      lvq[l] = v48;
+      const double eq = densrt_exp(r->lw[q] + v48), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj11[l] -= wq * 1.0;
       adj12[l] -= wq * v136;
@@ -529,6 +532,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj46[l] -= wq * (-1.0);
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
     }
   }
   double sum = 0;
@@ -561,10 +565,11 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj53[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 10 "tests/golden/mixture3.dens"
@@ -584,9 +589,9 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v142 = v140 + v140;
       const double v143 = (-0.5) * v141;
       const double v144 = (-0.5) * v142;
-#line 588 "model.c"
-      lv[q] = v55;
-      const double wq = mk ? densrt_exp(r->lw[q] + v55) : 0.0;
+#line 593 "model.c"
+      lvq[l] = v55;
+      const double eq = densrt_exp(r->lw[q] + v55), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj17[l] -= wq * 1.0;
       adj18[l] -= wq * v143;
@@ -594,6 +599,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj53[l] -= wq * (-1.0);
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
     }
   }
   double sum = 0;
@@ -618,25 +624,34 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     size_t j23[L];
-    double u23[L];
+    double u23[L], c23[4][L];
     double ga23[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j23[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u23[l]);
+      const size_t q = q0 + l;
+      {
+        double u;   /* not &u23[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        j23[l] = j;
+        u23[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c23[p][l] = w->coef[0][4 * j + p];
+      }
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 11 "tests/golden/mixture3.dens"
-      const double v23 = densrt_spline_seg_eval(w->coef[0], j23[l], u23[l]);
-#line 634 "model.c"
-      lv[q] = v23;
-      const double wq = mk ? densrt_exp(r->lw[q] + v23) : 0.0;
+      const double v23 = densrt_spline_cubic(c23[0][l], c23[1][l], c23[2][l], c23[3][l], u23[l]);
+#line 648 "model.c"
+      lvq[l] = v23;
+      const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga23[l] = -wq * 1.0;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
       {
         double *ca = w->coef_adj[0] + 4 * j23[l];
         const double ga = ga23[l], u = u23[l];
@@ -745,7 +760,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 749 "model.c"
+#line 764 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -805,7 +820,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 809 "model.c"
+#line 824 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -834,7 +849,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 838 "model.c"
+#line 853 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;

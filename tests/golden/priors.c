@@ -122,10 +122,11 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj57[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 14 "tests/golden/priors.dens"
@@ -135,14 +136,15 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v63 = v58 + v62;
       const double v64 = 1.0 / v61;
       const double v65 = v64 * x0;
-#line 139 "model.c"
-      lv[q] = v63;
-      const double wq = mk ? densrt_exp(r->lw[q] + v63) : 0.0;
+#line 140 "model.c"
+      lvq[l] = v63;
+      const double eq = densrt_exp(r->lw[q] + v63), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj58[l] -= wq * 1.0;
       adj57[l] -= wq * v65;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
     }
   }
   double sum = 0;
@@ -194,7 +196,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v10 = v9 - v3;
     const double v67 = 1.0 / v0;
     const double v69 = v67 + (-0.1);
-#line 198 "model.c"
+#line 200 "model.c"
     lpp += v10;
     g[m->off[1] + 0] += v69;
   }
@@ -263,7 +265,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v123 = v108 - v119;
     const double v125 = v71 - v120;
     const double v126 = -v121;
-#line 267 "model.c"
+#line 269 "model.c"
     lpp += v32;
     g[m->off[1] + 0] += v123;
     g[m->off[3] + 0] += v125;
@@ -290,7 +292,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v135 = v134 + v134;
     const double v136 = v128 * v135;
     const double v137 = -v136;
-#line 294 "model.c"
+#line 296 "model.c"
     lpp += v43;
     g[m->off[3] + 0] += v137;
   }
@@ -340,7 +342,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v173 = v153 * v157;
     const double v175 = v169 - v172;
     const double v177 = v171 - v173;
-#line 344 "model.c"
+#line 346 "model.c"
     lpp += v145;
     g[m->off[4] + 0] += v168;
     g[m->off[2] + 0] += v175;
@@ -358,7 +360,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v52 = 2.0 * v51;
     const double v54 = 0.6931471805599453 - v52;
     const double v56 = v54 - (-2.0);
-#line 362 "model.c"
+#line 364 "model.c"
     lpp += v56;
     g[m->off[5] + 0] += (-2.0);
   }
@@ -396,7 +398,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v61 = 1.0 + v60;
     const double v62 = log(v61);
     const double v63 = v58 + v62;
-#line 400 "model.c"
+#line 402 "model.c"
     out[0 * n + i] = v63;
   }
 }

@@ -127,25 +127,34 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
     size_t j5[L];
-    double u5[L];
+    double u5[L], c5[4][L];
     double ga5[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
-      j5[l] = densrt_spline_locate(m->spline[0], r->x[0][q], &u5[l]);
+      const size_t q = q0 + l;
+      {
+        double u;   /* not &u5[l]: an array whose address escapes is not vectorised */
+        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        j5[l] = j;
+        u5[l] = u;
+        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
+          c5[p][l] = w->coef[0][4 * j + p];
+      }
     }
+    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l < r->n ? q0 + l : r->n - 1;
+      const size_t q = q0 + l;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 18 "models/spline1d.dens"
-      const double v5 = densrt_spline_seg_eval(w->coef[0], j5[l], u5[l]);
-#line 143 "model.c"
-      lv[q] = v5;
-      const double wq = mk ? densrt_exp(r->lw[q] + v5) : 0.0;
+      const double v5 = densrt_spline_cubic(c5[0][l], c5[1][l], c5[2][l], c5[3][l], u5[l]);
+#line 151 "model.c"
+      lvq[l] = v5;
+      const double eq = densrt_exp(r->lw[q] + v5), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga5[l] = -wq * 1.0;
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+      lv[q0 + l] = lvq[l];
       {
         double *ca = w->coef_adj[0] + 4 * j5[l];
         const double ga = ga5[l], u = u5[l];
@@ -200,7 +209,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 204 "model.c"
+#line 213 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -225,7 +234,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 229 "model.c"
+#line 238 "model.c"
     out[0 * n + i] = v5;
   }
 }
