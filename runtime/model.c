@@ -19,6 +19,12 @@ static void free_rule(densrt_points *r)
 {
   for (int d = 0; d < DENSRT_MAX_DIMS; d++)
     free(r->x[d]);
+  for (size_t k = 0; r->seg && k < r->n_loc; k++) {
+    free(r->seg[k]);
+    free(r->u[k]);
+  }
+  free(r->seg);
+  free(r->u);
   free(r->lw);
   memset(r, 0, sizeof *r);
 }
@@ -295,6 +301,27 @@ static int build_rule(densrt_model *m, size_t t, int level, densrt_points *out)
   }
   for (size_t q = n; q < n + DENSRT_LANES; q++)
     out->lw[q] = out->lw[n - 1];
+  /* each node's segment on every spline along every column of the rule: found once here,
+     not at every evaluation */
+  size_t nc = m->def->n_coefsets, nd = m->def->n_dims;
+  out->n_loc = nc * nd;
+  if (!(out->seg = calloc(out->n_loc + 1, sizeof *out->seg)) || !(out->u = calloc(out->n_loc + 1, sizeof *out->u))) {
+    rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t c = 0; c < nc; c++)
+    for (size_t d = 0; d < nd; d++) {
+      if (!out->x[d])
+        continue;
+      uint32_t *sg = out->seg[c * nd + d] = malloc((n + DENSRT_LANES) * sizeof *sg);
+      double *u = out->u[c * nd + d] = malloc((n + DENSRT_LANES) * sizeof *u);
+      if (!sg || !u) {
+        rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+        goto done;
+      }
+      for (size_t q = 0; q < n + DENSRT_LANES; q++)
+        sg[q] = (uint32_t)densrt_spline_locate(m->spline[c], out->x[d][q], &u[q]);
+    }
 done:
   for (size_t d = 0; d < DENSRT_MAX_DIMS; d++)
     densrt_quad_rule_free(&r1[d]);

@@ -105,6 +105,10 @@ typedef struct {
   size_t n;
   double *x[DENSRT_MAX_DIMS];   /* x[d][q]; NULL for columns not integrated by quadrature */
   double *lw;                   /* log weights; x and lw have DENSRT_LANES copies of the last node after n */
+  uint32_t **seg;               /* seg[c * n_dims + d][q]: node q's segment on coefficient set c's spline
+                                   along column d (NULL where d is not a column of the rule) ... */
+  double **u;                   /* ... and its offset from the segment's left knot (also padded) */
+  size_t n_loc;                 /* n_coefsets * n_dims */
 } densrt_points;
 
 enum { DENSRT_PLAN_NUMERIC = 0, DENSRT_PLAN_EXACT = 1 };

@@ -672,16 +672,15 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     if (has_adjoint(k, j))
       dc_buf_printf(o, "    double ga%d[L];\n", sp->id);
   }
-  dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l;\n");
+  dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */\n      const size_t q = q0 + l;\n");
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *sp = k->in[j];
     if (sp->op == IR_SPLINE)
-      dc_buf_printf(o, "      {\n        double u;   /* not &u%d[l]: an array whose address escapes is not vectorised */\n"
-                       "        const size_t j = densrt_spline_locate(m->spline[%d], r->x[%d][q], &u);\n"
-                       "        j%d[l] = j;\n        u%d[l] = u;\n"
+      dc_buf_printf(o, "      {\n        const size_t j = r->seg[%d][q];\n        j%d[l] = j;\n        u%d[l] = r->u[%d][q];\n"
                        "        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */\n"
                        "          c%d[p][l] = w->coef[%d][4 * j + p];\n      }\n",
-                    sp->id, sp->index, sp->a[0]->index, sp->id, sp->id, sp->id, sp->index);
+                    sp->index * (int)ir->n_dims + sp->a[0]->index, sp->id, sp->id,
+                    sp->index * (int)ir->n_dims + sp->a[0]->index, sp->id, sp->index);
   }
   dc_buf_puts(o, "    }\n");
   /* pass 1: the arguments of the normal CDF differences */

@@ -166,7 +166,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj14[L] = {0};
   double adj25[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
     }
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */

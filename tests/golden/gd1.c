@@ -275,29 +275,26 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     size_t j14[L];
     double u14[L], c14[4][L];
     double ga14[L];
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
       {
-        double u;   /* not &u11[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        const size_t j = r->seg[0][q];
         j11[l] = j;
-        u11[l] = u;
+        u11[l] = r->u[0][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c11[p][l] = w->coef[0][4 * j + p];
       }
       {
-        double u;   /* not &u13[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[1], r->x[0][q], &u);
+        const size_t j = r->seg[2][q];
         j13[l] = j;
-        u13[l] = u;
+        u13[l] = r->u[2][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c13[p][l] = w->coef[1][4 * j + p];
       }
       {
-        double u;   /* not &u14[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[2], r->x[0][q], &u);
+        const size_t j = r->seg[4][q];
         j14[l] = j;
-        u14[l] = u;
+        u14[l] = r->u[4][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c14[p][l] = w->coef[2][4 * j + p];
       }
@@ -310,7 +307,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
       const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
       const double v15 = densrt_exp(v14);
-#line 314 "model.c"
+#line 311 "model.c"
       mu21[l] = v13;
       sd21[l] = v15;
     }
@@ -333,7 +330,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v61 = dmu21;
       const double v62 = dsd21;
       const double v63 = v62 * v15;
-#line 337 "model.c"
+#line 334 "model.c"
       lvq[l] = v22;
       const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -382,29 +379,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     size_t j14[L];
     double u14[L], c14[4][L];
     double ga14[L];
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
       {
-        double u;   /* not &u11[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        const size_t j = r->seg[0][q];
         j11[l] = j;
-        u11[l] = u;
+        u11[l] = r->u[0][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c11[p][l] = w->coef[0][4 * j + p];
       }
       {
-        double u;   /* not &u13[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[1], r->x[0][q], &u);
+        const size_t j = r->seg[2][q];
         j13[l] = j;
-        u13[l] = u;
+        u13[l] = r->u[2][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c13[p][l] = w->coef[1][4 * j + p];
       }
       {
-        double u;   /* not &u14[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[2], r->x[0][q], &u);
+        const size_t j = r->seg[4][q];
         j14[l] = j;
-        u14[l] = u;
+        u14[l] = r->u[4][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c14[p][l] = w->coef[2][4 * j + p];
       }
@@ -442,7 +436,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v56 = (-0.5) * v54;
       const double v57 = (-0.5) * v55;
       const double v58 = v57 + (-1.0);
-#line 446 "model.c"
+#line 440 "model.c"
       lvq[l] = v33;
       const double eq = densrt_exp(r->lw[q] + v33), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -486,13 +480,12 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     size_t j18[L];
     double u18[L], c18[4][L];
     double ga18[L];
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
       {
-        double u;   /* not &u18[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[3], r->x[0][q], &u);
+        const size_t j = r->seg[6][q];
         j18[l] = j;
-        u18[l] = u;
+        u18[l] = r->u[6][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c18[p][l] = w->coef[3][4 * j + p];
       }
@@ -505,7 +498,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 30 "models/gd1.dens"
       const double v18 = densrt_spline_cubic(c18[0][l], c18[1][l], c18[2][l], c18[3][l], u18[l]);
       const double v24 = v23 + v18;
-#line 509 "model.c"
+#line 502 "model.c"
       lvq[l] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -589,7 +582,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 593 "model.c"
+#line 586 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -613,7 +606,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 617 "model.c"
+#line 610 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -637,7 +630,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 641 "model.c"
+#line 634 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -685,7 +678,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 689 "model.c"
+#line 682 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

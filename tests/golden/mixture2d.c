@@ -292,29 +292,26 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     size_t j20[L];
     double u20[L], c20[4][L];
     double ga20[L];
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
       {
-        double u;   /* not &u17[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        const size_t j = r->seg[0][q];
         j17[l] = j;
-        u17[l] = u;
+        u17[l] = r->u[0][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c17[p][l] = w->coef[0][4 * j + p];
       }
       {
-        double u;   /* not &u19[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[1], r->x[0][q], &u);
+        const size_t j = r->seg[2][q];
         j19[l] = j;
-        u19[l] = u;
+        u19[l] = r->u[2][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c19[p][l] = w->coef[1][4 * j + p];
       }
       {
-        double u;   /* not &u20[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[2], r->x[0][q], &u);
+        const size_t j = r->seg[4][q];
         j20[l] = j;
-        u20[l] = u;
+        u20[l] = r->u[4][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c20[p][l] = w->coef[2][4 * j + p];
       }
@@ -327,7 +324,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
       const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
       const double v21 = densrt_exp(v20);
-#line 331 "model.c"
+#line 328 "model.c"
       mu28[l] = v19;
       sd28[l] = v21;
     }
@@ -350,7 +347,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v66 = dmu28;
       const double v67 = dsd28;
       const double v68 = v67 * v21;
-#line 354 "model.c"
+#line 351 "model.c"
       lvq[l] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -399,29 +396,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     size_t j20[L];
     double u20[L], c20[4][L];
     double ga20[L];
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
       {
-        double u;   /* not &u17[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        const size_t j = r->seg[0][q];
         j17[l] = j;
-        u17[l] = u;
+        u17[l] = r->u[0][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c17[p][l] = w->coef[0][4 * j + p];
       }
       {
-        double u;   /* not &u19[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[1], r->x[0][q], &u);
+        const size_t j = r->seg[2][q];
         j19[l] = j;
-        u19[l] = u;
+        u19[l] = r->u[2][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c19[p][l] = w->coef[1][4 * j + p];
       }
       {
-        double u;   /* not &u20[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[2], r->x[0][q], &u);
+        const size_t j = r->seg[4][q];
         j20[l] = j;
-        u20[l] = u;
+        u20[l] = r->u[4][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c20[p][l] = w->coef[2][4 * j + p];
       }
@@ -459,7 +453,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v61 = (-0.5) * v59;
       const double v62 = (-0.5) * v60;
       const double v63 = v62 + (-1.0);
-#line 463 "model.c"
+#line 457 "model.c"
       lvq[l] = v38;
       const double eq = densrt_exp(r->lw[q] + v38), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -504,13 +498,12 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     size_t j24[L];
     double u24[L], c24[4][L];
     double ga24[L];
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
       {
-        double u;   /* not &u24[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[3], r->x[0][q], &u);
+        const size_t j = r->seg[6][q];
         j24[l] = j;
-        u24[l] = u;
+        u24[l] = r->u[6][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c24[p][l] = w->coef[3][4 * j + p];
       }
@@ -525,7 +518,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v24 = densrt_spline_cubic(c24[0][l], c24[1][l], c24[2][l], c24[3][l], u24[l]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 529 "model.c"
+#line 522 "model.c"
       lvq[l] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -609,7 +602,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v86 = 0.2 * v76;
     const double v87 = v86 + v86;
     const double v88 = (-0.5) * v87;
-#line 613 "model.c"
+#line 606 "model.c"
     lpp += v81;
     g[m->off[0] + i + 0] += v88;
   }
@@ -629,7 +622,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v99 = 0.3333333333333333 * v89;
     const double v100 = v99 + v99;
     const double v101 = (-0.5) * v100;
-#line 633 "model.c"
+#line 626 "model.c"
     lpp += v94;
     g[m->off[1] + i + 0] += v101;
   }
@@ -648,7 +641,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v105 = v104 - 0.9189385332046728;
     const double v108 = v102 + v102;
     const double v109 = (-0.5) * v108;
-#line 652 "model.c"
+#line 645 "model.c"
     lpp += v105;
     g[m->off[2] + i + 0] += v109;
   }
@@ -669,7 +662,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v121 = 2.0 * v110;
     const double v122 = v121 + v121;
     const double v123 = (-0.5) * v122;
-#line 673 "model.c"
+#line 666 "model.c"
     lpp += v116;
     g[m->off[4] + 0] += v123;
   }
@@ -720,7 +713,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
     const double v38 = v17 + v37;
-#line 724 "model.c"
+#line 717 "model.c"
     out[0 * n + i] = v38;
     out[1 * n + i] = v26;
   }

@@ -430,7 +430,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj8[L] = {0};
   double adj39[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
     }
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
@@ -497,7 +497,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj14[L] = {0};
   double adj46[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
     }
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
@@ -564,7 +564,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj20[L] = {0};
   double adj53[L] = {0};
   for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
     }
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
@@ -626,13 +626,12 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     size_t j23[L];
     double u23[L], c23[4][L];
     double ga23[L];
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
       {
-        double u;   /* not &u23[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        const size_t j = r->seg[0][q];
         j23[l] = j;
-        u23[l] = u;
+        u23[l] = r->u[0][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c23[p][l] = w->coef[0][4 * j + p];
       }
@@ -644,7 +643,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double x0 = r->x[0][q];
 #line 11 "tests/golden/mixture3.dens"
       const double v23 = densrt_spline_cubic(c23[0][l], c23[1][l], c23[2][l], c23[3][l], u23[l]);
-#line 648 "model.c"
+#line 647 "model.c"
       lvq[l] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -760,7 +759,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 764 "model.c"
+#line 763 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -820,7 +819,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 824 "model.c"
+#line 823 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -849,7 +848,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 853 "model.c"
+#line 852 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;

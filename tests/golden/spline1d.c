@@ -129,13 +129,12 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     size_t j5[L];
     double u5[L], c5[4][L];
     double ga5[L];
-    for (size_t l = 0; l < L; l++) {
+    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
       const size_t q = q0 + l;
       {
-        double u;   /* not &u5[l]: an array whose address escapes is not vectorised */
-        const size_t j = densrt_spline_locate(m->spline[0], r->x[0][q], &u);
+        const size_t j = r->seg[0][q];
         j5[l] = j;
-        u5[l] = u;
+        u5[l] = r->u[0][q];
         for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
           c5[p][l] = w->coef[0][4 * j + p];
       }
@@ -147,7 +146,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double x0 = r->x[0][q];
 #line 18 "models/spline1d.dens"
       const double v5 = densrt_spline_cubic(c5[0][l], c5[1][l], c5[2][l], c5[3][l], u5[l]);
-#line 151 "model.c"
+#line 150 "model.c"
       lvq[l] = v5;
       const double eq = densrt_exp(r->lw[q] + v5), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -209,7 +208,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 213 "model.c"
+#line 212 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -234,7 +233,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 238 "model.c"
+#line 237 "model.c"
     out[0 * n + i] = v5;
   }
 }
