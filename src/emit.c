@@ -266,7 +266,11 @@ static void print_stmt(printer *p, const ir_node *n)
       L = id;
       dc_buf_printf(o, "%sconst double e%d = %s(-fabs(%s - %s));\n", in, id, EXP, A, B);
     }
-    dc_buf_printf(o, "%sconst double v%d = %s >= %s ? 1 / (1 + e%d) : e%d / (1 + e%d);\n", in, id, A, B, L, L, L);
+    if (p->lanes)   /* both sides are computed (a vector select): one division */
+      dc_buf_printf(o, "%sconst double r%d = 1 / (1 + e%d);\n%sconst double v%d = %s >= %s ? r%d : e%d * r%d;\n", in, id,
+                    L, in, id, A, B, id, L, id);
+    else
+      dc_buf_printf(o, "%sconst double v%d = %s >= %s ? 1 / (1 + e%d) : e%d / (1 + e%d);\n", in, id, A, B, L, L, L);
     break;
   }
   case IR_LOG_NDIFF:

@@ -111,7 +111,8 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v33 = v11 + v32;
 #line 31 "models/gd1.dens"
         const double e34 = densrt_exp(-fabs(v33 - v18));
-        const double v35 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
+        const double r35 = 1 / (1 + e34);
+        const double v35 = v33 >= v18 ? r35 : e34 * r35;
         const double v36 = 1.0 - v35;
 #line 29 "models/gd1.dens"
         const double v42 = 1.0 / v15;
@@ -129,7 +130,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
         const double v59 = v35 * v56;
         const double v60 = v35 * v58;
-#line 133 "model.c"
+#line 134 "model.c"
         ll[l] += (v33 > v18 ? v33 : v18);
         prod[l] *= (1 + e34);
         {
@@ -184,7 +185,8 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v33 = v11 + v32;
 #line 31 "models/gd1.dens"
         const double e34 = densrt_exp(-fabs(v33 - v18));
-        const double v35 = v33 >= v18 ? 1 / (1 + e34) : e34 / (1 + e34);
+        const double r35 = 1 / (1 + e34);
+        const double v35 = v33 >= v18 ? r35 : e34 * r35;
         const double v36 = 1.0 - v35;
 #line 29 "models/gd1.dens"
         const double v42 = 1.0 / v15;
@@ -202,7 +204,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
         const double v59 = v35 * v56;
         const double v60 = v35 * v58;
-#line 206 "model.c"
+#line 208 "model.c"
         ll[l] += mk ? (v33 > v18 ? v33 : v18) : 0.0;
         prod[l] *= mk ? (1 + e34) : 1.0;
         {
@@ -307,7 +309,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
       const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
       const double v15 = densrt_exp(v14);
-#line 311 "model.c"
+#line 313 "model.c"
       mu21[l] = v13;
       sd21[l] = v15;
     }
@@ -330,7 +332,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v61 = dmu21;
       const double v62 = dsd21;
       const double v63 = v62 * v15;
-#line 334 "model.c"
+#line 336 "model.c"
       lvq[l] = v22;
       const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -436,7 +438,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v56 = (-0.5) * v54;
       const double v57 = (-0.5) * v55;
       const double v58 = v57 + (-1.0);
-#line 440 "model.c"
+#line 442 "model.c"
       lvq[l] = v33;
       const double eq = densrt_exp(r->lw[q] + v33), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -498,7 +500,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 30 "models/gd1.dens"
       const double v18 = densrt_spline_cubic(c18[0][l], c18[1][l], c18[2][l], c18[3][l], u18[l]);
       const double v24 = v23 + v18;
-#line 502 "model.c"
+#line 504 "model.c"
       lvq[l] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -582,7 +584,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 586 "model.c"
+#line 588 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -606,7 +608,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 610 "model.c"
+#line 612 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -630,7 +632,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 634 "model.c"
+#line 636 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -678,7 +680,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 682 "model.c"
+#line 684 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

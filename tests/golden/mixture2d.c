@@ -116,7 +116,8 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v38 = v17 + v37;
 #line 24 "tests/golden/mixture2d.dens"
         const double e39 = densrt_exp(-fabs(v38 - v26));
-        const double v40 = v38 >= v26 ? 1 / (1 + e39) : e39 / (1 + e39);
+        const double r40 = 1 / (1 + e39);
+        const double v40 = v38 >= v26 ? r40 : e39 * r40;
         const double v41 = 1.0 - v40;
 #line 21 "tests/golden/mixture2d.dens"
         const double v46 = 1.0 / v21;
@@ -137,7 +138,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
         const double v64 = v40 * v61;
         const double v65 = v40 * v63;
-#line 141 "model.c"
+#line 142 "model.c"
         ll[l] += (v38 > v26 ? v38 : v26);
         prod[l] *= (1 + e39);
         adj11[l] += v52;
@@ -195,7 +196,8 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v38 = v17 + v37;
 #line 24 "tests/golden/mixture2d.dens"
         const double e39 = densrt_exp(-fabs(v38 - v26));
-        const double v40 = v38 >= v26 ? 1 / (1 + e39) : e39 / (1 + e39);
+        const double r40 = 1 / (1 + e39);
+        const double v40 = v38 >= v26 ? r40 : e39 * r40;
         const double v41 = 1.0 - v40;
 #line 21 "tests/golden/mixture2d.dens"
         const double v46 = 1.0 / v21;
@@ -216,7 +218,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
         const double v64 = v40 * v61;
         const double v65 = v40 * v63;
-#line 220 "model.c"
+#line 222 "model.c"
         ll[l] += mk ? (v38 > v26 ? v38 : v26) : 0.0;
         prod[l] *= mk ? (1 + e39) : 1.0;
         adj11[l] += mk ? v52 : 0.0;
@@ -324,7 +326,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
       const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
       const double v21 = densrt_exp(v20);
-#line 328 "model.c"
+#line 330 "model.c"
       mu28[l] = v19;
       sd28[l] = v21;
     }
@@ -347,7 +349,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v66 = dmu28;
       const double v67 = dsd28;
       const double v68 = v67 * v21;
-#line 351 "model.c"
+#line 353 "model.c"
       lvq[l] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -453,7 +455,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v61 = (-0.5) * v59;
       const double v62 = (-0.5) * v60;
       const double v63 = v62 + (-1.0);
-#line 457 "model.c"
+#line 459 "model.c"
       lvq[l] = v38;
       const double eq = densrt_exp(r->lw[q] + v38), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -518,7 +520,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v24 = densrt_spline_cubic(c24[0][l], c24[1][l], c24[2][l], c24[3][l], u24[l]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 522 "model.c"
+#line 524 "model.c"
       lvq[l] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -602,7 +604,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v86 = 0.2 * v76;
     const double v87 = v86 + v86;
     const double v88 = (-0.5) * v87;
-#line 606 "model.c"
+#line 608 "model.c"
     lpp += v81;
     g[m->off[0] + i + 0] += v88;
   }
@@ -622,7 +624,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v99 = 0.3333333333333333 * v89;
     const double v100 = v99 + v99;
     const double v101 = (-0.5) * v100;
-#line 626 "model.c"
+#line 628 "model.c"
     lpp += v94;
     g[m->off[1] + i + 0] += v101;
   }
@@ -641,7 +643,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v105 = v104 - 0.9189385332046728;
     const double v108 = v102 + v102;
     const double v109 = (-0.5) * v108;
-#line 645 "model.c"
+#line 647 "model.c"
     lpp += v105;
     g[m->off[2] + i + 0] += v109;
   }
@@ -662,7 +664,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v121 = 2.0 * v110;
     const double v122 = v121 + v121;
     const double v123 = (-0.5) * v122;
-#line 666 "model.c"
+#line 668 "model.c"
     lpp += v116;
     g[m->off[4] + 0] += v123;
   }
@@ -713,7 +715,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
     const double v38 = v17 + v37;
-#line 717 "model.c"
+#line 719 "model.c"
     out[0 * n + i] = v38;
     out[1 * n + i] = v26;
   }
