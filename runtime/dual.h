@@ -36,8 +36,8 @@ static inline double densrt_log_ndiff(double lo, double hi, double mu, double sd
 ** ends are 10 or more standard deviations away (the usual case of a narrow stream in a
 ** wide window) by a branch-free formula the C compiler vectorises — the two tails
 ** P = phi(a) R(-a) and Q = phi(b) R(b) are below 2e-23, so log(1 - P - Q) is -(P + Q) to
-** the last bit —, elsewhere (and without hardware fma) by densrt_log_ndiff itself.  The results agree with it to a
-** few ulp: 1e-15 relative, below 1e-300 absolute (tests/unit/test_quad).
+** the last bit —, elsewhere (and without hardware fma) by densrt_log_ndiff itself.  The
+** results agree with it to a few ulp: 1e-15 relative, 1e-300 absolute (tests/unit/test_quad).
 */
 static inline void densrt_log_ndiff_lanes(double lo, double hi, const double *restrict mu, const double *restrict sd,
                                           double *restrict v, double *restrict d_mu, double *restrict d_sd)
