@@ -5,7 +5,7 @@
 **   block      -> 'data' '{' data_decl* '}'   | 'knots' '{' knot_decl* '}'
 **               | 'parameters' '{' param_decl* '}' | 'model' '{' model_stmt* '}'
 **               | 'priors' '{' prior_stmt* '}'
-**   data_decl  -> 'real' NAME ['in' '[' expr ',' expr ']'] ';'
+**   data_decl  -> 'real' NAME ['in' '[' expr ',' expr ']'] ['unit' STRING] ';'
 **   knot_decl  -> NAME '=' expr ';'
 **   param_decl -> 'real' [bounds] NAME ';' | 'vector' '[' expr ']' [bounds] NAME ';'
 **   bounds     -> '<' NAME '=' expr [',' NAME '=' expr] '>'
@@ -66,6 +66,7 @@ static void set_bound(dc_parse_state *st, ast_decl *d, char *name, ast_expr *val
 
 %token <num> NUMBER "number"
 %token <str> IDENT "name"
+%token <str> STRING "string"
 %token DATA "'data'" KNOTS "'knots'" PARAMETERS "'parameters'" MODEL "'model'" PRIORS "'priors'"
 %token REAL "'real'" VECTOR "'vector'" IN "'in'"
 %token COMPONENT "'component'" INTENSITY "'intensity'" INTEGRATE "'integrate'" WITH "'with'"
@@ -73,6 +74,7 @@ static void set_bound(dc_parse_state *st, ast_decl *d, char *name, ast_expr *val
 %type <expr> expr primary call_args list_items
 %type <decl> param_head bounds bound_list
 
+%type <str> data_unit
 %destructor { free($$); } <str>
 %destructor { ast_expr_free($$); } <expr>
 %destructor { ast_decl_free($$); } <decl>
@@ -105,13 +107,23 @@ data_decls
   ;
 
 data_decl
-  : REAL IDENT ';'
+  : REAL IDENT data_unit ';'
       { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
-        ast_program_add(st->prog, d); }
-  | REAL IDENT IN '[' expr ',' expr ']' ';'
+        d->unit = $3; d->unit_loc = LOC(@3); ast_program_add(st->prog, d); }
+  | REAL IDENT IN '[' expr ',' expr ']' data_unit ';'
       { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
-        d->lo = $5; d->hi = $7; ast_program_add(st->prog, d); }
+        d->lo = $5; d->hi = $7; d->unit = $9; d->unit_loc = LOC(@9); ast_program_add(st->prog, d); }
   | error ';'
+  ;
+
+/* 'unit' is a word only here (not reserved): a column may still be called unit */
+data_unit
+  : %empty { $$ = NULL; }
+  | IDENT STRING
+      { if (strcmp($1, "unit"))
+          dc_diag_error(st->diag, LOC(@1), "expected 'unit' or ';' after the column, got '%s'", $1);
+        free($1);
+        $$ = $2; }
   ;
 
 /* ---- knots { k = linspace(a, b, n); } ---- */
