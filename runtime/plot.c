@@ -145,14 +145,78 @@ static void viewport(const figure *f, double x0, double x1, double y0, double y1
   plvpor(x0 / f->w, x1 / f->w, 1 - y1 / f->h, 1 - y0 / f->h);
 }
 
+/* A tick step of 1, 2 or 5 times a power of ten giving at most `most` intervals over w. */
+static double tick_step(double w, double most)
+{
+  double raw = w / fmax(most, 1), p = pow(10, floor(log10(raw))), f = raw / p;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+/* Numbers with the decimals their axis's step needs, never in PLplot's (x10^k) form. */
+static void number_label(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data)
+{
+  const double *step = data;
+  double st = step[axis == PL_Y_AXIS];
+  int dec = st > 0 && st < 1 ? (int)ceil(-log10(st) - 1e-9) : 0;
+  if (fabs(value) < 1e-9 * st)
+    value = 0;
+  double a = fabs(value);
+  if (a != 0 && (a >= 1e7 * st * 10 || a >= 1e9 || a < 1e-4))
+    snprintf(label, (size_t)length, "%.*g", dec + (int)ceil(log10(a / st)) + 1, value);
+  else
+    snprintf(label, (size_t)length, "%.*f", dec > 15 ? 15 : dec, value);
+  /* a minus sign (U+2212), not a hyphen */
+  size_t n = strlen(label);
+  if (label[0] == '-' && n + 3 < (size_t)length) {
+    memmove(label + 3, label + 1, n);
+    memcpy(label, "\xe2\x88\x92", 3);
+  }
+}
+
+static double axis_step[2];
+static int axis_log;
+
 /* Axes in the journal style: a frame, ticks inside on all four sides, numbers on the
-** left and bottom (when numbered). */
+** left and bottom (when numbered), at most about one number every 90 device units
+** across and 28 up. */
 static void axes(int number_x, int number_y, int log_y)
 {
+  PLFLT x0, x1, y0, y1, vx0, vx1, vy0, vy1;
+  plgvpw(&x0, &x1, &y0, &y1);
+  plgvpd(&vx0, &vx1, &vy0, &vy1);
+  PLFLT px0, py0;
+  PLINT xl, yl, xo, yo;
+  plgpage(&px0, &py0, &xl, &yl, &xo, &yo);
+  axis_step[0] = tick_step(fabs(x1 - x0), (vx1 - vx0) * xl / 90);
+  axis_step[1] = tick_step(fabs(y1 - y0), fmax(3, (vy1 - vy0) * yl / 55));
   plcol0(INK);
   plwidth(1);
-  plbox(number_x ? "bcinst" : "bcist", 0, 0, log_y ? (number_y ? "bcinstvl" : "bcistl") : (number_y ? "bcinstv" : "bcist"),
-        0, 0);
+  plslabelfunc(number_label, axis_step);
+  plbox(number_x ? "bcinsto" : "bcist", axis_step[0], 0,
+        log_y ? (number_y ? "bcinstvl" : "bcistl") : (number_y ? "bcinstvo" : "bcist"), log_y ? 0 : axis_step[1], 0);
+  plslabelfunc(NULL, NULL);
+  axis_log = log_y;
+}
+
+/* The y axis's title, clear of its widest number. */
+static void y_title(const char *text)
+{
+  PLFLT x0, x1, y0, y1;
+  plgvpw(&x0, &x1, &y0, &y1);
+  size_t widest = 4;
+  if (!axis_log) {
+    double st = axis_step[1], ends[2] = {ceil(fmin(y0, y1) / st) * st, floor(fmax(y0, y1) / st) * st};
+    for (int i = 0; i < 2; i++) {
+      char lab[64];
+      number_label(PL_Y_AXIS, ends[i], lab, sizeof lab, axis_step);
+      size_t chars = 0;
+      for (const char *c = lab; *c; c++)
+        chars += ((unsigned char)*c & 0xC0) != 0x80;   /* code points */
+      widest = chars > widest ? chars : widest;
+    }
+  }
+  plcol0(INK);
+  plmtex("l", 1.6 + 0.9 * (double)widest, 0.5, 0.5, text);
 }
 
 /* }==================================================================== */
@@ -410,19 +474,43 @@ static size_t n_bins(size_t n)
   return nb < 10 ? 10 : nb > 120 ? 120 : nb;
 }
 
-/* Grey bars of a histogram; log_y: heights as log10, zero bins left out. */
+/* A histogram: light grey bars (linear axis) and the outline of their tops; log_y:
+** heights as log10, empty bins left out. */
 static void draw_histogram(const double *h, size_t nb, double lo, double hi, int log_y, double ymin)
 {
   double bw = (hi - lo) / (double)nb;
+#define TOP(b) (log_y ? (h[b] > 0 ? log10(h[b]) : NAN) : h[b])
+  for (size_t b = 0; b < nb && !log_y; b++) {
+    double x[4] = {lo + (double)b * bw, lo + (double)b * bw, lo + (double)(b + 1) * bw, lo + (double)(b + 1) * bw};
+    double y[4] = {ymin, h[b], h[b], ymin};
+    plcol0(LIGHTGREY);
+    if (h[b] > 0)
+      plfill(4, x, y);
+  }
+  plcol0(GREY);
   for (size_t b = 0; b < nb; b++) {
-    double top = log_y ? (h[b] > 0 ? log10(h[b]) : NAN) : h[b];
+    double top = TOP(b);
     if (!(top > ymin))
       continue;
-    double x[4] = {lo + (double)b * bw, lo + (double)b * bw, lo + (double)(b + 1) * bw, lo + (double)(b + 1) * bw};
-    double y[4] = {ymin, top, top, ymin};
-    plcol0(LIGHTGREY);
-    plfill(4, x, y);
+    double x[2] = {lo + (double)b * bw, lo + (double)(b + 1) * bw}, y[2] = {top, top};
+    plline(2, x, y);
+    /* the sides: to the neighbour's top, or down to the axis (linear) */
+    for (int side = 0; side < 2; side++) {
+      size_t nbh = side ? b + 1 : b - 1;
+      int has = side ? b + 1 < nb : b > 0;
+      double other = has ? TOP(nbh) : NAN;
+      if (has && other > ymin) {
+        if (side) {
+          double vx[2] = {x[1], x[1]}, vy[2] = {top, other};
+          plline(2, vx, vy);
+        }
+      } else if (!log_y) {
+        double vx[2] = {x[side], x[side]}, vy[2] = {top, ymin};
+        plline(2, vx, vy);
+      }
+    }
   }
+#undef TOP
 }
 
 /* }==================================================================== */
@@ -494,9 +582,10 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
       return DENSRT_EIO;
     panel_viewport(&f, &l, 0);
     plwind(r[0], r[1], r[2], r[3]);
-    int rc = scatter(m, 0, 1, r, DOTS, 0.45);
+    int rc = scatter(m, 0, 1, r, DOTS, 0.6);
     axes(1, 1, 0);
-    pllab(column_label(m, 0, xl, sizeof xl), column_label(m, 1, yl, sizeof yl), "");
+    plmtex("b", 3.2, 0.5, 0.5, column_label(m, 0, xl, sizeof xl));
+    y_title(column_label(m, 1, yl, sizeof yl));
     return fig_end(&f, rc == 0);
   }
   size_t nb = n_bins(m->n);
@@ -523,7 +612,8 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
     snprintf(yl, sizeof yl, "data rows per %s", def->dims[0].unit);
   else
     snprintf(yl, sizeof yl, "data rows per unit length");
-  pllab(column_label(m, 0, xl, sizeof xl), yl, "");
+  plmtex("b", 3.2, 0.5, 0.5, column_label(m, 0, xl, sizeof xl));
+  y_title(yl);
   free(h);
   return fig_end(&f, 1);
 }
@@ -620,11 +710,9 @@ int densrt_plot_model(densrt_model *m, const double *theta, const densrt_plot_pa
     if (p > 0)
       image(z, nx, ny, r, zlo, zhi);
     if (p != 1)
-      rc = scatter(m, 0, 1, r, p ? OVERDOTS : DOTS, p ? 0.4 : 0.45);
+      rc = scatter(m, 0, 1, r, p ? OVERDOTS : DOTS, p ? 0.45 : 0.6);
     axes(p == 2, 1, 0);
-    plmtex("l", 5.0, 0.5, 0.5, yl);
-    static const char *const title[3] = {"data", "model", "model and data"};
-    plmtex("t", -1.4, 0.99, 1.0, title[p]);
+    y_title(yl);
   }
   plmtex("b", 3.2, 0.5, 0.5, xl);
   /* the colour bar, beside the model panel */
@@ -643,7 +731,7 @@ int densrt_plot_model(densrt_model *m, const double *theta, const densrt_plot_pa
     }
   }
   plcol0(INK);
-  plbox("bc", 0, 0, "bcmstv", 0, 0);
+  plbox("bc", 0, 0, "bcmstv", tick_step(zhi - zlo, l.ph / 22), 0);
   if (equal)
     snprintf(cl, sizeof cl, "log#d10#u n [%s#u-2#d]", def->dims[0].unit);
   else
@@ -685,8 +773,8 @@ static void legend2(const char *a, int ca, const char *b, int cb)
   PLINT opt[2] = {PL_LEGEND_LINE | PL_LEGEND_SYMBOL, PL_LEGEND_LINE | PL_LEGEND_SYMBOL};
   const char *text[2] = {a, b};
   PLINT tc[2] = {INK, INK}, lc[2] = {ca, cb}, ls[2] = {1, 1}, sc[2] = {ca, cb}, sn[2] = {1, 1};
-  PLFLT lw[2] = {1, 1.5}, ss[2] = {0.6, 0.6};
-  const char *sym[2] = {"#(840)", "#(840)"};
+  PLFLT lw[2] = {1, 1.5}, ss[2] = {0.9, 0.9};
+  const char *sym[2] = {"\xe2\x97\x8f", "\xe2\x97\x8f"};   /* U+25CF, a filled circle */
   PLFLT w, h;
   pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_LEFT | PL_POSITION_INSIDE,
            0.02, 0.03, 0.08, BG, GREY, 1, 0, 0, 2, opt, 0.8, 0.9, 1.8, 0, tc, text, NULL, NULL, NULL, NULL, lc, ls, lw,
@@ -700,10 +788,10 @@ static void dots_line(size_t n, const double *x, const double *y, int colour, do
   plwidth(width);
   curve(n, x, y, ylo, yhi);
   plwidth(1);
-  plssym(0, 0.6);
+  plssym(0, 1.1);
   for (size_t i = 0; i < n; i++)
     if (isfinite(y[i]) && y[i] >= ylo && y[i] <= yhi)
-      plstring(1, &x[i], &y[i], "#(840)");
+      plpoin(1, &x[i], &y[i], 17);
 }
 
 int densrt_plot_knots(const densrt_model *m, const double *init, const double *theta, const densrt_plot_page *pg)
@@ -721,7 +809,7 @@ int densrt_plot_knots(const densrt_model *m, const double *init, const double *t
       DENSRT_ERROR(DENSRT_EDOM, "plot knots: %s is not finite", densrt_model_value_name(m, i, nm, sizeof nm));
     }
   size_t cols = n > 1 ? 2 : 1, rows = (n + cols - 1) / cols;
-  double left = 80, right = 20, top = 40, bottom = 65, hgap = 70, vgap = 55;
+  double left = 80, right = 20, top = 40, bottom = 65, hgap = 70, vgap = 85;
   double pw = (pg->width - left - right - (double)(cols - 1) * hgap) / (double)cols;
   double ph = pg->height ? (pg->height - top - bottom - (double)(rows - 1) * vgap) / (double)rows : 0.55 * pw;
   int height = pg->height ? pg->height : (int)ceil(top + bottom + (double)rows * ph + (double)(rows - 1) * vgap);
@@ -856,7 +944,7 @@ int densrt_plot_density(densrt_model *m, const double *theta, size_t n_draws, in
   layout l;
   int height = pg->height ? pg->height : (int)(0.75 * pg->width);
   stack_layout(&l, pg->width, 1, 0, height - 90, 20);
-  l.left = 100;
+  l.left = log_scale ? 100 : 130;   /* room for six-digit numbers */
   l.pw = pg->width - l.left - l.right;
   figure f;
   if ((rc = fig_begin(&f, pg, pg->width, height)))
@@ -890,7 +978,8 @@ int densrt_plot_density(densrt_model *m, const double *theta, size_t n_draws, in
     snprintf(yl, sizeof yl, "density n(%s) [%s#u-1#d]", nm, def->dims[0].unit);
   else
     snprintf(yl, sizeof yl, "density n(%s)", nm);
-  pllab(xl, yl, "");
+  plmtex("b", 3.2, 0.5, 0.5, xl);
+  y_title(yl);
   if (show_terms) {
     /* a legend of the components */
     PLINT opt[8], tc[8], lc[8], ls[8];
@@ -1118,7 +1207,7 @@ int densrt_plot_track_figure(densrt_model *m, const double *theta, size_t n_draw
   pllsty(1);
   axes(0, 1, 0);
   snprintf(yl, sizeof yl, "%s%s%s%s", nm, unit ? " [" : "", unit ? unit : "", unit ? "]" : "");
-  plmtex("l", 5.0, 0.5, 0.5, yl);
+  y_title(yl);
   char title[300];
   size_t at = 0;
   title[0] = '\0';
@@ -1139,7 +1228,7 @@ int densrt_plot_track_figure(densrt_model *m, const double *theta, size_t n_draw
   plwidth(1);
   axes(1, 1, 0);
   snprintf(yl, sizeof yl, "sd of %s%s%s%s", nm, unit ? " [" : "", unit ? unit : "", unit ? "]" : "");
-  plmtex("l", 5.0, 0.5, 0.5, yl);
+  y_title(yl);
   plmtex("b", 3.2, 0.5, 0.5, xl);
   rc = fig_end(&f, rc == 0);
 done:
@@ -1210,7 +1299,7 @@ int densrt_plot_trace(size_t n, const char *const *labels, size_t n_chains, cons
     size_t at = 0;
     yl[0] = '\0';
     put_text(yl, sizeof yl, &at, labels[k], strlen(labels[k]));
-    plmtex("l", 5.5, 0.5, 0.5, yl);
+    y_title(yl);
     if (k == 0) {
       /* the chains' colours, above the first panel */
       char txt[32];
