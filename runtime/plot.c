@@ -578,8 +578,9 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
     stack_layout(&l, pg->width, 1, fmax(aspect, 0.02), 0, 20);
     if (pg->height)
       fit_height(&l, pg->height, 1, aspect);
-    if (fig_begin(&f, pg, pg->width, pg->height ? pg->height : stack_height(&l, 1)))
-      return DENSRT_EIO;
+    int fst = fig_begin(&f, pg, pg->width, pg->height ? pg->height : stack_height(&l, 1));
+    if (fst)
+      return fst;
     panel_viewport(&f, &l, 0);
     plwind(r[0], r[1], r[2], r[3]);
     int rc = scatter(m, 0, 1, r, DOTS, 0.6);
@@ -600,9 +601,10 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
     ymax = fmax(ymax, h[b]);
   stack_layout(&l, pg->width, 1, 0, 0, 20);
   l.ph = (pg->height ? pg->height : (int)(0.6 * pg->width)) - l.top - l.bottom;
-  if (fig_begin(&f, pg, pg->width, pg->height ? pg->height : (int)(0.6 * pg->width))) {
+  int fst = fig_begin(&f, pg, pg->width, pg->height ? pg->height : (int)(0.6 * pg->width));
+  if (fst) {
     free(h);
-    return DENSRT_EIO;
+    return fst;
   }
   panel_viewport(&f, &l, 0);
   plwind(r[0], r[1], 0, ymax > 0 ? 1.08 * ymax : 1);
@@ -816,8 +818,9 @@ int densrt_plot_knots(const densrt_model *m, const double *init, const double *t
   if (pw < 40 || ph < 30)
     DENSRT_ERROR(DENSRT_EINVAL, "plot knots: %zu panels do not fit in %d x %d", n, pg->width, height);
   figure f;
-  if (fig_begin(&f, pg, pg->width, height))
-    return DENSRT_EIO;
+  int fst = fig_begin(&f, pg, pg->width, height);
+  if (fst)
+    return fst;
   for (size_t i = 0; i < n; i++) {
     const densrt_param_def *q = &def->params[idx[i]];
     int k = q->knots;
@@ -1269,9 +1272,10 @@ int densrt_plot_trace(size_t n, const char *const *labels, size_t n_chains, cons
   for (size_t i = 0; i < most; i++)
     it[i] = (double)(i + 1);
   figure f;
-  if (fig_begin(&f, pg, pg->width, height)) {
+  int fst = fig_begin(&f, pg, pg->width, height);
+  if (fst) {
     free(it);
-    return DENSRT_EIO;
+    return fst;
   }
   for (size_t k = 0; k < n; k++) {
     double lo = INFINITY, hi = -INFINITY;
