@@ -68,13 +68,12 @@ static void set_bound(dc_parse_state *st, ast_decl *d, char *name, ast_expr *val
 %token <str> IDENT "name"
 %token <str> STRING "string"
 %token DATA "'data'" KNOTS "'knots'" PARAMETERS "'parameters'" MODEL "'model'" PRIORS "'priors'"
-%token REAL "'real'" VECTOR "'vector'" IN "'in'"
+%token REAL "'real'" VECTOR "'vector'" IN "'in'" UNIT "'unit'"
 %token COMPONENT "'component'" INTENSITY "'intensity'" INTEGRATE "'integrate'" WITH "'with'"
 
 %type <expr> expr primary call_args list_items
 %type <decl> param_head bounds bound_list
 
-%type <str> data_unit
 %destructor { free($$); } <str>
 %destructor { ast_expr_free($$); } <expr>
 %destructor { ast_decl_free($$); } <decl>
@@ -106,24 +105,22 @@ data_decls
   | data_decls data_decl
   ;
 
+/* the unit is spelled out in each form (no empty rule): a syntax error after the column's
+   name then lists 'in', 'unit' and ';' */
 data_decl
-  : REAL IDENT data_unit ';'
+  : REAL IDENT ';'
       { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
-        d->unit = $3; d->unit_loc = LOC(@3); ast_program_add(st->prog, d); }
-  | REAL IDENT IN '[' expr ',' expr ']' data_unit ';'
+        ast_program_add(st->prog, d); }
+  | REAL IDENT UNIT STRING ';'
       { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
-        d->lo = $5; d->hi = $7; d->unit = $9; d->unit_loc = LOC(@9); ast_program_add(st->prog, d); }
+        d->unit = $4; d->unit_loc = LOC(@4); ast_program_add(st->prog, d); }
+  | REAL IDENT IN '[' expr ',' expr ']' ';'
+      { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
+        d->lo = $5; d->hi = $7; ast_program_add(st->prog, d); }
+  | REAL IDENT IN '[' expr ',' expr ']' UNIT STRING ';'
+      { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
+        d->lo = $5; d->hi = $7; d->unit = $10; d->unit_loc = LOC(@10); ast_program_add(st->prog, d); }
   | error ';'
-  ;
-
-/* 'unit' is a word only here (not reserved): a column may still be called unit */
-data_unit
-  : %empty { $$ = NULL; }
-  | IDENT STRING
-      { if (strcmp($1, "unit"))
-          dc_diag_error(st->diag, LOC(@1), "expected 'unit' or ';' after the column, got '%s'", $1);
-        free($1);
-        $$ = $2; }
   ;
 
 /* ---- knots { k = linspace(a, b, n); } ---- */
