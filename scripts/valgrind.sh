@@ -7,7 +7,7 @@ build=${1:-$top/_build}
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-vg="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
+vg="valgrind -q --suppressions=$top/scripts/valgrind.supp --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
 n=0
 check() {   # check EXPECTED-STATUS COMMAND...
   want=$1; shift
