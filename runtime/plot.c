@@ -86,6 +86,8 @@ static int on_plexit(PLCHAR_VECTOR msg)
   return 2;
 }
 
+static double text_scale = 1;   /* of the current figure */
+
 static int fig_begin(figure *f, const densrt_plot_page *pg, int w, int h)
 {
   const char *dev = device_of(pg->path);
@@ -119,7 +121,12 @@ static int fig_begin(figure *f, const densrt_plot_page *pg, int w, int h)
   plinit();
   plsfci(PL_FCI_MARK | 0x0001);   /* serif, upright, medium */
   pladv(0);
-  plschr(0, 1.0);
+  /* PLplot's default text and symbol sizes grow with width + height; ours grow with the
+  ** width alone, as the margins do (the sizes of a 1000 x 500 page at width 1000) */
+  text_scale = (w / 1000.0) * 1500.0 / (w + h);
+  plschr(0, text_scale);
+  plsmaj(0, text_scale);
+  plsmin(0, text_scale);
   plwidth(1);
   return DENSRT_OK;
 }
@@ -198,25 +205,44 @@ static void axes(int number_x, int number_y, int log_y)
   axis_log = log_y;
 }
 
+/* Characters of the widest number axes() writes on a y axis [lo, hi] of `height` device
+** units (at least 4; a log axis's 10^k counts 4). */
+static size_t widest_number(double lo, double hi, double height, int log_y)
+{
+  size_t widest = 4;
+  if (log_y || !(hi > lo) || !isfinite(hi - lo))
+    return widest;
+  double step[2] = {1, tick_step(hi - lo, fmax(3, height / 55))};
+  double ends[2] = {ceil(lo / step[1]) * step[1], floor(hi / step[1]) * step[1]};
+  for (int i = 0; i < 2; i++) {
+    char lab[64];
+    number_label(PL_Y_AXIS, ends[i], lab, sizeof lab, step);
+    size_t chars = 0;
+    for (const char *c = lab; *c; c++)
+      chars += ((unsigned char)*c & 0xC0) != 0x80;   /* code points */
+    widest = chars > widest ? chars : widest;
+  }
+  return widest;
+}
+
 /* The y axis's title, clear of its widest number. */
 static void y_title(const char *text)
 {
-  PLFLT x0, x1, y0, y1;
+  PLFLT x0, x1, y0, y1, vx0, vx1, vy0, vy1, px, py;
+  PLINT xl, yl, xo, yo;
   plgvpw(&x0, &x1, &y0, &y1);
-  size_t widest = 4;
-  if (!axis_log) {
-    double st = axis_step[1], ends[2] = {ceil(fmin(y0, y1) / st) * st, floor(fmax(y0, y1) / st) * st};
-    for (int i = 0; i < 2; i++) {
-      char lab[64];
-      number_label(PL_Y_AXIS, ends[i], lab, sizeof lab, axis_step);
-      size_t chars = 0;
-      for (const char *c = lab; *c; c++)
-        chars += ((unsigned char)*c & 0xC0) != 0x80;   /* code points */
-      widest = chars > widest ? chars : widest;
-    }
-  }
+  plgvpd(&vx0, &vx1, &vy0, &vy1);
+  plgpage(&px, &py, &xl, &yl, &xo, &yo);
+  size_t widest = widest_number(fmin(y0, y1), fmax(y0, y1), (vy1 - vy0) * yl, axis_log);
   plcol0(INK);
   plmtex("l", 1.6 + 0.9 * (double)widest, 0.5, 0.5, text);
+}
+
+/* The left margin for y numbers of `chars` characters and the axis title, at scale s
+** (text grows with the page's width). */
+static double left_margin(size_t chars, double s)
+{
+  return s * (45 + 13 * (double)chars);
 }
 
 /* }==================================================================== */
@@ -373,7 +399,7 @@ static int scatter(const densrt_model *m, size_t dx, size_t dy, const double *r,
     }
   }
   plcol0(colour);
-  plssym(0, size);
+  plssym(0, size * text_scale);
   if (n)
     plpoin((PLINT)n, x, y, 17);
   free(x);
@@ -526,16 +552,18 @@ typedef struct {
   double pw, ph;                          /* one panel */
 } layout;
 
-static void stack_layout(layout *l, int width, size_t panels, double aspect, double panel_h, double right)
+/* Margins scale with the width, as PLplot's text does (sizes below are for 1000 units);
+** the left one fits y numbers of `chars` characters. */
+static void stack_layout(layout *l, int width, size_t chars, double aspect, double panel_h, double right)
 {
-  l->left = 90;
-  l->right = right;
-  l->top = 20;
-  l->bottom = 70;
-  l->gap = 12;
+  double s = width / 1000.0;
+  l->left = left_margin(chars, s);
+  l->right = s * right;
+  l->top = s * 20;
+  l->bottom = s * 70;
+  l->gap = s * 12;
   l->pw = width - l->left - l->right;
   l->ph = aspect > 0 ? l->pw * aspect : panel_h;
-  (void)panels;
 }
 
 static int stack_height(const layout *l, size_t panels)
@@ -543,7 +571,8 @@ static int stack_height(const layout *l, size_t panels)
   return (int)ceil(l->top + l->bottom + (double)panels * l->ph + (double)(panels - 1) * l->gap);
 }
 
-/* Fits the panels into a given height: equal scales are kept by narrowing the panels. */
+/* Fits the panels into a given height: equal scales are kept by narrowing the panels, or
+** by centring them when they need less height. */
 static void fit_height(layout *l, int height, size_t panels, double aspect)
 {
   double ph = (height - l->top - l->bottom - (double)(panels - 1) * l->gap) / (double)panels;
@@ -552,6 +581,7 @@ static void fit_height(layout *l, int height, size_t panels, double aspect)
   if (aspect > 0 && ph < l->pw * aspect)
     l->pw = ph / aspect;
   l->ph = aspect > 0 ? l->pw * aspect : ph;
+  l->top += 0.5 * fmax(0, height - stack_height(l, panels));
 }
 
 static void panel_viewport(const figure *f, const layout *l, size_t i)
@@ -575,7 +605,8 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
     if (column_range(m, 1, &r[2], &r[3]))
       return DENSRT_EDOM;
     double aspect = same_unit(m, 0, 1) ? (r[3] - r[2]) / (r[1] - r[0]) : 0.3;
-    stack_layout(&l, pg->width, 1, fmax(aspect, 0.02), 0, 20);
+    stack_layout(&l, pg->width, 4, fmax(aspect, 0.02), 0, 20);
+    stack_layout(&l, pg->width, widest_number(r[2], r[3], l.ph, 0), fmax(aspect, 0.02), 0, 20);
     if (pg->height)
       fit_height(&l, pg->height, 1, aspect);
     int fst = fig_begin(&f, pg, pg->width, pg->height ? pg->height : stack_height(&l, 1));
@@ -599,9 +630,11 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
   }
   for (size_t b = 0; b < nb; b++)
     ymax = fmax(ymax, h[b]);
-  stack_layout(&l, pg->width, 1, 0, 0, 20);
-  l.ph = (pg->height ? pg->height : (int)(0.6 * pg->width)) - l.top - l.bottom;
-  int fst = fig_begin(&f, pg, pg->width, pg->height ? pg->height : (int)(0.6 * pg->width));
+  int height = pg->height ? pg->height : (int)(0.6 * pg->width);
+  stack_layout(&l, pg->width, 4, 0, 0, 20);
+  l.ph = height - l.top - l.bottom;
+  stack_layout(&l, pg->width, widest_number(0, ymax > 0 ? 1.08 * ymax : 1, l.ph, 0), 0, l.ph, 20);
+  int fst = fig_begin(&f, pg, pg->width, height);
   if (fst) {
     free(h);
     return fst;
@@ -655,7 +688,8 @@ int densrt_plot_model(densrt_model *m, const double *theta, const densrt_plot_pa
   int equal = same_unit(m, 0, 1);
   double aspect = equal ? (r[3] - r[2]) / (r[1] - r[0]) : 0.3;
   layout l;
-  stack_layout(&l, pg->width, 3, fmax(aspect, 0.02), 0, 110);
+  stack_layout(&l, pg->width, 4, fmax(aspect, 0.02), 0, 130);
+  stack_layout(&l, pg->width, widest_number(r[2], r[3], l.ph, 0), fmax(aspect, 0.02), 0, 130);
   if (pg->height)
     fit_height(&l, pg->height, 3, aspect);
   int nx = (int)fmin(800, fmax(100, l.pw)), ny = (int)fmin(800, fmax(40, l.ph));
@@ -714,12 +748,14 @@ int densrt_plot_model(densrt_model *m, const double *theta, const densrt_plot_pa
     if (p != 1)
       rc = scatter(m, 0, 1, r, p ? OVERDOTS : DOTS, p ? 0.45 : 0.6);
     axes(p == 2, 1, 0);
-    y_title(yl);
+    if (p == 1)   /* one title for the three panels: theirs may be taller than a panel */
+      y_title(yl);
   }
   plmtex("b", 3.2, 0.5, 0.5, xl);
   /* the colour bar, beside the model panel */
   double y0 = l.top + l.ph + l.gap;
-  viewport(&f, l.left + l.pw + 15, l.left + l.pw + 30, y0, y0 + l.ph);
+  double s = pg->width / 1000.0;
+  viewport(&f, l.left + l.pw + 15 * s, l.left + l.pw + 30 * s, y0, y0 + l.ph);
   plwind(0, 1, zlo, zhi);
   {
     PLFLT **bar = NULL;
@@ -775,7 +811,7 @@ static void legend2(const char *a, int ca, const char *b, int cb)
   PLINT opt[2] = {PL_LEGEND_LINE | PL_LEGEND_SYMBOL, PL_LEGEND_LINE | PL_LEGEND_SYMBOL};
   const char *text[2] = {a, b};
   PLINT tc[2] = {INK, INK}, lc[2] = {ca, cb}, ls[2] = {1, 1}, sc[2] = {ca, cb}, sn[2] = {1, 1};
-  PLFLT lw[2] = {1, 1.5}, ss[2] = {0.9, 0.9};
+  PLFLT lw[2] = {1, 1.5}, ss[2] = {0.7 * text_scale, 0.7 * text_scale};
   const char *sym[2] = {"\xe2\x97\x8f", "\xe2\x97\x8f"};   /* U+25CF, a filled circle */
   PLFLT w, h;
   pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_LEFT | PL_POSITION_INSIDE,
@@ -790,7 +826,7 @@ static void dots_line(size_t n, const double *x, const double *y, int colour, do
   plwidth(width);
   curve(n, x, y, ylo, yhi);
   plwidth(1);
-  plssym(0, 1.1);
+  plssym(0, 1.1 * text_scale);
   for (size_t i = 0; i < n; i++)
     if (isfinite(y[i]) && y[i] >= ylo && y[i] <= yhi)
       plpoin(1, &x[i], &y[i], 17);
@@ -810,8 +846,30 @@ int densrt_plot_knots(const densrt_model *m, const double *init, const double *t
       char nm[300];
       DENSRT_ERROR(DENSRT_EDOM, "plot knots: %s is not finite", densrt_model_value_name(m, i, nm, sizeof nm));
     }
-  size_t cols = n > 1 ? 2 : 1, rows = (n + cols - 1) / cols;
-  double left = 80, right = 20, top = 40, bottom = 65, hgap = 70, vgap = 85;
+  /* each panel's y range, then a margin for the widest numbers */
+  double yr[64][2];
+  for (size_t i = 0; i < n; i++) {
+    const densrt_param_def *q = &def->params[idx[i]];
+    const double *v = theta + m->off[idx[i]], *v0 = init ? init + m->off[idx[i]] : NULL;
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (size_t j = 0; j < m->n_knots[q->knots]; j++) {
+      ylo = fmin(ylo, fmin(v[j], v0 ? v0[j] : v[j]));
+      yhi = fmax(yhi, fmax(v[j], v0 ? v0[j] : v[j]));
+    }
+    double pad = 0.08 * (yhi - ylo);
+    if (!(pad > 0) || !isfinite(pad))
+      pad = fmax(1e-3 * fabs(yhi), 0.5);
+    yr[i][0] = ylo - pad;
+    yr[i][1] = yhi + pad;
+  }
+  size_t cols = n > 1 ? 2 : 1, rows = (n + cols - 1) / cols, chars = 4;
+  double s = pg->width / 1000.0;
+  for (size_t i = 0; i < n; i++) {
+    size_t w = widest_number(yr[i][0], yr[i][1], 0.55 * 0.45 * pg->width, 0);
+    chars = w > chars ? w : chars;
+  }
+  double left = s * (20 + 13 * (double)chars), right = 20 * s, top = 40 * s, bottom = 65 * s,
+         hgap = left - 10 * s, vgap = 85 * s;
   double pw = (pg->width - left - right - (double)(cols - 1) * hgap) / (double)cols;
   double ph = pg->height ? (pg->height - top - bottom - (double)(rows - 1) * vgap) / (double)rows : 0.55 * pw;
   int height = pg->height ? pg->height : (int)ceil(top + bottom + (double)rows * ph + (double)(rows - 1) * vgap);
@@ -826,16 +884,7 @@ int densrt_plot_knots(const densrt_model *m, const double *init, const double *t
     int k = q->knots;
     const double *t = m->knots[k], *v = theta + m->off[idx[i]], *v0 = init ? init + m->off[idx[i]] : NULL;
     size_t nk = m->n_knots[k];
-    double ylo = INFINITY, yhi = -INFINITY;
-    for (size_t j = 0; j < nk; j++) {
-      ylo = fmin(ylo, fmin(v[j], v0 ? v0[j] : v[j]));
-      yhi = fmax(yhi, fmax(v[j], v0 ? v0[j] : v[j]));
-    }
-    double pad = 0.08 * (yhi - ylo);
-    if (!(pad > 0) || !isfinite(pad))
-      pad = fmax(1e-3 * fabs(yhi), 0.5);
-    ylo -= pad;
-    yhi += pad;
+    double ylo = yr[i][0], yhi = yr[i][1];
     double xpad = 0.05 * (t[nk - 1] - t[0]);
     if (!(xpad > 0))
       xpad = 1;
@@ -851,7 +900,7 @@ int densrt_plot_knots(const densrt_model *m, const double *init, const double *t
     size_t at = 0;
     title[0] = '\0';
     put_text(title, sizeof title, &at, q->name, strlen(q->name));
-    plmtex("t", 0.8, 0.5, 0.5, title);
+    plmtex("t", 1.0, 0.5, 0.5, title);
     int d = knots_column(def, k);
     if (row == rows - 1 || (row == rows - 2 && col >= n % cols && n % cols)) {
       if (d >= 0)
@@ -946,9 +995,9 @@ int densrt_plot_density(densrt_model *m, const double *theta, size_t n_draws, in
   }
   layout l;
   int height = pg->height ? pg->height : (int)(0.75 * pg->width);
-  stack_layout(&l, pg->width, 1, 0, height - 90, 20);
-  l.left = log_scale ? 100 : 130;   /* room for six-digit numbers */
-  l.pw = pg->width - l.left - l.right;
+  stack_layout(&l, pg->width, 4, 0, 0, 20);
+  stack_layout(&l, pg->width, widest_number(ymin, ymax, height - l.top - l.bottom, log_scale), 0,
+               height - l.top - l.bottom, 20);
   figure f;
   if ((rc = fig_begin(&f, pg, pg->width, height)))
     goto done;
@@ -1170,9 +1219,15 @@ int densrt_plot_track_figure(densrt_model *m, const double *theta, size_t n_draw
       smax = fmax(smax, q[i]);
   smax = smax > 0 ? 1.1 * smax : 1;
   layout l;
-  stack_layout(&l, pg->width, 2, 0, 0, 20);
   double aspect = same_unit(m, 0, 1) ? (r[3] - r[2]) / (r[1] - r[0]) : 0.3;
+  stack_layout(&l, pg->width, 4, 0, 0, 20);
+  for (int pass = 0; pass < 2; pass++) {   /* the margin from the numbers of panels the margin sizes */
+    l.ph = fmax(aspect * l.pw, 0.18 * l.pw);
+    size_t w1 = widest_number(r[2], r[3], l.ph, 0), w2 = widest_number(0, smax, 0.6 * l.ph, 0);
+    stack_layout(&l, pg->width, w1 > w2 ? w1 : w2, 0, 0, 20);
+  }
   l.ph = fmax(aspect * l.pw, 0.18 * l.pw);
+  l.top = 40 * pg->width / 1000.0;   /* the title above */
   double ph2 = 0.6 * l.ph;
   int height = pg->height ? pg->height : (int)ceil(l.top + l.bottom + l.ph + ph2 + l.gap);
   if (pg->height) {
@@ -1191,7 +1246,7 @@ int densrt_plot_track_figure(densrt_model *m, const double *theta, size_t n_draw
   viewport(&f, l.left, l.left + l.pw, l.top, l.top + l.ph);
   plwind(r[0], r[1], r[2], r[3]);
   if (m->n)
-    rc = scatter(m, along, across, (double[4]){r[0], r[1], r[2], r[3]}, DOTS, 0.35);
+    rc = scatter(m, along, across, (double[4]){r[0], r[1], r[2], r[3]}, DOTS, 0.5);
   if (n_draws > 1) {
     plcol0(LIGHTBLUE);
     band(np, a, q, q + 2 * np, r[2], r[3]);
@@ -1217,7 +1272,7 @@ int densrt_plot_track_figure(densrt_model *m, const double *theta, size_t n_draw
   put_raw(title, sizeof title, &at, "track of ");
   put_text(title, sizeof title, &at, def->terms[t].name, strlen(def->terms[t].name));
   put_raw(title, sizeof title, &at, ": mean #(2233) sd");
-  plmtex("t", -1.4, 0.99, 1.0, title);
+  plmtex("t", 0.8, 0.0, 0.0, title);
   /* the width */
   viewport(&f, l.left, l.left + l.pw, l.top + l.ph + l.gap, l.top + l.ph + l.gap + ph2);
   plwind(r[0], r[1], 0, smax);
@@ -1258,24 +1313,11 @@ int densrt_plot_trace(size_t n, const char *const *labels, size_t n_chains, cons
     most = n_draws[c] > most ? n_draws[c] : most;
   if (!n || !most)
     DENSRT_ERROR(DENSRT_EINVAL, "plot trace: nothing to draw");
-  layout l;
-  stack_layout(&l, pg->width, n, 0, 160, 20);
-  l.left = 100;
-  l.pw = pg->width - l.left - l.right;
-  l.top = 40;
-  int height = pg->height ? pg->height : stack_height(&l, n);
-  if (pg->height)
-    fit_height(&l, pg->height, n, 0);
-  double *it = malloc(most * sizeof *it);
-  if (!it)
-    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
-  for (size_t i = 0; i < most; i++)
-    it[i] = (double)(i + 1);
-  figure f;
-  int fst = fig_begin(&f, pg, pg->width, height);
-  if (fst) {
+  double *it = malloc(most * sizeof *it), *range = malloc(2 * n * sizeof *range);
+  if (!it || !range) {
     free(it);
-    return fst;
+    free(range);
+    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
   }
   for (size_t k = 0; k < n; k++) {
     double lo = INFINITY, hi = -INFINITY;
@@ -1290,12 +1332,38 @@ int densrt_plot_trace(size_t n, const char *const *labels, size_t n_chains, cons
     double pad = 0.05 * (hi - lo);
     if (!(pad > 0) || !isfinite(pad))
       pad = fmax(1e-6 * fabs(hi), 0.5);
+    range[2 * k] = lo - pad;
+    range[2 * k + 1] = hi + pad;
+  }
+  layout l;
+  double ph = 160 * pg->width / 1000.0;
+  size_t chars = 4;
+  for (size_t k = 0; k < n; k++) {
+    size_t w = widest_number(range[2 * k], range[2 * k + 1], ph, 0);
+    chars = w > chars ? w : chars;
+  }
+  stack_layout(&l, pg->width, chars, 0, ph, 20);
+  l.top = 40 * pg->width / 1000.0;
+  int height = pg->height ? pg->height : stack_height(&l, n);
+  if (pg->height)
+    fit_height(&l, pg->height, n, 0);
+  for (size_t i = 0; i < most; i++)
+    it[i] = (double)(i + 1);
+  figure f;
+  int fst = fig_begin(&f, pg, pg->width, height);
+  if (fst) {
+    free(it);
+    free(range);
+    return fst;
+  }
+  for (size_t k = 0; k < n; k++) {
+    double lo = range[2 * k], hi = range[2 * k + 1];
     panel_viewport(&f, &l, k);
-    plwind(0.5, (double)most + 0.5, lo - pad, hi + pad);
+    plwind(0.5, (double)most + 0.5, lo, hi);
     plwidth(0.7);
     for (size_t c = 0; c < n_chains; c++) {
       plcol0(CHAIN0 + (int)(c % 10));
-      curve(n_draws[c], it, x[k][c], lo - pad, hi + pad);
+      curve(n_draws[c], it, x[k][c], lo, hi);
     }
     plwidth(1);
     axes(k == n - 1, 1, 0);
@@ -1317,6 +1385,7 @@ int densrt_plot_trace(size_t n, const char *const *labels, size_t n_chains, cons
   plcol0(INK);
   plmtex("b", 3.2, 0.5, 0.5, "iteration");
   free(it);
+  free(range);
   return fig_end(&f, 1);
 }
 
