@@ -5,13 +5,7 @@
 # component or column, a model of the wrong shape) exit 2 and write nothing, leaving an
 # existing file as it was; the units of gd1.dens in 'info'.
 . "$top_srcdir/tests/setup.sh"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() {
-  if eval "$2"; then ok; else bad "$1"; sed 's/^/    /' "$TMPD/err" 2>/dev/null || true; fi
-}
+. "$top_srcdir/tests/checks.sh"
 # run PROG ARGS...: $rc is its status, $TMPD/err its stderr
 run() { "$@" > "$TMPD/out" 2> "$TMPD/err" && rc=0 || rc=$?; }
 says() { grep -qF -- "$1" "$TMPD/err"; }
