@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* {====================================================================
@@ -61,6 +60,8 @@ int densrt_plot_check_format(const char *path)
 
 typedef struct {
   densrt_io_out out;
+  char *buf;           /* what PLplot writes, in memory (open_memstream) ... */
+  size_t len;          /* ... then copied to out, whose writing is checked */
   int w, h;            /* page, device units (pixels or points) */
 } figure;
 
@@ -97,14 +98,14 @@ static int fig_begin(figure *f, const densrt_plot_page *pg, int w, int h)
     DENSRT_ERROR(DENSRT_EINVAL, "plot: the figure would be %d x %d; each side must be 100 to 20000", w, h);
   if (densrt_io_out_open(&f->out, pg->path))
     return DENSRT_EIO;
-  /* PLplot closes the stream it is given: it gets a duplicate of ours */
-  int fd = dup(fileno(f->out.f));
-  FILE *pf = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  /* PLplot closes the stream it is given and cairo drops write errors: it writes to
+  ** memory, and the figure is copied to the file at the end, where errors are seen */
+  f->buf = NULL;
+  f->len = 0;
+  FILE *pf = open_memstream(&f->buf, &f->len);
   if (!pf) {
-    if (fd >= 0)
-      close(fd);
     densrt_io_out_abort(&f->out);
-    DENSRT_ERROR(DENSRT_EIO, "%s: cannot open the figure for writing", pg->path);
+    DENSRT_ERROR(DENSRT_ENOMEM, "out of memory");
   }
   f->w = w;
   f->h = h;
@@ -131,19 +132,23 @@ static int fig_begin(figure *f, const densrt_plot_page *pg, int w, int h)
   return DENSRT_OK;
 }
 
-/* Ends the figure; commits it when ok and PLplot did not complain, else removes it. */
-static int fig_end(figure *f, int ok)
+/* Ends the figure (rc: the drawing's status); commits it when the drawing went well and
+** PLplot did not complain, else removes it.  Returns the status. */
+static int fig_end(figure *f, int rc)
 {
-  plend();
+  plend();   /* closes the memory stream: buf and len are final */
   plot_tmp = NULL;
-  struct stat st;
-  if (ok && !plot_aborted && fstat(fileno(f->out.f), &st) == 0 && st.st_size > 0)
+  if (!rc && (plot_aborted || !f->buf || !f->len))
+    rc = DENSRT_FAIL(DENSRT_EIO, "plot: the figure could not be drawn%s%s", plot_aborted ? ": " : "",
+                     plot_aborted ? plot_abort_msg : "");
+  if (!rc && fwrite(f->buf, 1, f->len, f->out.f) != f->len)
+    rc = DENSRT_FAIL(DENSRT_EIO, "%s: cannot write the figure", f->out.path);
+  free(f->buf);
+  f->buf = NULL;
+  if (!rc)
     return densrt_io_out_commit(&f->out);
   densrt_io_out_abort(&f->out);
-  if (ok)
-    DENSRT_ERROR(DENSRT_EIO, "plot: the figure could not be drawn%s%s", plot_aborted ? ": " : "",
-                 plot_aborted ? plot_abort_msg : "");
-  return DENSRT_EINVAL;
+  return rc;
 }
 
 /* A viewport in device units from the page's top-left corner. */
@@ -618,7 +623,7 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
     axes(1, 1, 0);
     plmtex("b", 3.2, 0.5, 0.5, column_label(m, 0, xl, sizeof xl));
     y_title(column_label(m, 1, yl, sizeof yl));
-    return fig_end(&f, rc == 0);
+    return fig_end(&f, rc);
   }
   size_t nb = n_bins(m->n);
   double *h = malloc(nb * sizeof *h), ymax = 0;
@@ -650,7 +655,7 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
   plmtex("b", 3.2, 0.5, 0.5, column_label(m, 0, xl, sizeof xl));
   y_title(yl);
   free(h);
-  return fig_end(&f, 1);
+  return fig_end(&f, 0);
 }
 
 /* }==================================================================== */
@@ -775,7 +780,7 @@ int densrt_plot_model(densrt_model *m, const double *theta, const densrt_plot_pa
   else
     snprintf(cl, sizeof cl, "log#d10#u n");
   plmtex("r", 4.2, 0.5, 0.5, cl);
-  rc = fig_end(&f, rc == 0);
+  rc = fig_end(&f, rc);
 done:
   if (!x || !y || !lt || !z)
     rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
@@ -915,7 +920,7 @@ int densrt_plot_knots(const densrt_model *m, const double *init, const double *t
     if (i == n - 1 && v0)
       legend2("initial", GREY, "optimised", INK);
   }
-  return fig_end(&f, 1);
+  return fig_end(&f, 0);
 }
 
 /* }==================================================================== */
@@ -1048,7 +1053,7 @@ int densrt_plot_density(densrt_model *m, const double *theta, size_t n_draws, in
              PL_POSITION_INSIDE, 0.02, 0.03, 0.08, BG, GREY, 1, 0, 0, (PLINT)k, opt, 0.8, 0.9, 1.8, 0, tc, text,
              NULL, NULL, NULL, NULL, lc, ls, lw, NULL, NULL, NULL, NULL);
   }
-  rc = fig_end(&f, 1);
+  rc = fig_end(&f, 0);
 done:
   free(x);
   free(lt);
@@ -1288,7 +1293,7 @@ int densrt_plot_track_figure(densrt_model *m, const double *theta, size_t n_draw
   snprintf(yl, sizeof yl, "sd of %s%s%s%s", nm, unit ? " [" : "", unit ? unit : "", unit ? "]" : "");
   y_title(yl);
   plmtex("b", 3.2, 0.5, 0.5, xl);
-  rc = fig_end(&f, rc == 0);
+  rc = fig_end(&f, rc);
 done:
   free(a);
   free(mv);
@@ -1386,7 +1391,7 @@ int densrt_plot_trace(size_t n, const char *const *labels, size_t n_chains, cons
   plmtex("b", 3.2, 0.5, 0.5, "iteration");
   free(it);
   free(range);
-  return fig_end(&f, 1);
+  return fig_end(&f, 0);
 }
 
 /* }==================================================================== */
