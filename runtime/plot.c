@@ -164,6 +164,16 @@ static double tick_step(double w, double most)
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
 }
 
+/* The tick step of an axis [lo, hi] (lo < hi) of `length` device units: about one number
+** every `per` units, and at least two numbers on the axis. */
+static double axis_tick(double lo, double hi, double length, double per)
+{
+  double st = tick_step(hi - lo, fmax(2, length / per));
+  for (int i = 0; i < 6 && floor(hi / st) - ceil(lo / st) < 1; i++)
+    st = tick_step(hi - lo, (hi - lo) / st * 2.2);   /* the next finer of 1, 2, 5 */
+  return st;
+}
+
 /* Numbers with the decimals their axis's step needs, never in PLplot's (x10^k) form. */
 static void number_label(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data)
 {
@@ -199,8 +209,8 @@ static void axes(int number_x, int number_y, int log_y)
   PLFLT px0, py0;
   PLINT xl, yl, xo, yo;
   plgpage(&px0, &py0, &xl, &yl, &xo, &yo);
-  axis_step[0] = tick_step(fabs(x1 - x0), (vx1 - vx0) * xl / 90);
-  axis_step[1] = tick_step(fabs(y1 - y0), fmax(3, (vy1 - vy0) * yl / 55));
+  axis_step[0] = axis_tick(fmin(x0, x1), fmax(x0, x1), (vx1 - vx0) * xl, 90 * xl / 1000.0);
+  axis_step[1] = axis_tick(fmin(y0, y1), fmax(y0, y1), (vy1 - vy0) * yl, 45 * xl / 1000.0);
   plcol0(INK);
   plwidth(1);
   plslabelfunc(number_label, axis_step);
@@ -212,12 +222,12 @@ static void axes(int number_x, int number_y, int log_y)
 
 /* Characters of the widest number axes() writes on a y axis [lo, hi] of `height` device
 ** units (at least 4; a log axis's 10^k counts 4). */
-static size_t widest_number(double lo, double hi, double height, int log_y)
+static size_t widest_number(double lo, double hi, double height, int log_y, int page_width)
 {
   size_t widest = 4;
   if (log_y || !(hi > lo) || !isfinite(hi - lo))
     return widest;
-  double step[2] = {1, tick_step(hi - lo, fmax(3, height / 55))};
+  double step[2] = {1, axis_tick(lo, hi, height, 45 * page_width / 1000.0)};
   double ends[2] = {ceil(lo / step[1]) * step[1], floor(hi / step[1]) * step[1]};
   for (int i = 0; i < 2; i++) {
     char lab[64];
@@ -238,7 +248,7 @@ static void y_title(const char *text)
   plgvpw(&x0, &x1, &y0, &y1);
   plgvpd(&vx0, &vx1, &vy0, &vy1);
   plgpage(&px, &py, &xl, &yl, &xo, &yo);
-  size_t widest = widest_number(fmin(y0, y1), fmax(y0, y1), (vy1 - vy0) * yl, axis_log);
+  size_t widest = widest_number(fmin(y0, y1), fmax(y0, y1), (vy1 - vy0) * yl, axis_log, xl);
   plcol0(INK);
   plmtex("l", 1.6 + 0.9 * (double)widest, 0.5, 0.5, text);
 }
@@ -286,16 +296,18 @@ static void put_raw(char *buf, size_t len, size_t *at, const char *s)
   *at += n;
 }
 
-/* A name part: the Greek letter it names, or the text itself. */
+/* A name part: the Greek letter it names ("phi", or capitalised "Phi"), or the text itself. */
 static void put_symbol(char *buf, size_t len, size_t *at, const char *s, size_t n)
 {
-  for (size_t g = 0; g < sizeof greek / sizeof *greek; g++)
-    if (strlen(greek[g][0]) == n && !strncasecmp(s, greek[g][0], n) && (s[0] == greek[g][0][0] || s[0] == greek[g][0][0] - 32) &&
-        !strncmp(s + 1, greek[g][0] + 1, n - 1)) {
-      char esc[4] = {'#', 'g', s[0] == greek[g][0][0] ? greek[g][1][0] : (char)(greek[g][1][0] - 32), '\0'};
+  for (size_t g = 0; g < sizeof greek / sizeof *greek; g++) {
+    const char *word = greek[g][0];
+    int lower = s[0] == word[0], upper = s[0] == word[0] - 32;
+    if (strlen(word) == n && (lower || upper) && !strncmp(s + 1, word + 1, n - 1)) {
+      char esc[4] = {'#', 'g', lower ? greek[g][1][0] : (char)(greek[g][1][0] - 32), '\0'};
       put_raw(buf, len, at, esc);
       return;
     }
+  }
   put_text(buf, len, at, s, n);
 }
 
@@ -611,7 +623,8 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
       return DENSRT_EDOM;
     double aspect = same_unit(m, 0, 1) ? (r[3] - r[2]) / (r[1] - r[0]) : 0.3;
     stack_layout(&l, pg->width, 4, fmax(aspect, 0.02), 0, 20);
-    stack_layout(&l, pg->width, widest_number(r[2], r[3], l.ph, 0), fmax(aspect, 0.02), 0, 20);
+    size_t chars = widest_number(r[2], r[3], l.ph, 0, pg->width);
+    stack_layout(&l, pg->width, chars, fmax(aspect, 0.02), 0, 20);
     if (pg->height)
       fit_height(&l, pg->height, 1, aspect);
     int fst = fig_begin(&f, pg, pg->width, pg->height ? pg->height : stack_height(&l, 1));
@@ -638,7 +651,8 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
   int height = pg->height ? pg->height : (int)(0.6 * pg->width);
   stack_layout(&l, pg->width, 4, 0, 0, 20);
   l.ph = height - l.top - l.bottom;
-  stack_layout(&l, pg->width, widest_number(0, ymax > 0 ? 1.08 * ymax : 1, l.ph, 0), 0, l.ph, 20);
+  size_t chars = widest_number(0, ymax > 0 ? 1.08 * ymax : 1, l.ph, 0, pg->width);
+  stack_layout(&l, pg->width, chars, 0, l.ph, 20);
   int fst = fig_begin(&f, pg, pg->width, height);
   if (fst) {
     free(h);
@@ -694,7 +708,8 @@ int densrt_plot_model(densrt_model *m, const double *theta, const densrt_plot_pa
   double aspect = equal ? (r[3] - r[2]) / (r[1] - r[0]) : 0.3;
   layout l;
   stack_layout(&l, pg->width, 4, fmax(aspect, 0.02), 0, 130);
-  stack_layout(&l, pg->width, widest_number(r[2], r[3], l.ph, 0), fmax(aspect, 0.02), 0, 130);
+  size_t chars = widest_number(r[2], r[3], l.ph, 0, pg->width);
+  stack_layout(&l, pg->width, chars, fmax(aspect, 0.02), 0, 130);
   if (pg->height)
     fit_height(&l, pg->height, 3, aspect);
   int nx = (int)fmin(800, fmax(100, l.pw)), ny = (int)fmin(800, fmax(40, l.ph));
@@ -819,9 +834,9 @@ static void legend2(const char *a, int ca, const char *b, int cb)
   PLFLT lw[2] = {1, 1.5}, ss[2] = {0.7 * text_scale, 0.7 * text_scale};
   const char *sym[2] = {"\xe2\x97\x8f", "\xe2\x97\x8f"};   /* U+25CF, a filled circle */
   PLFLT w, h;
-  pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_LEFT | PL_POSITION_INSIDE,
-           0.02, 0.03, 0.08, BG, GREY, 1, 0, 0, 2, opt, 0.8, 0.9, 1.8, 0, tc, text, NULL, NULL, NULL, NULL, lc, ls, lw,
-           sc, ss, sn, sym);
+  pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
+           PL_POSITION_TOP | PL_POSITION_LEFT | PL_POSITION_INSIDE, 0.02, 0.03, 0.08, BG, GREY, 1, 0, 0, 2, opt,
+           0.8, 0.9, 1.8, 0, tc, text, NULL, NULL, NULL, NULL, lc, ls, lw, sc, ss, sn, sym);
 }
 
 /* Markers (filled dots) and a line through them. */
@@ -870,7 +885,7 @@ int densrt_plot_knots(const densrt_model *m, const double *init, const double *t
   size_t cols = n > 1 ? 2 : 1, rows = (n + cols - 1) / cols, chars = 4;
   double s = pg->width / 1000.0;
   for (size_t i = 0; i < n; i++) {
-    size_t w = widest_number(yr[i][0], yr[i][1], 0.55 * 0.45 * pg->width, 0);
+    size_t w = widest_number(yr[i][0], yr[i][1], 0.55 * 0.45 * pg->width, 0, pg->width);
     chars = w > chars ? w : chars;
   }
   double left = s * (20 + 13 * (double)chars), right = 20 * s, top = 40 * s, bottom = 65 * s,
@@ -1001,8 +1016,8 @@ int densrt_plot_density(densrt_model *m, const double *theta, size_t n_draws, in
   layout l;
   int height = pg->height ? pg->height : (int)(0.75 * pg->width);
   stack_layout(&l, pg->width, 4, 0, 0, 20);
-  stack_layout(&l, pg->width, widest_number(ymin, ymax, height - l.top - l.bottom, log_scale), 0,
-               height - l.top - l.bottom, 20);
+  double ph = height - l.top - l.bottom;
+  stack_layout(&l, pg->width, widest_number(ymin, ymax, ph, log_scale, pg->width), 0, ph, 20);
   figure f;
   if ((rc = fig_begin(&f, pg, pg->width, height)))
     goto done;
@@ -1228,7 +1243,8 @@ int densrt_plot_track_figure(densrt_model *m, const double *theta, size_t n_draw
   stack_layout(&l, pg->width, 4, 0, 0, 20);
   for (int pass = 0; pass < 2; pass++) {   /* the margin from the numbers of panels the margin sizes */
     l.ph = fmax(aspect * l.pw, 0.18 * l.pw);
-    size_t w1 = widest_number(r[2], r[3], l.ph, 0), w2 = widest_number(0, smax, 0.6 * l.ph, 0);
+    size_t w1 = widest_number(r[2], r[3], l.ph, 0, pg->width);
+    size_t w2 = widest_number(0, smax, 0.6 * l.ph, 0, pg->width);
     stack_layout(&l, pg->width, w1 > w2 ? w1 : w2, 0, 0, 20);
   }
   l.ph = fmax(aspect * l.pw, 0.18 * l.pw);
@@ -1344,7 +1360,7 @@ int densrt_plot_trace(size_t n, const char *const *labels, size_t n_chains, cons
   double ph = 160 * pg->width / 1000.0;
   size_t chars = 4;
   for (size_t k = 0; k < n; k++) {
-    size_t w = widest_number(range[2 * k], range[2 * k + 1], ph, 0);
+    size_t w = widest_number(range[2 * k], range[2 * k + 1], ph, 0, pg->width);
     chars = w > chars ? w : chars;
   }
   stack_layout(&l, pg->width, chars, 0, ph, 20);
