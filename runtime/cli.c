@@ -120,7 +120,7 @@ static const struct {
    "Time the log posterior and gradient: the median over --batches batches of about 0.05 s each."},
   {"plot", C_PLOT, "figures: data, model, knots, density, track, trace (PNG, PDF, SVG)", " KIND --out FIG.png",
    "Draw a figure of KIND (below) with PLplot; the format follows --out's extension: .png, .pdf or .svg.  "
-   "'PROG plot KIND --help' lists the options of one kind."},
+   "'plot KIND --help' lists the options of one kind."},
   {"sample", C_SAMPLE, "posterior draws with NUTS: Stan CSV files and a summary", " --data FILE --out PREFIX",
    "Draw from the posterior with the No-U-Turn sampler (Stan's algorithm and warmup): --chains chains in "
    "parallel threads, each writing PREFIX_N.csv in Stan's CSV format as it draws; then a summary of every "
@@ -388,6 +388,7 @@ static void command_usage(const densrt_model_def *def, size_t c, FILE *f)
       fprintf(f, "  %-22s", plot_kinds[k].name);
       print_wrapped(f, plot_kinds[k].summary, 24, 24);
     }
+    fputc('\n', f);
   }
   fprintf(f, "Model '%s' (compiled by densc %s from %s).\n\nOptions:\n", def->name, def->version, def->source);
   print_options(f, commands[c].flag, -1);
