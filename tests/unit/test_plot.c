@@ -3,6 +3,7 @@
 ** a truncated normal's moments, every figure in every format (signature and size),
 ** nothing written on errors, ranges near +-1e308, data outside a window left out.
 */
+#define _GNU_SOURCE   /* memmem */
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "model.h"
@@ -431,6 +433,72 @@ START_TEST(test_outside_not_drawn)
 }
 END_TEST
 
+/* The characters a PDF's fonts map to Unicode (their ToUnicode CMaps, in the streams
+** cairo deflates): the text the figure draws. */
+static void pdf_unicode(const char *path, unsigned *cp, size_t *n, size_t max)
+{
+  size_t len;
+  char *b = slurp(path, &len);
+  *n = 0;
+  for (char *p = b; (p = memmem(p, len - (size_t)(p - b), "stream", 6)); p += 6) {
+    char *start = p + 6;
+    if (*start == '\r')
+      start++;
+    if (*start != '\n')
+      continue;
+    start++;
+    char *end = memmem(start, len - (size_t)(start - b), "endstream", 9);
+    if (!end)
+      break;
+    uLongf cap = 1 << 20;
+    unsigned char *out = malloc(cap + 1);
+    if (uncompress(out, &cap, (unsigned char *)start, (uLong)(end - start)) == Z_OK) {
+      out[cap] = '\0';
+      char *bf = strstr((char *)out, "beginbfchar");
+      for (char *q = bf; q && (q = strstr(q, "> <")); q += 3) {
+        unsigned u;
+        if (sscanf(q + 3, "%x>", &u) == 1 && *n < max)
+          cp[(*n)++] = u;
+      }
+    }
+    free(out);
+    p = end;
+  }
+  free(b);
+}
+
+static int has_cp(const unsigned *cp, size_t n, unsigned u)
+{
+  for (size_t i = 0; i < n; i++)
+    if (cp[i] == u)
+      return 1;
+  return 0;
+}
+
+/* The labels are drawn as text: phi1 [deg] is the letter phi (U+03C6 or U+03D5), a
+** subscript 1 and "[deg]"; not the letters p, h, i of the name, nor PLplot's escapes. */
+START_TEST(test_pdf_label_text)
+{
+  make_tmpdir();
+  char path[512];
+  path_in(path, sizeof path, "l.pdf");
+  double u[3] = {-50, 0, 10}, v[3] = {0, 1, -1}, *x[2] = {u, v};
+  hand_model h;
+  hand_init(&h, 2, 1, (double[]){-100, -7}, (double[]){20, 5}, 3, x);
+  densrt_plot_page pg = {path, 800, 0};
+  ck_assert_msg(densrt_plot_data(&h.m, &pg) == 0, "%s", densrt_error_message());
+  unsigned cp[512];
+  size_t n;
+  pdf_unicode(path, cp, &n, 512);
+  ck_assert_msg(n > 0, "no ToUnicode map in %s", path);
+  ck_assert(has_cp(cp, n, 0x3c6) || has_cp(cp, n, 0x3d5));   /* phi */
+  ck_assert(has_cp(cp, n, 'd') && has_cp(cp, n, 'e') && has_cp(cp, n, 'g') && has_cp(cp, n, '['));
+  ck_assert(has_cp(cp, n, 0x2212));   /* a minus sign on the axes, not a hyphen */
+  ck_assert(!has_cp(cp, n, 'p') && !has_cp(cp, n, 'h') && !has_cp(cp, n, '#'));
+  remove_tmpdir();
+}
+END_TEST
+
 /* }====================================================== */
 
 int main(void)
@@ -446,6 +514,7 @@ int main(void)
   tcase_add_test(tc, test_errors_write_nothing);
   tcase_add_test(tc, test_extreme_ranges);
   tcase_add_test(tc, test_outside_not_drawn);
+  tcase_add_test(tc, test_pdf_label_text);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);
