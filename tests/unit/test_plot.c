@@ -286,7 +286,8 @@ START_TEST(test_every_figure_every_format)
   hand_init(&h2, 2, 2, lo2, hi2, 6, x2);
   hand_init(&h1, 1, 2, &lo1, &hi1, 6, x1);
   double theta[3] = {-2, -1.5, -2.5};   /* three draws of the one parameter */
-  double c0[4] = {1, 2, 3, 2}, c1[3] = {2, 2.5, 1.5}, *chains0[2] = {c0, c1}, *chains1[2] = {c1, c0};
+  double c0[4] = {1, 2, 3, 2}, c1[3] = {2, 2.5, 1.5}, d0[4] = {-1, 0, 1e3, 2}, d1[3] = {5, 5, 5};
+  double *chains0[2] = {c0, c1}, *chains1[2] = {d0, d1};   /* chains of 4 and 3 draws */
   double *const *tr[2] = {chains0, chains1};
   size_t nd[2] = {4, 3};
   const char *labels[2] = {"lp__", "mu.2"};
