@@ -250,14 +250,14 @@ static void y_title(const char *text)
   plgpage(&px, &py, &xl, &yl, &xo, &yo);
   size_t widest = widest_number(fmin(y0, y1), fmax(y0, y1), (vy1 - vy0) * yl, axis_log, xl);
   plcol0(INK);
-  plmtex("l", 1.6 + 0.9 * (double)widest, 0.5, 0.5, text);
+  plmtex("l", 2.4 + 0.95 * (double)widest, 0.5, 0.5, text);
 }
 
 /* The left margin for y numbers of `chars` characters and the axis title, at scale s
 ** (text grows with the page's width). */
 static double left_margin(size_t chars, double s)
 {
-  return s * (45 + 13 * (double)chars);
+  return s * (55 + 13.5 * (double)chars);
 }
 
 /* }==================================================================== */
@@ -622,9 +622,9 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
     if (column_range(m, 1, &r[2], &r[3]))
       return DENSRT_EDOM;
     double aspect = same_unit(m, 0, 1) ? (r[3] - r[2]) / (r[1] - r[0]) : 0.3;
-    stack_layout(&l, pg->width, 4, fmax(aspect, 0.02), 0, 20);
+    stack_layout(&l, pg->width, 4, fmax(aspect, 0.02), 0, 30);
     size_t chars = widest_number(r[2], r[3], l.ph, 0, pg->width);
-    stack_layout(&l, pg->width, chars, fmax(aspect, 0.02), 0, 20);
+    stack_layout(&l, pg->width, chars, fmax(aspect, 0.02), 0, 30);
     if (pg->height)
       fit_height(&l, pg->height, 1, aspect);
     int fst = fig_begin(&f, pg, pg->width, pg->height ? pg->height : stack_height(&l, 1));
@@ -649,10 +649,10 @@ int densrt_plot_data(const densrt_model *m, const densrt_plot_page *pg)
   for (size_t b = 0; b < nb; b++)
     ymax = fmax(ymax, h[b]);
   int height = pg->height ? pg->height : (int)(0.6 * pg->width);
-  stack_layout(&l, pg->width, 4, 0, 0, 20);
+  stack_layout(&l, pg->width, 4, 0, 0, 30);
   l.ph = height - l.top - l.bottom;
   size_t chars = widest_number(0, ymax > 0 ? 1.08 * ymax : 1, l.ph, 0, pg->width);
-  stack_layout(&l, pg->width, chars, 0, l.ph, 20);
+  stack_layout(&l, pg->width, chars, 0, l.ph, 30);
   int fst = fig_begin(&f, pg, pg->width, height);
   if (fst) {
     free(h);
@@ -1015,9 +1015,9 @@ int densrt_plot_density(densrt_model *m, const double *theta, size_t n_draws, in
   }
   layout l;
   int height = pg->height ? pg->height : (int)(0.75 * pg->width);
-  stack_layout(&l, pg->width, 4, 0, 0, 20);
+  stack_layout(&l, pg->width, 4, 0, 0, 30);
   double ph = height - l.top - l.bottom;
-  stack_layout(&l, pg->width, widest_number(ymin, ymax, ph, log_scale, pg->width), 0, ph, 20);
+  stack_layout(&l, pg->width, widest_number(ymin, ymax, ph, log_scale, pg->width), 0, ph, 30);
   figure f;
   if ((rc = fig_begin(&f, pg, pg->width, height)))
     goto done;
@@ -1240,12 +1240,12 @@ int densrt_plot_track_figure(densrt_model *m, const double *theta, size_t n_draw
   smax = smax > 0 ? 1.1 * smax : 1;
   layout l;
   double aspect = same_unit(m, 0, 1) ? (r[3] - r[2]) / (r[1] - r[0]) : 0.3;
-  stack_layout(&l, pg->width, 4, 0, 0, 20);
-  for (int pass = 0; pass < 2; pass++) {   /* the margin from the numbers of panels the margin sizes */
+  stack_layout(&l, pg->width, 4, 0, 0, 30);
+  for (int pass = 0; pass < 2; pass++) {   /* the margin sizes the panels, whose numbers size the margin */
     l.ph = fmax(aspect * l.pw, 0.18 * l.pw);
     size_t w1 = widest_number(r[2], r[3], l.ph, 0, pg->width);
     size_t w2 = widest_number(0, smax, 0.6 * l.ph, 0, pg->width);
-    stack_layout(&l, pg->width, w1 > w2 ? w1 : w2, 0, 0, 20);
+    stack_layout(&l, pg->width, w1 > w2 ? w1 : w2, 0, 0, 30);
   }
   l.ph = fmax(aspect * l.pw, 0.18 * l.pw);
   l.top = 40 * pg->width / 1000.0;   /* the title above */
@@ -1363,7 +1363,7 @@ int densrt_plot_trace(size_t n, const char *const *labels, size_t n_chains, cons
     size_t w = widest_number(range[2 * k], range[2 * k + 1], ph, 0, pg->width);
     chars = w > chars ? w : chars;
   }
-  stack_layout(&l, pg->width, chars, 0, ph, 20);
+  stack_layout(&l, pg->width, chars, 0, ph, 30);
   l.top = 40 * pg->width / 1000.0;
   int height = pg->height ? pg->height : stack_height(&l, n);
   if (pg->height)
