@@ -27,7 +27,7 @@ G="--data $top/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=g
 run "gd1,        N=2960, 72 parameters, exact" "$tmp/gd1" benchmark $G --params "$top/models/gd1-init.json"
 # hand-written C baseline of spline1d (Simpson), same protocol, same parameters
 cc -std=c11 -O2 -D_XOPEN_SOURCE=700 -I"$top/runtime" "$top/bench/handwritten_spline1d.c" \
-  "$build/.libs/libdensrt.a" $(pkg-config --libs gsl cfitsio zlib libpng) -llbfgsb -lgfortran -lm -o "$tmp/hand"
+  "$build/.libs/libdensrt.a" $(pkg-config --libs gsl cfitsio zlib plplot) -llbfgsb -lgfortran -lm -o "$tmp/hand"
 hand=$("$tmp/hand" "$data")
 med=$(echo "$hand" | sed 's/.*"median_seconds": \([^,]*\),.*/\1/')
 printf '%-44s %10.1f us per value+gradient\n' "spline1d hand-written C (simpson)" "$(echo "$med * 1000000" | bc -l)"

@@ -5,7 +5,7 @@
 **   block      -> 'data' '{' data_decl* '}'   | 'knots' '{' knot_decl* '}'
 **               | 'parameters' '{' param_decl* '}' | 'model' '{' model_stmt* '}'
 **               | 'priors' '{' prior_stmt* '}'
-**   data_decl  -> 'real' NAME ['in' '[' expr ',' expr ']'] ';'
+**   data_decl  -> 'real' NAME ['in' '[' expr ',' expr ']'] ['unit' STRING] ';'
 **   knot_decl  -> NAME '=' expr ';'
 **   param_decl -> 'real' [bounds] NAME ';' | 'vector' '[' expr ']' [bounds] NAME ';'
 **   bounds     -> '<' NAME '=' expr [',' NAME '=' expr] '>'
@@ -66,8 +66,9 @@ static void set_bound(dc_parse_state *st, ast_decl *d, char *name, ast_expr *val
 
 %token <num> NUMBER "number"
 %token <str> IDENT "name"
+%token <str> STRING "string"
 %token DATA "'data'" KNOTS "'knots'" PARAMETERS "'parameters'" MODEL "'model'" PRIORS "'priors'"
-%token REAL "'real'" VECTOR "'vector'" IN "'in'"
+%token REAL "'real'" VECTOR "'vector'" IN "'in'" UNIT "'unit'"
 %token COMPONENT "'component'" INTENSITY "'intensity'" INTEGRATE "'integrate'" WITH "'with'"
 
 %type <expr> expr primary call_args list_items
@@ -104,13 +105,21 @@ data_decls
   | data_decls data_decl
   ;
 
+/* the unit is spelled out in each form (no empty rule): a syntax error after the column's
+   name then lists 'in', 'unit' and ';' */
 data_decl
   : REAL IDENT ';'
       { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
         ast_program_add(st->prog, d); }
+  | REAL IDENT UNIT STRING ';'
+      { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
+        d->unit = $4; d->unit_loc = LOC(@4); ast_program_add(st->prog, d); }
   | REAL IDENT IN '[' expr ',' expr ']' ';'
       { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
         d->lo = $5; d->hi = $7; ast_program_add(st->prog, d); }
+  | REAL IDENT IN '[' expr ',' expr ']' UNIT STRING ';'
+      { ast_decl *d = ast_decl_new(DECL_DATA, LOC(@$)); d->name = $2; d->name_loc = LOC(@2);
+        d->lo = $5; d->hi = $7; d->unit = $10; d->unit_loc = LOC(@10); ast_program_add(st->prog, d); }
   | error ';'
   ;
 

@@ -1,6 +1,6 @@
 /*
 ** cli.c — the command line of every generated program:
-**   PROG COMMAND [OPTIONS]   (info, eval, optimize, diagnose, benchmark, plot)
+**   PROG COMMAND [OPTIONS]   (info, eval, optimize, diagnose, benchmark, plot KIND, ...)
 ** Each command takes only its own options (the table below) and has its own
 ** --help.  Everything that can be checked without the data is checked before
 ** the data are read.
@@ -118,8 +118,9 @@ static const struct {
    "points around it; exit 1 when they differ by more than --error-tol."},
   {"benchmark", C_BENCHMARK, "median time of one log posterior + gradient evaluation (JSON)", " --data FILE",
    "Time the log posterior and gradient: the median over --batches batches of about 0.05 s each."},
-  {"plot", C_PLOT, "PNG figure of the model at --params over the data", " --data FILE --params FILE --out FIG.png",
-   "Draw the model's intensity at --params over the data as a PNG figure."},
+  {"plot", C_PLOT, "figures: data, model, knots, density, track, trace (PNG, PDF, SVG)", " KIND --out FIG.png",
+   "Draw a figure of KIND (below) with PLplot; the format follows --out's extension: .png, .pdf or .svg.  "
+   "'plot KIND --help' lists the options of one kind."},
   {"sample", C_SAMPLE, "posterior draws with NUTS: Stan CSV files and a summary", " --data FILE --out PREFIX",
    "Draw from the posterior with the No-U-Turn sampler (Stan's algorithm and warmup): --chains chains in "
    "parallel threads, each writing PREFIX_N.csv in Stan's CSV format as it draws; then a summary of every "
@@ -145,7 +146,7 @@ enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
   O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES,
-  O_REPEAT, O_DATA_THREADS
+  O_REPEAT, O_DATA_THREADS, O_PARAM, O_LOG, O_COMPONENT, O_ALONG
 };
 
 static const struct {
@@ -173,16 +174,23 @@ static const struct {
    "relative accuracy of 'auto' integrals (default 1e-10, at least 1e-14); sample: checked at the initial values"},
   {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_PREDICT,
    "parameter values: a JSON object name -> number or array, or the output of optimize or eval"},
-  {"init", "FILE", O_INIT, C_OPTIMIZE | C_SAMPLE,
-   "starting values, as for --params (optimize's default: 0, moved inside the bounds; sample: every chain)"},
+  {"init", "FILE", O_INIT, C_OPTIMIZE | C_SAMPLE | C_PLOT,
+   "starting values, as for --params (optimize's default: 0, moved inside the bounds; sample: every chain; plot "
+   "knots: the initial values drawn beside --params)"},
   {"init-from-map", NULL, O_INIT_MAP, C_SAMPLE, "start every chain at the MAP point (optimize first)"},
   {"out", "FILE", O_OUT, C_ALL,
-   "write the result to FILE (atomically) instead of standard output; plot: the PNG figure (required); "
+   "write the result to FILE (atomically) instead of standard output; plot: the figure, FILE.png, FILE.pdf or "
+   "FILE.svg (required); "
    "sample: the prefix PREFIX of PREFIX_1.csv ... (required)"},
   {"grid", "COL=LO:HI:N", O_GRID, C_PREDICT, "N evenly spaced points from LO to HI along column COL (repeatable; "
    "every column needs one)"},
-  {"draws", "FILES", O_DRAWS_FILES, C_PREDICT,
+  {"draws", "FILES", O_DRAWS_FILES, C_PREDICT | C_PLOT,
    "Stan CSV files of draws (comma-separated, or repeat the option), as sample writes them"},
+  {"param", "NAME", O_PARAM, C_PLOT,
+   "plot trace: a column of the draws, as sample names it (lp__, mu, b.3; b[3] also works); repeatable"},
+  {"log", NULL, O_LOG, C_PLOT, "plot density: a logarithmic intensity axis"},
+  {"component", "NAME", O_COMPONENT, C_PLOT, "plot track: the component (default: the first)"},
+  {"along", "COL", O_ALONG, C_PLOT, "plot track: the column along which the track runs (default: the first)"},
   {"chains", "N", O_CHAINS, C_SAMPLE, "number of chains (default 4)"},
   {"warmup", "N", O_WARMUP, C_SAMPLE, "warmup iterations per chain, adapting step size and metric (default 1000)"},
   {"draws", "N", O_DRAWS, C_SAMPLE, "draws per chain after warmup (default 1000)"},
@@ -208,14 +216,16 @@ static const struct {
   {"batches", "N", O_BATCHES, C_BENCHMARK, "number of timed batches of about 0.05 s (default 21)"},
   {"repeat", "N", O_REPEAT, C_EVAL,
    "also time N more evaluations and add their median, \"seconds_per_eval\", to the result"},
-  {"width", "W", O_WIDTH, C_PLOT, "figure width in pixels, 100 to 10000 (default 1000)"},
-  {"height", "H", O_HEIGHT, C_PLOT, "figure height in pixels, 100 to 10000 (default 500)"},
+  {"width", "W", O_WIDTH, C_PLOT, "figure width in pixels (PNG) or points (PDF, SVG), 100 to 10000 (default 1000)"},
+  {"height", "H", O_HEIGHT, C_PLOT,
+   "figure height, 100 to 10000 (default: from the layout, with equal scales on columns of the same unit)"},
   {"quiet", NULL, O_QUIET, C_ALL, "no progress or notes on standard error"},
   {"help", NULL, O_HELP, C_ALL, "this help"},
   {"version", NULL, O_VERSION, C_ALL, "the model's name and the densc version"},
 };
 
 #define N_OPTIONS (sizeof option_table / sizeof *option_table)
+_Static_assert(N_OPTIONS <= 64, "options.given has a bit per option");
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
 typedef struct {
@@ -233,8 +243,72 @@ typedef struct {
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
   const char **grids;    size_t n_grids;      /* predict: COL=LO:HI:N */
-  const char **draw_files; size_t n_draw_files;  /* predict: Stan CSV files */
+  const char **draw_files; size_t n_draw_files;  /* predict, plot: Stan CSV files */
+  int kind;                                   /* plot: index in plot_kinds */
+  const char **pnames;   size_t n_pnames;     /* plot trace: --param */
+  const char *component, *along;              /* plot track */
+  int log_scale;                              /* plot density */
+  uint64_t given;                             /* bit k: option_table[k] was given */
 } options;
+
+/* The kinds of plot: each takes the options in its list (besides --out, --width, --height,
+** --quiet, --help and, where it reads data, the data options) and needs `need`. */
+enum { K_DATA = 1, K_PARAMS = 2, K_DRAWS = 4, K_PARAMS_OR_DRAWS = 8, K_PARAM = 16, K_DATA_OPT = 32 };
+static const struct {
+  const char *name, *summary, *description;
+  unsigned need;
+  int opts[8];
+} plot_kinds[] = {
+  {"data", "the data: a scatter of the first two columns, or a histogram of one",
+   "The data rows: a scatter of the first two columns (equal scales when both have the same unit), or a histogram "
+   "(rows per unit length) when the model has one column.",
+   K_DATA, {0}},
+  {"model", "data, model and both: three panels over the plane of two columns",
+   "Three panels over the window of a model of two columns: the data, the log10 of the total intensity at "
+   "--params (colour bar; three decades below the peak at most), and the model with the data over it.  Equal scales "
+   "when both columns have the same unit.",
+   K_DATA | K_PARAMS, {O_PARAMS}},
+  {"knots", "knot values, initial and optimised, of each vector over a knot set",
+   "For each vector parameter over a knot set, its values at --params (black) and at --init (grey, when given) "
+   "against the knot positions, one panel each.",
+   K_PARAMS, {O_PARAMS, O_INIT}},
+  {"density", "a 1-D model's intensity with the data's histogram and the 16-84% band",
+   "The intensity of a model of one column: at --params (and each component, dashed), or the median and the 16-84% "
+   "band of the draws of --draws; with --data, the histogram of the data (rows per unit length) behind it.",
+   K_PARAMS_OR_DRAWS | K_DATA_OPT, {O_PARAMS, O_DRAWS_FILES, O_LOG}},
+  {"track", "a component's mean and width across one column along the other",
+   "For a model of two columns: the track of a component along one column (--along), its intensity-weighted mean "
+   "across the other, with mean +- sd dashed, over the data (with --data); and below, its width, the "
+   "intensity-weighted sd.  Both are computed from the component's intensity by quadrature across the window (so "
+   "for any component), at --params, or the median and the 16-84% band of --draws (at most 400 draws, evenly "
+   "spaced).",
+   K_PARAMS_OR_DRAWS | K_DATA_OPT, {O_PARAMS, O_DRAWS_FILES, O_COMPONENT, O_ALONG}},
+  {"trace", "trace plots of chosen parameters from Stan CSV files",
+   "The values of each --param against iteration, one panel each, one colour per chain, from the Stan CSV files "
+   "of --draws.",
+   K_DRAWS | K_PARAM, {O_DRAWS_FILES, O_PARAM}},
+};
+#define N_PLOT_KINDS (sizeof plot_kinds / sizeof *plot_kinds)
+
+/* Options every plot kind takes; the data options go with kinds that read data. */
+static int plot_takes(int kind, int id)
+{
+  static const int always[] = {O_OUT, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_SET, O_INTEGRATE};
+  static const int data[] = {O_DATA, O_COLUMN, O_WHERE, O_OUTSIDE, O_MAX_INPUT};
+  if (!strcmp(plot_kinds[kind].name, "trace"))
+    return id == O_QUIET || id == O_HELP || id == O_VERSION || id == O_OUT || id == O_WIDTH || id == O_HEIGHT ||
+           id == O_DRAWS_FILES || id == O_PARAM;
+  for (size_t i = 0; i < sizeof always / sizeof *always; i++)
+    if (always[i] == id)
+      return 1;
+  for (size_t i = 0; i < sizeof data / sizeof *data; i++)
+    if (data[i] == id)
+      return !!(plot_kinds[kind].need & (K_DATA | K_DATA_OPT));
+  for (size_t i = 0; plot_kinds[kind].opts[i]; i++)
+    if (plot_kinds[kind].opts[i] == id)
+      return 1;
+  return 0;
+}
 
 /* Wraps text at 79 columns; continuation lines are indented by `indent`. */
 static void print_wrapped(FILE *f, const char *text, int col, int indent)
@@ -261,10 +335,10 @@ static void print_wrapped(FILE *f, const char *text, int col, int indent)
 
 /* The options of the commands in `cmds`; with more than one command, each option that
 ** not all of them take says which do. */
-static void print_options(FILE *f, unsigned cmds)
+static void print_options(FILE *f, unsigned cmds, int kind)
 {
   for (size_t i = 0; i < N_OPTIONS; i++) {
-    if (!(option_table[i].cmds & cmds))
+    if (!(option_table[i].cmds & cmds) || (kind >= 0 && !plot_takes(kind, option_table[i].id)))
       continue;
     char head[64], text[1024];
     snprintf(head, sizeof head, "  --%s%s%s", option_table[i].name, option_table[i].arg ? " " : "",
@@ -296,7 +370,7 @@ static void usage(const densrt_model_def *def, FILE *f)
   for (size_t i = 0; i < N_COMMANDS; i++)
     fprintf(f, "  %-22s%s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\n'%s COMMAND --help' lists the options of one command.\n\nOptions:\n", prog);
-  print_options(f, C_ALL);
+  print_options(f, C_ALL, -1);
   fputs("\nThe objective is -(log likelihood + log prior) / N, N the number of data rows.\n"
         "Exit status: 0 success, 1 optimisation did not converge or the gradient check\n"
         "failed (the result is still written), 2 bad input or usage, 128+N killed by\n"
@@ -308,8 +382,30 @@ static void command_usage(const densrt_model_def *def, size_t c, FILE *f)
 {
   fprintf(f, "Usage: %s %s%s [OPTIONS]\n", prog, commands[c].name, commands[c].usage);
   print_wrapped(f, commands[c].description, 0, 0);
+  if (commands[c].flag == C_PLOT) {
+    fputs("\nKinds:\n", f);
+    for (size_t k = 0; k < N_PLOT_KINDS; k++) {
+      fprintf(f, "  %-22s", plot_kinds[k].name);
+      print_wrapped(f, plot_kinds[k].summary, 24, 24);
+    }
+    fputc('\n', f);
+  }
   fprintf(f, "Model '%s' (compiled by densc %s from %s).\n\nOptions:\n", def->name, def->version, def->source);
-  print_options(f, commands[c].flag);
+  print_options(f, commands[c].flag, -1);
+}
+
+static void plot_usage(const densrt_model_def *def, int kind, FILE *f)
+{
+  const char *use[] = {"", " --data FILE", " --params FILE"};
+  unsigned need = plot_kinds[kind].need;
+  fprintf(f, "Usage: %s plot %s --out FIG.png%s%s%s%s [OPTIONS]\n", prog, plot_kinds[kind].name,
+          use[need & K_DATA ? 1 : 0], need & K_PARAMS ? use[2] : "",
+          need & K_PARAMS_OR_DRAWS ? " (--params FILE | --draws FILES)" : "",
+          need & K_DRAWS ? " --draws FILES --param NAME..." : "");
+  print_wrapped(f, plot_kinds[kind].description, 0, 0);
+  fprintf(f, "The format follows --out's extension: .png, .pdf or .svg.\n");
+  fprintf(f, "Model '%s' (compiled by densc %s from %s).\n\nOptions:\n", def->name, def->version, def->source);
+  print_options(f, C_PLOT, kind);
 }
 
 static void vsay(const char *fmt, va_list ap)
@@ -399,12 +495,6 @@ static int same_file(const char *a, const char *b)
          sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && strcasecmp(s + n - k, suffix) == 0;
-}
-
 /* The result must be writable before any work is done: an existing directory, or a
 ** missing or unwritable directory to put it in, is said now, not after a long fit. */
 static int check_writable(const char *path)
@@ -463,21 +553,48 @@ static int check_options(const options *o)
     snprintf(first, sizeof first, "%s_1.csv", o->out);
     return check_writable(first);
   }
-  if ((o->flag & C_DATA) && !o->data) {
+  if ((o->flag & C_DATA) && !o->data && !(o->flag & C_PLOT)) {
     fail("%s needs --data FILE (try '%s %s --help')", o->cmd, prog, o->cmd);
     return EXIT_BAD;
   }
-  if ((o->flag & (C_EVAL | C_PLOT)) && !o->params) {
+  if ((o->flag & C_EVAL) && !o->params) {
     fail("%s needs --params FILE", o->cmd);
     return EXIT_BAD;
   }
   if (o->flag & C_PLOT) {
-    if (!o->out) {
-      fail("plot needs --out FIGURE.png");
+    const char *k = plot_kinds[o->kind].name;
+    unsigned need = plot_kinds[o->kind].need;
+    for (size_t i = 0; i < N_OPTIONS; i++)
+      if ((o->given >> i & 1) && !plot_takes(o->kind, option_table[i].id)) {
+        fail("plot %s does not take --%s (try '%s plot %s --help')", k, option_table[i].name, prog, k);
+        return EXIT_BAD;
+      }
+    if ((need & K_DATA) && !o->data) {
+      fail("plot %s needs --data FILE (try '%s plot %s --help')", k, prog, k);
       return EXIT_BAD;
     }
-    if (!ends_with(o->out, ".png")) {
-      fail("--out %s: plot writes PNG only so far; name the figure FILE.png", o->out);
+    if ((need & K_PARAMS) && !o->params) {
+      fail("plot %s needs --params FILE", k);
+      return EXIT_BAD;
+    }
+    if ((need & K_DRAWS) && !o->n_draw_files) {
+      fail("plot %s needs --draws FILES", k);
+      return EXIT_BAD;
+    }
+    if ((need & K_PARAM) && !o->n_pnames) {
+      fail("plot %s needs --param NAME (repeatable)", k);
+      return EXIT_BAD;
+    }
+    if ((need & K_PARAMS_OR_DRAWS) && !!o->params == !!o->n_draw_files) {
+      fail("plot %s needs either --params FILE or --draws FILES", k);
+      return EXIT_BAD;
+    }
+    if (!o->out || !strcmp(o->out, "-")) {
+      fail("plot needs --out FIG.png, FIG.pdf or FIG.svg");
+      return EXIT_BAD;
+    }
+    if (densrt_plot_check_format(o->out)) {
+      fail("--out %s: %s", o->out, densrt_error_message() + strlen("plot: "));
       return EXIT_BAD;
     }
   }
@@ -537,7 +654,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->seed = 1;
   o->error_tol = 1e-6;
   o->width = 1000;
-  o->height = 500;
+  o->height = 0;   /* plot: from the layout */
   o->batches = 21;
   o->chains = 4;
   o->warmup = 1000;
@@ -567,6 +684,22 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   }
   o->cmd = commands[ci].name;
   o->flag = commands[ci].flag;
+  int skip = 0;   /* plot's KIND, right after the command */
+  if (o->flag == C_PLOT) {
+    const char *k = argc > 2 ? argv[2] : NULL;
+    if (k && k[0] != '-') {
+      for (o->kind = 0; (size_t)o->kind < N_PLOT_KINDS && strcmp(plot_kinds[o->kind].name, k); o->kind++)
+        ;
+      if ((size_t)o->kind == N_PLOT_KINDS) {
+        fail("plot: unknown kind '%s': expected data, model, knots, density, track or trace (try '%s plot --help')", k,
+             prog);
+        return EXIT_BAD;
+      }
+      skip = 1;
+    } else {
+      o->kind = -1;
+    }
+  }
 
   struct option longopts[N_OPTIONS + 1];
   size_t n_long = 0;
@@ -576,8 +709,10 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
                                            option_table[i].arg ? required_argument : no_argument, NULL,
                                            option_table[i].id};
   longopts[n_long] = (struct option){0, 0, 0, 0};
-  int ac = argc - 1, ch, idx;
-  char **av = argv + 1;
+  int ac = argc - 1 - skip, ch, idx;
+  char **av = argv + 1 + skip;
+  if (skip)
+    av[0] = argv[1];   /* getopt skips av[0]: the command's name, seen as the kind's */
   opterr = 0;
   optind = 1;
   while ((ch = getopt_long(ac, av, ":h", longopts, &idx)) != -1) {
@@ -596,6 +731,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     size_t k = 0;
     while (option_table[k].id != ch)
       k++;
+    o->given |= (uint64_t)1 << k;
     const char *name = option_table[k].name, *v = optarg;
     if (v && !*v) {   /* --data= */
       fail("option '--%s' needs a value (try '%s %s --help')", name, prog, o->cmd);
@@ -603,7 +739,12 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     }
     int ok = 1;
     switch (ch) {
-    case O_HELP: command_usage(def, ci, stdout); return -1;
+    case O_HELP:
+      if (o->flag == C_PLOT && o->kind >= 0)
+        plot_usage(def, o->kind, stdout);
+      else
+        command_usage(def, ci, stdout);
+      return -1;
     case O_VERSION: print_version(def); return -1;
     case O_QUIET: o->quiet = 1; break;
     case O_DATA: o->data = v; break;
@@ -616,6 +757,10 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_WHERE: push(&o->where, &o->n_where, v); break;
     case O_GRID: push(&o->grids, &o->n_grids, v); break;
     case O_DRAWS_FILES: push(&o->draw_files, &o->n_draw_files, v); break;
+    case O_PARAM: push(&o->pnames, &o->n_pnames, v); break;
+    case O_LOG: o->log_scale = 1; break;
+    case O_COMPONENT: o->component = v; break;
+    case O_ALONG: o->along = v; break;
     case O_MAX_INPUT: {
       uint64_t bytes;
       if (densrt_io_parse_size(v, &bytes) || bytes == 0) {
@@ -679,6 +824,10 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     o->n_files = (size_t)(ac - optind);
   } else if (optind < ac) {
     fail("unexpected argument '%s' (try '%s %s --help')", av[optind], prog, o->cmd);
+    return EXIT_BAD;
+  }
+  if (o->flag == C_PLOT && o->kind < 0) {
+    fail("plot needs a KIND first: data, model, knots, density, track or trace (try '%s plot --help')", prog);
     return EXIT_BAD;
   }
   return check_options(o);
@@ -1019,8 +1168,9 @@ static int cmd_info(densrt_model *m, const options *o)
   fprintf(f, "model %s (from %s, densc %s)\n", def->name, def->source, def->version);
   fprintf(f, "data columns:\n");
   for (size_t d = 0; d < def->n_dims; d++)
-    fprintf(f, "  %-16s window [%s, %s], integration %s\n", def->dims[d].name, densrt_io_shortest(m->lo[d]).s, densrt_io_shortest(m->hi[d]).s,
-            densrt_spec_method_text(&m->method[d], buf, sizeof buf));
+    fprintf(f, "  %-16s window [%s, %s], integration %s%s%s\n", def->dims[d].name, densrt_io_shortest(m->lo[d]).s,
+            densrt_io_shortest(m->hi[d]).s, densrt_spec_method_text(&m->method[d], buf, sizeof buf),
+            def->dims[d].unit ? ", unit " : "", def->dims[d].unit ? def->dims[d].unit : "");
   if (def->n_knots)
     fprintf(f, "knot sets:\n");
   for (size_t k = 0; k < def->n_knots; k++)
@@ -1427,15 +1577,6 @@ done:
   free(g);
   free(t);
   return rc;
-}
-
-static int cmd_plot(densrt_model *m, const options *o, const double *x)
-{
-  if (densrt_plot_png(m, x, o->out, (int)o->width, (int)o->height)) {
-    fail("%s", densrt_error_message());
-    return EXIT_BAD;
-  }
-  return 0;
 }
 
 /* }==================================================================== */
@@ -1893,8 +2034,9 @@ static int make_grid(const densrt_model *m, const options *o, double **x, size_t
   return 0;
 }
 
-/* Each draw's theta from the draws' columns, by Stan's names. */
-static int draws_thetas(const densrt_model *m, const options *o, double **thetas, size_t *n_draws)
+/* The Stan CSV files of --draws (comma-separated lists or repeated), read into s; *first
+** names the first file for messages (caller frees). */
+static int read_draws(const options *o, densrt_stancsv_set *s, char **first)
 {
   const char **paths = NULL;
   size_t n_paths = 0;
@@ -1912,39 +2054,52 @@ static int draws_thetas(const densrt_model *m, const options *o, double **thetas
     }
   }
   free(copy);
-  densrt_stancsv_set s;
   int rc = EXIT_BAD;
-  size_t n = m->n_theta;
+  *first = NULL;
   if (!n_paths) {
     fail("--draws: no file named");
     free(paths);
     return EXIT_BAD;
   }
-  if (densrt_stancsv_read(paths, n_paths, &s)) {
+  if (densrt_stancsv_read(paths, n_paths, s))
     fail("%s", densrt_error_message());
-    goto done;
-  }
+  else if (!(*first = strdup(paths[0]))) {
+    fail("out of memory");
+    densrt_stancsv_set_free(s);
+  } else
+    rc = 0;
+  for (size_t i = 0; i < n_paths; i++)
+    free((char *)paths[i]);
+  free(paths);
+  return rc;
+}
+
+/* Each draw's theta from the draws' columns, by Stan's names. */
+static int draws_thetas(const densrt_model *m, const options *o, double **thetas, size_t *n_draws)
+{
+  densrt_stancsv_set s;
+  char *first;
+  size_t n = m->n_theta;
+  int rc = read_draws(o, &s, &first);
+  if (rc)
+    return rc;
+  rc = EXIT_BAD;
   size_t *col = calloc(n + 1, sizeof *col), total = 0;
   for (size_t c = 0; c < s.n_chains; c++)
     total += s.n_draws[c];
   *thetas = malloc((total * n + 1) * sizeof **thetas);
   if (!col || !*thetas) {
     fail("out of memory");
-    free(col);
-    densrt_stancsv_set_free(&s);
     goto done;
   }
   for (size_t i = 0; i < n; i++) {
     char *name = stan_name(m, i);
     ssize_t k = name ? column_index(&s, name) : -1;
     if (k < 0)
-      fail("%s: no column '%s' (draws of another model, or other knot sets?)", paths[0], name ? name : "?");
+      fail("%s: no column '%s' (draws of another model, or other knot sets?)", first, name ? name : "?");
     free(name);
-    if (k < 0) {
-      free(col);
-      densrt_stancsv_set_free(&s);
+    if (k < 0)
       goto done;
-    }
     col[i] = (size_t)k;
   }
   size_t r = 0;
@@ -1953,15 +2108,13 @@ static int draws_thetas(const densrt_model *m, const options *o, double **thetas
       for (size_t i = 0; i < n; i++)
         (*thetas)[r * n + i] = s.draws[c][j * s.n_cols + col[i]];
   *n_draws = total;
-  free(col);
-  densrt_stancsv_set_free(&s);
   rc = total ? 0 : EXIT_BAD;
   if (!total)
-    fail("%s: no draws", paths[0]);
+    fail("%s: no draws", first);
 done:
-  for (size_t i = 0; i < n_paths; i++)
-    free((char *)paths[i]);
-  free(paths);
+  free(col);
+  free(first);
+  densrt_stancsv_set_free(&s);
   return rc;
 }
 
@@ -2052,6 +2205,149 @@ done:
 
 /* }==================================================================== */
 
+/* {====================================================================
+** plot
+** ===================================================================== */
+
+/* trace: the --param columns of the draws, one array per chain. */
+static int plot_trace(const options *o, const densrt_plot_page *pg)
+{
+  densrt_stancsv_set s;
+  char *first;
+  int rc = read_draws(o, &s, &first);
+  if (rc)
+    return rc;
+  rc = EXIT_BAD;
+  size_t n = o->n_pnames;
+  double ***x = calloc(n, sizeof *x);
+  if (!x) {
+    fail("out of memory");
+    goto done;
+  }
+  for (size_t k = 0; k < n; k++) {
+    char name[256];
+    snprintf(name, sizeof name, "%s", o->pnames[k]);
+    char *br = strchr(name, '[');   /* b[3] -> b.3, as sample names it */
+    if (br && name[strlen(name) - 1] == ']') {
+      *br = '.';
+      name[strlen(name) - 1] = '\0';
+    }
+    ssize_t col = column_index(&s, name);
+    if (col < 0) {
+      fail("plot trace: --param %s: %s has no column '%s'", o->pnames[k], first, name);
+      goto done;
+    }
+    if (!(x[k] = calloc(s.n_chains, sizeof *x[k]))) {
+      fail("out of memory");
+      goto done;
+    }
+    for (size_t c = 0; c < s.n_chains; c++) {
+      if (!(x[k][c] = malloc((s.n_draws[c] + 1) * sizeof *x[k][c]))) {
+        fail("out of memory");
+        goto done;
+      }
+      for (size_t i = 0; i < s.n_draws[c]; i++)
+        x[k][c][i] = s.draws[c][i * s.n_cols + (size_t)col];
+    }
+  }
+  if (densrt_plot_trace(n, o->pnames, s.n_chains, s.n_draws, (double *const *const *)x, pg))
+    fail("%s", densrt_error_message());
+  else
+    rc = 0;
+done:
+  for (size_t k = 0; x && k < n; k++) {
+    for (size_t c = 0; x[k] && c < s.n_chains; c++)
+      free(x[k][c]);
+    free(x[k]);
+  }
+  free(x);
+  free(first);
+  densrt_stancsv_set_free(&s);
+  return rc;
+}
+
+/* Index of a name in a table of n entries of `stride` bytes whose first member is the name. */
+static int find_name(const char *what, const char *name, const void *table, size_t n, size_t stride)
+{
+  char list[512] = "";
+  for (size_t i = 0; i < n; i++) {
+    const char *nm = *(const char *const *)((const char *)table + i * stride);
+    if (!strcmp(nm, name))
+      return (int)i;
+    size_t used = strlen(list);
+    snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", nm);
+  }
+  fail("plot track: no %s '%s' (the model has %s)", what, name, list);
+  return -1;
+}
+
+/* At most this many draws make a band: evenly spaced over all of them. */
+#define PLOT_MAX_DRAWS 400
+
+static int cmd_plot(densrt_model *m, const options *o, double *theta)
+{
+  densrt_plot_page pg = {o->out, (int)o->width, (int)o->height};
+  const char *kind = plot_kinds[o->kind].name;
+  double *thetas = NULL, *init = NULL;
+  size_t n_draws = 1;
+  int rc = 0, st;
+  if (o->n_draw_files) {
+    if ((rc = draws_thetas(m, o, &thetas, &n_draws)))
+      return rc;
+    if (n_draws > PLOT_MAX_DRAWS) {
+      size_t n = m->n_theta;
+      for (size_t r = 0; r < PLOT_MAX_DRAWS; r++)
+        memmove(thetas + r * n, thetas + (r * n_draws / PLOT_MAX_DRAWS) * n, n * sizeof *thetas);
+      note(o, "plot %s: %d of the %zu draws, evenly spaced", kind, PLOT_MAX_DRAWS, n_draws);
+      n_draws = PLOT_MAX_DRAWS;
+    }
+  }
+  const double *th = thetas ? thetas : theta;
+  if (!strcmp(kind, "data"))
+    st = densrt_plot_data(m, &pg);
+  else if (!strcmp(kind, "model"))
+    st = densrt_plot_model(m, theta, &pg);
+  else if (!strcmp(kind, "knots")) {
+    if (o->init) {
+      if (!(init = calloc(m->n_theta + 1, sizeof *init))) {
+        fail("out of memory");
+        return EXIT_BAD;
+      }
+      if ((rc = read_params(m, o->init, init, 1))) {
+        free(init);
+        return rc;
+      }
+    }
+    st = densrt_plot_knots(m, init, theta, &pg);
+  } else if (!strcmp(kind, "density"))
+    st = densrt_plot_density(m, th, n_draws, o->log_scale, &pg);
+  else {
+    const densrt_model_def *def = m->def;
+    int t = 0, along = 0;
+    if (def->n_dims != 2) {
+      fail("plot track: needs a model of two columns (this one has %zu)", def->n_dims);
+      free(thetas);
+      return EXIT_BAD;
+    }
+    if ((o->component && (t = find_name("component", o->component, def->terms, def->n_terms,
+                                        sizeof *def->terms)) < 0) ||
+        (o->along && (along = find_name("column", o->along, def->dims, def->n_dims, sizeof *def->dims)) < 0)) {
+      free(thetas);
+      return EXIT_BAD;
+    }
+    st = densrt_plot_track_figure(m, th, n_draws, (size_t)t, (size_t)along, &pg);
+  }
+  if (st) {
+    fail("%s", densrt_error_message());
+    rc = EXIT_BAD;
+  }
+  free(thetas);
+  free(init);
+  return rc;
+}
+
+/* }==================================================================== */
+
 /* Standard output carries results: a failed write is an error, not a silent loss. */
 static int close_stdout(int rc)
 {
@@ -2088,6 +2384,10 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     rc = cmd_summary(&o);
     goto done;
   }
+  if (o.flag == C_PLOT && !strcmp(plot_kinds[o.kind].name, "trace")) {
+    rc = plot_trace(&o, &(densrt_plot_page){o.out, (int)o.width, (int)o.height});
+    goto done;
+  }
   /* everything that needs no data first: knots, methods, columns, filters, parameters */
   if ((rc = setup_model(def, &o, &m)))
     goto done;
@@ -2110,7 +2410,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   } else {
     default_init(m, theta);
   }
-  if ((o.flag & C_DATA) && (rc = load_data(m, &o, f)))
+  if ((o.flag & C_DATA) && (o.data || !(o.flag & C_PLOT)) && (rc = load_data(m, &o, f)))
     goto done;
   if ((rc = prepare(m)))
     goto done;
@@ -2139,5 +2439,6 @@ done:
   free(o.where);
   free(o.grids);
   free(o.draw_files);
+  free(o.pnames);
   return close_stdout(rc < 0 ? 0 : rc);
 }

@@ -18,7 +18,7 @@
 **   stancsv draws in Stan's CSV format, written and read
 **   mcstat  R-hat, ESS, MCSE and quantiles of draws
 **   dual    inline kernels for generated code
-**   plot    PNG figures of model and data
+**   plot    figures (PLplot: PNG, PDF, SVG) of data, model and draws
 **   cli     the generated program's command line
 */
 #ifndef DENSRT_H

@@ -12,6 +12,8 @@
 #define DENSRT_MAX_KNOTS 10000
 /* words of a set of knot sets (bit k: knot set k), as in densrt_term_def.brk_knots */
 #define DENSRT_BRK_WORDS(n_knots) ((n_knots) / 32 + 1)
+/* bytes of a data column's unit ("deg"), printed in axis labels and 'info' */
+#define DENSRT_MAX_UNIT 32
 /* how a parameter's length is given: a scalar, a fixed length, the size of a knot set */
 #define DENSRT_SIZE_KINDS(X) X(SCALAR) X(FIXED) X(KNOTS)
 

@@ -27,6 +27,7 @@ typedef struct {
   const char *name;
   double lo, hi;          /* window; -INFINITY/INFINITY when unbounded */
   const char *method;     /* default integration method: "auto", "analytic", "gauss_legendre(order = 8)", "simpson(points = 1025)" */
+  const char *unit;       /* declared unit ("deg"), NULL if none; at most DENSRT_MAX_UNIT bytes */
 } densrt_dim_def;
 
 typedef struct {

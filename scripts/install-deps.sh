@@ -4,10 +4,11 @@
 # on a fresh machine is visibly progressing.
 set -eu
 #   build:   build-essential autoconf automake libtool pkg-config flex bison help2man
-#   libs:    libgsl-dev libcfitsio-dev zlib1g-dev liblbfgsb-dev (brings gfortran's runtime) libpng-dev
+#   libs:    libgsl-dev libcfitsio-dev zlib1g-dev liblbfgsb-dev (brings gfortran's runtime)
+#            libplplot-dev plplot-driver-cairo (figures: PNG, PDF and SVG through cairo)
 #   tests:   check valgrind (scripts/valgrind.sh) git (.ci/run builds a fresh clone)
 PKGS="build-essential autoconf automake libtool pkg-config flex bison help2man
-      libgsl-dev libcfitsio-dev zlib1g-dev liblbfgsb-dev libpng-dev
+      libgsl-dev libcfitsio-dev zlib1g-dev liblbfgsb-dev libplplot-dev plplot-driver-cairo
       check valgrind git"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -13,12 +13,12 @@ mkdir -p _tsan
 _build/densc --print-c --no-line-directives models/gd1.dens > _tsan/gd1_gen.c
 runtime=$(ls runtime/*.c)
 CFLAGS="-std=c11 -D_XOPEN_SOURCE=700 -g -O1 -fsanitize=thread -pthread -Iruntime"
-LIBS="$(pkg-config --libs gsl cfitsio zlib libpng) -llbfgsb -lgfortran -lm"
+LIBS="$(pkg-config --libs gsl cfitsio zlib plplot) -llbfgsb -lgfortran -lm"
 cc $CFLAGS -DSRCDIR="\"$top\"" -DGENERATED_C="\"$top/_tsan/gd1_gen.c\"" \
-  $(pkg-config --cflags gsl cfitsio zlib libpng check) tests/e2e/test_threads.c $runtime \
+  $(pkg-config --cflags gsl cfitsio zlib plplot check) tests/e2e/test_threads.c $runtime \
   $(pkg-config --libs check) $LIBS -o _tsan/test_threads
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 ${TSAN_OPTIONS:-}" CK_FORK=no ./_tsan/test_threads
-cc $CFLAGS $(pkg-config --cflags gsl cfitsio zlib libpng) _tsan/gd1_gen.c $runtime $LIBS -o _tsan/gd1
+cc $CFLAGS $(pkg-config --cflags gsl cfitsio zlib plplot) _tsan/gd1_gen.c $runtime $LIBS -o _tsan/gd1
 rc=0
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 ${TSAN_OPTIONS:-}" ./_tsan/gd1 sample --quiet \
   --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 --where 'phi2 > -7' \

@@ -7,7 +7,7 @@ build=${1:-$top/_build}
 command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-vg="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
+vg="valgrind -q --suppressions=$top/scripts/valgrind.supp --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
 n=0
 check() {   # check EXPECTED-STATUS COMMAND...
   want=$1; shift
@@ -33,11 +33,11 @@ check 1 "$tmp/spline1d" optimize --quiet --data "$d" --max-iter 30 --out "$tmp/f
 check 0 "$tmp/spline1d" eval --quiet --data "$d" --params "$tmp/fit.json" --out "$tmp/e.json"
 check 0 "$tmp/spline1d" eval --quiet --data "$d" --params "$tmp/fit.json" --integrate z=auto --out "$tmp/e.json"
 check 0 "$tmp/spline1d" diagnose --quiet --random 1 --data "$d" --params "$tmp/fit.json" --out "$tmp/d.json"
-check 0 "$tmp/spline1d" plot --quiet --data "$d" --params "$tmp/fit.json" --out "$tmp/s.png"
+check 0 "$tmp/spline1d" plot density --quiet --data "$d" --params "$tmp/fit.json" --out "$tmp/s.png"
 check 2 "$tmp/spline1d" eval --quiet --data "$tmp/none.csv" --params "$tmp/fit.json"
 G="--data $top/data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 --where phi2>-7 --outside keep"
 check 0 "$tmp/gd1" eval --quiet $G --params "$top/models/gd1-init.json" --out "$tmp/g.json"
-check 0 "$tmp/gd1" plot --quiet $G --params "$top/models/gd1-init.json" --out "$tmp/g.png"
+check 0 "$tmp/gd1" plot model --quiet $G --params "$top/models/gd1-init.json" --out "$tmp/g.png"
 check 2 "$tmp/gd1" eval --quiet $G --params "$tmp/fit.json"
 # gzip-compressed FITS (unpacked by densc), a truncated one, and CSV through a pipe
 gzip -c "$top/data/gd1-gaiadr3-blog.fits" > "$tmp/gd1.fits.gz"

@@ -135,6 +135,7 @@ void ast_decl_free(ast_decl *d)
   ast_expr_free(d->size);
   ast_expr_free(d->value);
   ast_expr_free(d->lhs);
+  free(d->unit);
   free(d);
 }
 

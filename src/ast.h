@@ -65,6 +65,8 @@ typedef struct ast_decl {
   int is_vector;         /* PARAM */
   ast_expr *value;       /* KNOTS spec, COMPONENT/INTENSITY expression, INTEGRATE method, PRIOR distribution */
   ast_expr *lhs;         /* PRIOR left-hand side */
+  char *unit;            /* DATA: unit "deg" (NULL if absent) */
+  dc_loc unit_loc;
 } ast_decl;
 
 typedef struct ast_program {

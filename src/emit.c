@@ -1257,6 +1257,11 @@ static void emit_tables(emitter *e)
     put_double(o, ir->dims[d].hi);
     dc_buf_puts(o, ", ");
     put_cstring(o, ir->dims[d].method);
+    dc_buf_puts(o, ", ");
+    if (ir->dims[d].unit)
+      put_cstring(o, ir->dims[d].unit);
+    else
+      dc_buf_puts(o, "NULL");
     dc_buf_puts(o, "},\n");
   }
   dc_buf_puts(o, "};\n\n");

@@ -33,6 +33,7 @@ void dc_ir_free(dc_ir *ir)
   for (size_t i = 0; i < ir->n_dims; i++) {
     free(ir->dims[i].name);
     free(ir->dims[i].method);
+    free(ir->dims[i].unit);
   }
   for (size_t i = 0; i < ir->n_knots; i++) {
     free(ir->knots[i].name);

@@ -74,6 +74,7 @@ typedef struct {
   double lo, hi;          /* window; -inf/inf when absent */
   char *method;           /* integration method spec, "auto" by default */
   dc_loc method_loc;
+  char *unit;             /* declared unit ("deg"), NULL if none */
 } ir_dim;
 
 typedef struct {

@@ -240,7 +240,18 @@ static void check_data(sema *s, const ast_decl *d)
     dc_diag_error(s->diag, d->name_loc, "too many data columns (limit is %d)", DENSRT_MAX_DIMS);
     return;
   }
-  ir_dim dim = {dc_xstrdup(d->name), d->name_loc, -INFINITY, INFINITY, dc_xstrdup("auto"), d->name_loc};
+  ir_dim dim = {dc_xstrdup(d->name), d->name_loc, -INFINITY, INFINITY, dc_xstrdup("auto"), d->name_loc, NULL};
+  if (d->unit) {
+    /* a unit is printed in axis labels and 'info': short, one line of printable text */
+    size_t len = strlen(d->unit);
+    int bad = 0;
+    for (const unsigned char *p = (const unsigned char *)d->unit; *p; p++)
+      bad |= *p < 0x20 || *p == 0x7f;
+    if (!len || len > DENSRT_MAX_UNIT || bad)
+      dc_diag_error(s->diag, d->unit_loc, "a unit is 1 to %d printable characters", DENSRT_MAX_UNIT);
+    else
+      dim.unit = dc_xstrdup(d->unit);
+  }
   if (d->lo) {
     double lo, hi;
     int ok = const_eval(s, d->lo, &lo, "a window bound");
@@ -260,6 +271,7 @@ static void check_data(sema *s, const ast_decl *d)
   } else {
     free(dim.name);
     free(dim.method);
+    free(dim.unit);
   }
 }
 

@@ -4,14 +4,7 @@
 # the C compiler runs, write errors on standard output, endless model files, bad options,
 # broken compilers, missing ';' and the nesting limit.
 . "$top_srcdir/tests/setup.sh"
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-# check NAME 'CONDITION': counts the test (the condition is evaluated); shows stderr on failure
-check() {
-  if eval "$2"; then ok; else bad "$1"; sed 's/^/    /' "$TMPD/err" 2>/dev/null || true; fi
-}
+. "$top_srcdir/tests/checks.sh"
 # densc ARGS...: runs densc in $W; $rc is its status, $TMPD/err its stderr, $TMPD/out its stdout
 densc() { (cd "$W" && "$DENSC" "$@") > "$TMPD/out" 2> "$TMPD/err" && rc=0 || rc=$?; }
 says() { grep -qF -- "$1" "$TMPD/err"; }

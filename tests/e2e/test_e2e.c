@@ -118,15 +118,16 @@ START_TEST(test_gaussian1d_optimize)
   /* a figure of the fit: a PNG file, nothing when the parameters are bad */
   char png[512];
   snprintf(png, sizeof png, "%s/g.png", e2e_tmp);
-  ck_assert_int_eq(e2e_run("%s/gaussian1d plot --quiet --data %s --params %s --out %s", e2e_tmp, gauss_csv, out, png), 0);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d plot density --quiet --data %s --params %s --out %s", e2e_tmp, gauss_csv, out,
+                           png), 0);
   char *img = e2e_slurp(png);
   ck_assert_int_eq(memcmp(img, "\x89PNG\r\n\x1a\n", 8), 0);
   free(img);
   unlink(png);
-  ck_assert_int_eq(e2e_run("%s/gaussian1d plot --quiet --data %s --params %s --out %s 2>/dev/null", e2e_tmp, gauss_csv, init,
-                       "/nonexistent/x.png"), 2);
-  ck_assert_int_eq(e2e_run("%s/gaussian1d plot --quiet --data %s --params %s --width 5 --out %s 2>/dev/null", e2e_tmp,
-                       gauss_csv, init, png), 2);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d plot density --quiet --data %s --params %s --out %s 2>/dev/null", e2e_tmp,
+                           gauss_csv, init, "/nonexistent/x.png"), 2);
+  ck_assert_int_eq(e2e_run("%s/gaussian1d plot density --quiet --data %s --params %s --width 5 --out %s 2>/dev/null",
+                           e2e_tmp, gauss_csv, init, png), 2);
   ck_assert(!e2e_exists(png));
   /* the default start (zeros) reaches the same optimum */
   ck_assert_int_eq(e2e_run("%s/gaussian1d optimize --quiet --data %s --out %s", e2e_tmp, gauss_csv, out), 0);
@@ -344,15 +345,25 @@ static const struct {
   {NULL, "stray", "gaussian1d: unexpected argument 'stray' (try 'gaussian1d eval --help')\n", NULL},
   {NULL, "--o", "gaussian1d: ambiguous option '--o' (--outside, --out) (try 'gaussian1d eval --help')\n", NULL},
   {NULL, "--params @P --out @D", "gaussian1d: --out @D is the data file; refusing to overwrite it\n", NULL},
-  {NULL, "--params @P --out fig.pdf", "gaussian1d: --out fig.pdf: plot writes PNG only so far; name the figure FILE.png\n",
-   "plot"},
+  {NULL, "--params @P --out fig.jpg",
+   "gaussian1d: --out fig.jpg: cannot tell the format of 'fig.jpg': name the figure FILE.png, FILE.pdf or FILE.svg\n",
+   "plot density"},
   {NULL, "", "gaussian1d: unknown command 'evaluate' (try 'gaussian1d --help')\n", "evaluate"},
-  {NULL, "", "gaussian1d: plot needs --params FILE\n", "plot"},
+  {NULL, "", "gaussian1d: plot density needs either --params FILE or --draws FILES\n", "plot density"},
+  {NULL, "", "gaussian1d: plot model needs --params FILE\n", "plot model"},
+  {NULL, "", "gaussian1d: plot needs a KIND first: data, model, knots, density, track or trace (try 'gaussian1d plot "
+   "--help')\n", "plot"},
+  {NULL, "", "gaussian1d: plot: unknown kind 'histogram': expected data, model, knots, density, track or trace (try "
+   "'gaussian1d plot --help')\n", "plot histogram"},
+  {NULL, "--log", "gaussian1d: plot data does not take --log (try 'gaussian1d plot data --help')\n",
+   "plot data"},
+  {NULL, "--draws x.csv", "gaussian1d: plot trace does not take --data (try 'gaussian1d plot trace --help')\n",
+   "plot trace"},
   /* session 3, after review: checked before any work */
   {NULL, "--params @P --out /nonexistent/dir/r.json",
    "gaussian1d: --out /nonexistent/dir/r.json: cannot write in /nonexistent/dir: No such file or directory\n", NULL},
   {NULL, "--params @P --width 20000", "gaussian1d: --width: expected a whole number from 100 to 10000, got '20000'\n",
-   "plot"},
+   "plot density"},
   {NULL, "--params @P --quiet=1", "gaussian1d: option '--quiet' takes no value (try 'gaussian1d eval --help')\n", NULL},
   {NULL, "--params=", "gaussian1d: option '--params' needs a value (try 'gaussian1d eval --help')\n", NULL},
 };

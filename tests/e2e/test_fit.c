@@ -273,8 +273,14 @@ START_TEST(test_command_help)
   snprintf(out, sizeof out, "%s/help.txt", e2e_tmp);
   ck_assert_int_eq(e2e_run("%s/gaussian1d plot --help > %s", e2e_tmp, out), 0);
   char *h = e2e_slurp(out);
-  ck_assert_msg(strstr(h, "Usage: gaussian1d plot") && strstr(h, "--width") && !strstr(h, "--init") &&
+  ck_assert_msg(strstr(h, "Usage: gaussian1d plot") && strstr(h, "--width") && strstr(h, "  track ") &&
                 !strstr(h, "--max-iter"), "%s", h);
+  free(h);
+  /* a kind's help: its options only */
+  ck_assert_int_eq(e2e_run("%s/gaussian1d plot knots --help > %s", e2e_tmp, out), 0);
+  h = e2e_slurp(out);
+  ck_assert_msg(strstr(h, "Usage: gaussian1d plot knots") && strstr(h, "--init") && !strstr(h, "--draws") &&
+                !strstr(h, "--data"), "%s", h);
   free(h);
   ck_assert_int_eq(e2e_run("%s/gaussian1d optimize -h > %s", e2e_tmp, out), 0);
   h = e2e_slurp(out);
@@ -488,8 +494,8 @@ START_TEST(test_plot_interrupted)
   if (pid == 0) {
     char prog[512];
     snprintf(prog, sizeof prog, "%s/spline1d", e2e_tmp);
-    execl(prog, prog, "plot", "--quiet", "--data", gauss_csv, "--params", params, "--width", "10000", "--height",
-          "10000", "--out", out, (char *)NULL);
+    execl(prog, prog, "plot", "density", "--quiet", "--data", gauss_csv, "--params", params, "--width", "10000",
+          "--height", "10000", "--out", out, (char *)NULL);
     _exit(127);
   }
   struct timespec ts = {0, 300000000};

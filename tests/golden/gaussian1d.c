@@ -12,7 +12,7 @@
 #include "densrt.h"
 
 static const densrt_dim_def dims[] = {
-  {"z", -INFINITY, INFINITY, "auto"},
+  {"z", -INFINITY, INFINITY, "auto", NULL},
 };
 
 static const densrt_param_def params[] = {

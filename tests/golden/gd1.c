@@ -12,8 +12,8 @@
 #include "densrt.h"
 
 static const densrt_dim_def dims[] = {
-  {"phi1", (-100.0), 20.0, "auto"},
-  {"phi2", (-7.0), 5.0, "auto"},
+  {"phi1", (-100.0), 20.0, "auto", "deg"},
+  {"phi2", (-7.0), 5.0, "auto", "deg"},
 };
 
 static const densrt_knots_def knots[] = {

@@ -12,7 +12,7 @@
 #include "densrt.h"
 
 static const densrt_dim_def dims[] = {
-  {"x", (-5.0), 5.0, "auto"},
+  {"x", (-5.0), 5.0, "auto", NULL},
 };
 
 static const densrt_knots_def knots[] = {

@@ -12,7 +12,7 @@
 #include "densrt.h"
 
 static const densrt_dim_def dims[] = {
-  {"x", 0.0, 1.0, "auto"},
+  {"x", 0.0, 1.0, "auto", NULL},
 };
 
 static const densrt_param_def params[] = {

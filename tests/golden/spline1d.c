@@ -12,7 +12,7 @@
 #include "densrt.h"
 
 static const densrt_dim_def dims[] = {
-  {"z", (-3.0), 3.0, "simpson(points = 1025)"},
+  {"z", (-3.0), 3.0, "simpson(points = 1025)", NULL},
 };
 
 static const densrt_knots_def knots[] = {

@@ -56,7 +56,7 @@ static const struct {
   {"data { real z in [0, 1e999]; }", "m.dens:1:22: error: number '1e999' is out of range"},
   {"data { real z; }\n\x01", "m.dens:2:1: error: unexpected byte 0x01"},
   /* parser */
-  {"data { real z }", "m.dens:1:15: error: syntax error: unexpected '}', expected 'in' or ';'"},
+  {"data { real z }", "m.dens:1:15: error: syntax error: unexpected '}', expected 'in', 'unit' or ';'"},
   {"data { real z;", "m.dens:1:14: error: syntax error: unexpected end of file, expected 'real' or '}' (to close 'data' block at line 1)"},
   {"data { real z; } data { real y; }", "m.dens:1:18: error: duplicate 'data' block"},
   {"data { real z; } parameters { real<lowr=0> a; }", "m.dens:1:36: error: unknown bound 'lowr': expected 'lower' or 'upper'"},

@@ -15,12 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <png.h>
 #include <zlib.h>
 
 #include "error.h"
 #include "io.h"
-#include "plot.h"
 
 /* the repository's own copies (data/README.md), so the suite runs without ../shared */
 #define GAUSS1D DATA_DIR "/gauss1d.csv"
@@ -1442,153 +1440,6 @@ END_TEST
 /* }====================================================== */
 
 
-/*
-** {======================================================
-** Plots (plot.c): windows and data near +-1e308
-** =======================================================
-*/
-
-/* A model by hand, as plot.c sees one: a flat term exp(theta[0]) and, for
-** wild models, a second term that is +inf, NaN, 1e304 or 0 in turns. */
-static double plot_wild;
-
-static void plot_log_terms(const densrt_model *m, densrt_work *w, const double *theta, size_t n,
-                           const double *const *x, double *out)
-{
-  (void)x;
-  (void)w;
-  static const double wild[] = { INFINITY, NAN, 700, -INFINITY };
-  for (size_t i = 0; i < n; i++) {
-    out[i] = theta[0];
-    if (m->def->n_terms > 1)
-      out[n + i] = plot_wild ? wild[i % 4] : theta[0];
-  }
-}
-
-static const densrt_dim_def plot_dims[2] = { { "u", 0, 0, "auto" }, { "v", 0, 0, "auto" } };
-
-/* Plots rows points (columns x[0], x[1]) over the windows lo, hi; returns the status. */
-static int plot_case(const char *path, size_t dims, size_t terms, const double *lo, const double *hi, size_t rows,
-                     double **x)
-{
-  densrt_model_def def;
-  memset(&def, 0, sizeof def);
-  def.name = "plot";
-  def.n_dims = dims;
-  def.dims = plot_dims;
-  def.n_terms = terms;
-  def.log_terms = plot_log_terms;
-  densrt_model m;
-  memset(&m, 0, sizeof m);
-  m.def = &def;
-  m.n = rows;
-  m.x = x;
-  m.lo = (double *)lo;
-  m.hi = (double *)hi;
-  double theta[1] = { -1e4 };    /* exp(-1e4) = 0: the histogram sets the scale */
-  return densrt_plot_png(&m, theta, path, 300, 200);
-}
-
-/* Pixels of the PNG at path of colour rgb, or (rgb NULL) not white. */
-static size_t count_pixels(const char *path, const unsigned char *rgb)
-{
-  png_image img;
-  memset(&img, 0, sizeof img);
-  img.version = PNG_IMAGE_VERSION;
-  ck_assert_msg(png_image_begin_read_from_file(&img, path), "%s: %s", path, img.message);
-  img.format = PNG_FORMAT_RGB;
-  unsigned char *px = malloc(PNG_IMAGE_SIZE(img));
-  ck_assert_ptr_nonnull(px);
-  ck_assert(png_image_finish_read(&img, NULL, px, 0, NULL));
-  static const unsigned char white[3] = { 255, 255, 255 };
-  size_t n = 0;
-  for (size_t i = 0; i < (size_t)img.width * img.height; i++)
-    n += rgb ? memcmp(px + 3 * i, rgb, 3) == 0 : memcmp(px + 3 * i, white, 3) != 0;
-  free(px);
-  return n;
-}
-
-/* The plot fails with status and message and writes nothing. */
-static void plot_fails(const char *path, int st, int status, const char *message)
-{
-  ck_assert_msg(st == status, "status %d (want %d): %s", st, status, densrt_error_message());
-  ck_assert_str_eq(densrt_error_message(), message);
-  ck_assert_int_ne(access(path, F_OK), 0);
-  ck_assert_uint_eq(count_entries(), 0);
-}
-
-/* Draws: the PNG exists with at least min pixels of colour rgb (NULL: not white). */
-static void plot_draws(const char *path, int st, const unsigned char *rgb, size_t min)
-{
-  ck_assert_msg(st == DENSRT_OK, "%s", densrt_error_message());
-  size_t n = count_pixels(path, rgb);
-  ck_assert_msg(n >= min, "%s: %zu pixels drawn", path, n);
-  unlink(path);
-}
-
-START_TEST(test_plot_extreme_1d)
-{
-  char path[512];
-  in_dir(path, sizeof path, "p1.png");
-  double u[6] = { -1e307, 0, 1e307, 1.1e307, 1.2e307, 1.7e308 }, *x[1] = { u };
-
-  /* the width of [-1e308, 1e308] overflows: was an empty plot and status 0 (UB under UBSan) */
-  double lo = -1e308, hi = 1e308;
-  plot_fails(path, plot_case(path, 1, 1, &lo, &hi, 3, x), DENSRT_EDOM,
-             "plot: column 'u': cannot draw the range [-1e+308, 1e+308]: its width overflows a double");
-  /* unbounded, with data at +-1.7e308 */
-  double far[2] = { -1.7e308, 1.7e308 }, *xf[1] = { far }, ninf = -INFINITY, pinf = INFINITY;
-  plot_fails(path, plot_case(path, 1, 1, &ninf, &pinf, 2, xf), DENSRT_EDOM,
-             "plot: column 'u': cannot draw the range [-1.7976931348623157e+308, 1.7976931348623157e+308]: its "
-             "width overflows a double");
-  /* a width so small the histogram overflows */
-  double tiny_lo = 0, tiny_hi = 1e-310, t[1] = { 0 }, *xt[1] = { t };
-  plot_fails(path, plot_case(path, 1, 1, &tiny_lo, &tiny_hi, 1, xt), DENSRT_EDOM,
-             "plot: column 'u': the histogram of the data overflows a double (the range [0, 1e-310] is too narrow "
-             "to draw)");
-
-  /* near the top of the doubles with a finite width it plots: the histogram's (grey) bars */
-  static const unsigned char grey[3] = { 200, 200, 200 };
-  lo = 1e307;
-  hi = 1.7e308;
-  plot_draws(path, plot_case(path, 1, 1, &lo, &hi, 6, x), grey, 100);
-  plot_draws(path, plot_case(path, 1, 1, &lo, &pinf, 6, x), grey, 100);
-  /* curves of +inf, NaN and 1e304 are clipped; data far outside the window are left out */
-  plot_wild = 1;
-  lo = -1;
-  hi = 1;
-  plot_draws(path, plot_case(path, 1, 2, &lo, &hi, 2, x), NULL, 500);
-  plot_wild = 0;
-}
-END_TEST
-
-START_TEST(test_plot_extreme_2d)
-{
-  char path[512];
-  in_dir(path, sizeof path, "p2.png");
-  double u[4] = { 5e307, 1e308, -1.7e308, 1.7e308 }, v[4] = { -5e307, -2e307, 1.7e308, -1.7e308 };
-  double *x[2] = { u, v };
-
-  double lo[2] = { -1e308, -1 }, hi[2] = { 1e308, 1 };
-  plot_fails(path, plot_case(path, 2, 1, lo, hi, 2, x), DENSRT_EDOM,
-             "plot: column 'u': cannot draw the range [-1e+308, 1e+308]: its width overflows a double");
-  double lo2[2] = { 0, -1.7976931348623157e308 }, hi2[2] = { 1, 1.7976931348623157e308 };
-  plot_fails(path, plot_case(path, 2, 1, lo2, hi2, 2, x), DENSRT_EDOM,
-             "plot: column 'v': cannot draw the range [-1.7976931348623157e+308, 1.7976931348623157e+308]: its "
-             "width overflows a double");
-
-  /* finite widths near 1e308 plot, with points kept far outside the window clamped */
-  double lo3[2] = { 1e307, -1e308 }, hi3[2] = { 1.5e308, -1e307 };
-  plot_draws(path, plot_case(path, 2, 1, lo3, hi3, 4, x), NULL, 160 * 120);   /* the frame is 161 x 121 */
-  plot_wild = 1;
-  plot_draws(path, plot_case(path, 2, 2, lo3, hi3, 4, x), NULL, 160 * 120);
-  plot_wild = 0;
-}
-END_TEST
-
-/* }====================================================== */
-
-
 /* The bundled copies in data/ are the reference data of ../shared (when it is there). */
 START_TEST(test_bundled_data)
 {
@@ -1642,8 +1493,6 @@ static Suite *io_suite(void)
   tcase_add_test(tc, test_parse_size);
   tcase_add_test(tc, test_limit_settings);
   tcase_add_test(tc, test_endless_inputs);
-  tcase_add_test(tc, test_plot_extreme_1d);
-  tcase_add_test(tc, test_plot_extreme_2d);
   tcase_add_test(tc, test_bundled_data);
   tcase_add_test(tc, test_out_commit);
   tcase_add_test(tc, test_out_abort);
