@@ -145,7 +145,7 @@ enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
   O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES,
-  O_REPEAT, O_DATA_THREADS
+  O_REPEAT, O_DATA_THREADS, O_STARTS
 };
 
 static const struct {
@@ -174,7 +174,11 @@ static const struct {
   {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_PREDICT,
    "parameter values: a JSON object name -> number or array, or the output of optimize or eval"},
   {"init", "FILE", O_INIT, C_OPTIMIZE | C_SAMPLE,
-   "starting values, as for --params (optimize's default: 0, moved inside the bounds; sample: every chain)"},
+   "starting values, as for --params (sample: every chain); without it optimize starts from the default start "
+   "(--starts)"},
+  {"starts", "N", O_STARTS, C_OPTIMIZE | C_SAMPLE | C_DIAGNOSE,
+   "the default start (without --init or --params; sample: with --init-from-map): the best of N fits, from 0 "
+   "moved inside the bounds and from N - 1 seeded perturbations of it (default 8; 1: that point, unfitted)"},
   {"init-from-map", NULL, O_INIT_MAP, C_SAMPLE, "start every chain at the MAP point (optimize first)"},
   {"out", "FILE", O_OUT, C_ALL,
    "write the result to FILE (atomically) instead of standard output; plot: the PNG figure (required); "
@@ -228,7 +232,7 @@ typedef struct {
   const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
   int outside;                                /* 0 error, 1 drop, 2 keep */
   long max_iter, random, seed, width, height, batches;
-  long chains, warmup, draws, threads, max_depth, repeat, data_threads;
+  long chains, warmup, draws, threads, max_depth, repeat, data_threads, starts;
   double ftol, gtol, tol, error_tol, delta;
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
@@ -534,6 +538,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->gtol = fit_defaults.gtol;
   o->tol = fit_defaults.tol;
   o->random = 5;
+  o->starts = DENSRT_START_STARTS;
   o->seed = 1;
   o->error_tol = 1e-6;
   o->width = 1000;
@@ -634,6 +639,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
       break;
     case O_MAX_ITER: ok = parse_count(name, v, 1, 1000000000L, &o->max_iter); break;
     case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
+    case O_STARTS: ok = parse_count(name, v, 1, 1000000L, &o->starts); break;
     case O_SEED: ok = parse_count(name, v, 0, 4294967295L, &o->seed), o->seed_given = 1; break;
     case O_CHAINS: ok = parse_count(name, v, 1, 1024, &o->chains); break;
     case O_REPEAT: ok = parse_count(name, v, 1, 100000000L, &o->repeat); break;
@@ -903,23 +909,6 @@ done:
   return rc;
 }
 
-/* Default start: 0 moved inside the bounds. */
-static void default_init(const densrt_model *m, double *theta)
-{
-  for (size_t p = 0; p < m->def->n_params; p++) {
-    const densrt_param_def *q = &m->def->params[p];
-    double x = 0;
-    if (isfinite(q->lo) && isfinite(q->hi))
-      x = 0.5 * (q->lo + q->hi);
-    else if (x <= q->lo)
-      x = q->lo + 1;
-    else if (x >= q->hi)
-      x = q->hi - 1;
-    for (size_t i = 0; i < m->size[p]; i++)
-      theta[m->off[p] + i] = x;
-  }
-}
-
 static void write_vector(FILE *f, const double *v, size_t n)
 {
   fputc('[', f);
@@ -1182,6 +1171,42 @@ static void warn_unconstrained(const densrt_model *m, const options *o, const de
   fprintf(stderr, ";\n%s: their values are arbitrary: add priors, or move knots to where there are data\n", prog);
 }
 
+/* The fit options of the command line. */
+static void fit_options(const options *o, densrt_fit_options *fo)
+{
+  densrt_fit_options_default(fo);
+  fo->max_iter = (size_t)o->max_iter;
+  fo->ftol = o->ftol;
+  fo->gtol = o->gtol;
+  fo->tol = o->tol;
+  fo->quiet = o->quiet;
+  fo->prog = prog;
+  fo->interrupt = &interrupted;
+}
+
+/* The default start (start.h) into theta, with a note of what it found. */
+static int default_start(densrt_model *m, const options *o, double *theta)
+{
+  densrt_start_options so;
+  densrt_start_options_default(&so);
+  so.starts = (size_t)o->starts;
+  fit_options(o, &so.fit);
+  densrt_start_report r;
+  if (so.starts > 1 && m->n_theta > 0)
+    note(o, "default start: fitting from %ld starting points (--starts)", o->starts);
+  graceful = 1;
+  int st = densrt_start_find(m, &so, theta, &r);
+  graceful = 0;
+  if (st) {
+    fail("out of memory");
+    return EXIT_BAD;
+  }
+  if (r.tried > 1)
+    note(o, "default start: the best of %zu fits is start %zu, objective %.10g (from 0: %.10g)", r.tried,
+         r.best + 1, r.f, r.f_structural);
+  return 0;
+}
+
 static int cmd_optimize(densrt_model *m, const options *o, double *x)
 {
   size_t n = m->n_theta;
@@ -1191,14 +1216,7 @@ static int cmd_optimize(densrt_model *m, const options *o, double *x)
     return EXIT_BAD;
   }
   densrt_fit_options fo;
-  densrt_fit_options_default(&fo);
-  fo.max_iter = (size_t)o->max_iter;
-  fo.ftol = o->ftol;
-  fo.gtol = o->gtol;
-  fo.tol = o->tol;
-  fo.quiet = o->quiet;
-  fo.prog = prog;
-  fo.interrupt = &interrupted;
+  fit_options(o, &fo);
   if (n == 0)
     note(o, "the model has no parameters: the result is its value");
   densrt_fit_result r;
@@ -2108,7 +2126,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     if ((rc = read_params(m, pfile, theta, 1)))
       goto done;
   } else {
-    default_init(m, theta);
+    densrt_start_structural(m, theta);
   }
   if ((o.flag & C_DATA) && (rc = load_data(m, &o, f)))
     goto done;
@@ -2119,6 +2137,9 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     rc = EXIT_BAD;
     goto done;
   }
+  if (!pfile && ((o.flag & (C_OPTIMIZE | C_DIAGNOSE)) || (o.flag == C_SAMPLE && o.init_map)) &&
+      (rc = default_start(m, &o, theta)))
+    goto done;
   switch (o.flag) {
   case C_INFO: rc = cmd_info(m, &o); break;
   case C_EVAL: rc = cmd_eval(m, &o, theta); break;

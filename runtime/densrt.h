@@ -33,6 +33,7 @@
 #include "spec.h"
 #include "model.h"
 #include "fit.h"
+#include "start.h"
 #include "nuts.h"
 #include "sample.h"
 #include "stancsv.h"

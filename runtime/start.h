@@ -1,0 +1,61 @@
+/*
+** start.h — the default start of a fit: where optimize (and sample --init-from-map,
+** diagnose without --params) begin when the user gives no --init.
+**
+** The log posterior of a mixture of components is multimodal: from the structural
+** start alone (0; the middle of two bounds; one unit inside one bound) L-BFGS-B can end
+** in a worse local optimum (GD-1: a broad "stream" soaking up background).  The default
+** start is therefore the best of several fits:
+**
+**   candidate 0      the structural start (densrt_start_structural);
+**   candidates 1..   the structural start perturbed on the unconstrained scale by
+**                    uniform(-spread, spread) per value (Stan's default initialisation
+**                    around it): x + u free, lo + e^u above a lower bound, hi - e^u below
+**                    an upper bound, lo + (hi - lo) / (1 + e^-u) between two bounds;
+**                    the perturbations come from a fixed seed, so the start is
+**                    reproducible;
+**
+** each fitted by densrt_fit_map with the caller's fit options (quiet); the point with
+** the lowest finite objective wins (the earliest on ties).  With starts = 1 no fit is
+** done and the start is the structural one (the behaviour before multi-start).
+**
+** Contract: theta receives the winning point, always inside the bounds; it is a fitted
+** optimum when starts > 1 and some fit gave a finite objective, else the structural
+** start (the caller's fit then reports why the objective is not finite).  The model's
+** 'auto' rules may have been refined by the fits (they only get finer).  An interrupt
+** (fit options) stops the search; the best point so far is returned.  Returns DENSRT_OK,
+** or DENSRT_ENOMEM (theta then holds the structural start).
+*/
+#ifndef DENSRT_START_H
+#define DENSRT_START_H
+
+#include <stddef.h>
+#include "fit.h"
+#include "model.h"
+
+/* default number of starts and spread (Stan's uniform(-2, 2)) */
+#define DENSRT_START_STARTS 8
+#define DENSRT_START_SPREAD 2.0
+
+typedef struct {
+  size_t starts;            /* candidates, >= 1 */
+  double spread;            /* half-width of the perturbations on the unconstrained scale */
+  unsigned long seed;       /* of the perturbations */
+  densrt_fit_options fit;   /* for each candidate's fit (made quiet) */
+} densrt_start_options;
+
+typedef struct {
+  size_t tried;             /* candidates fitted (0 when starts = 1) */
+  size_t best;              /* index of the winner (0: the structural start) */
+  double f;                 /* its objective (NAN when nothing was fitted) */
+  double f_structural;      /* the objective reached from the structural start (NAN: not fitted) */
+  size_t evaluations;       /* of all the fits */
+} densrt_start_report;
+
+void densrt_start_options_default(densrt_start_options *o);
+/* 0 moved inside the bounds: the middle of two finite bounds, one unit inside one. */
+void densrt_start_structural(const densrt_model *m, double *theta);
+/* The default start (see the contract above); r may be NULL. */
+int densrt_start_find(densrt_model *m, const densrt_start_options *o, double *theta, densrt_start_report *r);
+
+#endif
