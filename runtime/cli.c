@@ -1202,8 +1202,8 @@ static int default_start(densrt_model *m, const options *o, double *theta)
     return EXIT_BAD;
   }
   if (r.tried > 1)
-    note(o, "default start: the best of %zu fits is start %zu, objective %.10g (from 0: %.10g)", r.tried,
-         r.best + 1, r.f, r.f_structural);
+    note(o, "default start: the best of %zu fits is start %zu, objective %.10g (from 0: %.10g; %zu evaluations)",
+         r.tried, r.best + 1, r.f, r.f_structural, r.evaluations);
   return 0;
 }
 

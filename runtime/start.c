@@ -72,6 +72,10 @@ int densrt_start_find(densrt_model *m, const densrt_start_options *o, double *th
   gsl_rng_set(rng, o->seed);
   densrt_fit_options fo = o->fit;
   fo.quiet = 1;
+  /* candidates only need to reach their basin's bottom well enough to be ranked; the
+     caller's fit from the winner polishes it to the caller's tolerances */
+  fo.ftol = fmax(fo.ftol, DENSRT_START_FTOL);
+  fo.gtol = fmax(fo.gtol, DENSRT_START_GTOL);
   for (size_t c = 0; c < o->starts; c++) {
     if (o->fit.interrupt && *o->fit.interrupt)
       break;

@@ -36,6 +36,9 @@
 /* default number of starts and spread (Stan's uniform(-2, 2)) */
 #define DENSRT_START_STARTS 8
 #define DENSRT_START_SPREAD 2.0
+/* the candidates' fits stop at these tolerances at the finest (fit.h) */
+#define DENSRT_START_FTOL 1e-9
+#define DENSRT_START_GTOL 1e-6
 
 typedef struct {
   size_t starts;            /* candidates, >= 1 */
