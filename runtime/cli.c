@@ -126,7 +126,7 @@ static const struct {
    "parameter (mean, sd, MCSE, quantiles, bulk and tail ESS, R-hat).  Exit 1 when a diagnostic warns "
    "(divergences, R-hat > 1.01, low ESS, saturated trees, low E-BFMI): the draws are written but not to be "
    "trusted as they are.  Interrupted, each file keeps the draws made so far.  Initial values: --init, "
-   "--init-from-map, or Stan's default, uniform(-2, 2) on the unconstrained scale (around the default start: 0, "
+   "--init-from-map, or Stan's default, uniform(-2, 2) on the unconstrained scale (around the structural start: 0, "
    "the middle of two bounds, one unit inside one bound), different for each chain so that R-hat can tell "
    "chains that do not mix."},
   {"predict", C_PREDICT, "intensity of each component on a grid: posterior median and 16/84% band (CSV)",
