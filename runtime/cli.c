@@ -114,7 +114,8 @@ static const struct {
    "projected gradient is below --gtol or a Newton step would gain less than --ftol.  Parameter values nothing "
    "constrains are named in a warning and in \"unconstrained\"."},
   {"diagnose", C_DIAGNOSE, "gradient against finite differences at --params and random points", " --data FILE",
-   "Compare the exact gradient with finite differences at --params (or the default start) and at --random "
+   "Compare the exact gradient with finite differences at --params (or the structural start: 0, moved inside "
+   "the bounds) and at --random "
    "points around it; exit 1 when they differ by more than --error-tol."},
   {"benchmark", C_BENCHMARK, "median time of one log posterior + gradient evaluation (JSON)", " --data FILE",
    "Time the log posterior and gradient: the median over --batches batches of about 0.05 s each."},
@@ -176,8 +177,8 @@ static const struct {
   {"init", "FILE", O_INIT, C_OPTIMIZE | C_SAMPLE,
    "starting values, as for --params (sample: every chain); without it optimize starts from the default start "
    "(--starts)"},
-  {"starts", "N", O_STARTS, C_OPTIMIZE | C_SAMPLE | C_DIAGNOSE,
-   "the default start (without --init or --params; sample: with --init-from-map): the best of N fits, from 0 "
+  {"starts", "N", O_STARTS, C_OPTIMIZE | C_SAMPLE,
+   "the default start (optimize without --init; sample with --init-from-map): the best of N fits, from 0 "
    "moved inside the bounds and from N - 1 seeded perturbations of it (default 8; 1: that point, unfitted)"},
   {"init-from-map", NULL, O_INIT_MAP, C_SAMPLE, "start every chain at the MAP point (optimize first)"},
   {"out", "FILE", O_OUT, C_ALL,
@@ -2137,7 +2138,9 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     rc = EXIT_BAD;
     goto done;
   }
-  if (!pfile && ((o.flag & (C_OPTIMIZE | C_DIAGNOSE)) || (o.flag == C_SAMPLE && o.init_map)) &&
+  /* diagnose checks the gradient where the user's fits begin, at the structural start (a
+     fitted optimum would hide bugs away from it and its flat values defeat differences) */
+  if (!pfile && (o.flag == C_OPTIMIZE || (o.flag == C_SAMPLE && o.init_map)) &&
       (rc = default_start(m, &o, theta)))
     goto done;
   switch (o.flag) {
