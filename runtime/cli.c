@@ -1199,10 +1199,14 @@ static int default_start(densrt_model *m, const options *o, double *theta)
   int st = densrt_start_find(m, &so, theta, &r);
   graceful = 0;
   if (st) {
-    fail("out of memory");
+    fail("the default start: %s", densrt_error_message());
     return EXIT_BAD;
   }
-  if (r.tried > 1)
+  if (r.screened)
+    note(o, "default start: %ld starts raced on %zu evenly spread rows; on all rows start %zu wins, objective "
+         "%.10g (from 0: %.10g; %zu evaluations)", o->starts, r.screened, r.best + 1, r.f, r.f_structural,
+         r.evaluations);
+  else if (r.tried > 1)
     note(o, "default start: the best of %zu fits is start %zu, objective %.10g (from 0: %.10g; %zu evaluations)",
          r.tried, r.best + 1, r.f, r.f_structural, r.evaluations);
   return 0;

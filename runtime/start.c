@@ -1,5 +1,5 @@
 /* start.c — the default start: the best of fits from the structural start and seeded
-** perturbations of it (start.h). */
+** perturbations of it, screened on a thinned copy of large data (start.h). */
 #include "start.h"
 #include "error.h"
 
@@ -15,6 +15,7 @@ void densrt_start_options_default(densrt_start_options *o)
   o->starts = DENSRT_START_STARTS;
   o->spread = DENSRT_START_SPREAD;
   o->seed = 1;
+  o->screen_rows = DENSRT_START_SCREEN_ROWS;
   densrt_fit_options_default(&o->fit);
 }
 
@@ -47,71 +48,174 @@ static double perturb(double x, double lo, double hi, double u)
   return x + u;
 }
 
-int densrt_start_find(densrt_model *m, const densrt_start_options *o, double *theta, densrt_start_report *r)
+/* Candidate c (c = 0: the structural start x0 itself) into x, from its own seed so it
+** does not depend on the number of starts. */
+static int candidate(const densrt_model *m, const densrt_start_options *o, const double *x0, size_t c, double *x)
 {
-  densrt_start_report rep = {0, 0, NAN, NAN, 0};
-  size_t n = m->n_theta;
-  densrt_start_structural(m, theta);
-  if (o->starts <= 1) {
-    if (r)
-      *r = rep;
+  memcpy(x, x0, m->n_theta * sizeof *x);
+  if (c == 0)
     return DENSRT_OK;
-  }
-  double *x0 = malloc((3 * n + 1) * sizeof *x0);
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!x0 || !rng) {
-    free(x0);
-    gsl_rng_free(rng);
-    if (r)
-      *r = rep;
-    return DENSRT_ENOMEM;
+  if (!rng)
+    return DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+  gsl_rng_set(rng, (o->seed * 2654435761u + 0x9e3779b9u * c) & 0xffffffffu);
+  for (size_t p = 0; p < m->def->n_params; p++) {
+    const densrt_param_def *q = &m->def->params[p];
+    for (size_t i = m->off[p]; i < m->off[p] + m->size[p]; i++)
+      x[i] = perturb(x0[i], q->lo, q->hi, o->spread * (2 * gsl_rng_uniform(rng) - 1));
   }
-  double *x = x0 + n, *best = x0 + 2 * n;
-  memcpy(x0, theta, n * sizeof *x0);
-  memcpy(best, theta, n * sizeof *best);
-  gsl_rng_set(rng, o->seed);
+  gsl_rng_free(rng);
+  return DENSRT_OK;
+}
+
+/* Fits x on m (quietly, at the candidates' tolerances); *f gets the objective, NAN when
+** the fit could not evaluate it.  Only DENSRT_ENOMEM is an error. */
+static int fit_one(densrt_model *m, const densrt_start_options *o, double *x, double *f, densrt_start_report *rep)
+{
   densrt_fit_options fo = o->fit;
   fo.quiet = 1;
   /* candidates only need to reach their basin's bottom well enough to be ranked; the
      caller's fit from the winner polishes it to the caller's tolerances */
   fo.ftol = fmax(fo.ftol, DENSRT_START_FTOL);
   fo.gtol = fmax(fo.gtol, DENSRT_START_GTOL);
-  for (size_t c = 0; c < o->starts; c++) {
-    if (o->fit.interrupt && *o->fit.interrupt)
-      break;
-    for (size_t p = 0; p < m->def->n_params; p++) {
-      const densrt_param_def *q = &m->def->params[p];
-      for (size_t i = m->off[p]; i < m->off[p] + m->size[p]; i++)
-        /* candidate 0 draws too, so candidate c is the same whatever the number of starts */
-        x[i] = c ? perturb(x0[i], q->lo, q->hi, o->spread * (2 * gsl_rng_uniform(rng) - 1))
-                 : (gsl_rng_uniform(rng), x0[i]);
-    }
-    densrt_fit_result fr;
-    int st = densrt_fit_map(m, x, &fo, &fr);
-    densrt_fit_result_free(&fr);
-    rep.tried++;
-    rep.evaluations += fr.evaluations;
-    if (st == DENSRT_ENOMEM) {
-      free(x0);
-      gsl_rng_free(rng);
-      if (r)
-        *r = rep;
-      return DENSRT_ENOMEM;
-    }
-    if (st == DENSRT_ENONFINITE || st == DENSRT_EINVAL || !isfinite(fr.f))
-      continue;
-    if (c == 0)
-      rep.f_structural = fr.f;
-    if (!(fr.f >= rep.f)) {   /* also when rep.f is still NAN */
-      rep.f = fr.f;
-      rep.best = c;
-      memcpy(best, x, n * sizeof *best);
+  densrt_fit_result fr;
+  int st = densrt_fit_map(m, x, &fo, &fr);
+  densrt_fit_result_free(&fr);
+  rep->tried++;
+  rep->evaluations += fr.evaluations;
+  *f = st == DENSRT_ENONFINITE || st == DENSRT_EINVAL || !isfinite(fr.f) ? NAN : fr.f;
+  return st == DENSRT_ENOMEM ? DENSRT_FAIL(DENSRT_ENOMEM, "%s", fr.message) : DENSRT_OK;
+}
+
+static int interrupted(const densrt_start_options *o)
+{
+  return o->fit.interrupt && *o->fit.interrupt;
+}
+
+/* Fits candidates first .. first + count - 1 on m; the best point (lowest finite f, the
+** earliest on ties) goes to best with *f_best and *which, unchanged when none is finite. */
+static int best_of(densrt_model *m, const densrt_start_options *o, const double *x0, size_t count, double *x,
+                   double *best, double *f_best, size_t *which, double *f_structural, densrt_start_report *rep)
+{
+  for (size_t c = 0; c < count && !interrupted(o); c++) {
+    double f;
+    int rc = candidate(m, o, x0, c, x);
+    if (rc || (rc = fit_one(m, o, x, &f, rep)))
+      return rc;
+    if (c == 0 && f_structural)
+      *f_structural = f;
+    if (f < *f_best || (isnan(*f_best) && !isnan(f))) {
+      *f_best = f;
+      *which = c;
+      memcpy(best, x, m->n_theta * sizeof *best);
     }
   }
+  return DENSRT_OK;
+}
+
+/* A copy of m (knots, methods, windows) with every (n / k)-th data row, k rows in all,
+** prepared. */
+static int thinned(const densrt_model *m, size_t k, densrt_model **out)
+{
+  densrt_model *s;
+  int rc = densrt_model_alloc(m->def, &s);
+  if (rc)
+    return rc;
+  const densrt_model_def *def = m->def;
+  for (size_t j = 0; j < def->n_knots; j++) {
+    double *t = malloc(m->n_knots[j] * sizeof *t);
+    if (!t) {
+      densrt_model_free(s);
+      return DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+    }
+    memcpy(t, m->knots[j], m->n_knots[j] * sizeof *t);
+    free(s->knots[j]);
+    s->knots[j] = t;
+    s->n_knots[j] = m->n_knots[j];
+  }
+  double *cols[DENSRT_MAX_DIMS] = {0};
+  for (size_t d = 0; d < def->n_dims; d++) {
+    s->method[d] = m->method[d];
+    s->lo[d] = m->lo[d];
+    s->hi[d] = m->hi[d];
+    cols[d] = malloc(k * sizeof *cols[d]);
+    if (!cols[d]) {
+      for (size_t e = 0; e <= d; e++)
+        free(cols[e]);
+      densrt_model_free(s);
+      return DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < k; i++)   /* evenly spread rows: no seed, and sorted files are thinned evenly */
+      cols[d][i] = m->x[d][(size_t)((double)i * (double)m->n / (double)k)];
+  }
+  densrt_model_set_data(s, k, cols);
+  if ((rc = densrt_model_prepare(s))) {
+    densrt_model_free(s);
+    return rc;
+  }
+  *out = s;
+  return DENSRT_OK;
+}
+
+int densrt_start_find(densrt_model *m, const densrt_start_options *o, double *theta, densrt_start_report *r)
+{
+  densrt_start_report rep = {0, 0, NAN, NAN, 0, 0};
+  size_t n = m->n_theta;
+  densrt_start_structural(m, theta);
+  int rc = DENSRT_OK;
+  double *x0 = NULL;
+  densrt_model *s = NULL;
+  if (o->starts <= 1)
+    goto done;
+  x0 = malloc((3 * n + 1) * sizeof *x0);
+  if (!x0) {
+    rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+    goto done;
+  }
+  double *x = x0 + n, *best = x0 + 2 * n;
+  memcpy(x0, theta, n * sizeof *x0);
+  memcpy(best, theta, n * sizeof *best);
+  if (o->screen_rows && m->n > 2 * o->screen_rows) {
+    /* large data: the candidates race on a thinned copy; on the full data only the
+       structural start and the thinned race's winner are fitted */
+    rep.screened = o->screen_rows;
+    if ((rc = thinned(m, o->screen_rows, &s)))
+      goto done;
+    double f_sub = NAN;
+    size_t which = 0;
+    if ((rc = best_of(s, o, x0, o->starts, x, best, &f_sub, &which, NULL, &rep)))
+      goto done;
+    double *won = malloc((n + 1) * sizeof *won);
+    if (!won) {
+      rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
+      goto done;
+    }
+    memcpy(won, best, n * sizeof *won);
+    memcpy(best, x0, n * sizeof *best);
+    if ((rc = best_of(m, o, x0, 1, x, best, &rep.f, &rep.best, &rep.f_structural, &rep)) == DENSRT_OK &&
+        which != 0 && !interrupted(o)) {
+      double f;
+      memcpy(x, won, n * sizeof *x);
+      rc = fit_one(m, o, x, &f, &rep);
+      if (rc == DENSRT_OK && (f < rep.f || (isnan(rep.f) && !isnan(f)))) {
+        rep.f = f;
+        rep.best = which;
+        memcpy(best, x, n * sizeof *best);
+      }
+    }
+    free(won);
+    if (rc)
+      goto done;
+  } else if ((rc = best_of(m, o, x0, o->starts, x, best, &rep.f, &rep.best, &rep.f_structural, &rep))) {
+    goto done;
+  }
   memcpy(theta, best, n * sizeof *theta);
+done:
+  if (rc)
+    densrt_start_structural(m, theta);
+  densrt_model_free(s);
   free(x0);
-  gsl_rng_free(rng);
   if (r)
     *r = rep;
-  return DENSRT_OK;
+  return rc;
 }

@@ -12,19 +12,27 @@
 **                    uniform(-spread, spread) per value (Stan's default initialisation
 **                    around it): x + u free, lo + e^u above a lower bound, hi - e^u below
 **                    an upper bound, lo + (hi - lo) / (1 + e^-u) between two bounds;
-**                    the perturbations come from a fixed seed, so the start is
-**                    reproducible;
+**                    candidate c's perturbations come from its own seed (seed, c),
+**                    so the start is reproducible;
 **
-** each fitted by densrt_fit_map with the caller's fit options (quiet); the point with
-** the lowest finite objective wins (the earliest on ties).  With starts = 1 no fit is
-** done and the start is the structural one (the behaviour before multi-start).
+** each fitted by densrt_fit_map with the caller's fit options (quiet; ftol and gtol at
+** least DENSRT_START_FTOL and _GTOL); the point with the lowest finite objective wins
+** (the earliest on ties).  With starts = 1 no fit is done and the start is the
+** structural one (the behaviour before multi-start).
+**
+** Large data (more than 2 screen_rows rows; screen_rows = 0: never): the candidates are
+** fitted on a copy of the model holding screen_rows evenly spread rows (row i n /
+** screen_rows), and on the full data only the structural start and that race's winner
+** are fitted, the better of the two winning.  The result is never worse than a fit
+** from the structural start, and costs about two full fits.
 **
 ** Contract: theta receives the winning point, always inside the bounds; it is a fitted
 ** optimum when starts > 1 and some fit gave a finite objective, else the structural
 ** start (the caller's fit then reports why the objective is not finite).  The model's
 ** 'auto' rules may have been refined by the fits (they only get finer).  An interrupt
 ** (fit options) stops the search; the best point so far is returned.  Returns DENSRT_OK,
-** or DENSRT_ENOMEM (theta then holds the structural start).
+** or an error status with the message recorded (error.h; out of memory, or the thinned
+** copy failing to prepare), theta then holding the structural start.
 */
 #ifndef DENSRT_START_H
 #define DENSRT_START_H
@@ -39,20 +47,24 @@
 /* the candidates' fits stop at these tolerances at the finest (fit.h) */
 #define DENSRT_START_FTOL 1e-9
 #define DENSRT_START_GTOL 1e-6
+/* rows of the thinned copy the candidates race on when the data have over twice as many */
+#define DENSRT_START_SCREEN_ROWS 10000
 
 typedef struct {
   size_t starts;            /* candidates, >= 1 */
   double spread;            /* half-width of the perturbations on the unconstrained scale */
   unsigned long seed;       /* of the perturbations */
+  size_t screen_rows;       /* see "Large data" above; 0: never thin */
   densrt_fit_options fit;   /* for each candidate's fit (made quiet) */
 } densrt_start_options;
 
 typedef struct {
-  size_t tried;             /* candidates fitted (0 when starts = 1) */
+  size_t tried;             /* fits done (0 when starts = 1) */
   size_t best;              /* index of the winner (0: the structural start) */
   double f;                 /* its objective (NAN when nothing was fitted) */
   double f_structural;      /* the objective reached from the structural start (NAN: not fitted) */
   size_t evaluations;       /* of all the fits */
+  size_t screened;          /* rows of the thinned copy the candidates raced on (0: none) */
 } densrt_start_report;
 
 void densrt_start_options_default(densrt_start_options *o);
