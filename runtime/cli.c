@@ -146,7 +146,7 @@ enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
   O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES,
-  O_REPEAT, O_DATA_THREADS, O_STARTS
+  O_REPEAT, O_DATA_THREADS, O_STARTS, O_START_ROWS
 };
 
 static const struct {
@@ -180,6 +180,9 @@ static const struct {
   {"starts", "N", O_STARTS, C_OPTIMIZE | C_SAMPLE,
    "the default start (optimize without --init; sample with --init-from-map): the best of N fits, from 0 "
    "moved inside the bounds and from N - 1 seeded perturbations of it (default 8; 1: that point, unfitted)"},
+  {"start-rows", "N", O_START_ROWS, C_OPTIMIZE | C_SAMPLE,
+   "with more than 2N data rows, the default start's fits race on N evenly spread rows and only the winner and "
+   "the fit from 0 run on all rows (default 10000; 0: never)"},
   {"init-from-map", NULL, O_INIT_MAP, C_SAMPLE, "start every chain at the MAP point (optimize first)"},
   {"out", "FILE", O_OUT, C_ALL,
    "write the result to FILE (atomically) instead of standard output; plot: the PNG figure (required); "
@@ -233,7 +236,7 @@ typedef struct {
   const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
   int outside;                                /* 0 error, 1 drop, 2 keep */
   long max_iter, random, seed, width, height, batches;
-  long chains, warmup, draws, threads, max_depth, repeat, data_threads, starts;
+  long chains, warmup, draws, threads, max_depth, repeat, data_threads, starts, start_rows;
   double ftol, gtol, tol, error_tol, delta;
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
@@ -540,6 +543,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->tol = fit_defaults.tol;
   o->random = 5;
   o->starts = DENSRT_START_STARTS;
+  o->start_rows = DENSRT_START_SCREEN_ROWS;
   o->seed = 1;
   o->error_tol = 1e-6;
   o->width = 1000;
@@ -641,6 +645,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_MAX_ITER: ok = parse_count(name, v, 1, 1000000000L, &o->max_iter); break;
     case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
     case O_STARTS: ok = parse_count(name, v, 1, 1000000L, &o->starts); break;
+    case O_START_ROWS: ok = parse_count(name, v, 0, 1000000000L, &o->start_rows); break;
     case O_SEED: ok = parse_count(name, v, 0, 4294967295L, &o->seed), o->seed_given = 1; break;
     case O_CHAINS: ok = parse_count(name, v, 1, 1024, &o->chains); break;
     case O_REPEAT: ok = parse_count(name, v, 1, 100000000L, &o->repeat); break;
@@ -1191,6 +1196,7 @@ static int default_start(densrt_model *m, const options *o, double *theta)
   densrt_start_options so;
   densrt_start_options_default(&so);
   so.starts = (size_t)o->starts;
+  so.screen_rows = (size_t)o->start_rows;
   fit_options(o, &so.fit);
   densrt_start_report r;
   if (so.starts > 1 && m->n_theta > 0)

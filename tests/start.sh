@@ -40,9 +40,18 @@ check "synthetic: default start $f <= truth start $ft + 1e-6" 'le "$f" "$(awk -v
 check "synthetic: both converged" '[ "$(grep -c "\"converged\": true" "$TMPD/syn.json" "$TMPD/truth.json" | grep -c ":1")" = 2 ]'
 check "synthetic --starts 1: worse than the truth start ($f1 vs $ft)" '! le "$f1" "$(awk -v t="$ft" "BEGIN { print t + 1e-6 }")"'
 
-# --starts is checked and diagnose/--params keep their meaning
+# large data: the candidates race on a thinned copy; never worse than the structural start
+"$TMPD/gd1" optimize --data "$SYN.csv" --start-rows 500 > "$TMPD/thin.json" 2> "$TMPD/thin.err" || true
+f=$(objective "$TMPD/thin.json")
+check "--start-rows 500: the note says the race was thinned" 'grep -q "8 starts raced on 500 evenly spread rows" "$TMPD/thin.err"'
+check "--start-rows 500: converged" 'grep -q "\"converged\": true" "$TMPD/thin.json"'
+check "--start-rows 500: $f <= the structural start's $f1 + 1e-9" 'le "$f" "$(awk -v t="$f1" "BEGIN { print t + 1e-9 }")"'
+
+# the options are checked
 "$TMPD/gd1" optimize --data "$SYN.csv" --starts 0 > /dev/null 2> "$TMPD/err" && rc=0 || rc=$?
 check "--starts 0: usage error" '[ $rc = 2 ] && grep -q -- "--starts" "$TMPD/err"'
+"$TMPD/gd1" optimize --data "$SYN.csv" --start-rows -1 > /dev/null 2> "$TMPD/err" && rc=0 || rc=$?
+check "--start-rows -1: usage error" '[ $rc = 2 ] && grep -q -- "--start-rows" "$TMPD/err"'
 
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
