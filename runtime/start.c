@@ -14,6 +14,7 @@ void densrt_start_options_default(densrt_start_options *o)
   memset(o, 0, sizeof *o);
   o->starts = DENSRT_START_STARTS;
   o->spread = DENSRT_START_SPREAD;
+  o->hop = DENSRT_START_HOP;
   o->seed = 1;
   o->screen_rows = DENSRT_START_SCREEN_ROWS;
   densrt_fit_options_default(&o->fit);
@@ -35,24 +36,31 @@ void densrt_start_structural(const densrt_model *m, double *theta)
   }
 }
 
-/* The structural value x moved by u on the unconstrained scale of bounds [lo, hi]; the
-** inverse transforms map the structural values to u = 0. */
-static double perturb(double x, double lo, double hi, double u)
+/* x moved by d on the unconstrained scale of bounds [lo, hi] (Stan's transforms: log
+** for one bound, logit for two); the structural values are at 0 on that scale.  A value
+** at a bound stays there. */
+static double move(double x, double lo, double hi, double d)
 {
-  if (isfinite(lo) && isfinite(hi))
-    return lo + (hi - lo) / (1 + exp(-u));
+  if (isfinite(lo) && isfinite(hi)) {
+    double t = (x - lo) / (hi - lo);
+    return lo + (hi - lo) / (1 + exp(-(log(t) - log1p(-t) + d)));
+  }
   if (isfinite(lo))
-    return lo + exp(u);
+    return lo + (x - lo) * exp(d);
   if (isfinite(hi))
-    return hi - exp(u);
-  return x + u;
+    return hi - (hi - x) * exp(d);
+  return x + d;
 }
 
-/* Candidate c (c = 0: the structural start x0 itself) into x, from its own seed so it
-** does not depend on the number of starts. */
-static int candidate(const densrt_model *m, const densrt_start_options *o, const double *x0, size_t c, double *x)
+/* Candidate c into x: c = 0 the structural start x0 itself; below `jumps` x0 moved by
+** uniform(-spread, spread); from there on a hop, the best point so far moved by
+** uniform(-hop, hop).  Each from its own seed (seed, c). */
+static int candidate(const densrt_model *m, const densrt_start_options *o, const double *x0, const double *best,
+                     size_t c, size_t jumps, double *x)
 {
-  memcpy(x, x0, m->n_theta * sizeof *x);
+  const double *from = c < jumps ? x0 : best;
+  double spread = c < jumps ? o->spread : o->hop;
+  memcpy(x, from, m->n_theta * sizeof *x);
   if (c == 0)
     return DENSRT_OK;
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -62,7 +70,7 @@ static int candidate(const densrt_model *m, const densrt_start_options *o, const
   for (size_t p = 0; p < m->def->n_params; p++) {
     const densrt_param_def *q = &m->def->params[p];
     for (size_t i = m->off[p]; i < m->off[p] + m->size[p]; i++)
-      x[i] = perturb(x0[i], q->lo, q->hi, o->spread * (2 * gsl_rng_uniform(rng) - 1));
+      x[i] = move(from[i], q->lo, q->hi, spread * (2 * gsl_rng_uniform(rng) - 1));
   }
   gsl_rng_free(rng);
   return DENSRT_OK;
@@ -92,14 +100,16 @@ static int interrupted(const densrt_start_options *o)
   return o->fit.interrupt && *o->fit.interrupt;
 }
 
-/* Fits candidates first .. first + count - 1 on m; the best point (lowest finite f, the
-** earliest on ties) goes to best with *f_best and *which, unchanged when none is finite. */
+/* Fits candidates 0 .. count - 1 on m (the last count / 2 hop from the best so far); the
+** best point (lowest finite f, the earliest on ties) goes to best with *f_best and *which,
+** unchanged when none is finite. */
 static int best_of(densrt_model *m, const densrt_start_options *o, const double *x0, size_t count, double *x,
                    double *best, double *f_best, size_t *which, double *f_structural, densrt_start_report *rep)
 {
+  size_t jumps = count - count / 2;
   for (size_t c = 0; c < count && !interrupted(o); c++) {
     double f;
-    int rc = candidate(m, o, x0, c, x);
+    int rc = candidate(m, o, x0, best, c, jumps, x);
     if (rc || (rc = fit_one(m, o, x, &f, rep)))
       return rc;
     if (c == 0 && f_structural)

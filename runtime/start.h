@@ -1,24 +1,26 @@
 /*
-** start.h — the default start of a fit: where optimize (and sample --init-from-map,
-** diagnose without --params) begin when the user gives no --init.
+** start.h — the default start of a fit: where optimize (and sample --init-from-map)
+** begin when the user gives no --init.
 **
 ** The log posterior of a mixture of components is multimodal: from the structural
 ** start alone (0; the middle of two bounds; one unit inside one bound) L-BFGS-B can end
 ** in a worse local optimum (GD-1: a broad "stream" soaking up background).  The default
-** start is therefore the best of several fits:
+** start is therefore the best of `starts` fits, on the unconstrained scale of each value
+** (x free, log(x - lo) above a lower bound, log(hi - x) below an upper bound,
+** logit((x - lo) / (hi - lo)) between two bounds, as Stan's; the structural values are
+** at 0 there):
 **
-**   candidate 0      the structural start (densrt_start_structural);
-**   candidates 1..   the structural start perturbed on the unconstrained scale by
-**                    uniform(-spread, spread) per value (Stan's default initialisation
-**                    around it): x + u free, lo + e^u above a lower bound, hi - e^u below
-**                    an upper bound, lo + (hi - lo) / (1 + e^-u) between two bounds;
-**                    candidate c's perturbations come from its own seed (seed, c),
-**                    so the start is reproducible;
+**   candidate 0              the structural start (densrt_start_structural);
+**   candidates 1 .. J - 1    the structural start moved by uniform(-spread, spread) per
+**                            value (Stan's default initialisation around it);
+**   candidates J .. starts-1 hops: the best point so far moved by uniform(-hop, hop)
+**                            (basin hopping: neighbouring optima of the best one);
 **
-** each fitted by densrt_fit_map with the caller's fit options (quiet; ftol and gtol at
-** least DENSRT_START_FTOL and _GTOL); the point with the lowest finite objective wins
-** (the earliest on ties).  With starts = 1 no fit is done and the start is the
-** structural one (the behaviour before multi-start).
+** with J = starts - starts / 2.  Candidate c's moves come from its own seed (seed, c),
+** so the start is reproducible.  Each is fitted by densrt_fit_map with the caller's fit
+** options (quiet; ftol and gtol at least DENSRT_START_FTOL and _GTOL); the point with the
+** lowest finite objective wins (the earliest on ties).  With starts = 1 no fit is done
+** and the start is the structural one (the behaviour before multi-start).
 **
 ** Large data (more than 2 screen_rows rows; screen_rows = 0: never): the candidates are
 ** fitted on a copy of the model holding screen_rows evenly spread rows (row i n /
@@ -26,7 +28,7 @@
 ** are fitted, the better of the two winning.  The result is never worse than a fit
 ** from the structural start, and costs about two full fits.
 **
-** Contract: theta receives the winning point, always inside the bounds; it is a fitted
+** Contract: theta receives the winning point, within the bounds; it is a fitted
 ** optimum when starts > 1 and some fit gave a finite objective, else the structural
 ** start (the caller's fit then reports why the objective is not finite).  The model's
 ** 'auto' rules may have been refined by the fits (they only get finer).  An interrupt
@@ -44,6 +46,8 @@
 /* default number of starts and spread (Stan's uniform(-2, 2)) */
 #define DENSRT_START_STARTS 8
 #define DENSRT_START_SPREAD 2.0
+/* half-width of the hops from the best point */
+#define DENSRT_START_HOP 1.0
 /* the candidates' fits stop at these tolerances at the finest (fit.h) */
 #define DENSRT_START_FTOL 1e-9
 #define DENSRT_START_GTOL 1e-6
@@ -52,7 +56,8 @@
 
 typedef struct {
   size_t starts;            /* candidates, >= 1 */
-  double spread;            /* half-width of the perturbations on the unconstrained scale */
+  double spread;            /* half-width of the moves from the structural start (unconstrained scale) */
+  double hop;               /* half-width of the hops from the best point so far */
   unsigned long seed;       /* of the perturbations */
   size_t screen_rows;       /* see "Large data" above; 0: never thin */
   densrt_fit_options fit;   /* for each candidate's fit (made quiet) */
