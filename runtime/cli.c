@@ -179,7 +179,8 @@ static const struct {
    "(--starts)"},
   {"starts", "N", O_STARTS, C_OPTIMIZE | C_SAMPLE,
    "the default start (optimize without --init; sample with --init-from-map): the best of N fits, from 0 "
-   "moved inside the bounds and from N - 1 seeded perturbations of it (default 8; 1: that point, unfitted)"},
+   "moved inside the bounds, from seeded moves of it and from hops from the best point so far (default 8; 1: "
+   "that point, unfitted)"},
   {"start-rows", "N", O_START_ROWS, C_OPTIMIZE | C_SAMPLE,
    "with more than 2N data rows, the default start's fits race on N evenly spread rows and only the winner and "
    "the fit from 0 run on all rows (default 10000; 0: never)"},
