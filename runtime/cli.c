@@ -179,8 +179,8 @@ static const struct {
    "(--starts)"},
   {"starts", "N", O_STARTS, C_OPTIMIZE | C_SAMPLE,
    "the default start (optimize without --init; sample with --init-from-map): the best of N fits, from 0 "
-   "moved inside the bounds, from seeded moves of it and from hops from the best point so far (default 8; 1: "
-   "that point, unfitted)"},
+   "moved inside the bounds, from shifts of one parameter at a time, seeded moves and hops (default: 2 per "
+   "parameter declared + 4, at most 24; 1: that point, unfitted)"},
   {"start-rows", "N", O_START_ROWS, C_OPTIMIZE | C_SAMPLE,
    "with more than 2N data rows, the default start's fits race on N evenly spread rows and only the winner and "
    "the fit from 0 run on all rows (default 10000; 0: never)"},
@@ -543,7 +543,6 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->gtol = fit_defaults.gtol;
   o->tol = fit_defaults.tol;
   o->random = 5;
-  o->starts = DENSRT_START_STARTS;
   o->start_rows = DENSRT_START_SCREEN_ROWS;
   o->seed = 1;
   o->error_tol = 1e-6;
@@ -1200,8 +1199,10 @@ static int default_start(densrt_model *m, const options *o, double *theta)
   so.screen_rows = (size_t)o->start_rows;
   fit_options(o, &so.fit);
   densrt_start_report r;
+  if (!so.starts)
+    so.starts = densrt_start_count(m);
   if (so.starts > 1 && m->n_theta > 0)
-    note(o, "default start: fitting from %ld starting points (--starts)", o->starts);
+    note(o, "default start: fitting from %zu starting points (--starts)", so.starts);
   graceful = 1;
   int st = densrt_start_find(m, &so, theta, &r);
   graceful = 0;
@@ -1210,8 +1211,8 @@ static int default_start(densrt_model *m, const options *o, double *theta)
     return EXIT_BAD;
   }
   if (r.screened)
-    note(o, "default start: %ld starts raced on %zu evenly spread rows; on all rows start %zu wins, objective "
-         "%.10g (from 0: %.10g; %zu evaluations)", o->starts, r.screened, r.best + 1, r.f, r.f_structural,
+    note(o, "default start: %zu starts raced on %zu evenly spread rows; on all rows start %zu wins, objective "
+         "%.10g (from 0: %.10g; %zu evaluations)", so.starts, r.screened, r.best + 1, r.f, r.f_structural,
          r.evaluations);
   else if (r.tried > 1)
     note(o, "default start: the best of %zu fits is start %zu, objective %.10g (from 0: %.10g; %zu evaluations)",

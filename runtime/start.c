@@ -12,9 +12,10 @@
 void densrt_start_options_default(densrt_start_options *o)
 {
   memset(o, 0, sizeof *o);
-  o->starts = DENSRT_START_STARTS;
+  o->starts = 0;   /* densrt_start_count */
   o->spread = DENSRT_START_SPREAD;
   o->hop = DENSRT_START_HOP;
+  o->shift = DENSRT_START_SHIFT;
   o->seed = 1;
   o->screen_rows = DENSRT_START_SCREEN_ROWS;
   densrt_fit_options_default(&o->fit);
@@ -52,17 +53,38 @@ static double move(double x, double lo, double hi, double d)
   return x + d;
 }
 
-/* Candidate c into x: c = 0 the structural start x0 itself; below `jumps` x0 moved by
-** uniform(-spread, spread); from there on a hop, the best point so far moved by
-** uniform(-hop, hop).  Each from its own seed (seed, c). */
-static int candidate(const densrt_model *m, const densrt_start_options *o, const double *x0, const double *best,
-                     size_t c, size_t jumps, double *x)
+size_t densrt_start_count(const densrt_model *m)
 {
+  size_t n = 2 * m->def->n_params + 4;
+  return n < DENSRT_START_MAX_AUTO ? n : DENSRT_START_MAX_AUTO;
+}
+
+/* Candidate c of `count` into x (start.h): 0 the structural start x0; then the shifts of
+** one parameter from the best point so far, all down, then all up; then moves of x0 by
+** uniform(-spread, spread) and hops from the best point by uniform(-hop, hop), half and
+** half.  The random ones each from their own seed (seed, c). */
+static int candidate(const densrt_model *m, const densrt_start_options *o, const double *x0, const double *best,
+                     size_t c, size_t count, double *x)
+{
+  size_t np = m->def->n_params, shifts = 2 * np;
+  if (c == 0) {
+    memcpy(x, x0, m->n_theta * sizeof *x);
+    return DENSRT_OK;
+  }
+  if (c <= shifts) {
+    size_t p = (c - 1) % np;
+    const densrt_param_def *q = &m->def->params[p];
+    double d = c <= np ? -o->shift : o->shift;
+    memcpy(x, best, m->n_theta * sizeof *x);
+    for (size_t i = m->off[p]; i < m->off[p] + m->size[p]; i++)
+      x[i] = move(best[i], q->lo, q->hi, d);
+    return DENSRT_OK;
+  }
+  size_t rest = count > shifts + 1 ? count - shifts - 1 : 0;
+  size_t jumps = shifts + 1 + (rest - rest / 2);
   const double *from = c < jumps ? x0 : best;
   double spread = c < jumps ? o->spread : o->hop;
   memcpy(x, from, m->n_theta * sizeof *x);
-  if (c == 0)
-    return DENSRT_OK;
   gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
   if (!rng)
     return DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
@@ -100,16 +122,14 @@ static int interrupted(const densrt_start_options *o)
   return o->fit.interrupt && *o->fit.interrupt;
 }
 
-/* Fits candidates 0 .. count - 1 on m (the last count / 2 hop from the best so far); the
-** best point (lowest finite f, the earliest on ties) goes to best with *f_best and *which,
+/* Fits candidates 0 .. count - 1 on m; the best point (lowest finite f, the earliest on ties) goes to best with *f_best and *which,
 ** unchanged when none is finite. */
 static int best_of(densrt_model *m, const densrt_start_options *o, const double *x0, size_t count, double *x,
                    double *best, double *f_best, size_t *which, double *f_structural, densrt_start_report *rep)
 {
-  size_t jumps = count - count / 2;
   for (size_t c = 0; c < count && !interrupted(o); c++) {
     double f;
-    int rc = candidate(m, o, x0, best, c, jumps, x);
+    int rc = candidate(m, o, x0, best, c, count, x);
     if (rc || (rc = fit_one(m, o, x, &f, rep)))
       return rc;
     if (c == 0 && f_structural)
@@ -172,10 +192,11 @@ int densrt_start_find(densrt_model *m, const densrt_start_options *o, double *th
   densrt_start_report rep = {0, 0, NAN, NAN, 0, 0};
   size_t n = m->n_theta;
   densrt_start_structural(m, theta);
+  size_t starts = o->starts ? o->starts : densrt_start_count(m);
   int rc = DENSRT_OK;
   double *x0 = NULL;
   densrt_model *s = NULL;
-  if (o->starts <= 1)
+  if (starts <= 1)
     goto done;
   x0 = malloc((3 * n + 1) * sizeof *x0);
   if (!x0) {
@@ -193,7 +214,7 @@ int densrt_start_find(densrt_model *m, const densrt_start_options *o, double *th
       goto done;
     double f_sub = NAN;
     size_t which = 0;
-    if ((rc = best_of(s, o, x0, o->starts, x, best, &f_sub, &which, NULL, &rep)))
+    if ((rc = best_of(s, o, x0, starts, x, best, &f_sub, &which, NULL, &rep)))
       goto done;
     double *won = malloc((n + 1) * sizeof *won);
     if (!won) {
@@ -216,7 +237,7 @@ int densrt_start_find(densrt_model *m, const densrt_start_options *o, double *th
     free(won);
     if (rc)
       goto done;
-  } else if ((rc = best_of(m, o, x0, o->starts, x, best, &rep.f, &rep.best, &rep.f_structural, &rep))) {
+  } else if ((rc = best_of(m, o, x0, starts, x, best, &rep.f, &rep.best, &rep.f_structural, &rep))) {
     goto done;
   }
   memcpy(theta, best, n * sizeof *theta);

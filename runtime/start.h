@@ -10,17 +10,23 @@
 ** logit((x - lo) / (hi - lo)) between two bounds, as Stan's; the structural values are
 ** at 0 there):
 **
-**   candidate 0              the structural start (densrt_start_structural);
-**   candidates 1 .. J - 1    the structural start moved by uniform(-spread, spread) per
-**                            value (Stan's default initialisation around it);
-**   candidates J .. starts-1 hops: the best point so far moved by uniform(-hop, hop)
-**                            (basin hopping: neighbouring optima of the best one);
+**   candidate 0        the structural start (densrt_start_structural);
+**   shifts             one declared parameter's values (a whole vector: a spline's
+**                      knot values) moved together by -shift from the best point so
+**                      far, each parameter in turn, then by +shift: 2 P candidates for
+**                      P parameters (a level or width that is wrong everywhere is one
+**                      move away, where per-value noise rarely finds it);
+**   moves              the structural start moved by uniform(-spread, spread) per
+**                      value (Stan's default initialisation around it);
+**   hops               the best point so far moved by uniform(-hop, hop) per value
+**                      (basin hopping);
 **
-** with J = starts - starts / 2.  Candidate c's moves come from its own seed (seed, c),
-** so the start is reproducible.  Each is fitted by densrt_fit_map with the caller's fit
-** options (quiet; ftol and gtol at least DENSRT_START_FTOL and _GTOL); the point with the
-** lowest finite objective wins (the earliest on ties).  With starts = 1 no fit is done
-** and the start is the structural one (the behaviour before multi-start).
+** in this order, up to `starts` candidates (0: densrt_start_count), the ones left after
+** the shifts half moves, half hops.  The random ones come from their own seed (seed, c),
+** so the start is reproducible.  Each candidate is fitted by densrt_fit_map with the
+** caller's fit options (quiet; ftol and gtol at least DENSRT_START_FTOL and _GTOL); the
+** point with the lowest finite objective wins (the earliest on ties).  With starts = 1
+** no fit is done and the start is the structural one (the behaviour before multi-start).
 **
 ** Large data (more than 2 screen_rows rows; screen_rows = 0: never): the candidates are
 ** fitted on a copy of the model holding screen_rows evenly spread rows (row i n /
@@ -43,11 +49,12 @@
 #include "fit.h"
 #include "model.h"
 
-/* default number of starts and spread (Stan's uniform(-2, 2)) */
-#define DENSRT_START_STARTS 8
+/* the default number of starts is 2 P + 4 for P declared parameters, at most this */
+#define DENSRT_START_MAX_AUTO 24
+/* half-width of the moves (Stan's uniform(-2, 2)), of the hops, and the shift of a parameter */
 #define DENSRT_START_SPREAD 2.0
-/* half-width of the hops from the best point */
 #define DENSRT_START_HOP 1.0
+#define DENSRT_START_SHIFT 1.5
 /* the candidates' fits stop at these tolerances at the finest (fit.h) */
 #define DENSRT_START_FTOL 1e-9
 #define DENSRT_START_GTOL 1e-6
@@ -55,9 +62,10 @@
 #define DENSRT_START_SCREEN_ROWS 10000
 
 typedef struct {
-  size_t starts;            /* candidates, >= 1 */
+  size_t starts;            /* candidates; 0: densrt_start_count */
   double spread;            /* half-width of the moves from the structural start (unconstrained scale) */
   double hop;               /* half-width of the hops from the best point so far */
+  double shift;             /* of one parameter's values together */
   unsigned long seed;       /* of the perturbations */
   size_t screen_rows;       /* see "Large data" above; 0: never thin */
   densrt_fit_options fit;   /* for each candidate's fit (made quiet) */
@@ -75,6 +83,9 @@ typedef struct {
 void densrt_start_options_default(densrt_start_options *o);
 /* 0 moved inside the bounds: the middle of two finite bounds, one unit inside one. */
 void densrt_start_structural(const densrt_model *m, double *theta);
+/* The default number of candidates: 2 P + 4 for P declared parameters, at most
+** DENSRT_START_MAX_AUTO. */
+size_t densrt_start_count(const densrt_model *m);
 /* The default start (see the contract above); r may be NULL. */
 int densrt_start_find(densrt_model *m, const densrt_start_options *o, double *theta, densrt_start_report *r);
 
