@@ -1200,8 +1200,8 @@ static int default_start(densrt_model *m, const options *o, double *theta)
   fit_options(o, &so.fit);
   densrt_start_report r;
   if (!so.starts)
-    so.starts = densrt_start_count(m);
-  if (so.starts > 1 && m->n_theta > 0)
+    so.starts = m->n_theta ? densrt_start_count(m) : 1;   /* nothing to search without parameters */
+  if (so.starts > 1)
     note(o, "default start: fitting from %zu starting points (--starts)", so.starts);
   graceful = 1;
   int st = densrt_start_find(m, &so, theta, &r);
