@@ -114,7 +114,8 @@ static const struct {
    "projected gradient is below --gtol or a Newton step would gain less than --ftol.  Parameter values nothing "
    "constrains are named in a warning and in \"unconstrained\"."},
   {"diagnose", C_DIAGNOSE, "gradient against finite differences at --params and random points", " --data FILE",
-   "Compare the exact gradient with finite differences at --params (or the default start) and at --random "
+   "Compare the exact gradient with finite differences at --params (or the structural start: 0, moved inside "
+   "the bounds) and at --random "
    "points around it; exit 1 when they differ by more than --error-tol."},
   {"benchmark", C_BENCHMARK, "median time of one log posterior + gradient evaluation (JSON)", " --data FILE",
    "Time the log posterior and gradient: the median over --batches batches of about 0.05 s each."},
@@ -127,7 +128,7 @@ static const struct {
    "parameter (mean, sd, MCSE, quantiles, bulk and tail ESS, R-hat).  Exit 1 when a diagnostic warns "
    "(divergences, R-hat > 1.01, low ESS, saturated trees, low E-BFMI): the draws are written but not to be "
    "trusted as they are.  Interrupted, each file keeps the draws made so far.  Initial values: --init, "
-   "--init-from-map, or Stan's default, uniform(-2, 2) on the unconstrained scale (around the default start: 0, "
+   "--init-from-map, or Stan's default, uniform(-2, 2) on the unconstrained scale (around the structural start: 0, "
    "the middle of two bounds, one unit inside one bound), different for each chain so that R-hat can tell "
    "chains that do not mix."},
   {"predict", C_PREDICT, "intensity of each component on a grid: posterior median and 16/84% band (CSV)",
@@ -146,7 +147,7 @@ enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
   O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES,
-  O_REPEAT, O_DATA_THREADS, O_PARAM, O_LOG, O_COMPONENT, O_ALONG
+  O_REPEAT, O_DATA_THREADS, O_PARAM, O_LOG, O_COMPONENT, O_ALONG, O_STARTS, O_START_ROWS
 };
 
 static const struct {
@@ -175,8 +176,15 @@ static const struct {
   {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_PREDICT,
    "parameter values: a JSON object name -> number or array, or the output of optimize or eval"},
   {"init", "FILE", O_INIT, C_OPTIMIZE | C_SAMPLE | C_PLOT,
-   "starting values, as for --params (optimize's default: 0, moved inside the bounds; sample: every chain; plot "
-   "knots: the initial values drawn beside --params)"},
+   "starting values, as for --params (sample: every chain; plot knots: the initial values drawn beside --params); "
+   "without it optimize starts from the default start (--starts)"},
+  {"starts", "N", O_STARTS, C_OPTIMIZE | C_SAMPLE,
+   "the default start (optimize without --init; sample with --init-from-map): the best of N fits, from 0 "
+   "moved inside the bounds, from shifts of one parameter at a time, seeded moves and hops (default: 2 per "
+   "parameter declared + 4, at most 24; 1: that point, unfitted)"},
+  {"start-rows", "N", O_START_ROWS, C_OPTIMIZE | C_SAMPLE,
+   "with more than 2N data rows, the default start's fits race on N evenly spread rows and only the winner and "
+   "the fit from 0 run on all rows (default 10000; 0: never)"},
   {"init-from-map", NULL, O_INIT_MAP, C_SAMPLE, "start every chain at the MAP point (optimize first)"},
   {"out", "FILE", O_OUT, C_ALL,
    "write the result to FILE (atomically) instead of standard output; plot: the figure, FILE.png, FILE.pdf or "
@@ -238,7 +246,7 @@ typedef struct {
   const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
   int outside;                                /* 0 error, 1 drop, 2 keep */
   long max_iter, random, seed, width, height, batches;
-  long chains, warmup, draws, threads, max_depth, repeat, data_threads;
+  long chains, warmup, draws, threads, max_depth, repeat, data_threads, starts, start_rows;
   double ftol, gtol, tol, error_tol, delta;
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
@@ -651,6 +659,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
   o->gtol = fit_defaults.gtol;
   o->tol = fit_defaults.tol;
   o->random = 5;
+  o->start_rows = DENSRT_START_SCREEN_ROWS;
   o->seed = 1;
   o->error_tol = 1e-6;
   o->width = 1000;
@@ -779,6 +788,8 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
       break;
     case O_MAX_ITER: ok = parse_count(name, v, 1, 1000000000L, &o->max_iter); break;
     case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
+    case O_STARTS: ok = parse_count(name, v, 1, 1000000L, &o->starts); break;
+    case O_START_ROWS: ok = parse_count(name, v, 0, 1000000000L, &o->start_rows); break;
     case O_SEED: ok = parse_count(name, v, 0, 4294967295L, &o->seed), o->seed_given = 1; break;
     case O_CHAINS: ok = parse_count(name, v, 1, 1024, &o->chains); break;
     case O_REPEAT: ok = parse_count(name, v, 1, 100000000L, &o->repeat); break;
@@ -1052,23 +1063,6 @@ done:
   return rc;
 }
 
-/* Default start: 0 moved inside the bounds. */
-static void default_init(const densrt_model *m, double *theta)
-{
-  for (size_t p = 0; p < m->def->n_params; p++) {
-    const densrt_param_def *q = &m->def->params[p];
-    double x = 0;
-    if (isfinite(q->lo) && isfinite(q->hi))
-      x = 0.5 * (q->lo + q->hi);
-    else if (x <= q->lo)
-      x = q->lo + 1;
-    else if (x >= q->hi)
-      x = q->hi - 1;
-    for (size_t i = 0; i < m->size[p]; i++)
-      theta[m->off[p] + i] = x;
-  }
-}
-
 static void write_vector(FILE *f, const double *v, size_t n)
 {
   fputc('[', f);
@@ -1332,6 +1326,49 @@ static void warn_unconstrained(const densrt_model *m, const options *o, const de
   fprintf(stderr, ";\n%s: their values are arbitrary: add priors, or move knots to where there are data\n", prog);
 }
 
+/* The fit options of the command line. */
+static void fit_options(const options *o, densrt_fit_options *fo)
+{
+  densrt_fit_options_default(fo);
+  fo->max_iter = (size_t)o->max_iter;
+  fo->ftol = o->ftol;
+  fo->gtol = o->gtol;
+  fo->tol = o->tol;
+  fo->quiet = o->quiet;
+  fo->prog = prog;
+  fo->interrupt = &interrupted;
+}
+
+/* The default start (start.h) into theta, with a note of what it found. */
+static int default_start(densrt_model *m, const options *o, double *theta)
+{
+  densrt_start_options so;
+  densrt_start_options_default(&so);
+  so.starts = (size_t)o->starts;
+  so.screen_rows = (size_t)o->start_rows;
+  fit_options(o, &so.fit);
+  densrt_start_report r;
+  if (!so.starts)
+    so.starts = m->n_theta ? densrt_start_count(m) : 1;   /* nothing to search without parameters */
+  if (so.starts > 1)
+    note(o, "default start: fitting from %zu starting points (--starts)", so.starts);
+  graceful = 1;
+  int st = densrt_start_find(m, &so, theta, &r);
+  graceful = 0;
+  if (st) {
+    fail("the default start: %s", densrt_error_message());
+    return EXIT_BAD;
+  }
+  if (r.screened)
+    note(o, "default start: %zu starts raced on %zu evenly spread rows; on all rows start %zu wins, objective "
+         "%.10g (from 0: %.10g; %zu evaluations)", so.starts, r.screened, r.best + 1, r.f, r.f_structural,
+         r.evaluations);
+  else if (r.tried > 1)
+    note(o, "default start: the best of %zu fits is start %zu, objective %.10g (from 0: %.10g; %zu evaluations)",
+         r.tried, r.best + 1, r.f, r.f_structural, r.evaluations);
+  return 0;
+}
+
 static int cmd_optimize(densrt_model *m, const options *o, double *x)
 {
   size_t n = m->n_theta;
@@ -1341,14 +1378,7 @@ static int cmd_optimize(densrt_model *m, const options *o, double *x)
     return EXIT_BAD;
   }
   densrt_fit_options fo;
-  densrt_fit_options_default(&fo);
-  fo.max_iter = (size_t)o->max_iter;
-  fo.ftol = o->ftol;
-  fo.gtol = o->gtol;
-  fo.tol = o->tol;
-  fo.quiet = o->quiet;
-  fo.prog = prog;
-  fo.interrupt = &interrupted;
+  fit_options(o, &fo);
   if (n == 0)
     note(o, "the model has no parameters: the result is its value");
   densrt_fit_result r;
@@ -2408,7 +2438,7 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     if ((rc = read_params(m, pfile, theta, 1)))
       goto done;
   } else {
-    default_init(m, theta);
+    densrt_start_structural(m, theta);
   }
   if ((o.flag & C_DATA) && (o.data || !(o.flag & C_PLOT)) && (rc = load_data(m, &o, f)))
     goto done;
@@ -2419,6 +2449,11 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     rc = EXIT_BAD;
     goto done;
   }
+  /* diagnose checks the gradient where the user's fits begin, at the structural start (a
+     fitted optimum would hide bugs away from it and its flat values defeat differences) */
+  if (!pfile && (o.flag == C_OPTIMIZE || (o.flag == C_SAMPLE && o.init_map)) &&
+      (rc = default_start(m, &o, theta)))
+    goto done;
   switch (o.flag) {
   case C_INFO: rc = cmd_info(m, &o); break;
   case C_EVAL: rc = cmd_eval(m, &o, theta); break;

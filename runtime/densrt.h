@@ -34,6 +34,7 @@
 #include "spec.h"
 #include "model.h"
 #include "fit.h"
+#include "start.h"
 #include "nuts.h"
 #include "sample.h"
 #include "stancsv.h"

@@ -12,7 +12,7 @@
 ** Chain c (0-based) draws its random numbers from the stream (seed, c) alone, so its
 ** draws are the same whatever the number of threads and the order chains run in.
 ** Initial points: given per chain (constrained), else Stan's default, uniform(-2, 2)
-** on the unconstrained scale, which is around the model's default start (0, the middle
+** on the unconstrained scale, which is around the structural start (start.h: 0, the middle
 ** of two bounds, one unit inside one bound), different for each chain so that R-hat can
 ** tell chains that do not mix.
 */

@@ -129,7 +129,7 @@ START_TEST(test_gaussian1d_optimize)
   ck_assert_int_eq(e2e_run("%s/gaussian1d plot density --quiet --data %s --params %s --width 5 --out %s 2>/dev/null",
                            e2e_tmp, gauss_csv, init, png), 2);
   ck_assert(!e2e_exists(png));
-  /* the default start (zeros) reaches the same optimum */
+  /* the default start (the best of fits from 0 and perturbations of it) reaches the same optimum */
   ck_assert_int_eq(e2e_run("%s/gaussian1d optimize --quiet --data %s --out %s", e2e_tmp, gauss_csv, out), 0);
   fit = e2e_load(out);
   ck_assert(e2e_member(fit, "objective")->number <= -10.26140957734);
