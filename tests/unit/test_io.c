@@ -230,12 +230,12 @@ START_TEST(test_csv_errors)
 
   csv_fails_s("a,b,z\n1,2,3\n1,2\n", DENSRT_EFORMAT, ":3: expected 3 fields, found 2");
   csv_fails_s("a,b,z\n1,2,3,\n", DENSRT_EFORMAT, ":2: expected 3 fields, found 4");
-  csv_fails_s("a,z\n1,2\n\n# x\n1,\n", DENSRT_EFORMAT, ":5: column 'z': empty cell");
-  csv_fails_s("a,z\n1,  \"\"  \n", DENSRT_EFORMAT, ":2: column 'z': empty cell");
+  csv_fails_s("a,z\n1,2\n\n# x\n1,\n", DENSRT_EMISSING, ":5: column 'z': empty cell");
+  csv_fails_s("a,z\n1,  \"\"  \n", DENSRT_EMISSING, ":2: column 'z': empty cell");
   csv_fails_s("z\nabc\n", DENSRT_EFORMAT, ":2: column 'z': 'abc' is not a number");
   csv_fails_s("z\n1.5x\n", DENSRT_EFORMAT, ":2: column 'z': '1.5x' is not a number");
   csv_fails_s("z\n1 2\n", DENSRT_EFORMAT, ":2: column 'z': '1 2' is not a number");
-  csv_fails_s("z\r\n1\r\nnan\r\n", DENSRT_ENONFINITE, ":3: column 'z': non-finite value 'nan'");
+  csv_fails_s("z\r\n1\r\nnan\r\n", DENSRT_EMISSING, ":3: column 'z': non-finite value 'nan'");
   csv_fails_s("z\n-inf\n", DENSRT_ENONFINITE, ":2: column 'z': non-finite value '-inf'");
   csv_fails_s("z\n1e999\n", DENSRT_ENONFINITE, ":2: column 'z': '1e999' is out of range");
   csv_fails_s("z\n1\n\n3.5\n", DENSRT_EDOM, ":4: column 'z': value 3.5 is outside the window [-3, 3]");
@@ -710,12 +710,12 @@ START_TEST(test_fits_small)
   static const double xnan[] = { 0.5, 2, NAN, -1 }, xinf[] = { 0.5, -INFINITY, 1, 1 };
   static const int nnull[] = { 1, 2, 3, -99 };
   write_small_fits(path, xnan, n, 4, 0, 0);
-  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_ENONFINITE, ": row 3: column 'x': non-finite value");
-  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_DROP, DENSRT_ENONFINITE, ": row 3: column 'x': non-finite value");
+  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EMISSING, ": row 3: column 'x': non-finite value");
+  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_DROP, DENSRT_EMISSING, ": row 3: column 'x': non-finite value");
   write_small_fits(path, xinf, n, 4, 0, 0);
   read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_ENONFINITE, ": row 2: column 'x': non-finite value");
   write_small_fits(path, x, nnull, 4, 0, 0);
-  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT, ": row 4: column 'n': null value");
+  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EMISSING, ": row 4: column 'n': null value");
 
   /* the first table holding the columns is used; the message lists the first table's names */
   write_small_fits(path, x, n, 4, 1, 0);
