@@ -15,24 +15,65 @@
 ** Pieces
 ** ===================================================================== */
 
-static int cmp_double(const void *a, const void *b)
+/* Moves the k-th smallest of x[lo .. hi) to x[k], smaller ones before it, larger after
+** (selection with a three-way partition about a median-of-three pivot). */
+static void select_kth(double *x, size_t lo, size_t hi, size_t k)
 {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
+  while (hi - lo > 1) {
+    double a = x[lo], b = x[lo + (hi - lo) / 2], c = x[hi - 1];
+    double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+    size_t lt = lo, i = lo, gt = hi;
+    while (i < gt) {   /* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */
+      double v = x[i];
+      if (v < pivot) {
+        x[i++] = x[lt];
+        x[lt++] = v;
+      } else if (v > pivot) {
+        x[i] = x[--gt];
+        x[gt] = v;
+      } else {
+        i++;
+      }
+    }
+    if (k < lt)
+      hi = lt;
+    else if (k >= gt)
+      lo = gt;
+    else
+      return;
+  }
+}
+
+void densrt_mcstat_quantiles(double *x, size_t n, const double *p, size_t k, double *q)
+{
+  size_t from = 0;
+  for (size_t j = 0; j < k; j++) {
+    if (n == 0) {
+      q[j] = NAN;
+      continue;
+    }
+    double h = (double)(n - 1) * p[j], lo = floor(h);
+    size_t i = (size_t)lo;
+    select_kth(x, from, n, i);
+    from = i;   /* later (larger) quantiles lie at or after it */
+    double v = x[i];
+    if (i + 1 < n) {
+      double next = x[i + 1];   /* the (i+1)-th smallest: the least of what follows */
+      for (size_t r = i + 2; r < n; r++)
+        next = x[r] < next ? x[r] : next;
+      v = x[i] + (h - lo) * (next - x[i]);
+    }
+    q[j] = v;
+  }
 }
 
 double densrt_mcstat_quantile(const double *x, size_t n, double p)
 {
-  double *s = malloc((n ? n : 1) * sizeof *s);
-  if (!s || n == 0) {
-    free(s);
+  double *s = malloc((n ? n : 1) * sizeof *s), q = NAN;
+  if (!s)
     return NAN;
-  }
   memcpy(s, x, n * sizeof *s);
-  qsort(s, n, sizeof *s, cmp_double);
-  double h = (double)(n - 1) * p, lo = floor(h);
-  size_t i = (size_t)lo;
-  double q = i + 1 < n ? s[i] + (h - lo) * (s[i + 1] - s[i]) : s[n - 1];
+  densrt_mcstat_quantiles(s, n, &p, 1, &q);
   free(s);
   return q;
 }

@@ -130,6 +130,39 @@ START_TEST(test_degenerate)
 }
 END_TEST
 
+static int by_value(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Quantiles by selection against R's type 7 on a sorted copy (Hyndman & Fan 1996:
+** h = (n - 1) p, x_(floor h) + (h - floor h) (x_(floor h + 1) - x_(floor h))), on data
+** with many ties, for lengths 1 .. 60 and probabilities including 0 and 1. */
+START_TEST(test_quantiles_select)
+{
+  static const double p[] = {0, 0.16, 0.5, 0.5, 0.84, 0.999, 1};
+  unsigned seed = 7;
+  for (size_t n = 1; n <= 60; n++)
+    for (int rep = 0; rep < 20; rep++) {
+      double x[60], sorted[60], q[7];
+      for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        x[i] = (double)((seed >> 16) % (rep % 2 ? 5 : 1000)) - 2.5;
+        sorted[i] = x[i];
+      }
+      qsort(sorted, n, sizeof *sorted, by_value);
+      densrt_mcstat_quantiles(x, n, p, 7, q);
+      for (int j = 0; j < 7; j++) {
+        double h = (double)(n - 1) * p[j];
+        size_t lo = (size_t)floor(h);
+        double want = lo + 1 < n ? sorted[lo] + (h - floor(h)) * (sorted[lo + 1] - sorted[lo]) : sorted[n - 1];
+        ck_assert_msg(q[j] == want, "n %zu p %g: %.17g, want %.17g", n, p[j], q[j], want);
+      }
+    }
+}
+END_TEST
+
 int main(void)
 {
   Suite *su = suite_create("mcstat");
@@ -137,6 +170,7 @@ int main(void)
   tcase_add_test(tc, test_against_posterior);
   tcase_add_test(tc, test_degenerate);
   tcase_add_test(tc, test_large_offset);
+  tcase_add_test(tc, test_quantiles_select);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);
