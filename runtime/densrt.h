@@ -19,6 +19,7 @@
 **   mcstat  R-hat, ESS, MCSE and quantiles of draws
 **   dual    inline kernels for generated code
 **   plot    PNG figures of model and data
+**   fitsout FITS images with a world coordinate system, and binary tables
 **   cli     the generated program's command line
 */
 #ifndef DENSRT_H
@@ -38,6 +39,7 @@
 #include "stancsv.h"
 #include "mcstat.h"
 #include "plot.h"
+#include "fitsout.h"
 #include "dual.h"
 
 /* The generated program's main(): its commands (see cli.c). */
