@@ -844,7 +844,30 @@ const char *densrt_json_format_number(char *buf, size_t len, double x)
      4.94065645841247e-324), and of equal digits the shorter form (100, not 1e+02) */
   char t[40];
   size_t best = 0;
-  for (int prec = 1; prec <= 17; prec++) {
+  int from = 1, e2;
+  /* The fewest digits that read back, by bisection: more digits are never farther from x,
+     so reading back is monotone in the precision -- except at a power of two, where the
+     doubles below are twice as dense as above (those take the full scan).  In fixed
+     notation more digits can only be longer; in exponent notation a longer precision may
+     switch to a shorter fixed form (1e+02 -> 100), so those scan on from there. */
+  if (x != 0 && frexp(fabs(x), &e2) != 0.5) {
+    int a = 1, b = 17;
+    while (a < b) {
+      int mid = (a + b) / 2;
+      snprintf(t, sizeof t, "%.*g", mid, x);
+      if (strtod(t, NULL) == x)
+        b = mid;
+      else
+        a = mid + 1;
+    }
+    snprintf(t, sizeof t, "%.*g", a, x);
+    if (!strchr(t, 'e')) {
+      snprintf(buf, len, "%s", t);
+      return buf;
+    }
+    from = a;
+  }
+  for (int prec = from; prec <= 17; prec++) {
     int k = snprintf(t, sizeof t, "%.*g", prec, x);
     if (strtod(t, NULL) == x && (!best || (size_t)k < best)) {
       best = (size_t)k;
