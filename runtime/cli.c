@@ -158,7 +158,7 @@ enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
   O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES,
-  O_REPEAT, O_DATA_THREADS, O_NAN, O_ID, O_COMPONENT, O_UNIT
+  O_REPEAT, O_DATA_THREADS, O_NAN, O_ID, O_COMPONENT, O_UNIT, O_THIN
 };
 
 static const struct {
@@ -199,6 +199,8 @@ static const struct {
    "every column needs one)"},
   {"draws", "FILES", O_DRAWS_FILES, C_PREDICT | C_MEMBERS,
    "Stan CSV files of draws (comma-separated, or repeat the option), as sample writes them"},
+  {"thin", "K", O_THIN, C_PREDICT | C_MEMBERS,
+   "use every K-th draw of each chain (the 1st, the K+1-th, ...; default 1: all); the cost is in proportion"},
   {"id", "COL", O_ID, C_MEMBERS,
    "the identifier column written with each row (default: source_id if the file has it, else the row number)"},
   {"component", "NAMES", O_COMPONENT, C_MEMBERS | C_PREDICT,
@@ -255,7 +257,7 @@ typedef struct {
   const char **components; size_t n_components;  /* members, predict: NAMES */
   const char **units;    size_t n_units;      /* predict: COL=UNIT */
   long max_iter, random, seed, width, height, batches;
-  long chains, warmup, draws, threads, max_depth, repeat, data_threads;
+  long chains, warmup, draws, threads, max_depth, repeat, data_threads, thin;
   double ftol, gtol, tol, error_tol, delta;
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
@@ -692,6 +694,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_SEED: ok = parse_count(name, v, 0, 4294967295L, &o->seed), o->seed_given = 1; break;
     case O_CHAINS: ok = parse_count(name, v, 1, 1024, &o->chains); break;
     case O_REPEAT: ok = parse_count(name, v, 1, 100000000L, &o->repeat); break;
+    case O_THIN: ok = parse_count(name, v, 1, 100000000L, &o->thin); break;
     case O_WARMUP: ok = parse_count(name, v, 0, 100000000L, &o->warmup); break;
     case O_DRAWS: ok = parse_count(name, v, 1, 100000000L, &o->draws); break;
     case O_THREADS: ok = parse_count(name, v, 1, (o->flag & C_SAMPLE) ? 1024 : 64, &o->threads); break;
@@ -2072,11 +2075,26 @@ static int draws_thetas(const densrt_model *m, const options *o, double **thetas
     }
     col[i] = (size_t)k;
   }
-  size_t r = 0;
+  /* every other column must be the sampler's (NAME__): a parameter this model does not
+     have means draws of another model */
+  for (size_t k = 0; k < s.n_cols; k++) {
+    size_t len = strlen(s.names[k]), i = 0;
+    while (i < n && col[i] != k)
+      i++;
+    if (i == n && !(len > 2 && !strcmp(s.names[k] + len - 2, "__"))) {
+      fail("%s: column '%s' is not a parameter of the model (draws of another model, or other knot sets?)",
+           paths[0], s.names[k]);
+      free(col);
+      densrt_stancsv_set_free(&s);
+      goto done;
+    }
+  }
+  size_t r = 0, thin = o->thin > 1 ? (size_t)o->thin : 1;
   for (size_t c = 0; c < s.n_chains; c++)
-    for (size_t j = 0; j < s.n_draws[c]; j++, r++)
+    for (size_t j = 0; j < s.n_draws[c]; j += thin, r++)
       for (size_t i = 0; i < n; i++)
         (*thetas)[r * n + i] = s.draws[c][j * s.n_cols + col[i]];
+  total = r;
   *n_draws = total;
   free(col);
   densrt_stancsv_set_free(&s);
@@ -2128,7 +2146,7 @@ static int select_components(const densrt_model_def *def, const options *o, unsi
 ** a contiguous share of the block's points with a work of its own, so the results do not
 ** depend on the number of threads.
 */
-enum { N_STATS = 3 };
+enum { N_STATS = 3, EVAL_TILE = 16 };
 
 typedef struct {
   const densrt_model *m;
@@ -2153,34 +2171,40 @@ static void eval_share(void *ctx, size_t member)
   const densrt_model *m = j->m;
   size_t nt = m->def->n_terms, nd = m->def->n_dims, n = j->n, D = j->n_draws;
   size_t a = n * member / j->n_threads, b = n * (member + 1) / j->n_threads, k = b - a;
-  double *lt = j->lt + nt * a;
+  double *lt = j->lt + EVAL_TILE * nt * a;
   const double *xs[DENSRT_MAX_DIMS];
   j->bad[member] = 0;
   if (!k)
     return;
   for (size_t d = 0; d < nd; d++)
     xs[d] = j->x[d] + a;
-  for (size_t r = 0; r < D; r++) {
-    m->def->log_terms(m, j->w[member], j->thetas + r * m->n_theta, k, xs, lt);
+  /* draws in tiles, so that each point's values over the draws are written in runs */
+  for (size_t r0 = 0; r0 < D; r0 += EVAL_TILE) {
+    size_t nr = D - r0 < EVAL_TILE ? D - r0 : EVAL_TILE;
+    for (size_t r = 0; r < nr; r++)
+      m->def->log_terms(m, j->w[member], j->thetas + (r0 + r) * m->n_theta, k, xs, lt + r * nt * k);
     for (size_t g = 0; g < k; g++) {
-      double *v = j->vals + (a + g) * D + r;   /* quantity q at v[q * n * D] */
-      if (!j->probabilities) {
-        double total = 0;
-        for (size_t t = 0; t < nt; t++) {
-          double e = exp(lt[t * k + g]);
-          v[t * n * D] = e;
-          total += e;
+      double *v = j->vals + (a + g) * D + r0;   /* quantity q at v[q * n * D] */
+      for (size_t r = 0; r < nr; r++) {
+        const double *l = lt + r * nt * k + g;   /* term t at l[t * k] */
+        if (!j->probabilities) {
+          double total = 0;
+          for (size_t t = 0; t < nt; t++) {
+            double e = exp(l[t * k]);
+            v[t * n * D + r] = e;
+            total += e;
+          }
+          v[nt * n * D + r] = total;
+          continue;
         }
-        v[nt * n * D] = total;
-        continue;
+        double mx = -INFINITY, sum = 0;
+        for (size_t t = 0; t < nt; t++)
+          mx = fmax(mx, l[t * k]);
+        for (size_t t = 0; t < nt; t++)
+          sum += v[t * n * D + r] = exp(l[t * k] - mx);
+        for (size_t t = 0; t < nt; t++)   /* NAN where the total is 0 or not finite */
+          v[t * n * D + r] = isfinite(mx) ? v[t * n * D + r] / sum : NAN;
       }
-      double mx = -INFINITY, sum = 0;
-      for (size_t t = 0; t < nt; t++)
-        mx = fmax(mx, lt[t * k + g]);
-      for (size_t t = 0; t < nt; t++)
-        sum += exp(lt[t * k + g] - mx);
-      for (size_t t = 0; t < nt; t++)   /* NAN where the total is 0 or not finite */
-        v[t * n * D] = isfinite(mx) ? exp(lt[t * k + g] - mx) / sum : NAN;
     }
   }
   static const double pq[3] = {0.16, 0.5, 0.84}, pm[2] = {0.16, 0.84};
@@ -2220,7 +2244,7 @@ static int eval_setup(eval_job *j, const densrt_model *m, const options *o, cons
   *block = b < n_points ? b : n_points;
   j->w = calloc(j->n_threads, sizeof *j->w);
   j->bad = calloc(j->n_threads, sizeof *j->bad);
-  j->lt = malloc((m->def->n_terms * *block + 1) * sizeof *j->lt);
+  j->lt = malloc((EVAL_TILE * m->def->n_terms * *block + 1) * sizeof *j->lt);
   j->vals = malloc((j->nq * *block * n_draws + 1) * sizeof *j->vals);
   j->stats = malloc((j->nq * *block * N_STATS + 1) * sizeof *j->stats);
   int ok = j->w && j->bad && j->lt && j->vals && j->stats;
