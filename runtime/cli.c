@@ -878,17 +878,21 @@ static int load_data(densrt_model *m, const options *o, const densrt_io_filter *
   const densrt_model_def *def = m->def;
   size_t nd = def->n_dims, ne = ids->n_extra, n_want = nd + ne + (o->flag == C_MEMBERS);
   densrt_io_column *want = calloc(n_want + 1, sizeof *want);
-  if (!want) {
+  unsigned *flags = calloc(n_want + 1, sizeof *flags);
+  if (!want || !flags) {
+    free(want);
+    free(flags);
     fail("out of memory");
     return EXIT_BAD;
   }
   for (size_t d = 0; d < nd; d++)
-    want[d] = (densrt_io_column){def->dims[d].name, m->lo[d], m->hi[d], 0};
+    want[d] = (densrt_io_column){def->dims[d].name, m->lo[d], m->hi[d]};
   for (size_t k = 0; k < ne; k++)
-    want[nd + k] = (densrt_io_column){ids->extra[k], -INFINITY, INFINITY, 0};
-  if (o->flag == C_MEMBERS)   /* Gaia's identifier by default, when the file has it */
-    want[nd + ne] = (densrt_io_column){o->id ? o->id : "source_id", 0, 0,
-                                       DENSRT_IO_TEXT | (o->id ? 0 : DENSRT_IO_OPTIONAL)};
+    want[nd + k] = (densrt_io_column){ids->extra[k], -INFINITY, INFINITY};
+  if (o->flag == C_MEMBERS) {   /* Gaia's identifier by default, when the file has it */
+    want[nd + ne] = (densrt_io_column){o->id ? o->id : "source_id", 0, 0};
+    flags[nd + ne] = DENSRT_IO_TEXT | (o->id ? 0 : DENSRT_IO_OPTIONAL);
+  }
   char name[256];
   const char *value;
   for (size_t i = 0; i < o->n_columns; i++) {
@@ -899,10 +903,11 @@ static int load_data(densrt_model *m, const options *o, const densrt_io_filter *
   }
   static const densrt_io_outside policy[] = {DENSRT_IO_OUTSIDE_ERROR, DENSRT_IO_OUTSIDE_DROP, DENSRT_IO_OUTSIDE_KEEP};
   densrt_io_rules rules = {f, o->n_where, policy[o->outside],
-                           o->nan_drop ? DENSRT_IO_MISSING_DROP : DENSRT_IO_MISSING_ERROR};
+                           o->nan_drop ? DENSRT_IO_MISSING_DROP : DENSRT_IO_MISSING_ERROR, flags};
   densrt_io_table t;
   int rc = densrt_io_read_rules(o->data, want, n_want, &rules, &t);
   free(want);
+  free(flags);
   if (rc) {
     fail("%s%s", densrt_error_message(), rc == DENSRT_EDOM ? " (--outside drop or keep to go on)"
                                          : rc == DENSRT_EMISSING ? " (--nan drop skips such rows)" : "");

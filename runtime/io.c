@@ -140,9 +140,15 @@ typedef struct {
   size_t n_where;
   densrt_io_outside policy;
   densrt_io_missing missing;
+  const unsigned *flags;       /* per requested column (NULL: none) */
   const unsigned char *kind;   /* COL_* per requested column, set by the reader */
   size_t n_dropped, n_filtered, n_kept_outside, n_missing;
 } selection;
+
+static unsigned col_flags(const selection *sel, size_t c)
+{
+  return sel->flags ? sel->flags[c] : 0;
+}
 
 /* Hands the columns and the counts over to the table. */
 static int store_finish(store *s, densrt_io_table *out, const selection *sel)
@@ -782,7 +788,7 @@ static long first_duplicate(char *const *names, size_t n)
 }
 
 /* Reads the header row and maps the requested columns to fields. */
-static int read_header(csv *r, const densrt_io_column *want, size_t n_want)
+static int read_header(csv *r, const densrt_io_column *want, size_t n_want, const selection *sel)
 {
   char *s, *e;
   int got = next_line(r, &s, &e);
@@ -844,8 +850,8 @@ static int read_header(csv *r, const densrt_io_column *want, size_t n_want)
     size_t i = 0;
     while (i < n && strcmp(names[i], want[c].name) != 0)
       i++;
-    r->kind[c] = want[c].flags & DENSRT_IO_TEXT ? COL_TEXT : COL_NUMBER;
-    if (i == n && (want[c].flags & DENSRT_IO_OPTIONAL)) {
+    r->kind[c] = col_flags(sel, c) & DENSRT_IO_TEXT ? COL_TEXT : COL_NUMBER;
+    if (i == n && (col_flags(sel, c) & DENSRT_IO_OPTIONAL)) {
       r->kind[c] = COL_ABSENT;
       r->slot_of_want[c] = SIZE_MAX;
       continue;
@@ -1001,7 +1007,7 @@ static int read_csv(const char *path, FILE *f, const limit *lim, const densrt_io
   r.path = path;
   r.f = f;
   r.lim = lim;
-  int st = row ? read_header(&r, want, n_want) : DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+  int st = row ? read_header(&r, want, n_want, sel) : DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
   sel->kind = r.kind;
   if (!st && !store_init(&s, r.kind, n_want, 1024, max_rows(lim, n_want)))
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
@@ -1087,7 +1093,8 @@ static int is_numeric_type(int typecode)
 }
 
 /* Moves to the first table HDU holding every wanted column and fills colnum. */
-static int find_table(const char *path, fitsfile *ff, const densrt_io_column *want, size_t n_want, int *colnum)
+static int find_table(const char *path, fitsfile *ff, const densrt_io_column *want, size_t n_want, int *colnum,
+                      const selection *sel)
 {
   int status = 0, n_hdu = 0, found = 0, st = DENSRT_OK;
   char **first = NULL;     /* names in the first table, for the "no column" message */
@@ -1114,7 +1121,7 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
           st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: HDU %d: duplicate column name '%s'", path, h, names[i]);
         colnum[c] = i + 1;
       }
-      if (!colnum[c] && !miss && !(want[c].flags & DENSRT_IO_OPTIONAL))
+      if (!colnum[c] && !miss && !(col_flags(sel, c) & DENSRT_IO_OPTIONAL))
         miss = want[c].name;
     }
     found = !miss;
@@ -1141,7 +1148,7 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
 /* TSCALn = 0 is legal to cfitsio and turns every value of the column into TZEROn:
 ** refused, as no catalogue means that. */
 static int check_scaling(const char *path, fitsfile *ff, const densrt_io_column *want, size_t n_want,
-                         const int *colnum)
+                         const int *colnum, const selection *sel)
 {
   int hdu = 0;
   fits_get_hdu_num(ff, &hdu);
@@ -1149,7 +1156,7 @@ static int check_scaling(const char *path, fitsfile *ff, const densrt_io_column 
     char key[FLEN_KEYWORD];
     double scale = 1, zero = 0;
     int status = 0;
-    if (!colnum[c] || (want[c].flags & DENSRT_IO_TEXT))
+    if (!colnum[c] || (col_flags(sel, c) & DENSRT_IO_TEXT))
       continue;
     fits_make_keyn("TZERO", colnum[c], key, &status);
     if (fits_read_key(ff, TDOUBLE, key, &zero, NULL, &status))
@@ -1431,7 +1438,8 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
                                   : DENSRT_FAIL(DENSRT_EIO, "%s: cannot reopen as %s: %s", path, alias, strerror(errno));
     goto done;
   }
-  if ((st = find_table(path, ff, want, n_want, colnum)) || (st = check_scaling(path, ff, want, n_want, colnum)))
+  if ((st = find_table(path, ff, want, n_want, colnum, sel)) ||
+      (st = check_scaling(path, ff, want, n_want, colnum, sel)))
     goto done;
   if (fits_get_num_rowsll(ff, &n_rows, &status)) {
     st = fits_fail(path, status);
@@ -1448,7 +1456,7 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
   }
   size_t nr = (size_t)n_rows;
   for (size_t c = 0; c < n_want; c++)
-    kind[c] = !colnum[c] ? COL_ABSENT : want[c].flags & DENSRT_IO_TEXT ? COL_TEXT : COL_NUMBER;
+    kind[c] = !colnum[c] ? COL_ABSENT : col_flags(sel, c) & DENSRT_IO_TEXT ? COL_TEXT : COL_NUMBER;
   sel->kind = kind;
   if (!store_init(&s, kind, n_want, nr, nr)) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
@@ -1618,18 +1626,18 @@ int densrt_io_read_where(const char *path, const densrt_io_column *want, size_t 
                          const densrt_io_filter *where, size_t n_where, densrt_io_outside policy,
                          densrt_io_table *out)
 {
-  densrt_io_rules rules = {where, n_where, policy, DENSRT_IO_MISSING_ERROR};
+  densrt_io_rules rules = {where, n_where, policy, DENSRT_IO_MISSING_ERROR, NULL};
   return densrt_io_read_rules(path, want, n_want, &rules, out);
 }
 
 int densrt_io_read_rules(const char *path, const densrt_io_column *want, size_t n_want, const densrt_io_rules *rules,
                          densrt_io_table *out)
 {
-  selection sel = {rules->where, rules->n_where, rules->outside, rules->missing, NULL, 0, 0, 0, 0};
+  selection sel = {rules->where, rules->n_where, rules->outside, rules->missing, rules->flags, NULL, 0, 0, 0, 0};
   size_t n_where = rules->n_where;
   memset(out, 0, sizeof *out);
   for (size_t i = 0; i < n_where; i++)
-    if (rules->where[i].col >= n_want || (want && (want[rules->where[i].col].flags & DENSRT_IO_TEXT)))
+    if (rules->where[i].col >= n_want || (rules->flags && (rules->flags[rules->where[i].col] & DENSRT_IO_TEXT)))
       DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_read_rules: filter %zu names column %zu of %zu, not a number",
                    i + 1, rules->where[i].col + 1, n_want);
   if (!path)

@@ -36,17 +36,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Column flags: kept as text (no window, never missing); optional (a file without it is
-** no error: the table's present[c] is 0 and it has no values). */
-enum { DENSRT_IO_TEXT = 1, DENSRT_IO_OPTIONAL = 2 };
-
-/* A requested column: name in the file and the window [lo, hi] (inclusive, ±INFINITY for
-** none) of a numeric column; flags as above (0: a number, required). */
+/* A requested column: name in the file and the window [lo, hi] (inclusive, ±INFINITY for none). */
 typedef struct {
   const char *name;
   double lo, hi;
-  unsigned flags;
 } densrt_io_column;
+
+/* Column flags (densrt_io_rules): kept as text (no window, never missing); optional (a file
+** without it is no error: the table's present[c] is 0 and it has no values). */
+enum { DENSRT_IO_TEXT = 1, DENSRT_IO_OPTIONAL = 2 };
 
 /* What to do with a row whose value lies outside a window. */
 typedef enum {
@@ -69,12 +67,14 @@ typedef enum {
   DENSRT_IO_MISSING_DROP     /* skip the row and count it in n_missing */
 } densrt_io_missing;
 
-/* Which rows are used: the filters, the window policy and the missing-value policy. */
+/* Which rows are used: the filters, the window policy and the missing-value policy; and
+** each requested column's flags (NULL: every column a number, required). */
 typedef struct {
   const densrt_io_filter *where;
   size_t n_where;
   densrt_io_outside outside;
   densrt_io_missing missing;
+  const unsigned *flags;
 } densrt_io_rules;
 
 typedef struct {

@@ -24,7 +24,7 @@ static double theta[2][512], ref_lp[2], *ref_g[2], ref_li[2][8];
 static void load(void)
 {
   ck_assert_int_eq(densrt_model_alloc(&model, &m), 0);
-  densrt_io_column want[2] = {{"gd1_phi1", -INFINITY, INFINITY, 0}, {"gd1_phi2", -INFINITY, INFINITY, 0}};
+  densrt_io_column want[2] = {{"gd1_phi1", -INFINITY, INFINITY}, {"gd1_phi2", -INFINITY, INFINITY}};
   densrt_io_table t;
   ck_assert_msg(densrt_io_read(SRCDIR "/data/gd1-gaiadr3-blog.fits", want, 2, DENSRT_IO_OUTSIDE_ERROR, &t) == 0, "%s",
                 densrt_error_message());

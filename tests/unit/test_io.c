@@ -306,6 +306,125 @@ START_TEST(test_csv_long_line)
 }
 END_TEST
 
+/* Reads text (written to a scratch file) under rules; returns the status. */
+static int read_text(const char *text, const densrt_io_column *want, size_t n, const densrt_io_rules *rules,
+                     densrt_io_table *t)
+{
+  char path[512];
+  in_dir(path, sizeof path, "rules.csv");
+  write_bytes(path, text, strlen(text));
+  return densrt_io_read_rules(path, want, n, rules, t);
+}
+
+/* The separator comes from the header: comma, tab (empty fields possible), runs of blanks. */
+START_TEST(test_separators)
+{
+  densrt_io_column want[2] = {{"b", -INFINITY, INFINITY}, {"c d", -INFINITY, INFINITY}};
+  densrt_io_rules rules = {NULL, 0, DENSRT_IO_OUTSIDE_ERROR, DENSRT_IO_MISSING_ERROR, NULL};
+  static const struct {
+    const char *text;
+    char sep;
+  } cases[] = {
+    {"a,b,\"c d\"\n1, 2 ,3\n4,5,6\n", ','},
+    {"a\tb\t\"c d\"\n1\t 2 \t3\n4\t5\t6\n", '\t'},
+    {"  a   b \"c d\"  \n1 2 3\n\t4\t 5  6   \n", ' '},
+    {"# comment, with a comma\na b \"c d\"\n1 2 3\n4 5 6\n", ' '},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    densrt_io_table t;
+    ck_assert_msg(read_text(cases[i].text, want, 2, &rules, &t) == DENSRT_OK, "%zu: %s", i, densrt_error_message());
+    ck_assert_int_eq(t.sep, cases[i].sep);
+    ck_assert_uint_eq(t.n_rows, 2);
+    ck_assert(t.cols[0][0] == 2 && t.cols[0][1] == 5 && t.cols[1][0] == 3 && t.cols[1][1] == 6);
+    densrt_io_table_free(&t);
+  }
+  densrt_io_table t;
+  /* tab-separated: an empty field is a field (a missing value here) */
+  ck_assert_int_eq(read_text("a\tb\tc d\n1\t\t3\n", want, 2, &rules, &t), DENSRT_EMISSING);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ":2: column 'b': empty cell"));
+  /* blank-separated: a row with too few fields */
+  ck_assert_int_eq(read_text("a b \"c d\"\n1 2\n", want, 2, &rules, &t), DENSRT_EFORMAT);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ":2: expected 3 fields, found 2"));
+}
+END_TEST
+
+/* Missing values: an error naming line and column, or dropped and counted before the
+** filters and windows; NaN, NA, N/A, null and empty cells; infinities stay errors. */
+START_TEST(test_missing_values)
+{
+  densrt_io_column want[2] = {{"x", 0, 10}, {"y", -INFINITY, INFINITY}};
+  densrt_io_filter f = {1, DENSRT_IO_LT, 100};
+  densrt_io_rules rules = {&f, 1, DENSRT_IO_OUTSIDE_DROP, DENSRT_IO_MISSING_ERROR, NULL};
+  const char *text = "x,y,z\n1,2,3\nNaN,2,3\n2,,3\n3,NA,3\n4,n/a,\n5,NULL,3\n6,500,3\n20,1,3\n7,8,junk\n";
+  densrt_io_table t;
+  static const char *const errors[] = {":3: column 'x': non-finite value 'NaN'", ":4: column 'y': empty cell",
+                                       ":5: column 'y': missing value 'NA'"};
+  ck_assert_int_eq(read_text(text, want, 2, &rules, &t), DENSRT_EMISSING);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), errors[0]));
+  ck_assert_ptr_null(t.cols);
+  rules.missing = DENSRT_IO_MISSING_DROP;
+  ck_assert_msg(read_text(text, want, 2, &rules, &t) == DENSRT_OK, "%s", densrt_error_message());
+  /* rows 2-6 missing, 7 (y = 500) filtered, 8 (x = 20) outside; 1 and 9 used */
+  ck_assert_uint_eq(t.n_rows, 2);
+  ck_assert_uint_eq(t.n_missing, 5);
+  ck_assert_uint_eq(t.n_filtered, 1);
+  ck_assert_uint_eq(t.n_dropped, 1);
+  ck_assert(t.cols[0][0] == 1 && t.cols[0][1] == 7 && t.row[0] == 1 && t.row[1] == 9);
+  densrt_io_table_free(&t);
+  ck_assert_int_eq(read_text("x,y\n1,-inf\n", want, 2, &rules, &t), DENSRT_ENONFINITE);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ":2: column 'y': non-finite value '-inf'"));
+  ck_assert_int_eq(read_text("x,y\n1,2\n3,NAN0\n", want, 2, &rules, &t), DENSRT_EFORMAT);
+  for (size_t i = 1; i < 3; i++) {   /* each kind named as the first error */
+    rules.missing = DENSRT_IO_MISSING_ERROR;
+    const char *from = i == 1 ? "x,y\n2,\n" : "x,y\n3,NA\n";
+    ck_assert_int_eq(read_text(from, want, 2, &rules, &t), DENSRT_EMISSING);
+    ck_assert_ptr_nonnull(strstr(densrt_error_message(), errors[i] + 2));
+  }
+}
+END_TEST
+
+/* Text columns keep the cell as written; an optional column may be absent. */
+START_TEST(test_text_columns)
+{
+  densrt_io_column want[3] = {{"x", -INFINITY, INFINITY}, {"id", 0, 0}, {"other", 0, 0}};
+  static const unsigned flags[3] = {0, DENSRT_IO_TEXT, DENSRT_IO_TEXT | DENSRT_IO_OPTIONAL};
+  densrt_io_filter f = {0, DENSRT_IO_GT, 1};
+  densrt_io_rules rules = {&f, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_IO_MISSING_DROP, flags};
+  densrt_io_table t;
+  ck_assert_msg(read_text("id,x\n4295806720538400001,1\n\"a, b\",2\n,nan\n007,3\n", want, 3, &rules, &t) == DENSRT_OK,
+                "%s", densrt_error_message());
+  ck_assert_uint_eq(t.n_rows, 2);
+  ck_assert(t.present[0] && t.present[1] && !t.present[2]);
+  ck_assert_ptr_null(t.cols[1]);
+  ck_assert_ptr_null(t.text[2]);
+  ck_assert_str_eq(t.text[1][0], "a, b");
+  ck_assert_str_eq(t.text[1][1], "007");
+  ck_assert(t.row[0] == 2 && t.row[1] == 4 && t.n_missing == 1 && t.n_filtered == 1);
+  densrt_io_table_free(&t);
+  /* a filter on a text column is a caller's error */
+  densrt_io_filter g = {1, DENSRT_IO_GT, 1};
+  rules.where = &g;
+  ck_assert_int_eq(read_text("id,x\n1,1\n", want, 3, &rules, &t), DENSRT_EINVAL);
+  /* required text column absent */
+  rules.where = NULL;
+  rules.n_where = 0;
+  ck_assert_int_eq(read_text("x\n1\n", want, 2, &rules, &t), DENSRT_EFORMAT);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ": no column 'id' (columns: x)"));
+  /* the GD-1 catalogue's 64-bit source_id, exactly: the same digits as the CSV gives */
+  densrt_io_column gaia[2] = {{"SOURCE_ID", 0, 0}, {"ra", -INFINITY, INFINITY}};
+  static const unsigned gflags[2] = {DENSRT_IO_TEXT, 0};
+  rules.flags = gflags;
+  ck_assert_int_eq(densrt_io_read_rules(DATA_DIR "/gd1-gaiadr3-blog.fits", gaia, 2, &rules, &t), DENSRT_OK);
+  ck_assert_uint_eq(t.n_rows, 3369);
+  for (size_t r = 0; r < t.n_rows; r++) {   /* whole numbers above 2^53, as no double holds them */
+    char *end;
+    long long v = strtoll(t.text[0][r], &end, 10);
+    ck_assert(!*end && v > 0 && t.row[r] == r + 1);
+  }
+  densrt_io_table_free(&t);
+}
+END_TEST
+
 /* The row rule in one place: filters first, then windows, in CSV and FITS alike. */
 START_TEST(test_read_where)
 {
@@ -1630,6 +1749,9 @@ static Suite *io_suite(void)
   tcase_add_test(tc, test_csv_long_line);
   tcase_add_test(tc, test_csv_drop);
   tcase_add_test(tc, test_read_where);
+  tcase_add_test(tc, test_separators);
+  tcase_add_test(tc, test_missing_values);
+  tcase_add_test(tc, test_text_columns);
   tcase_add_test(tc, test_gauss1d);
   tcase_add_test(tc, test_csv_speed);
   tcase_add_test(tc, test_fits_gd1);
