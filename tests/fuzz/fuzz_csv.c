@@ -2,9 +2,11 @@
 ** fuzz_csv.c — libFuzzer harness for the CSV reader (densrt_io_read).
 **
 ** The input is the file's contents.  It is written to a memfd and read
-** through its /proc/self/fd path with two fixed requests:
+** through its /proc/self/fd path with three fixed requests:
 **   z in [-3, 3], rows outside the window are an error;
-**   x in [-100, 20] and y unbounded, rows outside are dropped.
+**   x in [-100, 20] and y unbounded, rows outside are dropped;
+**   x in [-100, 20], the text column id and the optional text column name, rows with
+**   a missing value dropped, rows with y >= 0 filtered out (densrt_io_read_rules).
 ** Inputs that start with a FITS or compressed-file signature are left to
 ** fuzz_fits (which also reads gzip-compressed CSV).  The input limit is 1 MiB
 ** (densrt_io_set_max_input), so its checks are reached too.
@@ -52,11 +54,13 @@ static void setup(void)
   densrt_io_set_max_input(1 << 20, NULL);
 }
 
-static void read_and_check(const densrt_io_column *want, size_t n_want, densrt_io_outside policy)
+static void read_and_check(const densrt_io_column *want, size_t n_want, densrt_io_outside policy,
+                           const densrt_io_rules *rules)
 {
   densrt_io_table t;
   n_reported = 0;
-  int st = densrt_io_read(memfd_path, want, n_want, policy, &t);
+  int st = rules ? densrt_io_read_rules(memfd_path, want, n_want, rules, &t)
+                 : densrt_io_read(memfd_path, want, n_want, policy, &t);
   if (st != DENSRT_OK) {
     if (t.cols || t.n_rows || t.n_cols || n_reported == 0)
       abort();
@@ -64,7 +68,21 @@ static void read_and_check(const densrt_io_column *want, size_t n_want, densrt_i
   }
   if (t.n_cols != n_want || !t.cols || (policy != DENSRT_IO_OUTSIDE_DROP && t.n_dropped))
     abort();
+  if (!t.row || !t.present || (t.sep != ',' && t.sep != '\t' && t.sep != ' '))
+    abort();
+  for (size_t r = 1; r < t.n_rows; r++)   /* row numbers increase */
+    if (t.row[r] <= t.row[r - 1])
+      abort();
   for (size_t c = 0; c < n_want; c++) {
+    unsigned fl = rules && rules->flags ? rules->flags[c] : 0;
+    if (fl & DENSRT_IO_TEXT) {   /* text: every cell a string, or an absent optional column */
+      if (t.cols[c] || (!t.present[c] && !(fl & DENSRT_IO_OPTIONAL)) || (t.present[c] && !t.text[c]))
+        abort();
+      for (size_t r = 0; t.present[c] && r < t.n_rows; r++)
+        if (!t.text[c][r])
+          abort();
+      continue;
+    }
     if (!t.cols[c])
       abort();
     for (size_t r = 0; r < t.n_rows; r++) {
@@ -91,7 +109,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   static const densrt_io_column one[] = {{"z", -3, 3}};
   static const densrt_io_column two[] = {{"x", -100, 20}, {"y", -INFINITY, INFINITY}};
-  read_and_check(one, 1, DENSRT_IO_OUTSIDE_ERROR);
-  read_and_check(two, 2, DENSRT_IO_OUTSIDE_DROP);
+  static const densrt_io_column three[] = {{"x", -100, 20}, {"id", 0, 0}, {"y", -INFINITY, INFINITY}, {"name", 0, 0}};
+  static const unsigned flags[] = {0, DENSRT_IO_TEXT, 0, DENSRT_IO_TEXT | DENSRT_IO_OPTIONAL};
+  static const densrt_io_filter below = {2, DENSRT_IO_LT, 0};
+  static const densrt_io_rules rules = {&below, 1, DENSRT_IO_OUTSIDE_DROP, DENSRT_IO_MISSING_DROP, flags};
+  read_and_check(one, 1, DENSRT_IO_OUTSIDE_ERROR, NULL);
+  read_and_check(two, 2, DENSRT_IO_OUTSIDE_DROP, NULL);
+  read_and_check(three, 4, DENSRT_IO_OUTSIDE_DROP, &rules);
   return 0;
 }
