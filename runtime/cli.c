@@ -2176,7 +2176,7 @@ static void eval_share(void *ctx, size_t member)
   const densrt_model *m = j->m;
   size_t nt = m->def->n_terms, nd = m->def->n_dims, n = j->n, D = j->n_draws;
   size_t a = n * member / j->n_threads, b = n * (member + 1) / j->n_threads, k = b - a;
-  double *lt = j->lt + EVAL_TILE * nt * a;
+  double *lt = j->lt + (D < EVAL_TILE ? D : EVAL_TILE) * nt * a;
   const double *xs[DENSRT_MAX_DIMS];
   j->bad[member] = 0;
   if (!k)
@@ -2218,8 +2218,8 @@ static void eval_share(void *ctx, size_t member)
       double *v = j->vals + (q * n + g) * D, *st = j->stats + (q * n + g) * N_STATS;
       if (q == 0 && isnan(v[0]))
         j->bad[member]++;
-      if (D == 1) {
-        st[0] = v[0];
+      if (D == 1) {   /* one draw: its value is every statistic */
+        st[0] = st[1] = st[2] = v[0];
       } else if (!j->probabilities) {
         densrt_mcstat_quantiles(v, D, pq, 3, st);
       } else {
@@ -2249,7 +2249,7 @@ static int eval_setup(eval_job *j, const densrt_model *m, const options *o, cons
   *block = b < n_points ? b : n_points;
   j->w = calloc(j->n_threads, sizeof *j->w);
   j->bad = calloc(j->n_threads, sizeof *j->bad);
-  j->lt = malloc((EVAL_TILE * m->def->n_terms * *block + 1) * sizeof *j->lt);
+  j->lt = malloc(((n_draws < EVAL_TILE ? n_draws : EVAL_TILE) * m->def->n_terms * *block + 1) * sizeof *j->lt);
   j->vals = malloc((j->nq * *block * n_draws + 1) * sizeof *j->vals);
   j->stats = malloc((j->nq * *block * N_STATS + 1) * sizeof *j->stats);
   int ok = j->w && j->bad && j->lt && j->vals && j->stats;
@@ -2364,7 +2364,7 @@ static void intensity_unit(const densrt_model_def *def, const options *o, char *
 
 /* predict --out FILE.fits: images of every shown quantity (and its quantiles). */
 static int write_maps(const densrt_model *m, const options *o, FILE *f, const grid_spec *gs, double *const *img,
-                      const unsigned char *show, size_t n_draws)
+                      const unsigned char *show, size_t n_draws, int draws)
 {
   const densrt_model_def *def = m->def;
   size_t nd = def->n_dims, nt = def->n_terms, len[DENSRT_MAX_DIMS];
@@ -2383,17 +2383,17 @@ static int write_maps(const densrt_model *m, const options *o, FILE *f, const gr
   }
   int st = densrt_fitsout_key(fo, "ORIGIN", "densc", 0, "written by a densc program") ||
            densrt_fitsout_key(fo, "MODEL", def->name, 0, "the model") ||
-           densrt_fitsout_key(fo, "NDRAWS", NULL, (double)n_draws, n_draws > 1 ? "draws summarised" : "--params");
+           densrt_fitsout_key(fo, "NDRAWS", NULL, (double)n_draws, draws ? "draws summarised" : "--params");
   static const char *const suffix[N_STATS] = {"", "_Q16", "_Q84"};
   static const int order[N_STATS] = {1, 0, 2};   /* predict's statistics: q16, q50, q84 */
   for (size_t q = 0; q <= nt && !st; q++) {
     if (q < nt && !show[q])
       continue;
-    for (size_t k = 0; k < (n_draws > 1 ? N_STATS : 1) && !st; k++) {
+    for (size_t k = 0; k < (draws ? N_STATS : 1) && !st; k++) {
       char name[300];
       snprintf(name, sizeof name, "%s%s", q < nt ? def->terms[q].name : "total", suffix[k]);
-      st = densrt_fitsout_image(fo, name, nd, len, axes, bunit, img[q * N_STATS + (n_draws > 1 ? order[k] : 0)]);
-      if (!st && n_draws > 1)
+      st = densrt_fitsout_image(fo, name, nd, len, axes, bunit, img[q * N_STATS + (draws ? order[k] : 0)]);
+      if (!st && draws)
         st = densrt_fitsout_key(fo, "QUANTILE", NULL, k == 0 ? 0.5 : k == 1 ? 0.16 : 0.84,
                                 "quantile of the draws' values");
     }
@@ -2445,7 +2445,7 @@ static int cmd_predict(densrt_model *m, const options *o, double *theta, const u
       const char *name = t < nt ? def->terms[t].name : "total";
       if (t < nt && !show[t])
         continue;
-      if (n_draws > 1 || o->n_draw_files)
+      if (o->n_draw_files)
         fprintf(f, ",%s_q16,%s_q50,%s_q84", name, name, name);
       else
         fprintf(f, ",%s", name);
@@ -2489,7 +2489,7 @@ static int cmd_predict(densrt_model *m, const options *o, double *theta, const u
       fputc('\n', f);
     }
   }
-  if (fits && (rc = write_maps(m, o, f, &gs, img, show, o->n_draw_files ? n_draws : 1)))
+  if (fits && (rc = write_maps(m, o, f, &gs, img, show, n_draws, o->n_draw_files > 0)))
     goto done;
   rc = close_out(&out);
   open = 0;

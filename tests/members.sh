@@ -300,6 +300,29 @@ assert np.abs(m["p_peak"] - (peak / (peak + b[None, :])).mean(1)).max() < 1e-12
 '
 check "--thin 3 --component peak" '[ $rc = 0 ] && [ $prc = 0 ]'
 
+# one draw: every statistic is its value, in the CSV and the FITS maps alike
+py '
+rows = [l for l in open("mixs_1.csv").read().splitlines() if l and not l.startswith("#")]
+open("one.csv", "w").write(rows[0] + "\n" + rows[1] + "\n")
+d = dict(zip(rows[0].split(","), map(float, rows[1].split(","))))
+open("one.json", "w").write("{\"a\": %r, \"b\": %r}" % (d["a"], d["b"]))
+'
+run ./mix predict --draws one.csv --grid x=0:1:5 --out one-d.csv
+run ./mix predict --draws one.csv --grid x=0:1:5 --out one-d.fits
+run ./mix predict --params one.json --grid x=0:1:5 --out one-p.csv
+py '
+import numpy as np
+from astropy.io import fits
+d = np.genfromtxt("one-d.csv", delimiter=",", names=True)
+p = np.genfromtxt("one-p.csv", delimiter=",", names=True)
+h = fits.open("one-d.fits")
+for t in ("peak", "flat", "total"):
+    for q in ("q16", "q50", "q84"):
+        assert (d[t + "_" + q] == p[t]).all(), (t, q)
+    assert (h[t + "_q16"].data == p[t]).all() and (h[t].data == p[t]).all()
+'
+check "one draw: the quantiles are its value, CSV and FITS" '[ $prc = 0 ]'
+
 ## 9. bad input: a clear message, exit 2, nothing written
 bad_case() {   # NAME MESSAGE ARGS...: exit 2, the message, no out.*
   name=$1 msg=$2
