@@ -410,6 +410,25 @@ static int parse_count(const char *opt, const char *s, long min, long max, long 
   return 1;
 }
 
+/* One of the words of the NULL-terminated list: *out gets its index. */
+static int parse_choice(const char *opt, const char *s, const char *const *words, int *out)
+{
+  char list[256] = "";
+  size_t n = 0;
+  while (words[n])
+    n++;
+  for (size_t i = 0; i < n; i++) {
+    if (!strcmp(s, words[i])) {
+      *out = (int)i;
+      return 1;
+    }
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+             words[i]);
+  }
+  fail("--%s: expected %s, got '%s'", opt, list, s);
+  return 0;
+}
+
 static void push(const char ***list, size_t *n, const char *v)
 {
   const char **l = realloc(*list, (*n + 1) * sizeof **list);
@@ -666,13 +685,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_COMPONENT: push(&o->components, &o->n_components, v); break;
     case O_UNIT: push(&o->units, &o->n_units, v); break;
     case O_ID: o->id = v; break;
-    case O_NAN:
-      if (strcmp(v, "error") && strcmp(v, "drop")) {
-        fail("--nan: expected 'error' or 'drop', got '%s'", v);
-        return EXIT_BAD;
-      }
-      o->nan_drop = !strcmp(v, "drop");
-      break;
+    case O_NAN: ok = parse_choice(name, v, (const char *const[]){"error", "drop", NULL}, &o->nan_drop); break;
     case O_MAX_INPUT: {
       uint64_t bytes;
       if (densrt_io_parse_size(v, &bytes) || bytes == 0) {
@@ -683,11 +696,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
       break;
     }
     case O_OUTSIDE:
-      if (strcmp(v, "error") && strcmp(v, "drop") && strcmp(v, "keep")) {
-        fail("--outside: expected 'error', 'drop' or 'keep', got '%s'", v);
-        return EXIT_BAD;
-      }
-      o->outside = !strcmp(v, "drop") ? 1 : !strcmp(v, "keep") ? 2 : 0;
+      ok = parse_choice(name, v, (const char *const[]){"error", "drop", "keep", NULL}, &o->outside);
       break;
     case O_MAX_ITER: ok = parse_count(name, v, 1, 1000000000L, &o->max_iter); break;
     case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
@@ -708,13 +717,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
         ok = 0;
       }
       break;
-    case O_METRIC:
-      if (strcmp(v, "diag") && strcmp(v, "dense")) {
-        fail("--metric: expected 'diag' or 'dense', got '%s'", v);
-        return EXIT_BAD;
-      }
-      o->dense = !strcmp(v, "dense");
-      break;
+    case O_METRIC: ok = parse_choice(name, v, (const char *const[]){"diag", "dense", NULL}, &o->dense); break;
     case O_BATCHES: ok = parse_count(name, v, 1, 1000000L, &o->batches); break;
     case O_WIDTH: ok = parse_count(name, v, 100, 10000, &o->width); break;
     case O_HEIGHT: ok = parse_count(name, v, 100, 10000, &o->height); break;
@@ -2362,6 +2365,14 @@ static void intensity_unit(const densrt_model_def *def, const options *o, char *
     buf[0] = '\0';
 }
 
+/* The primary header of predict's and members' FITS files. */
+static int fits_primary(densrt_fitsout *fo, const densrt_model_def *def, size_t n_draws, int draws)
+{
+  return densrt_fitsout_key(fo, "ORIGIN", "densc", 0, "written by a densc program") ||
+         densrt_fitsout_key(fo, "MODEL", def->name, 0, "the model") ||
+         densrt_fitsout_key(fo, "NDRAWS", NULL, (double)n_draws, draws ? "draws summarised" : "--params");
+}
+
 /* predict --out FILE.fits: images of every shown quantity (and its quantiles). */
 static int write_maps(const densrt_model *m, const options *o, FILE *f, const grid_spec *gs, double *const *img,
                       const unsigned char *show, size_t n_draws, int draws)
@@ -2381,9 +2392,7 @@ static int write_maps(const densrt_model *m, const options *o, FILE *f, const gr
     fail("%s", densrt_error_message());
     return EXIT_BAD;
   }
-  int st = densrt_fitsout_key(fo, "ORIGIN", "densc", 0, "written by a densc program") ||
-           densrt_fitsout_key(fo, "MODEL", def->name, 0, "the model") ||
-           densrt_fitsout_key(fo, "NDRAWS", NULL, (double)n_draws, draws ? "draws summarised" : "--params");
+  int st = fits_primary(fo, def, n_draws, draws);
   static const char *const suffix[N_STATS] = {"", "_Q16", "_Q84"};
   static const int order[N_STATS] = {1, 0, 2};   /* predict's statistics: q16, q50, q84 */
   for (size_t q = 0; q <= nt && !st; q++) {
@@ -2601,10 +2610,8 @@ static int cmd_members(densrt_model *m, const options *o, double *theta, const d
     densrt_fitsout *fo = NULL;
     int st = !rows->id && !rowk ? DENSRT_FAIL(DENSRT_ENOMEM, "out of memory") : densrt_fitsout_open(&fo, o->out);
     if (!st)
-      st = densrt_fitsout_key(fo, "ORIGIN", "densc", 0, "written by a densc program") ||
-           densrt_fitsout_key(fo, "MODEL", def->name, 0, "the model") ||
-           densrt_fitsout_key(fo, "NDRAWS", NULL, (double)n_draws, draws ? "draws summarised" : "--params") ||
-           densrt_fitsout_table(fo, "MEMBERS", n, n_cols, cols) || densrt_fitsout_write(fo, f);
+      st = fits_primary(fo, def, n_draws, draws) || densrt_fitsout_table(fo, "MEMBERS", n, n_cols, cols) ||
+           densrt_fitsout_write(fo, f);
     densrt_fitsout_free(fo);
     free(rowk);
     if (st) {
