@@ -1,6 +1,7 @@
 /*
 ** cli.c — the command line of every generated program:
-**   PROG COMMAND [OPTIONS]   (info, eval, optimize, diagnose, benchmark, plot)
+**   PROG COMMAND [OPTIONS]   (info, eval, optimize, diagnose, benchmark, plot, sample, predict,
+**                             members, summary)
 ** Each command takes only its own options (the table below) and has its own
 ** --help.  Everything that can be checked without the data is checked before
 ** the data are read.
@@ -130,7 +131,7 @@ static const struct {
    "--init-from-map, or Stan's default, uniform(-2, 2) on the unconstrained scale (around the default start: 0, "
    "the middle of two bounds, one unit inside one bound), different for each chain so that R-hat can tell "
    "chains that do not mix."},
-  {"predict", C_PREDICT, "intensity of each component on a grid: posterior median and 16/84% band (CSV)",
+  {"predict", C_PREDICT, "intensity of each component on a grid: median and 16/84% band (CSV, FITS images)",
    " --grid COL=LO:HI:N... (--draws FILES | --params FILE)",
    "Evaluate each component's intensity and the total on a grid of points (every column given by --grid; "
    "the grid is their product) for every draw of --draws (Stan CSV files, as sample writes them) and write "
@@ -168,7 +169,8 @@ static const struct {
   const char *help;
 } option_table[] = {
   {"data", "FILE", O_DATA, C_DATA,
-   "data table: CSV with a header row, or a FITS table (either may be gzip-compressed); a pipe works too"},
+   "data table: a text table with a header row (comma-, tab- or blank-separated, found from the header), or a "
+   "FITS table (either may be gzip-compressed); a pipe works too"},
   {"column", "NAME=COL", O_COLUMN, C_DATA, "read model column NAME from file column COL (repeatable)"},
   {"where", "'COL OP X'", O_WHERE, C_DATA,
    "keep only rows where column COL (a model column, or any numeric column of the file) compares to the number "
@@ -194,7 +196,7 @@ static const struct {
   {"init-from-map", NULL, O_INIT_MAP, C_SAMPLE, "start every chain at the MAP point (optimize first)"},
   {"out", "FILE", O_OUT, C_ALL,
    "write the result to FILE (atomically) instead of standard output; plot: the PNG figure (required); "
-   "sample: the prefix PREFIX of PREFIX_1.csv ... (required)"},
+   "sample: the prefix PREFIX of PREFIX_1.csv ... (required); predict, members: FILE.csv or FILE.fits"},
   {"grid", "COL=LO:HI:N", O_GRID, C_PREDICT, "N evenly spaced points from LO to HI along column COL (repeatable; "
    "every column needs one)"},
   {"draws", "FILES", O_DRAWS_FILES, C_PREDICT | C_MEMBERS,
