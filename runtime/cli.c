@@ -2423,6 +2423,7 @@ static int cmd_predict(densrt_model *m, const options *o, double *theta, const u
 {
   const densrt_model_def *def = m->def;
   size_t nd = def->n_dims, nt = def->n_terms, n_points = 0, n_draws = 1, block = 0;
+  size_t n_stats = o->n_draw_files ? N_STATS : 1;
   double *x[DENSRT_MAX_DIMS] = {0}, *thetas = NULL, **img = NULL;
   grid_spec gs;
   eval_job j = {0};
@@ -2436,20 +2437,51 @@ static int cmd_predict(densrt_model *m, const options *o, double *theta, const u
     rc = eval_thetas(m, o, theta, &thetas, &n_draws);
   if (!rc)
     rc = eval_setup(&j, m, o, thetas, n_draws, 0, n_points, &block, &pool);
-  if (!rc && fits && !(img = calloc((nt + 1) * N_STATS, sizeof *img))) {
+  /* every result is computed before the output is opened (signals wait while it is open) */
+  if (!rc && !(img = calloc((nt + 1) * N_STATS, sizeof *img))) {
     fail("out of memory");
     rc = EXIT_BAD;
   }
-  for (size_t q = 0; !rc && fits && q < (nt + 1) * N_STATS; q++)
-    if (!(img[q] = malloc(n_points * sizeof **img))) {
-      fail("out of memory");
-      rc = EXIT_BAD;
+  for (size_t q = 0; !rc && q <= nt; q++)
+    for (size_t k = 0; k < n_stats && (q == nt || show[q]); k++)
+      if (!(img[q * N_STATS + k] = malloc(n_points * sizeof **img))) {
+        fail("out of memory");
+        rc = EXIT_BAD;
+        break;
+      }
+  if (rc)
+    goto done;
+  /* FITS images in pixel order (the first column varies fastest), CSV rows in grid order (the last) */
+  size_t stride[DENSRT_MAX_DIMS];
+  for (size_t d = 0, s = 1; d < nd; d++) {
+    stride[d] = s;
+    s *= gs.count[d];
+  }
+  for (size_t g0 = 0; g0 < n_points; g0 += block) {
+    size_t nc = n_points - g0 < block ? n_points - g0 : block;
+    eval_block(&j, pool, x, g0, nc);
+    for (size_t g = 0; g < nc; g++) {
+      size_t r = g0 + g, at = r;
+      if (fits) {
+        at = 0;
+        for (size_t d = nd; d-- > 0;) {
+          at += (r % gs.count[d]) * stride[d];
+          r /= gs.count[d];
+        }
+      }
+      for (size_t q = 0; q < (nt + 1) * N_STATS; q++)
+        if (img[q])
+          img[q][at] = j.stats[((q / N_STATS) * nc + g) * N_STATS + q % N_STATS];
     }
-  if (rc || (rc = open_out(o, &out)))
+  }
+  if ((rc = open_out(o, &out)))
     goto done;
   open = 1;
   FILE *f = out.f;
-  if (!fits) {
+  if (fits) {
+    if ((rc = write_maps(m, o, f, &gs, img, show, n_draws, o->n_draw_files > 0)))
+      goto done;
+  } else {
     for (size_t d = 0; d < nd; d++)
       fprintf(f, "%s%s", d ? "," : "", def->dims[d].name);
     for (size_t t = 0; t <= nt; t++) {
@@ -2462,46 +2494,19 @@ static int cmd_predict(densrt_model *m, const options *o, double *theta, const u
         fprintf(f, ",%s", name);
     }
     fputc('\n', f);
-  }
-  /* the image pixel of grid point g: the first column varies fastest in FITS, the last in the grid */
-  size_t stride[DENSRT_MAX_DIMS];
-  for (size_t d = 0, s = 1; d < nd; d++) {
-    stride[d] = s;
-    s *= gs.count[d];
-  }
-  for (size_t g0 = 0; g0 < n_points; g0 += block) {
-    size_t nc = n_points - g0 < block ? n_points - g0 : block;
-    eval_block(&j, pool, x, g0, nc);
-    for (size_t g = 0; g < nc; g++) {
-      if (fits) {
-        size_t r = g0 + g, pix = 0;
-        for (size_t d = nd; d-- > 0;) {
-          pix += (r % gs.count[d]) * stride[d];
-          r /= gs.count[d];
-        }
-        for (size_t q = 0; q <= nt; q++)
-          for (size_t k = 0; k < N_STATS; k++)
-            img[q * N_STATS + k][pix] = j.stats[(q * nc + g) * N_STATS + k];
-        continue;
-      }
+    for (size_t g = 0; g < n_points; g++) {
       for (size_t d = 0; d < nd; d++) {
         fputs(d ? "," : "", f);
-        densrt_json_write_number(f, x[d][g0 + g]);
+        densrt_json_write_number(f, x[d][g]);
       }
-      for (size_t q = 0; q <= nt; q++) {
-        if (q < nt && !show[q])
-          continue;
-        const double *st = j.stats + (q * nc + g) * N_STATS;
-        for (size_t k = 0; k < (o->n_draw_files ? N_STATS : 1); k++) {
+      for (size_t q = 0; q < (nt + 1) * N_STATS; q++)
+        if (img[q]) {
           fputc(',', f);
-          densrt_json_write_number(f, st[k]);
+          densrt_json_write_number(f, img[q][g]);
         }
-      }
       fputc('\n', f);
     }
   }
-  if (fits && (rc = write_maps(m, o, f, &gs, img, show, n_draws, o->n_draw_files > 0)))
-    goto done;
   rc = close_out(&out);
   open = 0;
 done:

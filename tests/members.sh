@@ -323,6 +323,15 @@ for t in ("peak", "flat", "total"):
 '
 check "one draw: the quantiles are its value, CSV and FITS" '[ $prc = 0 ]'
 
+# Ctrl-C while predict computes: exit 130 at once, no output, no temporary file
+(cd "$W" && exec ./mix predict --draws mixs_1.csv,mixs_2.csv --grid x=0:1:1000000 --out big.csv 2> /dev/null) &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid && rc=0 || rc=$?
+check "predict interrupted while computing: 130, nothing written" \
+  '[ $rc = 130 ] && absent big.csv && [ -z "$(ls -A "$W" | grep "big.csv")" ]'
+
 ## 9. bad input: a clear message, exit 2, nothing written
 bad_case() {   # NAME MESSAGE ARGS...: exit 2, the message, no out.*
   name=$1 msg=$2
