@@ -72,6 +72,7 @@ py '
 import numpy as np
 from astropy.io import fits
 h = fits.open("m.fits")
+h.verify("exception")
 t = h["MEMBERS"]
 assert t.columns.formats == ["K", "D", "D", "D", "D"], t.columns.formats
 c = np.genfromtxt("m.csv", delimiter=",", names=True)
@@ -189,16 +190,20 @@ check "predict .fits: exit 0" '[ $rc = 0 ]'
 run ./gd1 predict --params "$PARAMS" --grid phi1=-80:-20:7 --grid phi2=1.5:1.5:1 --out p1.fits
 run ./gd1 predict --params "$PARAMS" --grid phi1=-80:-20:7 --grid phi2=1.5:1.5:1 --out p1.csv
 py "$ORACLE"'
+import warnings
 from astropy.wcs import WCS
 for base, shape in (("p", (25, 61)), ("p1", (1, 7))):
     c = np.genfromtxt(base + ".csv", delimiter=",", names=True)
     h = fits.open(base + ".fits")
+    h.verify("exception")   # the FITS standard, as astropy checks it
     assert [x.name.upper() for x in h[1:]] == ["STREAM", "BACKGROUND", "TOTAL"], [x.name for x in h]
     assert h[0].header["MODEL"] == "gd1"
     for name in ("stream", "background", "total"):
         img = h[name]
         assert img.data.shape == shape, img.data.shape
-        w = WCS(img.header)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")   # no FITSFixedWarning: the WCS keywords are standard
+            w = WCS(img.header)
         # the CSV grid: the last column fastest; the image: phi1 along axis 1 (x)
         x = c["phi1"].reshape(shape[::-1]).T
         y = c["phi2"].reshape(shape[::-1]).T
