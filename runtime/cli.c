@@ -2249,8 +2249,8 @@ static int eval_setup(eval_job *j, const densrt_model *m, const options *o, cons
   j->probabilities = probabilities;
   j->nq = m->def->n_terms + !probabilities;
   j->n_threads = o->threads > 1 ? (size_t)o->threads : 1;
-  /* about 128 MB of values a block */
-  size_t b = 16000000 / (j->nq * n_draws) + 1;
+  /* about 16 MB of values a block: written, then read back for the statistics, while in cache */
+  size_t b = 2000000 / (j->nq * n_draws) + 1;
   *block = b < n_points ? b : n_points;
   j->w = calloc(j->n_threads, sizeof *j->w);
   j->bad = calloc(j->n_threads, sizeof *j->bad);
