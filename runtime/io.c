@@ -1733,10 +1733,16 @@ int densrt_io_out_open(densrt_io_out *o, const char *path)
     return DENSRT_OK;
   }
   /* A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a
-     temporary file over it would replace the device itself. */
+     temporary file over it would replace the device itself.  So is a name of an open
+     descriptor (/dev/stdout, /dev/fd/N) whatever it is open on: renaming over it replaced
+     the /dev/stdout link itself when standard output was a file (found by --out
+     /dev/stdout), and the descriptor would stay on the old file anyway. */
   struct stat st;
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-    if (S_ISDIR(st.st_mode)) {
+  int fd_name = !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/stderr") || !strncmp(path, "/dev/fd/", 8) ||
+                !strncmp(path, "/proc/self/fd/", 14);
+  int exists = stat(path, &st) == 0;
+  if ((exists && !S_ISREG(st.st_mode)) || fd_name) {
+    if (exists && S_ISDIR(st.st_mode)) {
       densrt_io_out_abort(o);
       DENSRT_ERROR(DENSRT_EIO, "%s: is a directory", path);
     }
@@ -1746,6 +1752,13 @@ int densrt_io_out_open(densrt_io_out *o, const char *path)
       DENSRT_ERROR(DENSRT_EIO, "%s: cannot open for writing: %s", path, strerror(e));
     }
     return DENSRT_OK;
+  }
+  /* a symbolic link stays: the file it names is replaced (the temporary goes beside that) */
+  struct stat lst;
+  char *real;
+  if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && (real = realpath(path, NULL))) {
+    free(o->path);
+    path = o->path = real;
   }
   size_t n = strlen(path);
   if (!(o->tmp = malloc(n + sizeof ".tmpXXXXXX"))) {

@@ -1485,6 +1485,46 @@ START_TEST(test_out_commit)
 }
 END_TEST
 
+/* Names that are not the file they stand for: a symbolic link is kept (its target is
+** replaced), and a name of an open descriptor (/dev/fd/N, /dev/stdout) is written in place
+** (found: --out /dev/stdout, standard output on a file, replaced the /dev/stdout link). */
+START_TEST(test_out_links)
+{
+  char target[512], link[512], fdname[64];
+  in_dir(target, sizeof target, "target.csv");
+  in_dir(link, sizeof link, "link.csv");
+  write_bytes(target, "old\n", 4);
+  ck_assert_int_eq(symlink("target.csv", link), 0);
+  densrt_io_out o;
+  ck_assert_int_eq(densrt_io_out_open(&o, link), DENSRT_OK);
+  fputs("new\n", o.f);
+  ck_assert_int_eq(densrt_io_out_commit(&o), DENSRT_OK);
+  struct stat sb;
+  ck_assert_int_eq(lstat(link, &sb), 0);
+  ck_assert(S_ISLNK(sb.st_mode));
+  ck_assert_str_eq(slurp(target), "new\n");
+  ck_assert_uint_eq(count_entries(), 2);    /* the link and its target, no temporary */
+
+  /* /dev/fd/N of a file open for writing: the same file, written through the name */
+  FILE *f = fopen(target, "w");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fstat(fileno(f), &sb), 0);
+  ino_t ino = sb.st_ino;
+  snprintf(fdname, sizeof fdname, "/dev/fd/%d", fileno(f));
+  ck_assert_int_eq(densrt_io_out_open(&o, fdname), DENSRT_OK);
+  ck_assert_ptr_null(o.tmp);
+  fputs("through the descriptor\n", o.f);
+  ck_assert_int_eq(densrt_io_out_commit(&o), DENSRT_OK);
+  fclose(f);
+  ck_assert_int_eq(stat(target, &sb), 0);
+  ck_assert(sb.st_ino == ino);
+  ck_assert_str_eq(slurp(target), "through the descriptor\n");
+  ck_assert_uint_eq(count_entries(), 2);
+  unlink(link);
+  unlink(target);
+}
+END_TEST
+
 START_TEST(test_out_abort)
 {
   char path[512];
@@ -1769,6 +1809,7 @@ static Suite *io_suite(void)
   tcase_add_test(tc, test_bundled_data);
   tcase_add_test(tc, test_out_commit);
   tcase_add_test(tc, test_out_abort);
+  tcase_add_test(tc, test_out_links);
   tcase_add_test(tc, test_out_bad_dir);
   suite_add_tcase(s, tc);
   return s;
