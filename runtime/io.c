@@ -1720,6 +1720,17 @@ static void out_unblock(densrt_io_out *o)
   o->old_mask = NULL;
 }
 
+/* The descriptor a path names (/dev/stdout 1, /dev/stderr 2, /dev/fd/N, /proc/self/fd/N), or -1. */
+static int descriptor_name(const char *path)
+{
+  const char *digits = !strcmp(path, "/dev/stdout") ? "1" : !strcmp(path, "/dev/stderr") ? "2"
+                       : !strncmp(path, "/dev/fd/", 8) ? path + 8 : !strncmp(path, "/proc/self/fd/", 14) ? path + 14
+                       : NULL;
+  if (!digits || !*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+    return -1;
+  return atoi(digits);
+}
+
 int densrt_io_out_open(densrt_io_out *o, const char *path)
 {
   memset(o, 0, sizeof *o);
@@ -1732,16 +1743,22 @@ int densrt_io_out_open(densrt_io_out *o, const char *path)
     o->f = stdout;
     return DENSRT_OK;
   }
-  /* A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a
-     temporary file over it would replace the device itself.  So is a name of an open
-     descriptor (/dev/stdout, /dev/fd/N) whatever it is open on: renaming over it replaced
-     the /dev/stdout link itself when standard output was a file (found by --out
-     /dev/stdout), and the descriptor would stay on the old file anyway. */
+  /* A device or pipe (/dev/null, a FIFO) is written in place: renaming a temporary file
+     over it would replace the device itself.  So is a name of an open descriptor
+     (/dev/stdout, /dev/fd/N) whatever it is open on: renaming over it replaced the
+     /dev/stdout link itself when standard output was a file (found by --out /dev/stdout),
+     and the descriptor would stay on the old file anyway. */
   struct stat st;
-  int fd_name = !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/stderr") || !strncmp(path, "/dev/fd/", 8) ||
-                !strncmp(path, "/proc/self/fd/", 14);
+  int fd_name = descriptor_name(path);
+  if (fd_name >= 0) {   /* through a copy of the descriptor: its file offset is shared, nothing truncated */
+    int fd = dup(fd_name);
+    if (fd >= 0 && !(o->f = fdopen(fd, "w")))
+      close(fd);
+    if (o->f)
+      return DENSRT_OK;
+  }
   int exists = stat(path, &st) == 0;
-  if ((exists && !S_ISREG(st.st_mode)) || fd_name) {
+  if ((exists && !S_ISREG(st.st_mode)) || fd_name >= 0) {
     if (exists && S_ISDIR(st.st_mode)) {
       densrt_io_out_abort(o);
       DENSRT_ERROR(DENSRT_EIO, "%s: is a directory", path);
