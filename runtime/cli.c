@@ -1,6 +1,7 @@
 /*
 ** cli.c — the command line of every generated program:
-**   PROG COMMAND [OPTIONS]   (info, eval, optimize, diagnose, benchmark, plot KIND, ...)
+**   PROG COMMAND [OPTIONS]   (info, eval, optimize, diagnose, benchmark, plot KIND, sample, predict,
+**                             members, summary)
 ** Each command takes only its own options (the table below) and has its own
 ** --help.  Everything that can be checked without the data is checked before
 ** the data are read.
@@ -11,6 +12,7 @@
 ** at all.
 */
 #include "densrt.h"
+#include "pool.h"
 
 #include <gsl/gsl_errno.h>
 
@@ -95,8 +97,8 @@ static void install_signals(void)
 
 enum {
   C_INFO = 1 << 0, C_EVAL = 1 << 1, C_OPTIMIZE = 1 << 2, C_DIAGNOSE = 1 << 3, C_BENCHMARK = 1 << 4, C_PLOT = 1 << 5,
-  C_SAMPLE = 1 << 6, C_SUMMARY = 1 << 7, C_PREDICT = 1 << 8,
-  C_DATA = C_EVAL | C_OPTIMIZE | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_SAMPLE,
+  C_SAMPLE = 1 << 6, C_SUMMARY = 1 << 7, C_PREDICT = 1 << 8, C_MEMBERS = 1 << 9,
+  C_DATA = C_EVAL | C_OPTIMIZE | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_SAMPLE | C_MEMBERS,
   C_ALL = C_INFO | C_DATA | C_SUMMARY | C_PREDICT
 };
 
@@ -131,12 +133,24 @@ static const struct {
    "--init-from-map, or Stan's default, uniform(-2, 2) on the unconstrained scale (around the structural start: 0, "
    "the middle of two bounds, one unit inside one bound), different for each chain so that R-hat can tell "
    "chains that do not mix."},
-  {"predict", C_PREDICT, "intensity of each component on a grid: posterior median and 16/84% band (CSV)",
+  {"predict", C_PREDICT, "intensity of each component on a grid: median and 16/84% band (CSV, FITS images)",
    " --grid COL=LO:HI:N... (--draws FILES | --params FILE)",
    "Evaluate each component's intensity and the total on a grid of points (every column given by --grid; "
    "the grid is their product) for every draw of --draws (Stan CSV files, as sample writes them) and write "
    "the median and the 16% and 84% quantiles at each point, as a CSV table; with --params instead, the "
-   "values at those parameters."},
+   "values at those parameters.  --out FILE.fits writes FITS images instead: one image extension per "
+   "component and one for the total (EXTNAME the component's name, 'total'), with a linear world coordinate "
+   "system along each column (CTYPEi the column, CRPIXi = 1, CRVALi = LO, CDELTi the step); with --draws each "
+   "image is the median and NAME_Q16, NAME_Q84 hold the 16% and 84% quantiles."},
+  {"members", C_MEMBERS, "membership probability of each component for every data row (CSV or FITS table)",
+   " --data FILE (--params FILE | --draws FILES) [--out FILE.csv|FILE.fits]",
+   "For every data row used (the same selection as optimize: --column, --where, --outside, --nan), the "
+   "probability that it belongs to each component, p_NAME = n_NAME(x) / n(x), at --params, or with --draws the "
+   "posterior mean over the draws and its 16% and 84% quantiles (p_NAME_q16, p_NAME_q84).  Each row carries an "
+   "identifier (--id COL, default source_id when the file has it, else 'row': the row's 1-based number among the "
+   "file's data rows, counted before any selection) and the model's columns as used.  Rows the selection leaves "
+   "out are not written: join the result to the catalogue on the identifier.  CSV, or a FITS binary table "
+   "(--out FILE.fits)."},
   {"summary", C_SUMMARY, "summary and diagnostics of Stan CSV files", " FILE.csv...",
    "Summarise draws in Stan CSV files (one per chain; ours or CmdStan's): per column mean, sd, MCSE of the "
    "mean, 5/50/95% quantiles, bulk-ESS, tail-ESS and rank-normalised split R-hat (Vehtari et al. 2021), then "
@@ -147,7 +161,8 @@ enum {
   O_DATA = 256, O_COLUMN, O_OUTSIDE, O_WHERE, O_SET, O_INTEGRATE, O_TOL, O_PARAMS, O_INIT, O_OUT, O_MAX_ITER, O_FTOL,
   O_GTOL, O_RANDOM, O_SEED, O_ERROR_TOL, O_BATCHES, O_WIDTH, O_HEIGHT, O_QUIET, O_HELP, O_VERSION, O_MAX_INPUT,
   O_CHAINS, O_WARMUP, O_DRAWS, O_THREADS, O_MAX_DEPTH, O_DELTA, O_METRIC, O_INIT_MAP, O_GRID, O_DRAWS_FILES,
-  O_REPEAT, O_DATA_THREADS, O_PARAM, O_LOG, O_COMPONENT, O_ALONG, O_STARTS, O_START_ROWS
+  O_REPEAT, O_DATA_THREADS, O_PARAM, O_LOG, O_COMPONENT, O_ALONG, O_STARTS, O_START_ROWS, O_NAN, O_ID, O_UNIT,
+  O_THIN
 };
 
 static const struct {
@@ -157,13 +172,17 @@ static const struct {
   const char *help;
 } option_table[] = {
   {"data", "FILE", O_DATA, C_DATA,
-   "data table: CSV with a header row, or a FITS table (either may be gzip-compressed); a pipe works too"},
+   "data table: a text table with a header row (comma-, tab- or blank-separated, found from the header), or a "
+   "FITS table (either may be gzip-compressed); a pipe works too"},
   {"column", "NAME=COL", O_COLUMN, C_DATA, "read model column NAME from file column COL (repeatable)"},
   {"where", "'COL OP X'", O_WHERE, C_DATA,
-   "keep only rows where model column COL compares to the number X (OP: < <= > >= == !=); repeatable, "
-   "applied before the window"},
+   "keep only rows where column COL (a model column, or any numeric column of the file) compares to the number "
+   "X (OP: < <= > >= == !=); repeatable, applied before the window"},
   {"outside", "error|drop|keep", O_OUTSIDE, C_DATA,
    "rows outside the window: stop (default), drop them, or keep them (they still count in the sum over the data)"},
+  {"nan", "error|drop", O_NAN, C_DATA,
+   "rows with a missing value (empty cell, NaN, NA, null) in a column used: stop naming the first (default), or "
+   "drop them (counted on standard error)"},
   {"max-input-bytes", "SIZE", O_MAX_INPUT, C_DATA,
    "read at most SIZE bytes of data (after unpacking gzip), e.g. 512M or 16G (default 8G, or "
    "$DENSRT_MAX_INPUT_BYTES)"},
@@ -173,7 +192,7 @@ static const struct {
    "simpson(points = N), simpson(step = h)"},
   {"tol", "X", O_TOL, C_EVAL | C_OPTIMIZE | C_SAMPLE,
    "relative accuracy of 'auto' integrals (default 1e-10, at least 1e-14); sample: checked at the initial values"},
-  {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_PREDICT,
+  {"params", "FILE", O_PARAMS, C_EVAL | C_DIAGNOSE | C_BENCHMARK | C_PLOT | C_PREDICT | C_MEMBERS,
    "parameter values: a JSON object name -> number or array, or the output of optimize or eval"},
   {"init", "FILE", O_INIT, C_OPTIMIZE | C_SAMPLE | C_PLOT,
    "starting values, as for --params (sample: every chain; plot knots: the initial values drawn beside --params); "
@@ -188,23 +207,32 @@ static const struct {
   {"init-from-map", NULL, O_INIT_MAP, C_SAMPLE, "start every chain at the MAP point (optimize first)"},
   {"out", "FILE", O_OUT, C_ALL,
    "write the result to FILE (atomically) instead of standard output; plot: the figure, FILE.png, FILE.pdf or "
-   "FILE.svg (required); "
-   "sample: the prefix PREFIX of PREFIX_1.csv ... (required)"},
+   "FILE.svg (required); sample: the prefix PREFIX of PREFIX_1.csv ... (required); predict, members: FILE.csv or "
+   "FILE.fits"},
   {"grid", "COL=LO:HI:N", O_GRID, C_PREDICT, "N evenly spaced points from LO to HI along column COL (repeatable; "
    "every column needs one)"},
-  {"draws", "FILES", O_DRAWS_FILES, C_PREDICT | C_PLOT,
+  {"draws", "FILES", O_DRAWS_FILES, C_PREDICT | C_MEMBERS | C_PLOT,
    "Stan CSV files of draws (comma-separated, or repeat the option), as sample writes them"},
+  {"thin", "K", O_THIN, C_PREDICT | C_MEMBERS,
+   "use every K-th draw of each chain (the 1st, the K+1-th, ...; default 1: all); the cost is in proportion"},
+  {"id", "COL", O_ID, C_MEMBERS,
+   "the identifier column written with each row (default: source_id if the file has it, else the row number)"},
+  {"component", "NAMES", O_COMPONENT, C_MEMBERS | C_PREDICT | C_PLOT,
+   "predict, members: write only these components (comma-separated, or repeat the option; default: all); "
+   "plot track: the component (default: the first)"},
+  {"unit", "COL=UNIT", O_UNIT, C_PREDICT,
+   "the unit of a column (FITS maps: CUNITi, and BUNIT once every column has one), e.g. --unit phi1=deg"},
   {"param", "NAME", O_PARAM, C_PLOT,
    "plot trace: a column of the draws, as sample names it (lp__, mu, b.3; b[3] also works); repeatable"},
   {"log", NULL, O_LOG, C_PLOT, "plot density: a logarithmic intensity axis"},
-  {"component", "NAME", O_COMPONENT, C_PLOT, "plot track: the component (default: the first)"},
   {"along", "COL", O_ALONG, C_PLOT, "plot track: the column along which the track runs (default: the first)"},
   {"chains", "N", O_CHAINS, C_SAMPLE, "number of chains (default 4)"},
   {"warmup", "N", O_WARMUP, C_SAMPLE, "warmup iterations per chain, adapting step size and metric (default 1000)"},
   {"draws", "N", O_DRAWS, C_SAMPLE, "draws per chain after warmup (default 1000)"},
-  {"threads", "N", O_THREADS, C_SAMPLE | C_EVAL | C_OPTIMIZE | C_BENCHMARK,
+  {"threads", "N", O_THREADS, C_SAMPLE | C_EVAL | C_OPTIMIZE | C_BENCHMARK | C_PREDICT | C_MEMBERS,
    "sample: threads running the chains (default: one per core), the draws do not depend on it; eval, optimize, "
-   "benchmark: threads summing over the data rows (default 1), the results are the same for the same N"},
+   "benchmark: threads summing over the data rows (default 1), the results are the same for the same N; "
+   "predict, members: threads sharing the points (default 1), the results do not depend on it"},
   {"data-threads", "N", O_DATA_THREADS, C_SAMPLE,
    "threads summing each chain's data rows (default 1); the draws are the same for the same N"},
   {"max-depth", "N", O_MAX_DEPTH, C_SAMPLE, "largest tree depth: at most 2^N leapfrog steps a draw (default 10)"},
@@ -245,8 +273,12 @@ typedef struct {
   const char **integr;   size_t n_integr;     /* column=method */
   const char **where;    size_t n_where;      /* row filters: COLUMN OP NUMBER */
   int outside;                                /* 0 error, 1 drop, 2 keep */
+  int nan_drop;                               /* --nan drop */
+  const char *id;                             /* members: --id */
+  const char **components; size_t n_components;  /* members, predict: NAMES */
+  const char **units;    size_t n_units;      /* predict: COL=UNIT */
   long max_iter, random, seed, width, height, batches;
-  long chains, warmup, draws, threads, max_depth, repeat, data_threads, starts, start_rows;
+  long chains, warmup, draws, threads, max_depth, repeat, data_threads, starts, start_rows, thin;
   double ftol, gtol, tol, error_tol, delta;
   int quiet, seed_given, dense, init_map;
   char **files;          size_t n_files;      /* summary: the CSV files */
@@ -254,7 +286,7 @@ typedef struct {
   const char **draw_files; size_t n_draw_files;  /* predict, plot: Stan CSV files */
   int kind;                                   /* plot: index in plot_kinds */
   const char **pnames;   size_t n_pnames;     /* plot trace: --param */
-  const char *component, *along;              /* plot track */
+  const char *along;                          /* plot track (its component: components[0]) */
   int log_scale;                              /* plot density */
   uint64_t given;                             /* bit k: option_table[k] was given */
 } options;
@@ -485,6 +517,25 @@ static int parse_count(const char *opt, const char *s, long min, long max, long 
   return 1;
 }
 
+/* One of the words of the NULL-terminated list: *out gets its index. */
+static int parse_choice(const char *opt, const char *s, const char *const *words, int *out)
+{
+  char list[256] = "";
+  size_t n = 0;
+  while (words[n])
+    n++;
+  for (size_t i = 0; i < n; i++) {
+    if (!strcmp(s, words[i])) {
+      *out = (int)i;
+      return 1;
+    }
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+             words[i]);
+  }
+  fail("--%s: expected %s, got '%s'", opt, list, s);
+  return 0;
+}
+
 static void push(const char ***list, size_t *n, const char *v)
 {
   const char **l = realloc(*list, (*n + 1) * sizeof **list);
@@ -524,6 +575,26 @@ static int check_writable(const char *path)
   return 0;
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* The format of a table or map result from --out's extension: 0 CSV (also standard output,
+** and a name without an extension such as /dev/stdout), 1 FITS; -1 (said) for another. */
+static int out_format(const options *o)
+{
+  const char *path = o->out ? o->out : "-", *slash = strrchr(path, '/');
+  const char *dot = strrchr(slash ? slash + 1 : path, '.');
+  if (!strcmp(path, "-") || !dot || dot == (slash ? slash + 1 : path) || ends_with(path, ".csv"))
+    return 0;
+  if (ends_with(path, ".fits") || ends_with(path, ".fit") || ends_with(path, ".fts"))
+    return 1;
+  fail("--out %s: unknown format '%s' (%s writes .csv or .fits)", path, dot, o->cmd);
+  return -1;
+}
+
 /* Checks that need no data: required options, files that must not be overwritten. */
 static int check_options(const options *o)
 {
@@ -532,10 +603,14 @@ static int check_options(const options *o)
       fail("predict needs --grid COL=LO:HI:N for every column (try '%s predict --help')", prog);
       return EXIT_BAD;
     }
+  }
+  if (o->flag & (C_PREDICT | C_MEMBERS)) {
     if (!!o->params == !!o->n_draw_files) {
-      fail("predict needs either --draws FILES or --params FILE");
+      fail("%s needs either --draws FILES or --params FILE", o->cmd);
       return EXIT_BAD;
     }
+    if (out_format(o) < 0)
+      return EXIT_BAD;
   }
   if ((o->flag & C_SUMMARY) && !o->n_files) {
     fail("summary needs Stan CSV files (try '%s summary --help')", prog);
@@ -768,8 +843,11 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_DRAWS_FILES: push(&o->draw_files, &o->n_draw_files, v); break;
     case O_PARAM: push(&o->pnames, &o->n_pnames, v); break;
     case O_LOG: o->log_scale = 1; break;
-    case O_COMPONENT: o->component = v; break;
     case O_ALONG: o->along = v; break;
+    case O_COMPONENT: push(&o->components, &o->n_components, v); break;
+    case O_UNIT: push(&o->units, &o->n_units, v); break;
+    case O_ID: o->id = v; break;
+    case O_NAN: ok = parse_choice(name, v, (const char *const[]){"error", "drop", NULL}, &o->nan_drop); break;
     case O_MAX_INPUT: {
       uint64_t bytes;
       if (densrt_io_parse_size(v, &bytes) || bytes == 0) {
@@ -780,11 +858,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
       break;
     }
     case O_OUTSIDE:
-      if (strcmp(v, "error") && strcmp(v, "drop") && strcmp(v, "keep")) {
-        fail("--outside: expected 'error', 'drop' or 'keep', got '%s'", v);
-        return EXIT_BAD;
-      }
-      o->outside = !strcmp(v, "drop") ? 1 : !strcmp(v, "keep") ? 2 : 0;
+      ok = parse_choice(name, v, (const char *const[]){"error", "drop", "keep", NULL}, &o->outside);
       break;
     case O_MAX_ITER: ok = parse_count(name, v, 1, 1000000000L, &o->max_iter); break;
     case O_RANDOM: ok = parse_count(name, v, 0, 1000000L, &o->random); break;
@@ -793,6 +867,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
     case O_SEED: ok = parse_count(name, v, 0, 4294967295L, &o->seed), o->seed_given = 1; break;
     case O_CHAINS: ok = parse_count(name, v, 1, 1024, &o->chains); break;
     case O_REPEAT: ok = parse_count(name, v, 1, 100000000L, &o->repeat); break;
+    case O_THIN: ok = parse_count(name, v, 1, 100000000L, &o->thin); break;
     case O_WARMUP: ok = parse_count(name, v, 0, 100000000L, &o->warmup); break;
     case O_DRAWS: ok = parse_count(name, v, 1, 100000000L, &o->draws); break;
     case O_THREADS: ok = parse_count(name, v, 1, (o->flag & C_SAMPLE) ? 1024 : 64, &o->threads); break;
@@ -806,13 +881,7 @@ static int parse_args(const densrt_model_def *def, int argc, char **argv, option
         ok = 0;
       }
       break;
-    case O_METRIC:
-      if (strcmp(v, "diag") && strcmp(v, "dense")) {
-        fail("--metric: expected 'diag' or 'dense', got '%s'", v);
-        return EXIT_BAD;
-      }
-      o->dense = !strcmp(v, "dense");
-      break;
+    case O_METRIC: ok = parse_choice(name, v, (const char *const[]){"diag", "dense", NULL}, &o->dense); break;
     case O_BATCHES: ok = parse_count(name, v, 1, 1000000L, &o->batches); break;
     case O_WIDTH: ok = parse_count(name, v, 100, 10000, &o->width); break;
     case O_HEIGHT: ok = parse_count(name, v, 100, 10000, &o->height); break;
@@ -916,69 +985,137 @@ bad:
   return EXIT_BAD;
 }
 
-/* A --where filter, checked against the model's columns before any data is read. */
-static int parse_filter(const densrt_model_def *def, const char *text, densrt_io_filter *f)
+/* The columns read besides the model's: those only --where names, and the identifier. */
+typedef struct {
+  char **extra;            /* file columns named by --where that are not model columns */
+  size_t n_extra;
+  char **id;               /* members: each used row's identifier (NULL: row numbers) */
+  size_t *row;             /* each used row's 1-based number among the file's data rows */
+  const char *id_name;     /* the identifier's header: --id, source_id, or row */
+} data_rows;
+
+static void data_rows_free(data_rows *r, size_t n_rows)
 {
-  const char **names = calloc(def->n_dims + 1, sizeof *names);
-  if (!names) {
+  for (size_t i = 0; i < r->n_extra; i++)
+    free(r->extra[i]);
+  free(r->extra);
+  for (size_t i = 0; r->id && i < n_rows; i++)
+    free(r->id[i]);
+  free(r->id);
+  free(r->row);
+  memset(r, 0, sizeof *r);
+}
+
+/* The --where filters, checked before any data is read: a filter names a model column, or
+** else a column of the file (read as well, r->extra). */
+static int parse_filters(const densrt_model_def *def, const options *o, densrt_io_filter *f, data_rows *r)
+{
+  size_t nd = def->n_dims;
+  const char **names = calloc(nd + o->n_where + 1, sizeof *names);
+  r->extra = calloc(o->n_where + 1, sizeof *r->extra);
+  if (!names || !r->extra) {
+    free(names);
     fail("out of memory");
     return 0;
   }
-  for (size_t d = 0; d < def->n_dims; d++)
+  for (size_t d = 0; d < nd; d++)
     names[d] = def->dims[d].name;
-  int rc = densrt_io_parse_filter(text, names, def->n_dims, f);
+  int ok = 1;
+  for (size_t i = 0; i < o->n_where && ok; i++) {
+    char col[256];
+    if (densrt_io_filter_column(o->where[i], col, sizeof col) && !has_dim(def, col)) {
+      size_t k = 0;
+      while (k < r->n_extra && strcmp(r->extra[k], col))
+        k++;
+      if (k == r->n_extra && !(r->extra[r->n_extra++] = strdup(col)))
+        ok = 0;
+      names[nd + k] = r->extra[k];
+    }
+  }
+  for (size_t i = 0; i < o->n_where && ok; i++)
+    if (densrt_io_parse_filter(o->where[i], names, nd + r->n_extra, &f[i])) {
+      fail("--where: %s", densrt_error_message());
+      ok = 0;
+    }
   free(names);
-  if (rc)
-    fail("--where: %s", densrt_error_message());
-  return rc == 0;
+  return ok;
 }
 
-/* Reads the data: io applies the filters, then the windows (densrt_io_read_where); the
-** counts are reported in that order. */
-static int load_data(densrt_model *m, const options *o, const densrt_io_filter *f)
+/* Reads the data: io drops rows with missing values (--nan drop), applies the filters, then
+** the windows (densrt_io_read_rules); the counts are reported in that order.  With ids
+** (members), the identifier column and each row's number are kept too. */
+static int load_data(densrt_model *m, const options *o, const densrt_io_filter *f, data_rows *ids)
 {
   const densrt_model_def *def = m->def;
-  densrt_io_column *want = calloc(def->n_dims + 1, sizeof *want);
-  if (!want) {
+  size_t nd = def->n_dims, ne = ids->n_extra, n_want = nd + ne + (o->flag == C_MEMBERS);
+  densrt_io_column *want = calloc(n_want + 1, sizeof *want);
+  unsigned *flags = calloc(n_want + 1, sizeof *flags);
+  if (!want || !flags) {
+    free(want);
+    free(flags);
     fail("out of memory");
     return EXIT_BAD;
   }
-  for (size_t d = 0; d < def->n_dims; d++)
+  for (size_t d = 0; d < nd; d++)
     want[d] = (densrt_io_column){def->dims[d].name, m->lo[d], m->hi[d]};
+  for (size_t k = 0; k < ne; k++)
+    want[nd + k] = (densrt_io_column){ids->extra[k], -INFINITY, INFINITY};
+  if (o->flag == C_MEMBERS) {   /* Gaia's identifier by default, when the file has it */
+    want[nd + ne] = (densrt_io_column){o->id ? o->id : "source_id", 0, 0};
+    flags[nd + ne] = DENSRT_IO_TEXT | (o->id ? 0 : DENSRT_IO_OPTIONAL);
+  }
   char name[256];
   const char *value;
   for (size_t i = 0; i < o->n_columns; i++) {
     split_pair("--column", o->columns[i], name, sizeof name, &value);   /* checked in check_setup */
-    for (size_t d = 0; d < def->n_dims; d++)
+    for (size_t d = 0; d < nd; d++)
       if (!strcmp(def->dims[d].name, name))
         want[d].name = value;
   }
   static const densrt_io_outside policy[] = {DENSRT_IO_OUTSIDE_ERROR, DENSRT_IO_OUTSIDE_DROP, DENSRT_IO_OUTSIDE_KEEP};
+  densrt_io_rules rules = {f, o->n_where, policy[o->outside],
+                           o->nan_drop ? DENSRT_IO_MISSING_DROP : DENSRT_IO_MISSING_ERROR, flags};
   densrt_io_table t;
-  int rc = densrt_io_read_where(o->data, want, def->n_dims, f, o->n_where, policy[o->outside], &t);
+  int rc = densrt_io_read_rules(o->data, want, n_want, &rules, &t);
   free(want);
+  free(flags);
   if (rc) {
-    fail("%s%s", densrt_error_message(), rc == DENSRT_EDOM ? " (--outside drop or keep to go on)" : "");
+    fail("%s%s", densrt_error_message(), rc == DENSRT_EDOM ? " (--outside drop or keep to go on)"
+                                         : rc == DENSRT_EMISSING ? " (--nan drop skips such rows)" : "");
     return EXIT_BAD;
   }
-  size_t n_outside = t.n_dropped + t.n_kept_outside, n_read = t.n_rows + t.n_dropped + t.n_filtered;
-  if (t.n_filtered || n_outside) {
-    char where[64] = "", window[96] = "";
+  size_t n_outside = t.n_dropped + t.n_kept_outside, n_read = t.n_rows + t.n_dropped + t.n_filtered + t.n_missing;
+  if (t.n_filtered || n_outside || t.n_missing) {
+    char missing[80] = "", where[64] = "", window[96] = "";
+    if (o->nan_drop)
+      snprintf(missing, sizeof missing, ", %zu with a missing value dropped", t.n_missing);
     if (o->n_where)
       snprintf(where, sizeof where, ", %zu dropped by --where", t.n_filtered);
     if (n_outside || o->outside)
       snprintf(window, sizeof window, ", %zu outside the window %s", n_outside,
                o->outside == 2 ? "kept" : "dropped");
-    note(o, "%s: %zu %s read%s%s; %zu %s used", o->data, n_read, plural(n_read, "row", "rows"), where, window,
-         t.n_rows, plural(t.n_rows, "row", "rows"));
+    note(o, "%s: %zu %s read%s%s%s; %zu %s used", o->data, n_read, plural(n_read, "row", "rows"), missing, where,
+         window, t.n_rows, plural(t.n_rows, "row", "rows"));
   }
   if (t.n_rows == 0) {
     fail("%s: no data rows%s", o->data, n_read ? " left after filtering" : "");
     densrt_io_table_free(&t);
     return EXIT_BAD;
   }
+  if (o->flag == C_MEMBERS) {
+    ids->row = t.row;
+    t.row = NULL;
+    ids->id_name = "row";
+    if (t.present[nd + ne]) {
+      ids->id = t.text[nd + ne];
+      t.text[nd + ne] = NULL;
+      ids->id_name = o->id ? o->id : "source_id";
+    }
+  }
   densrt_model_set_data(m, t.n_rows, t.cols);
-  free(t.cols);   /* the columns themselves now belong to the model */
+  for (size_t d = 0; d < nd; d++)
+    t.cols[d] = NULL;   /* the model's now */
+  densrt_io_table_free(&t);
   return 0;
 }
 
@@ -1991,12 +2128,18 @@ done:
 
 
 /* The grid of --grid COL=LO:HI:N options: every column, their product (the last fastest). */
-static int make_grid(const densrt_model *m, const options *o, double **x, size_t *n_points)
+typedef struct {
+  double lo[DENSRT_MAX_DIMS], hi[DENSRT_MAX_DIMS];
+  size_t count[DENSRT_MAX_DIMS];
+} grid_spec;
+
+static int make_grid(const densrt_model *m, const options *o, double **x, size_t *n_points, grid_spec *gs)
 {
   const densrt_model_def *def = m->def;
   size_t nd = def->n_dims, total = 1;
-  double lo[DENSRT_MAX_DIMS], hi[DENSRT_MAX_DIMS];
-  size_t count[DENSRT_MAX_DIMS] = {0};
+  double *lo = gs->lo, *hi = gs->hi;
+  size_t *count = gs->count;
+  memset(gs, 0, sizeof *gs);
   for (size_t i = 0; i < o->n_grids; i++) {
     char name[256], *end;
     const char *v;
@@ -2015,9 +2158,10 @@ static int make_grid(const densrt_model *m, const options *o, double **x, size_t
       b = strtod(end + 1, &end);
     if (*end == ':')
       k = strtol(end + 1, &end, 10);
-    if (*end || !isfinite(a) || !isfinite(b) || a > b || k < 1 || k > 1000000 || (k == 1 && a != b)) {
-      fail("--grid %s: expected COL=LO:HI:N with finite LO <= HI and N from 1 to 1000000 (N = 1: LO = HI)",
-           o->grids[i]);
+    if (*end || !isfinite(a) || !isfinite(b) || a > b || k < 1 || k > 1000000 || (k == 1 && a != b) ||
+        (k > 1 && a == b)) {
+      fail("--grid %s: expected COL=LO:HI:N with finite LO < HI and N from 2 to 1000000 (or N = 1 and LO = HI "
+           "to fix the column)", o->grids[i]);
       return EXIT_BAD;
     }
     if (count[d]) {
@@ -2132,11 +2276,24 @@ static int draws_thetas(const densrt_model *m, const options *o, double **thetas
       goto done;
     col[i] = (size_t)k;
   }
-  size_t r = 0;
+  /* every other column must be the sampler's (NAME__): a parameter this model does not
+     have means draws of another model */
+  for (size_t k = 0; k < s.n_cols; k++) {
+    size_t len = strlen(s.names[k]), i = 0;
+    while (i < n && col[i] != k)
+      i++;
+    if (i == n && !(len > 2 && !strcmp(s.names[k] + len - 2, "__"))) {
+      fail("%s: column '%s' is not a parameter of the model (draws of another model, or other knot sets?)",
+           first, s.names[k]);
+      goto done;
+    }
+  }
+  size_t r = 0, thin = o->thin > 1 ? (size_t)o->thin : 1;
   for (size_t c = 0; c < s.n_chains; c++)
-    for (size_t j = 0; j < s.n_draws[c]; j++, r++)
+    for (size_t j = 0; j < s.n_draws[c]; j += thin, r++)
       for (size_t i = 0; i < n; i++)
         (*thetas)[r * n + i] = s.draws[c][j * s.n_cols + col[i]];
+  total = r;
   *n_draws = total;
   rc = total ? 0 : EXIT_BAD;
   if (!total)
@@ -2148,88 +2305,545 @@ done:
   return rc;
 }
 
-static int cmd_predict(densrt_model *m, const options *o, double *theta)
+/* Which components --component names (all without it): show[t]; checked before the data. */
+static int select_components(const densrt_model_def *def, const options *o, unsigned char *show)
 {
-  const densrt_model_def *def = m->def;
-  size_t nd = def->n_dims, nt = def->n_terms, n_points = 0, n_draws = 1;
-  double *x[DENSRT_MAX_DIMS] = {0}, *thetas = NULL, *lt = NULL, *vals = NULL;
-  int rc = make_grid(m, o, x, &n_points);
-  if (rc)
-    goto done;
-  if (o->n_draw_files) {
-    if ((rc = draws_thetas(m, o, &thetas, &n_draws)))
-      goto done;
-  }
-  /* grid points in chunks: each chunk's values for every draw, then its quantiles */
-  size_t chunk = 16000000 / ((nt + 1) * n_draws) + 1;
-  if (chunk > n_points)
-    chunk = n_points;
-  lt = malloc(nt * chunk * sizeof *lt);
-  vals = malloc((nt + 1) * chunk * n_draws * sizeof *vals);
-  if (!lt || !vals) {
-    fail("out of memory");
-    rc = EXIT_BAD;
-    goto done;
-  }
-  densrt_io_out out;
-  if ((rc = open_out(o, &out)))
-    goto done;
-  FILE *f = out.f;
-  for (size_t d = 0; d < nd; d++)
-    fprintf(f, "%s%s", d ? "," : "", def->dims[d].name);
-  for (size_t t = 0; t <= nt; t++) {
-    const char *name = t < nt ? def->terms[t].name : "total";
-    if (thetas)
-      fprintf(f, ",%s_q16,%s_q50,%s_q84", name, name, name);
-    else
-      fprintf(f, ",%s", name);
-  }
-  fputc('\n', f);
-  for (size_t g0 = 0; g0 < n_points; g0 += chunk) {
-    size_t nc = n_points - g0 < chunk ? n_points - g0 : chunk;
-    const double *xs[DENSRT_MAX_DIMS];
-    for (size_t d = 0; d < nd; d++)
-      xs[d] = x[d] + g0;
-    for (size_t r = 0; r < n_draws; r++) {
-      def->log_terms(m, m->own, thetas ? thetas + r * m->n_theta : theta, nc, xs, lt);
-      for (size_t g = 0; g < nc; g++) {
-        double total = 0;
-        for (size_t t = 0; t < nt; t++) {
-          double v = exp(lt[t * nc + g]);
-          vals[(t * nc + g) * n_draws + r] = v;
-          total += v;
-        }
-        vals[(nt * nc + g) * n_draws + r] = total;
+  memset(show, o->n_components ? 0 : 1, def->n_terms);
+  for (size_t i = 0; i < o->n_components; i++) {
+    const char *p = o->components[i];
+    while (*p) {
+      size_t len = strcspn(p, ",");
+      size_t t = 0;
+      while (t < def->n_terms && (strlen(def->terms[t].name) != len || strncmp(def->terms[t].name, p, len)))
+        t++;
+      if (len && t == def->n_terms) {
+        char list[512] = "";
+        for (size_t k = 0; k < def->n_terms; k++)
+          snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", def->terms[k].name);
+        fail("--component: the model has no component '%.*s' (components: %s)", (int)len, p, list);
+        return 0;
       }
+      if (len)
+        show[t] = 1;
+      p += len + (p[len] == ',');
     }
-    for (size_t g = 0; g < nc; g++) {
-      for (size_t d = 0; d < nd; d++) {
-        fputs(d ? "," : "", f);
-        densrt_json_write_number(f, x[d][g0 + g]);
-      }
-      for (size_t t = 0; t <= nt; t++) {
-        const double *v = vals + (t * nc + g) * n_draws;
-        if (!thetas) {
-          fputc(',', f);
-          densrt_json_write_number(f, v[0]);
+  }
+  for (size_t t = 0; t < def->n_terms; t++)
+    if (show[t])
+      return 1;
+  fail("--component: no component named");
+  return 0;
+}
+
+/*
+** Points evaluated at every draw, in blocks, on threads: per point and draw the components'
+** intensities and the total (predict) or the components' probabilities n_t / n (members),
+** then per point the statistics over the draws: the value itself with one draw; else
+** predict's 16/50/84 % quantiles or members' mean and 16/84 % quantiles.  Each thread takes
+** a contiguous share of the block's points with a work of its own, so the results do not
+** depend on the number of threads.
+*/
+enum { N_STATS = 3, EVAL_TILE = 16 };
+
+typedef struct {
+  const densrt_model *m;
+  densrt_work **w;           /* one per thread */
+  size_t n_threads;
+  const double *thetas;      /* n_draws parameter vectors */
+  size_t n_draws;
+  int probabilities;         /* members */
+  size_t nq;                 /* quantities per point: the components (+ the total) */
+  const double *x[DENSRT_MAX_DIMS];
+  size_t n;                  /* the block's points */
+  double *lt;                /* per thread: n_terms x (its points) */
+  double *vals;              /* (q, point) -> the n_draws values */
+  double *stats;             /* (q, point) -> N_STATS numbers */
+  size_t n_nonfinite;        /* per block: points whose total intensity is 0 or not finite (members) */
+  size_t *bad;               /* per thread */
+} eval_job;
+
+static void eval_share(void *ctx, size_t member)
+{
+  eval_job *j = ctx;
+  const densrt_model *m = j->m;
+  size_t nt = m->def->n_terms, nd = m->def->n_dims, n = j->n, D = j->n_draws;
+  size_t a = n * member / j->n_threads, b = n * (member + 1) / j->n_threads, k = b - a;
+  double *lt = j->lt + (D < EVAL_TILE ? D : EVAL_TILE) * nt * a;
+  const double *xs[DENSRT_MAX_DIMS];
+  j->bad[member] = 0;
+  if (!k)
+    return;
+  for (size_t d = 0; d < nd; d++)
+    xs[d] = j->x[d] + a;
+  /* draws in tiles, so that each point's values over the draws are written in runs */
+  for (size_t r0 = 0; r0 < D; r0 += EVAL_TILE) {
+    size_t nr = D - r0 < EVAL_TILE ? D - r0 : EVAL_TILE;
+    for (size_t r = 0; r < nr; r++)
+      m->def->log_terms(m, j->w[member], j->thetas + (r0 + r) * m->n_theta, k, xs, lt + r * nt * k);
+    for (size_t g = 0; g < k; g++) {
+      double *v = j->vals + (a + g) * D + r0;   /* quantity q at v[q * n * D] */
+      for (size_t r = 0; r < nr; r++) {
+        const double *l = lt + r * nt * k + g;   /* term t at l[t * k] */
+        if (!j->probabilities) {
+          double total = 0;
+          for (size_t t = 0; t < nt; t++) {
+            double e = exp(l[t * k]);
+            v[t * n * D + r] = e;
+            total += e;
+          }
+          v[nt * n * D + r] = total;
           continue;
         }
-        static const double p[3] = {0.16, 0.5, 0.84};
-        for (int k = 0; k < 3; k++) {
-          fputc(',', f);
-          densrt_json_write_number(f, densrt_mcstat_quantile(v, n_draws, p[k]));
+        double mx = -INFINITY, sum = 0;
+        for (size_t t = 0; t < nt; t++)
+          mx = fmax(mx, l[t * k]);
+        for (size_t t = 0; t < nt; t++)
+          sum += v[t * n * D + r] = exp(l[t * k] - mx);
+        for (size_t t = 0; t < nt; t++)   /* NAN where the total is 0 or not finite */
+          v[t * n * D + r] = isfinite(mx) ? v[t * n * D + r] / sum : NAN;
+      }
+    }
+  }
+  static const double pq[3] = {0.16, 0.5, 0.84}, pm[2] = {0.16, 0.84};
+  for (size_t g = a; g < b; g++) {
+    for (size_t q = 0; q < j->nq; q++) {
+      double *v = j->vals + (q * n + g) * D, *st = j->stats + (q * n + g) * N_STATS;
+      if (q == 0 && isnan(v[0]))
+        j->bad[member]++;
+      if (D == 1) {   /* one draw: its value is every statistic */
+        st[0] = st[1] = st[2] = v[0];
+      } else if (!j->probabilities) {
+        densrt_mcstat_quantiles(v, D, pq, 3, st);
+      } else {
+        double sum = 0;
+        for (size_t r = 0; r < D; r++)
+          sum += v[r];
+        st[0] = sum / (double)D;
+        densrt_mcstat_quantiles(v, D, pm, 2, st + 1);
+      }
+    }
+  }
+}
+
+/* The evaluator's threads and buffers for blocks of up to `block` points. */
+static int eval_setup(eval_job *j, const densrt_model *m, const options *o, const double *thetas, size_t n_draws,
+                      int probabilities, size_t n_points, size_t *block, densrt_pool **pool)
+{
+  memset(j, 0, sizeof *j);
+  j->m = m;
+  j->thetas = thetas;
+  j->n_draws = n_draws;
+  j->probabilities = probabilities;
+  j->nq = m->def->n_terms + !probabilities;
+  j->n_threads = o->threads > 1 ? (size_t)o->threads : 1;
+  /* about 16 MB of values a block: written, then read back for the statistics, while in cache */
+  size_t b = 2000000 / (j->nq * n_draws) + 1;
+  *block = b < n_points ? b : n_points;
+  j->w = calloc(j->n_threads, sizeof *j->w);
+  j->bad = calloc(j->n_threads, sizeof *j->bad);
+  j->lt = malloc(((n_draws < EVAL_TILE ? n_draws : EVAL_TILE) * m->def->n_terms * *block + 1) * sizeof *j->lt);
+  j->vals = malloc((j->nq * *block * n_draws + 1) * sizeof *j->vals);
+  j->stats = malloc((j->nq * *block * N_STATS + 1) * sizeof *j->stats);
+  int ok = j->w && j->bad && j->lt && j->vals && j->stats;
+  for (size_t t = 0; ok && t < j->n_threads; t++)
+    ok = densrt_work_alloc(m, &j->w[t]) == 0;
+  *pool = NULL;
+  if (ok && j->n_threads > 1 && !(*pool = densrt_pool_alloc(j->n_threads))) {
+    fail("cannot start %zu threads", j->n_threads);
+    return EXIT_BAD;
+  }
+  if (!ok) {
+    fail("out of memory");
+    return EXIT_BAD;
+  }
+  return 0;
+}
+
+static void eval_block(eval_job *j, densrt_pool *pool, double *const *x, size_t g0, size_t n)
+{
+  for (size_t d = 0; d < j->m->def->n_dims; d++)
+    j->x[d] = x[d] + g0;
+  j->n = n;
+  if (pool)
+    densrt_pool_run(pool, eval_share, j);
+  else
+    eval_share(j, 0);
+  for (size_t t = 0; t < j->n_threads; t++)
+    j->n_nonfinite += j->bad[t];
+}
+
+static void eval_free(eval_job *j, densrt_pool *pool)
+{
+  densrt_pool_free(pool);
+  for (size_t t = 0; j->w && t < j->n_threads; t++)
+    densrt_work_free(j->w[t]);
+  free(j->w);
+  free(j->bad);
+  free(j->lt);
+  free(j->vals);
+  free(j->stats);
+}
+
+/* The parameter vectors: every draw of --draws, or --params. */
+static int eval_thetas(const densrt_model *m, const options *o, double *theta, double **thetas, size_t *n_draws)
+{
+  if (o->n_draw_files)
+    return draws_thetas(m, o, thetas, n_draws);
+  *n_draws = 1;
+  *thetas = malloc((m->n_theta + 1) * sizeof **thetas);
+  if (!*thetas) {
+    fail("out of memory");
+    return EXIT_BAD;
+  }
+  memcpy(*thetas, theta, m->n_theta * sizeof *theta);
+  return 0;
+}
+
+/* A unit of --unit COL=UNIT, or NULL. */
+static const char *column_unit(const options *o, const char *col)
+{
+  for (size_t i = o->n_units; i-- > 0;) {
+    const char *eq = strchr(o->units[i], '=');
+    if (eq && (size_t)(eq - o->units[i]) == strlen(col) && !strncmp(o->units[i], col, strlen(col)))
+      return eq + 1;
+  }
+  return NULL;
+}
+
+static int check_units(const densrt_model_def *def, const options *o)
+{
+  for (size_t i = 0; i < o->n_units; i++) {
+    char name[256];
+    const char *v;
+    if (!split_pair("--unit", o->units[i], name, sizeof name, &v))
+      return EXIT_BAD;
+    if (!has_dim(def, name)) {
+      fail("--unit: the model has no column '%s'", name);
+      return EXIT_BAD;
+    }
+    if (!*v || strchr(v, '\'')) {
+      fail("--unit %s: expected a unit such as deg or mag", o->units[i]);
+      return EXIT_BAD;
+    }
+  }
+  return 0;
+}
+
+/* BUNIT of an intensity: counts per unit of each column ("deg-2", "deg-1 mag-1"), or ""
+** when a column has no --unit. */
+static void intensity_unit(const densrt_model_def *def, const options *o, char *buf, size_t len)
+{
+  const char *u[DENSRT_MAX_DIMS];
+  size_t nd = def->n_dims, used = 0;
+  buf[0] = '\0';
+  for (size_t d = 0; d < nd; d++)
+    if (!(u[d] = column_unit(o, def->dims[d].name)))
+      return;
+  for (size_t d = 0; d < nd; d++) {
+    int power = 0, first = 1;
+    for (size_t e = 0; e < nd; e++) {
+      if (!strcmp(u[e], u[d])) {
+        power++;
+        first = first && e >= d;
+      }
+    }
+    if (first)
+      used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s-%d", used ? " " : "", u[d], power);
+  }
+  if (used >= len)
+    buf[0] = '\0';
+}
+
+/* The primary header of predict's and members' FITS files. */
+static int fits_primary(densrt_fitsout *fo, const densrt_model_def *def, size_t n_draws, int draws)
+{
+  return densrt_fitsout_key(fo, "ORIGIN", "densc", 0, "written by a densc program") ||
+         densrt_fitsout_key(fo, "MODEL", def->name, 0, "the model") ||
+         densrt_fitsout_key(fo, "NDRAWS", NULL, (double)n_draws, draws ? "draws summarised" : "--params");
+}
+
+/* predict --out FILE.fits: images of every shown quantity (and its quantiles). */
+static int write_maps(const densrt_model *m, const options *o, FILE *f, const grid_spec *gs, double *const *img,
+                      const unsigned char *show, size_t n_draws, int draws)
+{
+  const densrt_model_def *def = m->def;
+  size_t nd = def->n_dims, nt = def->n_terms, len[DENSRT_MAX_DIMS];
+  densrt_fitsout_axis axes[DENSRT_MAX_DIMS];
+  char bunit[256];
+  intensity_unit(def, o, bunit, sizeof bunit);
+  for (size_t d = 0; d < nd; d++) {
+    len[d] = gs->count[d];
+    axes[d] = (densrt_fitsout_axis){def->dims[d].name, column_unit(o, def->dims[d].name), gs->lo[d],
+                                    gs->count[d] > 1 ? (gs->hi[d] - gs->lo[d]) / (double)(gs->count[d] - 1) : 1};
+  }
+  densrt_fitsout *fo;
+  if (densrt_fitsout_open(&fo, o->out)) {
+    fail("%s", densrt_error_message());
+    return EXIT_BAD;
+  }
+  int st = fits_primary(fo, def, n_draws, draws);
+  static const char *const suffix[N_STATS] = {"", "_Q16", "_Q84"};
+  static const int order[N_STATS] = {1, 0, 2};   /* predict's statistics: q16, q50, q84 */
+  for (size_t q = 0; q <= nt && !st; q++) {
+    if (q < nt && !show[q])
+      continue;
+    for (size_t k = 0; k < (draws ? N_STATS : 1) && !st; k++) {
+      char name[300];
+      snprintf(name, sizeof name, "%s%s", q < nt ? def->terms[q].name : "total", suffix[k]);
+      st = densrt_fitsout_image(fo, name, nd, len, axes, bunit, img[q * N_STATS + (draws ? order[k] : 0)]);
+      if (!st && draws)
+        st = densrt_fitsout_key(fo, "QUANTILE", NULL, k == 0 ? 0.5 : k == 1 ? 0.16 : 0.84,
+                                "quantile of the draws' values");
+    }
+  }
+  if (!st)
+    st = densrt_fitsout_write(fo, f);
+  densrt_fitsout_free(fo);
+  if (st) {
+    fail("%s", densrt_error_message());
+    return EXIT_BAD;
+  }
+  return 0;
+}
+
+static int cmd_predict(densrt_model *m, const options *o, double *theta, const unsigned char *show)
+{
+  const densrt_model_def *def = m->def;
+  size_t nd = def->n_dims, nt = def->n_terms, n_points = 0, n_draws = 1, block = 0;
+  size_t n_stats = o->n_draw_files ? N_STATS : 1;
+  double *x[DENSRT_MAX_DIMS] = {0}, *thetas = NULL, **img = NULL;
+  grid_spec gs;
+  eval_job j = {0};
+  densrt_pool *pool = NULL;
+  int fits = out_format(o) == 1, open = 0;
+  densrt_io_out out;
+  int rc = check_units(def, o);
+  if (!rc)
+    rc = make_grid(m, o, x, &n_points, &gs);
+  if (!rc)
+    rc = eval_thetas(m, o, theta, &thetas, &n_draws);
+  if (!rc)
+    rc = eval_setup(&j, m, o, thetas, n_draws, 0, n_points, &block, &pool);
+  /* every result is computed before the output is opened (signals wait while it is open) */
+  if (!rc && !(img = calloc((nt + 1) * N_STATS, sizeof *img))) {
+    fail("out of memory");
+    rc = EXIT_BAD;
+  }
+  for (size_t q = 0; !rc && q <= nt; q++)
+    for (size_t k = 0; k < n_stats && (q == nt || show[q]); k++)
+      if (!(img[q * N_STATS + k] = malloc(n_points * sizeof **img))) {
+        fail("out of memory");
+        rc = EXIT_BAD;
+        break;
+      }
+  if (rc)
+    goto done;
+  /* FITS images in pixel order (the first column varies fastest), CSV rows in grid order (the last) */
+  size_t stride[DENSRT_MAX_DIMS];
+  for (size_t d = 0, s = 1; d < nd; d++) {
+    stride[d] = s;
+    s *= gs.count[d];
+  }
+  for (size_t g0 = 0; g0 < n_points; g0 += block) {
+    size_t nc = n_points - g0 < block ? n_points - g0 : block;
+    eval_block(&j, pool, x, g0, nc);
+    for (size_t g = 0; g < nc; g++) {
+      size_t r = g0 + g, at = r;
+      if (fits) {
+        at = 0;
+        for (size_t d = nd; d-- > 0;) {
+          at += (r % gs.count[d]) * stride[d];
+          r /= gs.count[d];
         }
+      }
+      for (size_t q = 0; q < (nt + 1) * N_STATS; q++)
+        if (img[q])
+          img[q][at] = j.stats[((q / N_STATS) * nc + g) * N_STATS + q % N_STATS];
+    }
+  }
+  if ((rc = open_out(o, &out)))
+    goto done;
+  open = 1;
+  FILE *f = out.f;
+  if (fits) {
+    if ((rc = write_maps(m, o, f, &gs, img, show, n_draws, o->n_draw_files > 0)))
+      goto done;
+  } else {
+    for (size_t d = 0; d < nd; d++)
+      fprintf(f, "%s%s", d ? "," : "", def->dims[d].name);
+    for (size_t t = 0; t <= nt; t++) {
+      const char *name = t < nt ? def->terms[t].name : "total";
+      if (t < nt && !show[t])
+        continue;
+      if (o->n_draw_files)
+        fprintf(f, ",%s_q16,%s_q50,%s_q84", name, name, name);
+      else
+        fprintf(f, ",%s", name);
+    }
+    fputc('\n', f);
+    for (size_t g = 0; g < n_points; g++) {
+      for (size_t d = 0; d < nd; d++) {
+        fputs(d ? "," : "", f);
+        densrt_json_write_number(f, x[d][g]);
+      }
+      for (size_t q = 0; q < (nt + 1) * N_STATS; q++)
+        if (img[q]) {
+          fputc(',', f);
+          densrt_json_write_number(f, img[q][g]);
+        }
+      fputc('\n', f);
+    }
+  }
+  rc = close_out(&out);
+  open = 0;
+done:
+  if (open)
+    densrt_io_out_abort(&out);
+  eval_free(&j, pool);
+  for (size_t d = 0; d < nd; d++)
+    free(x[d]);
+  for (size_t i = 0; img && i < (nt + 1) * N_STATS; i++)
+    free(img[i]);
+  free(img);
+  free(thetas);
+  return rc;
+}
+
+/* A CSV cell: quoted when it holds a comma, a quote or a line break. */
+static void write_csv_text(FILE *f, const char *s)
+{
+  if (!s[strcspn(s, ",\"\r\n")]) {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"')
+      fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+/* Whether every identifier is a whole number that fits 64 bits (a FITS K column), and them. */
+static long long *integer_ids(char *const *id, size_t n)
+{
+  long long *k = malloc((n + 1) * sizeof *k);
+  for (size_t i = 0; k && i < n; i++) {
+    char *end;
+    errno = 0;
+    k[i] = strtoll(id[i], &end, 10);
+    if (!id[i][0] || *end || errno) {
+      free(k);
+      return NULL;
+    }
+  }
+  return k;
+}
+
+static int cmd_members(densrt_model *m, const options *o, double *theta, const data_rows *rows,
+                       const unsigned char *show)
+{
+  const densrt_model_def *def = m->def;
+  size_t nd = def->n_dims, nt = def->n_terms, n = m->n, n_draws = 1, block = 0;
+  double *thetas = NULL, **p = calloc(nt * N_STATS + 1, sizeof *p);
+  char (*names)[300] = calloc(nt * N_STATS + 1, sizeof *names);
+  densrt_fitsout_column *cols = calloc(1 + nd + nt * N_STATS, sizeof *cols);
+  eval_job j = {0};
+  densrt_pool *pool = NULL;
+  int fits = out_format(o) == 1, open = 0, draws = o->n_draw_files > 0;
+  long long *kid = NULL;
+  densrt_io_out out;
+  int rc = p && names && cols ? eval_thetas(m, o, theta, &thetas, &n_draws) : (fail("out of memory"), EXIT_BAD);
+  if (!rc)
+    rc = eval_setup(&j, m, o, thetas, n_draws, 1, n, &block, &pool);
+  for (size_t q = 0; !rc && q < nt * N_STATS; q++)
+    if (!(p[q] = malloc((n + 1) * sizeof **p))) {
+      fail("out of memory");
+      rc = EXIT_BAD;
+    }
+  if (rc)
+    goto done;
+  for (size_t g0 = 0; g0 < n; g0 += block) {
+    size_t nc = n - g0 < block ? n - g0 : block;
+    eval_block(&j, pool, m->x, g0, nc);
+    for (size_t t = 0; t < nt; t++)
+      for (size_t k = 0; k < N_STATS; k++)
+        for (size_t g = 0; g < nc; g++)
+          p[t * N_STATS + k][g0 + g] = j.stats[(t * nc + g) * N_STATS + k];
+  }
+  if (j.n_nonfinite)
+    note(o, "warning: %zu %s where the intensity is 0 or not finite: their probabilities are NaN",
+         j.n_nonfinite, plural(j.n_nonfinite, "row", "rows"));
+  if ((rc = open_out(o, &out)))
+    goto done;
+  open = 1;
+  /* the columns: identifier, the model's columns, the probabilities */
+  size_t n_cols = 1 + nd, n_stats = draws ? N_STATS : 1;
+  static const char *const suffix[N_STATS] = {"", "_q16", "_q84"};
+  cols[0].name = rows->id_name;
+  if (rows->id && !(kid = integer_ids(rows->id, n)))
+    cols[0].text = rows->id;
+  else
+    cols[0].k = kid;
+  for (size_t d = 0; d < nd; d++)
+    cols[1 + d] = (densrt_fitsout_column){def->dims[d].name, m->x[d], NULL, NULL};
+  for (size_t t = 0; t < nt; t++)
+    for (size_t k = 0; show[t] && k < n_stats; k++) {
+      snprintf(names[t * N_STATS + k], sizeof names[0], "p_%s%s", def->terms[t].name, suffix[k]);
+      cols[n_cols++] = (densrt_fitsout_column){names[t * N_STATS + k], p[t * N_STATS + k], NULL, NULL};
+    }
+  FILE *f = out.f;
+  if (fits) {
+    long long *rowk = NULL;
+    if (!rows->id && (rowk = malloc((n + 1) * sizeof *rowk)))
+      for (size_t i = 0; i < n; i++)
+        rowk[i] = (long long)rows->row[i];
+    if (!rows->id)
+      cols[0].k = rowk;
+    densrt_fitsout *fo = NULL;
+    int st = !rows->id && !rowk ? DENSRT_FAIL(DENSRT_ENOMEM, "out of memory") : densrt_fitsout_open(&fo, o->out);
+    if (!st)
+      st = fits_primary(fo, def, n_draws, draws) || densrt_fitsout_table(fo, "MEMBERS", n, n_cols, cols) ||
+           densrt_fitsout_write(fo, f);
+    densrt_fitsout_free(fo);
+    free(rowk);
+    if (st) {
+      fail("%s", densrt_error_message());
+      rc = EXIT_BAD;
+      goto done;
+    }
+  } else {
+    for (size_t c = 0; c < n_cols; c++) {
+      fputs(c ? "," : "", f);
+      fputs(cols[c].name, f);
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < n; i++) {
+      if (rows->id)
+        write_csv_text(f, rows->id[i]);   /* as the file wrote it */
+      else
+        fprintf(f, "%zu", rows->row[i]);
+      for (size_t c = 1; c < n_cols; c++) {
+        fputc(',', f);
+        densrt_json_write_number(f, cols[c].d[i]);
       }
       fputc('\n', f);
     }
   }
   rc = close_out(&out);
+  open = 0;
 done:
-  for (size_t d = 0; d < nd; d++)
-    free(x[d]);
+  if (open)
+    densrt_io_out_abort(&out);
+  eval_free(&j, pool);
+  for (size_t q = 0; p && q < nt * N_STATS; q++)
+    free(p[q]);
+  free(p);
+  free(names);
+  free(cols);
+  free(kid);
   free(thetas);
-  free(lt);
-  free(vals);
   return rc;
 }
 
@@ -2359,8 +2973,13 @@ static int cmd_plot(densrt_model *m, const options *o, double *theta)
       free(thetas);
       return EXIT_BAD;
     }
-    if ((o->component && (t = find_name("component", o->component, def->terms, def->n_terms,
-                                        sizeof *def->terms)) < 0) ||
+    if (o->n_components > 1) {
+      fail("plot track: one --component (%zu given)", o->n_components);
+      free(thetas);
+      return EXIT_BAD;
+    }
+    if ((o->n_components && (t = find_name("component", o->components[0], def->terms, def->n_terms,
+                                           sizeof *def->terms)) < 0) ||
         (o->along && (along = find_name("column", o->along, def->dims, def->n_dims, sizeof *def->dims)) < 0)) {
       free(thetas);
       return EXIT_BAD;
@@ -2407,6 +3026,8 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   densrt_model *m = NULL;
   densrt_io_filter *f = NULL;
   double *theta = NULL;
+  data_rows rows = {0};
+  unsigned char *show = NULL;
   int rc = parse_args(def, argc, argv, &o);
   if (rc)
     goto done;
@@ -2423,16 +3044,16 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
     goto done;
   f = calloc(o.n_where + 1, sizeof *f);
   theta = calloc(m->n_theta + 1, sizeof *theta);
-  if (!f || !theta) {
+  show = calloc(def->n_terms + 1, 1);
+  if (!f || !theta || !show) {
     fail("out of memory");
     rc = EXIT_BAD;
     goto done;
   }
-  for (size_t i = 0; i < o.n_where; i++)
-    if (!parse_filter(def, o.where[i], &f[i])) {
-      rc = EXIT_BAD;
-      goto done;
-    }
+  if (!parse_filters(def, &o, f, &rows) || !select_components(def, &o, show)) {
+    rc = EXIT_BAD;
+    goto done;
+  }
   const char *pfile = o.flag & (C_OPTIMIZE | C_SAMPLE) ? o.init : o.params;
   if (pfile) {
     if ((rc = read_params(m, pfile, theta, 1)))
@@ -2440,11 +3061,12 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   } else {
     densrt_start_structural(m, theta);
   }
-  if ((o.flag & C_DATA) && (o.data || !(o.flag & C_PLOT)) && (rc = load_data(m, &o, f)))
+  if ((o.flag & C_DATA) && (o.data || !(o.flag & C_PLOT)) && (rc = load_data(m, &o, f, &rows)))
     goto done;
   if ((rc = prepare(m)))
     goto done;
-  if (!(o.flag & C_SAMPLE) && o.threads > 1 && densrt_work_set_threads(m, m->own, (size_t)o.threads)) {
+  if (!(o.flag & (C_SAMPLE | C_PREDICT | C_MEMBERS)) && o.threads > 1 &&
+      densrt_work_set_threads(m, m->own, (size_t)o.threads)) {
     fail("%s", densrt_error_message());
     rc = EXIT_BAD;
     goto done;
@@ -2461,13 +3083,18 @@ int densrt_cli_main(const densrt_model_def *def, int argc, char **argv)
   case C_DIAGNOSE: rc = cmd_diagnose(m, &o, theta); break;
   case C_BENCHMARK: rc = cmd_benchmark(m, &o, theta); break;
   case C_SAMPLE: rc = cmd_sample(m, &o, theta); break;
-  case C_PREDICT: rc = cmd_predict(m, &o, theta); break;
+  case C_PREDICT: rc = cmd_predict(m, &o, theta, show); break;
+  case C_MEMBERS: rc = cmd_members(m, &o, theta, &rows, show); break;
   default: rc = cmd_plot(m, &o, theta); break;
   }
 done:
+  data_rows_free(&rows, m ? m->n : 0);
   densrt_model_free(m);
   free(f);
   free(theta);
+  free(show);
+  free(o.components);
+  free(o.units);
   free(o.columns);
   free(o.sets);
   free(o.integr);

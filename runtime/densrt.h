@@ -19,6 +19,7 @@
 **   mcstat  R-hat, ESS, MCSE and quantiles of draws
 **   dual    inline kernels for generated code
 **   plot    figures (PLplot: PNG, PDF, SVG) of data, model and draws
+**   fitsout FITS images with a world coordinate system, and binary tables
 **   cli     the generated program's command line
 */
 #ifndef DENSRT_H
@@ -40,6 +41,7 @@
 #include "stancsv.h"
 #include "mcstat.h"
 #include "plot.h"
+#include "fitsout.h"
 #include "dual.h"
 #include "vmath.h"
 

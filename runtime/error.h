@@ -23,7 +23,8 @@ enum {
   DENSRT_EMAXITER,     /* iteration limit reached */
   DENSRT_ETOL,         /* requested tolerance could not be reached */
   DENSRT_EABNORMAL,    /* algorithm stopped abnormally */
-  DENSRT_EINTR         /* interrupted by a signal */
+  DENSRT_EINTR,        /* interrupted by a signal */
+  DENSRT_EMISSING      /* a missing value (empty cell, NaN, null) where a number is needed */
 };
 
 /* Handler called on every error; message is already formatted. */

@@ -31,24 +31,43 @@
 #define LIST_NAMES 20      /* columns named in a "no column" message before "..." */
 #define SHOW_CELL 64       /* bytes of a bad cell quoted in a message */
 
-/* Growing column storage shared by both readers. */
+/* Growing column storage shared by both readers: numbers, text cells (owned) and each
+** row's number in the file. */
+enum { COL_NUMBER, COL_TEXT, COL_ABSENT };
+
 typedef struct {
   double **cols;
+  char ***text;
+  size_t *rowno;
+  unsigned char *kind;     /* COL_* per column */
   size_t n_cols, n_rows, cap;
   size_t max;              /* rows allowed by the limit (callers check before pushing) */
 } store;
 
 static void store_free(store *s)
 {
-  if (s->cols)
-    for (size_t c = 0; c < s->n_cols; c++)
+  for (size_t c = 0; c < s->n_cols; c++) {
+    if (s->cols)
       free(s->cols[c]);
+    if (s->text && s->text[c]) {
+      for (size_t r = 0; r < s->n_rows; r++)
+        free(s->text[c][r]);
+      free(s->text[c]);
+    }
+  }
   free(s->cols);
+  free(s->text);
+  free(s->rowno);
+  free(s->kind);
   s->cols = NULL;
+  s->text = NULL;
+  s->rowno = NULL;
+  s->kind = NULL;
   s->n_rows = s->cap = 0;
 }
 
-static int store_init(store *s, size_t n_cols, size_t cap, size_t max)
+/* kind: per column, COL_*. */
+static int store_init(store *s, const unsigned char *kind, size_t n_cols, size_t cap, size_t max)
 {
   s->n_cols = n_cols;
   s->n_rows = 0;
@@ -57,53 +76,102 @@ static int store_init(store *s, size_t n_cols, size_t cap, size_t max)
   if (s->cap == 0)
     s->cap = 1;
   s->cols = calloc(n_cols, sizeof *s->cols);
-  if (!s->cols)
+  s->text = calloc(n_cols, sizeof *s->text);
+  s->kind = malloc(n_cols ? n_cols : 1);
+  s->rowno = malloc(s->cap * sizeof *s->rowno);
+  if (!s->cols || !s->text || !s->kind || !s->rowno)
     return 0;
+  memcpy(s->kind, kind, n_cols);
   for (size_t c = 0; c < n_cols; c++)
-    if (!(s->cols[c] = malloc(s->cap * sizeof **s->cols)))
+    if ((kind[c] == COL_NUMBER && !(s->cols[c] = malloc(s->cap * sizeof **s->cols))) ||
+        (kind[c] == COL_TEXT && !(s->text[c] = calloc(s->cap, sizeof **s->text))))
       return 0;
   return 1;
 }
 
-static int store_push(store *s, const double *row)
+static int store_grow(store *s)
 {
-  if (s->n_rows == s->cap) {
-    /* doubling, but never past the limit: the table stays within it */
-    size_t cap = s->cap > s->max / 2 ? s->max : 2 * s->cap;
-    if (cap <= s->cap)
-      cap = s->cap + 1;
-    for (size_t c = 0; c < s->n_cols; c++) {
+  /* doubling, but never past the limit: the table stays within it */
+  size_t cap = s->cap > s->max / 2 ? s->max : 2 * s->cap;
+  if (cap <= s->cap)
+    cap = s->cap + 1;
+  for (size_t c = 0; c < s->n_cols; c++) {
+    if (s->cols[c]) {
       double *col = realloc(s->cols[c], cap * sizeof *col);
       if (!col)
         return 0;
       s->cols[c] = col;
     }
-    s->cap = cap;
+    if (s->text[c]) {
+      char **col = realloc(s->text[c], cap * sizeof *col);
+      if (!col)
+        return 0;
+      s->text[c] = col;
+    }
   }
-  for (size_t c = 0; c < s->n_cols; c++)
-    s->cols[c][s->n_rows] = row[c];
-  s->n_rows++;
+  size_t *rowno = realloc(s->rowno, cap * sizeof *rowno);
+  if (!rowno)
+    return 0;
+  s->rowno = rowno;
+  s->cap = cap;
   return 1;
 }
 
-/* Which rows are used, and how many were not: the filters, then the windows. */
+/* Appends a row: the numbers of row[], the text cells of cells[] (taken over), its number. */
+static int store_push(store *s, const double *row, char **cells, size_t rowno)
+{
+  if (s->n_rows == s->cap && !store_grow(s))
+    return 0;
+  for (size_t c = 0; c < s->n_cols; c++) {
+    if (s->cols[c])
+      s->cols[c][s->n_rows] = row[c];
+    if (s->text[c]) {
+      s->text[c][s->n_rows] = cells[c];
+      cells[c] = NULL;
+    }
+  }
+  s->rowno[s->n_rows++] = rowno;
+  return 1;
+}
+
+/* Which rows are used, and how many were not: missing values, the filters, the windows. */
 typedef struct {
   const densrt_io_filter *where;
   size_t n_where;
   densrt_io_outside policy;
-  size_t n_dropped, n_filtered, n_kept_outside;
+  densrt_io_missing missing;
+  const unsigned *flags;       /* per requested column (NULL: none) */
+  const unsigned char *kind;   /* COL_* per requested column, set by the reader */
+  size_t n_dropped, n_filtered, n_kept_outside, n_missing;
 } selection;
 
-/* Hands the columns and the counts over to the table. */
-static void store_finish(store *s, densrt_io_table *out, const selection *sel)
+static unsigned col_flags(const selection *sel, size_t c)
 {
+  return sel->flags ? sel->flags[c] : 0;
+}
+
+/* Hands the columns and the counts over to the table. */
+static int store_finish(store *s, densrt_io_table *out, const selection *sel)
+{
+  out->present = malloc(s->n_cols ? s->n_cols : 1);
+  if (!out->present)
+    return 0;
+  for (size_t c = 0; c < s->n_cols; c++)
+    out->present[c] = s->kind[c] != COL_ABSENT;
   out->n_rows = s->n_rows;
   out->n_cols = s->n_cols;
   out->cols = s->cols;
+  out->text = s->text;
+  out->row = s->rowno;
   out->n_dropped = sel->n_dropped;
   out->n_filtered = sel->n_filtered;
   out->n_kept_outside = sel->n_kept_outside;
+  out->n_missing = sel->n_missing;
   s->cols = NULL;
+  s->text = NULL;
+  s->rowno = NULL;
+  s->n_rows = 0;
+  return 1;
 }
 
 /* "a, b, c" or "a, b, ..., t, ..." for messages about missing columns. */
@@ -166,7 +234,7 @@ static int select_row(selection *sel, const double *row, const densrt_io_column 
       return DENSRT_OK;
     }
   for (size_t c = 0; c < n_want; c++) {
-    if (!outside(row[c], &want[c]))
+    if (sel->kind[c] != COL_NUMBER || !outside(row[c], &want[c]))
       continue;
     if (sel->policy == DENSRT_IO_OUTSIDE_ERROR)
       return outside_error(path, sep, at, want[c].name, row[c], &want[c]);
@@ -181,6 +249,29 @@ static int select_row(selection *sel, const double *row, const densrt_io_column 
   return DENSRT_OK;
 }
 
+/* The COLUMN of "COLUMN OP NUMBER": [*b, *e) of text, after blanks, up to a blank or an operator. */
+static void filter_name(const char *text, const char **b, const char **e)
+{
+  const char *p = text;
+  while (*p == ' ')
+    p++;
+  *b = p;
+  while (*p && *p != ' ' && !strchr("<>=!", *p))
+    p++;
+  *e = p;
+}
+
+int densrt_io_filter_column(const char *text, char *buf, size_t len)
+{
+  const char *b, *e;
+  filter_name(text, &b, &e);
+  if (e == b || (size_t)(e - b) >= len)
+    return 0;
+  memcpy(buf, b, (size_t)(e - b));
+  buf[e - b] = '\0';
+  return 1;
+}
+
 int densrt_io_parse_filter(const char *text, const char *const *names, size_t n, densrt_io_filter *f)
 {
   static const struct {
@@ -188,12 +279,8 @@ int densrt_io_parse_filter(const char *text, const char *const *names, size_t n,
     densrt_io_op op;
   } ops[] = {{"<=", DENSRT_IO_LE}, {">=", DENSRT_IO_GE}, {"==", DENSRT_IO_EQ}, {"!=", DENSRT_IO_NE},
              {"<", DENSRT_IO_LT}, {">", DENSRT_IO_GT}};
-  const char *p = text;
-  while (*p == ' ')
-    p++;
-  const char *b = p;
-  while (*p && *p != ' ' && !strchr("<>=!", *p))
-    p++;
+  const char *b, *p;
+  filter_name(text, &b, &p);
   size_t len = (size_t)(p - b), col = n;
   for (size_t d = 0; d < n; d++)
     if (strlen(names[d]) == len && !strncmp(names[d], b, len))
@@ -214,7 +301,7 @@ int densrt_io_parse_filter(const char *text, const char *const *names, size_t n,
     end++;
   f->col = col;
   if (col == n || !found || !number || *end || !isfinite(f->x))
-    DENSRT_ERROR(DENSRT_EINVAL, "expected 'COLUMN OP NUMBER' with a model column and OP one of < <= > >= == !=, "
+    DENSRT_ERROR(DENSRT_EINVAL, "expected 'COLUMN OP NUMBER' with a known column and OP one of < <= > >= == !=, "
                  "got '%s'", text);
   return DENSRT_OK;
 }
@@ -516,8 +603,10 @@ typedef struct {
   const limit *lim;
   uint64_t bytes;          /* read so far */
   size_t n_fields;         /* fields in the header */
+  char sep;                /* ',', '\t', or ' ' for runs of blanks (read_header finds it) */
   long *slot_of_field;     /* field -> index into cell_*, or -1 if not wanted */
-  size_t *slot_of_want;    /* requested column -> slot */
+  size_t *slot_of_want;    /* requested column -> slot (SIZE_MAX: an absent optional column) */
+  unsigned char *kind;     /* requested column -> COL_* */
   char **cell_lo, **cell_hi; /* bounds of each wanted cell of the current row */
 } csv;
 
@@ -569,12 +658,24 @@ static int next_line(csv *r, char **start, char **end)
   }
 }
 
-/* field -> blank* ( '"' { char | '""' } '"' | { char except ',' } ) blank*
-** Leaves *pp at the ',' or the end; [*lo, *hi) is the unescaped, trimmed content. */
+/* A separator, and a blank around a field: in a tab-separated table a tab is not a blank;
+** in a whitespace-separated one every blank separates. */
+static int is_sep(const csv *r, char c)
+{
+  return r->sep == ' ' ? is_blank(c) : c == r->sep;
+}
+
+static int is_pad(const csv *r, char c)
+{
+  return c == ' ' || (c == '\t' && r->sep != '\t');
+}
+
+/* field -> pad* ( '"' { char | '""' } '"' | { char except sep } ) pad*
+** Leaves *pp at the separator or the end; [*lo, *hi) is the unescaped, trimmed content. */
 static int next_field(csv *r, char **pp, char *end, char **lo, char **hi)
 {
   char *p = *pp;
-  while (p < end && is_blank(*p))
+  while (p < end && is_pad(r, *p))
     p++;
   if (p < end && *p == '"') {
     char *rd = p + 1, *wr = p + 1;
@@ -594,24 +695,68 @@ static int next_field(csv *r, char **pp, char *end, char **lo, char **hi)
       *wr++ = *rd++;
     }
     *hi = wr;
-    while (rd < end && is_blank(*rd))
+    while (rd < end && is_pad(r, *rd))
       rd++;
-    if (rd < end && *rd != ',')
+    if (rd < end && !is_sep(r, *rd))
       DENSRT_ERROR(DENSRT_EFORMAT, "%s:%zu: unexpected text after a quoted field", r->path, r->lineno);
     *pp = rd;
     return DENSRT_OK;
   }
-  char *q = memchr(p, ',', (size_t)(end - p));
-  if (!q)
-    q = end;
+  char *q = p;
+  if (r->sep == ',') {
+    q = memchr(p, ',', (size_t)(end - p));
+    if (!q)
+      q = end;
+  } else {
+    while (q < end && !is_sep(r, *q))
+      q++;
+  }
+  *pp = q;
   *lo = p;
-  while (q > p && is_blank(q[-1]))
+  while (q > p && is_pad(r, q[-1]))
     q--;
   *hi = q;
-  while (q < end && *q != ',')
-    q++;
-  *pp = q;
   return DENSRT_OK;
+}
+
+/* After a field: steps over its separator (and, between blank-separated fields, the
+** blanks after it); 0 when the line has no more fields. */
+static int more_fields(const csv *r, char **pp, char *end)
+{
+  char *p = *pp;
+  if (p >= end)
+    return 0;
+  p++;
+  if (r->sep == ' ') {
+    while (p < end && is_blank(*p))
+      p++;
+    if (p == end)
+      return 0;
+  }
+  *pp = p;
+  return 1;
+}
+
+/* The separator of a header row: a comma outside quotes, else a tab, else blanks between
+** names, else (one name) a comma. */
+static char find_sep(const char *s, const char *e)
+{
+  int quoted = 0, comma = 0, tab = 0, seen = 0, gap = 0, blanks = 0;
+  for (const char *p = s; p < e; p++) {
+    if (*p == '"')
+      quoted = !quoted;
+    if (quoted)
+      continue;
+    comma |= *p == ',';
+    tab |= *p == '\t';
+    if (is_blank(*p)) {
+      gap = seen;
+    } else {
+      blanks |= gap;   /* a name after a blank after a name */
+      seen = 1;
+    }
+  }
+  return comma ? ',' : tab ? '\t' : blanks ? ' ' : ',';
 }
 
 static int cmp_header(const void *a, const void *b)
@@ -643,7 +788,7 @@ static long first_duplicate(char *const *names, size_t n)
 }
 
 /* Reads the header row and maps the requested columns to fields. */
-static int read_header(csv *r, const densrt_io_column *want, size_t n_want)
+static int read_header(csv *r, const densrt_io_column *want, size_t n_want, const selection *sel)
 {
   char *s, *e;
   int got = next_line(r, &s, &e);
@@ -655,6 +800,7 @@ static int read_header(csv *r, const densrt_io_column *want, size_t n_want)
   char **names = NULL;
   size_t n = 0, cap = 0;
   int st = DENSRT_OK;
+  r->sep = find_sep(s, e);
   for (char *p = s;;) {
     char *lo, *hi;
     if ((st = next_field(r, &p, e, &lo, &hi)))
@@ -673,9 +819,8 @@ static int read_header(csv *r, const densrt_io_column *want, size_t n_want)
       goto done;
     }
     n++;
-    if (p >= e)
+    if (!more_fields(r, &p, e))
       break;
-    p++;
   }
 
   long dup = first_duplicate(names, n);
@@ -693,7 +838,8 @@ static int read_header(csv *r, const densrt_io_column *want, size_t n_want)
   r->slot_of_want = malloc(n_want * sizeof *r->slot_of_want);
   r->cell_lo = malloc(n_want * sizeof *r->cell_lo);
   r->cell_hi = malloc(n_want * sizeof *r->cell_hi);
-  if (!r->slot_of_field || !r->slot_of_want || !r->cell_lo || !r->cell_hi) {
+  r->kind = malloc(n_want);
+  if (!r->slot_of_field || !r->slot_of_want || !r->cell_lo || !r->cell_hi || !r->kind) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
     goto done;
   }
@@ -704,6 +850,12 @@ static int read_header(csv *r, const densrt_io_column *want, size_t n_want)
     size_t i = 0;
     while (i < n && strcmp(names[i], want[c].name) != 0)
       i++;
+    r->kind[c] = col_flags(sel, c) & DENSRT_IO_TEXT ? COL_TEXT : COL_NUMBER;
+    if (i == n && (col_flags(sel, c) & DENSRT_IO_OPTIONAL)) {
+      r->kind[c] = COL_ABSENT;
+      r->slot_of_want[c] = SIZE_MAX;
+      continue;
+    }
     if (i == n) {
       st = missing_column(r->path, want[c].name, names, n);
       goto done;
@@ -720,15 +872,33 @@ done:
   return st;
 }
 
+/* The words catalogues write for a missing number (besides an empty cell and NaN). */
+static int missing_word(const char *lo, const char *hi)
+{
+  static const char *const words[] = {"NA", "N/A", "null"};
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    if ((size_t)(hi - lo) == strlen(words[i]) && !strncasecmp(lo, words[i], (size_t)(hi - lo)))
+      return 1;
+  return 0;
+}
+
 /* Reports a bad cell, quoting at most SHOW_CELL bytes of it. */
 static int cell_error(csv *r, int status, const char *name, const char *lo, const char *hi)
 {
   size_t n = (size_t)(hi - lo);
   int shown = n > SHOW_CELL ? SHOW_CELL : (int)n;
   const char *more = n > SHOW_CELL ? "..." : "";
+  if (status == DENSRT_EMISSING) {
+    if (n == 0)
+      DENSRT_ERROR(status, "%s:%zu: column '%s': empty cell", r->path, r->lineno, name);
+    if (!missing_word(lo, hi))   /* a NaN, written as strtod reads it */
+      DENSRT_ERROR(status, "%s:%zu: column '%s': non-finite value '%.*s%s'", r->path, r->lineno, name, shown, lo,
+                   more);
+    DENSRT_ERROR(status, "%s:%zu: column '%s': missing value '%.*s%s'", r->path, r->lineno, name, shown, lo, more);
+  }
   if (status == DENSRT_ENONFINITE) {
-    /* "nan", "inf" are non-finite; a number too large for a double is out of range */
-    int written_infinite = strpbrk(lo, "nNiI") != NULL;
+    /* "inf" is non-finite; a number too large for a double is out of range */
+    int written_infinite = strpbrk(lo, "iI") != NULL;
     if (!written_infinite)
       DENSRT_ERROR(status, "%s:%zu: column '%s': '%.*s%s' is out of range", r->path, r->lineno, name, shown, lo,
                    more);
@@ -739,57 +909,93 @@ static int cell_error(csv *r, int status, const char *name, const char *lo, cons
                more);
 }
 
+/* A numeric cell: DENSRT_OK, or a status (DENSRT_EMISSING for a missing value) with
+** nothing reported yet. */
+static int parse_cell(char *lo, char *hi, double *x)
+{
+  char *stop;
+  if (lo == hi)
+    return DENSRT_EMISSING;
+  *hi = '\0';    /* the byte after a cell is a separator, a quote or the end */
+  *x = strtod(lo, &stop);
+  if (stop != hi)
+    return missing_word(lo, hi) ? DENSRT_EMISSING : DENSRT_EFORMAT;
+  if (isnan(*x))
+    return DENSRT_EMISSING;
+  return isfinite(*x) ? DENSRT_OK : DENSRT_ENONFINITE;
+}
+
 static int read_rows(csv *r, const densrt_io_column *want, size_t n_want, selection *sel, store *s, double *row)
 {
   size_t seen = 0;
-  for (;;) {
+  char **cells = calloc(n_want ? n_want : 1, sizeof *cells);
+  int st = cells ? DENSRT_OK : DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
+  while (!st) {
     char *p, *e;
     int got = next_line(r, &p, &e);
-    if (got < 0)
-      return -got;
-    if (got == 0)
+    if (got <= 0) {
+      st = -got;
       break;
+    }
     seen++;
     size_t nf = 0;
     for (;;) {
       char *lo, *hi;
-      if (next_field(r, &p, e, &lo, &hi))
-        return DENSRT_EFORMAT;
+      if ((st = next_field(r, &p, e, &lo, &hi)))
+        break;
       if (nf < r->n_fields && r->slot_of_field[nf] >= 0) {
         r->cell_lo[r->slot_of_field[nf]] = lo;
         r->cell_hi[r->slot_of_field[nf]] = hi;
       }
       nf++;
-      if (p >= e)
+      if (!more_fields(r, &p, e))
         break;
-      p++;
     }
-    if (nf != r->n_fields)
-      DENSRT_ERROR(DENSRT_EFORMAT, "%s:%zu: expected %zu fields, found %zu", r->path, r->lineno, r->n_fields, nf);
-    for (size_t c = 0; c < n_want; c++) {
-      char *lo = r->cell_lo[r->slot_of_want[c]], *hi = r->cell_hi[r->slot_of_want[c]], *stop;
-      if (lo == hi)
-        DENSRT_ERROR(DENSRT_EFORMAT, "%s:%zu: column '%s': empty cell", r->path, r->lineno, want[c].name);
-      *hi = '\0';    /* the byte after a cell is a separator, a quote or the end */
-      row[c] = strtod(lo, &stop);
-      if (stop != hi)
-        return cell_error(r, DENSRT_EFORMAT, want[c].name, lo, hi);
-      if (!isfinite(row[c]))
-        return cell_error(r, DENSRT_ENONFINITE, want[c].name, lo, hi);
-    }
-    int keep, st = select_row(sel, row, want, n_want, r->path, ":", r->lineno, &keep);
     if (st)
-      return st;
-    if (!keep)
+      break;
+    if (nf != r->n_fields) {
+      st = DENSRT_FAIL(DENSRT_EFORMAT, "%s:%zu: expected %zu fields, found %zu", r->path, r->lineno, r->n_fields,
+                       nf);
+      break;
+    }
+    int missing = 0;
+    for (size_t c = 0; c < n_want && !st && !missing; c++) {
+      row[c] = 0;
+      if (r->kind[c] == COL_ABSENT)
+        continue;
+      char *lo = r->cell_lo[r->slot_of_want[c]], *hi = r->cell_hi[r->slot_of_want[c]];
+      if (r->kind[c] == COL_TEXT) {
+        free(cells[c]);
+        if (!(cells[c] = strndup(lo, (size_t)(hi - lo))))
+          st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
+        continue;
+      }
+      int bad = parse_cell(lo, hi, &row[c]);
+      if (bad == DENSRT_EMISSING && sel->missing == DENSRT_IO_MISSING_DROP)
+        missing = 1;
+      else if (bad)
+        st = cell_error(r, bad, want[c].name, lo, hi);
+    }
+    if (st)
+      break;
+    if (missing) {
+      sel->n_missing++;
+      continue;
+    }
+    int keep;
+    if ((st = select_row(sel, row, want, n_want, r->path, ":", r->lineno, &keep)) || !keep)
       continue;
     if (s->n_rows == s->max)
-      return too_many_rows(r->path, ":", r->lineno, r->lim, n_want);
-    else if (!store_push(s, row))
-      DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", r->path);
+      st = too_many_rows(r->path, ":", r->lineno, r->lim, n_want);
+    else if (!store_push(s, row, cells, seen))
+      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", r->path);
   }
-  if (seen == 0)
-    DENSRT_ERROR(DENSRT_EFORMAT, "%s: no data rows", r->path);
-  return DENSRT_OK;
+  for (size_t c = 0; cells && c < n_want; c++)
+    free(cells[c]);
+  free(cells);
+  if (!st && seen == 0)
+    st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: no data rows", r->path);
+  return st;
 }
 
 static int read_csv(const char *path, FILE *f, const limit *lim, const densrt_io_column *want, size_t n_want,
@@ -801,13 +1007,16 @@ static int read_csv(const char *path, FILE *f, const limit *lim, const densrt_io
   r.path = path;
   r.f = f;
   r.lim = lim;
-  int st = row ? read_header(&r, want, n_want) : DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
-  if (!st && !store_init(&s, n_want, 1024, max_rows(lim, n_want)))
+  int st = row ? read_header(&r, want, n_want, sel) : DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+  sel->kind = r.kind;
+  if (!st && !store_init(&s, r.kind, n_want, 1024, max_rows(lim, n_want)))
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
   if (!st)
     st = read_rows(&r, want, n_want, sel, &s, row);
+  if (!st && !store_finish(&s, out, sel))
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
   if (!st)
-    store_finish(&s, out, sel);
+    out->sep = r.sep;
   store_free(&s);
   free(row);
   free(r.line);
@@ -815,6 +1024,7 @@ static int read_csv(const char *path, FILE *f, const limit *lim, const densrt_io
   free(r.slot_of_want);
   free(r.cell_lo);
   free(r.cell_hi);
+  free(r.kind);
   return st;
 }
 
@@ -883,7 +1093,8 @@ static int is_numeric_type(int typecode)
 }
 
 /* Moves to the first table HDU holding every wanted column and fills colnum. */
-static int find_table(const char *path, fitsfile *ff, const densrt_io_column *want, size_t n_want, int *colnum)
+static int find_table(const char *path, fitsfile *ff, const densrt_io_column *want, size_t n_want, int *colnum,
+                      const selection *sel)
 {
   int status = 0, n_hdu = 0, found = 0, st = DENSRT_OK;
   char **first = NULL;     /* names in the first table, for the "no column" message */
@@ -910,7 +1121,7 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
           st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: HDU %d: duplicate column name '%s'", path, h, names[i]);
         colnum[c] = i + 1;
       }
-      if (!colnum[c] && !miss)
+      if (!colnum[c] && !miss && !(col_flags(sel, c) & DENSRT_IO_OPTIONAL))
         miss = want[c].name;
     }
     found = !miss;
@@ -937,7 +1148,7 @@ static int find_table(const char *path, fitsfile *ff, const densrt_io_column *wa
 /* TSCALn = 0 is legal to cfitsio and turns every value of the column into TZEROn:
 ** refused, as no catalogue means that. */
 static int check_scaling(const char *path, fitsfile *ff, const densrt_io_column *want, size_t n_want,
-                         const int *colnum)
+                         const int *colnum, const selection *sel)
 {
   int hdu = 0;
   fits_get_hdu_num(ff, &hdu);
@@ -945,6 +1156,8 @@ static int check_scaling(const char *path, fitsfile *ff, const densrt_io_column 
     char key[FLEN_KEYWORD];
     double scale = 1, zero = 0;
     int status = 0;
+    if (!colnum[c] || (col_flags(sel, c) & DENSRT_IO_TEXT))
+      continue;
     fits_make_keyn("TZERO", colnum[c], key, &status);
     if (fits_read_key(ff, TDOUBLE, key, &zero, NULL, &status))
       zero = 0;
@@ -1118,6 +1331,65 @@ static int fits_check(const char *path, const unsigned char *p, size_t n)
 
 /* Reads the table from fd (seekable; scratch: a memory file of ours that may be
 ** extended). */
+/* Column c of a FITS table as text, one malloc'ed string a row (see io.h). */
+static int read_fits_text(const char *path, fitsfile *ff, int colnum, int typecode, long repeat, long width,
+                          size_t nr, char **text)
+{
+  int status = 0, anynul = 0;
+  char buf[64];
+  if (typecode == TSTRING) {
+    size_t w = (size_t)(width > 0 ? width : 1);
+    char *cell = malloc(w + 1);
+    if (!cell)
+      DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+    for (size_t r = 0; r < nr && !status; r++) {
+      char *cells[1] = {cell};
+      if (fits_read_col(ff, TSTRING, colnum, (LONGLONG)r + 1, 1, 1, "", cells, &anynul, &status))
+        break;
+      size_t n = strlen(cell);
+      while (n && cell[n - 1] == ' ')
+        n--;
+      if (!(text[r] = strndup(cell, n))) {
+        free(cell);
+        DENSRT_ERROR(DENSRT_ENOMEM, "%s: out of memory", path);
+      }
+    }
+    free(cell);
+    return status ? fits_fail(path, status) : DENSRT_OK;
+  }
+  if (repeat != 1)
+    DENSRT_ERROR(DENSRT_EFORMAT, "%s: column %d is not a scalar column", path, colnum);
+  int integer = typecode != TFLOAT && typecode != TDOUBLE;
+  void *v = malloc(nr * (integer ? sizeof(long long) : sizeof(double)));
+  char *isnull = malloc(nr);
+  int st = v && isnull ? DENSRT_OK : DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+  if (!st && typecode == TULONGLONG)
+    fits_read_colnull(ff, TULONGLONG, colnum, 1, 1, (LONGLONG)nr, v, isnull, &anynul, &status);
+  else if (!st && integer)
+    fits_read_colnull(ff, TLONGLONG, colnum, 1, 1, (LONGLONG)nr, v, isnull, &anynul, &status);
+  else if (!st)
+    fits_read_colnull(ff, TDOUBLE, colnum, 1, 1, (LONGLONG)nr, v, isnull, &anynul, &status);
+  if (!st && status)
+    st = fits_fail(path, status);
+  for (size_t r = 0; r < nr && !st; r++) {
+    if (isnull[r])
+      buf[0] = '\0';
+    else if (typecode == TULONGLONG)
+      snprintf(buf, sizeof buf, "%llu", ((unsigned long long *)v)[r]);
+    else if (integer)
+      snprintf(buf, sizeof buf, "%lld", ((long long *)v)[r]);
+    else
+      snprintf(buf, sizeof buf, "%s", densrt_io_shortest(((double *)v)[r]).s);
+    if (!(text[r] = strdup(buf)))
+      st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
+  }
+  free(v);
+  free(isnull);
+  return st;
+}
+
+/* Reads the table from fd (seekable; scratch: a memory file of ours that may be
+** extended). */
 static int read_fits(const char *path, int in_fd, int scratch, const limit *lim, const densrt_io_column *want,
                      size_t n_want, selection *sel, densrt_io_table *out)
 {
@@ -1127,10 +1399,11 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
   int *colnum = calloc(n_want, sizeof *colnum);
   char **isnull = calloc(n_want, sizeof *isnull);
   int *is_float = calloc(n_want, sizeof *is_float);
+  unsigned char *kind = calloc(n_want ? n_want : 1, 1);
   store s = { 0 };
   mapping raw = { 0 };
   LONGLONG n_rows = 0;
-  if (!colnum || !isnull || !is_float) {
+  if (!colnum || !isnull || !is_float || !kind) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
     goto done;
   }
@@ -1165,7 +1438,8 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
                                   : DENSRT_FAIL(DENSRT_EIO, "%s: cannot reopen as %s: %s", path, alias, strerror(errno));
     goto done;
   }
-  if ((st = find_table(path, ff, want, n_want, colnum)) || (st = check_scaling(path, ff, want, n_want, colnum)))
+  if ((st = find_table(path, ff, want, n_want, colnum, sel)) ||
+      (st = check_scaling(path, ff, want, n_want, colnum, sel)))
     goto done;
   if (fits_get_num_rowsll(ff, &n_rows, &status)) {
     st = fits_fail(path, status);
@@ -1181,16 +1455,31 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
     goto done;
   }
   size_t nr = (size_t)n_rows;
-  if (!store_init(&s, n_want, nr, nr)) {
+  for (size_t c = 0; c < n_want; c++)
+    kind[c] = !colnum[c] ? COL_ABSENT : col_flags(sel, c) & DENSRT_IO_TEXT ? COL_TEXT : COL_NUMBER;
+  sel->kind = kind;
+  if (!store_init(&s, kind, n_want, nr, nr)) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
     goto done;
   }
+  s.n_rows = nr;   /* the text cells (NULL until read) are the store's: freed with it */
   for (size_t c = 0; c < n_want; c++) {
     int typecode = 0, anynul = 0;
     long repeat = 0, width = 0;
+    if (kind[c] == COL_ABSENT)
+      continue;
     if (fits_get_coltype(ff, colnum[c], &typecode, &repeat, &width, &status)) {
       st = fits_fail(path, status);
       goto done;
+    }
+    if (kind[c] == COL_TEXT) {
+      if (typecode != TSTRING && !is_numeric_type(typecode) && typecode != TULONGLONG) {
+        st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: column '%s' is neither text nor a number", path, want[c].name);
+        goto done;
+      }
+      if ((st = read_fits_text(path, ff, colnum[c], typecode, repeat, width, nr, s.text[c])))
+        goto done;
+      continue;
     }
     if (!is_numeric_type(typecode) || repeat != 1) {
       st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: column '%s' is not a numeric scalar column", path, want[c].name);
@@ -1201,42 +1490,72 @@ static int read_fits(const char *path, int in_fd, int scratch, const limit *lim,
       st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
       goto done;
     }
-    if (fits_read_colnull(ff, TDOUBLE, colnum[c], 1, 1, n_rows, s.cols[c], isnull[c], &anynul, &status)) {
+    /* floats unchecked (cfitsio would flag an infinity as null too): NaN is looked for below */
+    memset(isnull[c], 0, nr);
+    if (is_float[c] ? fits_read_col(ff, TDOUBLE, colnum[c], 1, 1, n_rows, NULL, s.cols[c], &anynul, &status)
+                    : fits_read_colnull(ff, TDOUBLE, colnum[c], 1, 1, n_rows, s.cols[c], isnull[c], &anynul,
+                                        &status)) {
       st = fits_fail(path, status);
       goto done;
     }
   }
   /* row-major checks so the first bad row is the one reported */
   size_t kept = 0;
-  row = malloc(n_want * sizeof *row);
+  row = malloc((n_want ? n_want : 1) * sizeof *row);
   if (!row) {
     st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
     goto done;
   }
   for (size_t r = 0; r < nr; r++) {
-    for (size_t c = 0; c < n_want; c++) {
-      if (isnull[c][r] && !is_float[c]) {
-        st = DENSRT_FAIL(DENSRT_EFORMAT, "%s: row %zu: column '%s': null value", path, r + 1, want[c].name);
+    int missing = 0;
+    for (size_t c = 0; c < n_want && !missing; c++) {
+      row[c] = 0;
+      if (kind[c] != COL_NUMBER)
+        continue;
+      double x = s.cols[c][r];
+      int null = isnull[c][r] || isnan(x);
+      if (null && sel->missing == DENSRT_IO_MISSING_DROP) {
+        missing = 1;
+        continue;
+      }
+      if (null && !is_float[c]) {
+        st = DENSRT_FAIL(DENSRT_EMISSING, "%s: row %zu: column '%s': null value", path, r + 1, want[c].name);
         goto done;
       }
-      if (isnull[c][r] || !isfinite(s.cols[c][r])) {
-        st = DENSRT_FAIL(DENSRT_ENONFINITE, "%s: row %zu: column '%s': non-finite value", path, r + 1,
-                         want[c].name);
+      if (null || !isfinite(x)) {
+        st = DENSRT_FAIL(null ? DENSRT_EMISSING : DENSRT_ENONFINITE, "%s: row %zu: column '%s': non-finite value",
+                         path, r + 1, want[c].name);
         goto done;
       }
-      row[c] = s.cols[c][r];
+      row[c] = x;
     }
-    int keep;
-    if ((st = select_row(sel, row, want, n_want, path, ": row ", r + 1, &keep)))
+    int keep = 0;
+    if (missing)
+      sel->n_missing++;
+    else if ((st = select_row(sel, row, want, n_want, path, ": row ", r + 1, &keep)))
       goto done;
-    if (!keep)
-      continue;
-    for (size_t c = 0; c < n_want; c++)
-      s.cols[c][kept] = s.cols[c][r];
-    kept++;
+    if (keep) {
+      for (size_t c = 0; c < n_want; c++) {
+        if (s.cols[c])
+          s.cols[c][kept] = s.cols[c][r];
+        if (s.text[c]) {
+          char *t = s.text[c][r];
+          s.text[c][r] = NULL;
+          s.text[c][kept] = t;
+        }
+      }
+      s.rowno[kept++] = r + 1;
+    } else {
+      for (size_t c = 0; c < n_want; c++)
+        if (s.text[c]) {
+          free(s.text[c][r]);
+          s.text[c][r] = NULL;
+        }
+    }
   }
   s.n_rows = kept;
-  store_finish(&s, out, sel);
+  if (!store_finish(&s, out, sel))
+    st = DENSRT_FAIL(DENSRT_ENOMEM, "%s: out of memory", path);
 
 done:
   free(row);
@@ -1254,6 +1573,7 @@ done:
   free(isnull);
   free(is_float);
   free(colnum);
+  free(kind);
   return st;
 }
 
@@ -1270,12 +1590,20 @@ void densrt_io_table_free(densrt_io_table *t)
 {
   if (!t)
     return;
-  if (t->cols)
-    for (size_t c = 0; c < t->n_cols; c++)
+  for (size_t c = 0; c < t->n_cols; c++) {
+    if (t->cols)
       free(t->cols[c]);
+    if (t->text && t->text[c]) {
+      for (size_t r = 0; r < t->n_rows; r++)
+        free(t->text[c][r]);
+      free(t->text[c]);
+    }
+  }
   free(t->cols);
-  t->cols = NULL;
-  t->n_rows = t->n_cols = t->n_dropped = t->n_filtered = t->n_kept_outside = 0;
+  free(t->text);
+  free(t->row);
+  free(t->present);
+  memset(t, 0, sizeof *t);
 }
 
 /* The format of the (unpacked) bytes: FITS (1), a compress or zip file (2, refused), or CSV (0). */
@@ -1298,12 +1626,20 @@ int densrt_io_read_where(const char *path, const densrt_io_column *want, size_t 
                          const densrt_io_filter *where, size_t n_where, densrt_io_outside policy,
                          densrt_io_table *out)
 {
-  selection sel = {where, n_where, policy, 0, 0, 0};
+  densrt_io_rules rules = {where, n_where, policy, DENSRT_IO_MISSING_ERROR, NULL};
+  return densrt_io_read_rules(path, want, n_want, &rules, out);
+}
+
+int densrt_io_read_rules(const char *path, const densrt_io_column *want, size_t n_want, const densrt_io_rules *rules,
+                         densrt_io_table *out)
+{
+  selection sel = {rules->where, rules->n_where, rules->outside, rules->missing, rules->flags, NULL, 0, 0, 0, 0};
+  size_t n_where = rules->n_where;
   memset(out, 0, sizeof *out);
   for (size_t i = 0; i < n_where; i++)
-    if (where[i].col >= n_want)
-      DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_read_where: filter %zu names column %zu of %zu", i + 1,
-                   where[i].col + 1, n_want);
+    if (rules->where[i].col >= n_want || (rules->flags && (rules->flags[rules->where[i].col] & DENSRT_IO_TEXT)))
+      DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_read_rules: filter %zu names column %zu of %zu, not a number",
+                   i + 1, rules->where[i].col + 1, n_want);
   if (!path)
     DENSRT_ERROR(DENSRT_EINVAL, "densrt_io_read: no path");
   if (n_want == 0 || !want)
@@ -1384,6 +1720,17 @@ static void out_unblock(densrt_io_out *o)
   o->old_mask = NULL;
 }
 
+/* The descriptor a path names (/dev/stdout 1, /dev/stderr 2, /dev/fd/N, /proc/self/fd/N), or -1. */
+static int descriptor_name(const char *path)
+{
+  const char *digits = !strcmp(path, "/dev/stdout") ? "1" : !strcmp(path, "/dev/stderr") ? "2"
+                       : !strncmp(path, "/dev/fd/", 8) ? path + 8 : !strncmp(path, "/proc/self/fd/", 14) ? path + 14
+                       : NULL;
+  if (!digits || !*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+    return -1;
+  return atoi(digits);
+}
+
 int densrt_io_out_open(densrt_io_out *o, const char *path)
 {
   memset(o, 0, sizeof *o);
@@ -1396,11 +1743,23 @@ int densrt_io_out_open(densrt_io_out *o, const char *path)
     o->f = stdout;
     return DENSRT_OK;
   }
-  /* A device or pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a
-     temporary file over it would replace the device itself. */
+  /* A device or pipe (/dev/null, a FIFO) is written in place: renaming a temporary file
+     over it would replace the device itself.  So is a name of an open descriptor
+     (/dev/stdout, /dev/fd/N) whatever it is open on: renaming over it replaced the
+     /dev/stdout link itself when standard output was a file (found by --out /dev/stdout),
+     and the descriptor would stay on the old file anyway. */
   struct stat st;
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-    if (S_ISDIR(st.st_mode)) {
+  int fd_name = descriptor_name(path);
+  if (fd_name >= 0) {   /* through a copy of the descriptor: its file offset is shared, nothing truncated */
+    int fd = dup(fd_name);
+    if (fd >= 0 && !(o->f = fdopen(fd, "w")))
+      close(fd);
+    if (o->f)
+      return DENSRT_OK;
+  }
+  int exists = stat(path, &st) == 0;
+  if ((exists && !S_ISREG(st.st_mode)) || fd_name >= 0) {
+    if (exists && S_ISDIR(st.st_mode)) {
       densrt_io_out_abort(o);
       DENSRT_ERROR(DENSRT_EIO, "%s: is a directory", path);
     }
@@ -1410,6 +1769,13 @@ int densrt_io_out_open(densrt_io_out *o, const char *path)
       DENSRT_ERROR(DENSRT_EIO, "%s: cannot open for writing: %s", path, strerror(e));
     }
     return DENSRT_OK;
+  }
+  /* a symbolic link stays: the file it names is replaced (the temporary goes beside that) */
+  struct stat lst;
+  char *real;
+  if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && (real = realpath(path, NULL))) {
+    free(o->path);
+    path = o->path = real;
   }
   size_t n = strlen(path);
   if (!(o->tmp = malloc(n + sizeof ".tmpXXXXXX"))) {

@@ -5,16 +5,26 @@
 ** the format from the first bytes: "SIMPLE  =" means FITS, a zip or compress
 ** (.Z) signature is refused, anything else is CSV.
 **
-** CSV: a header row, then data rows, separated by commas.  Fields may be
+** Text tables: a header row, then data rows.  The separator is found in the
+** header row: a comma if it has one (outside quotes: CSV), else a tab if it has
+** one (each tab separates: empty fields are possible), else runs of blanks
+** (whitespace-separated, as many astronomical ASCII tables are; leading and
+** trailing blanks ignored), else (one column) a comma.  Fields may be
 ** double-quoted ("" inside quotes is a quote; a quoted field ends on its own
 ** line); whitespace around fields is trimmed; CRLF endings, a UTF-8 BOM, blank
 ** lines and lines whose first non-blank character is '#' are accepted
 ** anywhere.  Column names match exactly and must be unique.  Cells of the
-** requested columns must be finite numbers (strtod, whole cell).
+** requested columns must be finite numbers (strtod, whole cell); an empty
+** cell, a NaN, "NA", "N/A" or "null" (any case) is a missing value.
 **
 ** FITS: the first table HDU holding every requested column (names match
-** without regard to case); cells are read as doubles and must be finite and
-** not null.
+** without regard to case); cells are read as doubles and must be finite;
+** a null (TNULLn) or NaN cell is a missing value.
+**
+** Text columns (DENSRT_IO_TEXT: identifiers such as Gaia's source_id) are kept
+** exactly as written: the CSV cell, or a FITS integer printed in full (64-bit
+** ids do not survive a double), a string (trailing blanks removed) or a float in
+** the shortest form that reads back.
 **
 ** Error messages name the file and, for CSV, the 1-based physical line
 ** ("PATH:LINE: ..."), for FITS the 1-based row ("PATH: row R: ...").
@@ -32,6 +42,10 @@ typedef struct {
   double lo, hi;
 } densrt_io_column;
 
+/* Column flags (densrt_io_rules): kept as text (no window, never missing); optional (a file
+** without it is no error: the table's present[c] is 0 and it has no values). */
+enum { DENSRT_IO_TEXT = 1, DENSRT_IO_OPTIONAL = 2 };
+
 /* What to do with a row whose value lies outside a window. */
 typedef enum {
   DENSRT_IO_OUTSIDE_ERROR,   /* fail with "... is outside the window ..." */
@@ -47,12 +61,33 @@ typedef struct {
   double x;
 } densrt_io_filter;
 
+/* What to do with a row with a missing value in a requested numeric column. */
+typedef enum {
+  DENSRT_IO_MISSING_ERROR,   /* fail (DENSRT_EMISSING) naming the row and column */
+  DENSRT_IO_MISSING_DROP     /* skip the row and count it in n_missing */
+} densrt_io_missing;
+
+/* Which rows are used: the filters, the window policy and the missing-value policy; and
+** each requested column's flags (NULL: every column a number, required). */
+typedef struct {
+  const densrt_io_filter *where;
+  size_t n_where;
+  densrt_io_outside outside;
+  densrt_io_missing missing;
+  const unsigned *flags;
+} densrt_io_rules;
+
 typedef struct {
   size_t n_rows, n_cols;
-  double **cols;             /* cols[c][r], columns in request order */
+  double **cols;             /* cols[c][r], columns in request order (NULL for text or absent columns) */
   size_t n_dropped;          /* rows outside a window skipped under DENSRT_IO_OUTSIDE_DROP */
   size_t n_filtered;         /* rows a filter left out */
   size_t n_kept_outside;     /* rows outside a window kept under DENSRT_IO_OUTSIDE_KEEP */
+  size_t n_missing;          /* rows with a missing value skipped under DENSRT_IO_MISSING_DROP */
+  char ***text;              /* text[c][r] of DENSRT_IO_TEXT columns (NULL for the others) */
+  size_t *row;               /* each row's 1-based number among the file's data rows (before any selection) */
+  unsigned char *present;    /* per requested column: 0 when an optional column is absent */
+  char sep;                  /* text tables: the separator found (',', '\t', ' ' for blanks); FITS: 0 */
 } densrt_io_table;
 
 /*
@@ -107,6 +142,16 @@ int densrt_io_read(const char *path, const densrt_io_column *want, size_t n_want
 int densrt_io_read_where(const char *path, const densrt_io_column *want, size_t n_want,
                          const densrt_io_filter *where, size_t n_where, densrt_io_outside policy,
                          densrt_io_table *out);
+
+/* The same with the missing-value policy too, text and optional columns (DENSRT_IO_TEXT
+** columns take no window nor filter).  The order: a row with a missing value first (an
+** error, or dropped), then the filters, then the windows. */
+int densrt_io_read_rules(const char *path, const densrt_io_column *want, size_t n_want, const densrt_io_rules *rules,
+                         densrt_io_table *out);
+
+/* The COLUMN of a filter's text "COLUMN OP NUMBER", into buf (len bytes, NUL-terminated);
+** 0 when it is empty or too long. */
+int densrt_io_filter_column(const char *text, char *buf, size_t len);
 
 /* Parses "COLUMN OP NUMBER" (OP one of < <= > >= == !=; spaces allowed around OP), COLUMN
 ** one of names[0 .. n), into f (col: its index).  DENSRT_EINVAL with a message otherwise. */

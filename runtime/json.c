@@ -842,9 +842,45 @@ const char *densrt_json_format_number(char *buf, size_t len, double x)
   }
   /* the shortest text that reads back as x: the fewest digits (5e-324, not
      4.94065645841247e-324), and of equal digits the shorter form (100, not 1e+02) */
-  char t[40];
+  char t[40], fit[40] = "";
   size_t best = 0;
-  for (int prec = 1; prec <= 17; prec++) {
+  int from = 1, e2;
+  /* The fewest digits that read back, by bisection: more digits are never farther from x,
+     so reading back is monotone in the precision -- except at a power of two, where the
+     doubles below are twice as dense as above (those take the full scan).  Computed values
+     mostly need 15 to 17 digits: 15 is tried first.  Of equal digits the text is then
+     final in fixed notation (more digits can only be longer) and in exponent notation
+     below 1e-4 (no precision writes it fixed); a larger exponent may turn into a shorter
+     fixed form at a higher precision (1e+02 -> 100), so those scan on from there. */
+  if (x != 0 && frexp(fabs(x), &e2) != 0.5) {
+    int a = 1, b = 17;
+    snprintf(t, sizeof t, "%.15g", x);
+    if (strtod(t, NULL) == x) {
+      b = 15;
+      strcpy(fit, t);
+    } else {
+      a = 16;
+    }
+    while (a < b) {
+      int mid = (a + b) / 2;
+      snprintf(t, sizeof t, "%.*g", mid, x);
+      if (strtod(t, NULL) == x) {
+        b = mid;
+        strcpy(fit, t);
+      } else {
+        a = mid + 1;
+      }
+    }
+    if (!fit[0] || b != a)
+      snprintf(fit, sizeof fit, "%.*g", a, x);
+    const char *e = strchr(fit, 'e');
+    if (!e || e[1] == '-') {
+      snprintf(buf, len, "%s", fit);
+      return buf;
+    }
+    from = a;
+  }
+  for (int prec = from; prec <= 17; prec++) {
     int k = snprintf(t, sizeof t, "%.*g", prec, x);
     if (strtod(t, NULL) == x && (!best || (size_t)k < best)) {
       best = (size_t)k;

@@ -15,24 +15,111 @@
 ** Pieces
 ** ===================================================================== */
 
-static int cmp_double(const void *a, const void *b)
+/* Partitions x[lo .. hi) into < a, [a, b], > b (a <= b); [*lt, *gt) gets the middle. */
+static void partition3(double *x, size_t lo, size_t hi, double a, double b, size_t *lt, size_t *gt)
 {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
+  size_t l = lo, i = lo, g = hi;
+  while (i < g) {   /* [lo, l) < a, [l, i) in [a, b], [g, hi) > b */
+    double v = x[i];
+    if (v < a) {
+      x[i++] = x[l];
+      x[l++] = v;
+    } else if (v > b) {
+      x[i] = x[--g];
+      x[g] = v;
+    } else {
+      i++;
+    }
+  }
+  *lt = l;
+  *gt = g;
+}
+
+/* Moves the k-th smallest of x[lo .. hi) to x[k], smaller ones before it, larger after.
+** Long ranges: two pivots from a sample of 64, ranked just below and above k (Floyd and
+** Rivest 1975), leave few elements between them; then a median-of-three pivot.  Returns
+** an end e > k + 1 (or hi) such that every element from e on is at least every one before
+** it: the (k+1)-th smallest is then the least of x[k+1 .. e). */
+static size_t select_kth(double *x, size_t lo, size_t hi, size_t k)
+{
+  enum { SAMPLE = 64, MARGIN = 6 };
+  size_t bound = hi;   /* each range's end has the property; the last one past k + 1 is kept */
+  while (hi - lo > 600) {
+    size_t n = hi - lo;
+    double s[SAMPLE];
+    for (size_t i = 0; i < SAMPLE; i++) {   /* evenly spread, insertion-sorted */
+      double v = x[lo + (2 * i + 1) * n / (2 * SAMPLE)];
+      size_t j = i;
+      for (; j > 0 && s[j - 1] > v; j--)
+        s[j] = s[j - 1];
+      s[j] = v;
+    }
+    size_t at = (k - lo) * SAMPLE / n;
+    double a = s[at > MARGIN ? at - MARGIN : 0], b = s[at + MARGIN < SAMPLE ? at + MARGIN : SAMPLE - 1];
+    size_t lt, gt;
+    partition3(x, lo, hi, a, b, &lt, &gt);
+    if (lt == lo && gt == hi && a != b)
+      break;   /* everything between the pivots (ties): no progress this way */
+    if (k < lt) {
+      hi = lt;
+    } else if (k >= gt) {
+      lo = gt;
+    } else {
+      lo = lt;
+      hi = gt;
+    }
+    bound = hi > k + 1 ? hi : bound;
+    if (a == b && lo == lt && hi == gt)
+      return bound;   /* the middle is all equal */
+  }
+  while (hi - lo > 1) {
+    double a = x[lo], b = x[lo + (hi - lo) / 2], c = x[hi - 1];
+    double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+    size_t lt, gt;
+    partition3(x, lo, hi, pivot, pivot, &lt, &gt);
+    if (k < lt) {
+      hi = lt;
+    } else if (k >= gt) {
+      lo = gt;
+    } else {
+      bound = hi > k + 1 ? hi : bound;
+      return gt > k + 1 ? gt : bound;
+    }
+    bound = hi > k + 1 ? hi : bound;
+  }
+  return bound;
+}
+
+void densrt_mcstat_quantiles(double *x, size_t n, const double *p, size_t k, double *q)
+{
+  size_t from = 0;
+  for (size_t j = 0; j < k; j++) {
+    if (n == 0) {
+      q[j] = NAN;
+      continue;
+    }
+    double h = (double)(n - 1) * p[j], lo = floor(h);
+    size_t i = (size_t)lo;
+    size_t end = select_kth(x, from, n, i);
+    from = i;   /* later (larger) quantiles lie at or after it */
+    double v = x[i];
+    if (i + 1 < n) {
+      double next = x[i + 1];   /* the (i+1)-th smallest: the least of x[i+1 .. end) */
+      for (size_t r = i + 2; r < end; r++)
+        next = x[r] < next ? x[r] : next;
+      v = x[i] + (h - lo) * (next - x[i]);
+    }
+    q[j] = v;
+  }
 }
 
 double densrt_mcstat_quantile(const double *x, size_t n, double p)
 {
-  double *s = malloc((n ? n : 1) * sizeof *s);
-  if (!s || n == 0) {
-    free(s);
+  double *s = malloc((n ? n : 1) * sizeof *s), q = NAN;
+  if (!s)
     return NAN;
-  }
   memcpy(s, x, n * sizeof *s);
-  qsort(s, n, sizeof *s, cmp_double);
-  double h = (double)(n - 1) * p, lo = floor(h);
-  size_t i = (size_t)lo;
-  double q = i + 1 < n ? s[i] + (h - lo) * (s[i + 1] - s[i]) : s[n - 1];
+  densrt_mcstat_quantiles(s, n, &p, 1, &q);
   free(s);
   return q;
 }

@@ -38,5 +38,8 @@ int densrt_mcstat_summarize(const double *x, size_t chains, size_t n, densrt_mcs
 double densrt_mcstat_ess_basic(const double *x, size_t chains, size_t n, int split);
 double densrt_mcstat_rhat_basic(const double *x, size_t chains, size_t n, int split);
 double densrt_mcstat_quantile(const double *x, size_t n, double p);   /* type 7; x need not be sorted */
+/* The type-7 quantiles q[j] at the increasing probabilities p[0 .. k) of x[0 .. n), by
+** selection (O(n) each, no allocation): x is reordered.  NAN for n = 0. */
+void densrt_mcstat_quantiles(double *x, size_t n, const double *p, size_t k, double *q);
 
 #endif

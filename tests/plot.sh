@@ -77,7 +77,7 @@ bad_plot "unknown kind" "unknown kind 'scatter'" "$W/gd1" plot scatter $G --out 
 bad_plot "no --out" "plot needs --out FIG.png" "$W/gd1" plot data $G
 bad_plot "trace: unknown parameter" "has no column 'ln_n0.12'" "$W/spline1d" plot trace $D --param 'ln_n0[12]' \
   --out "$W/old.png"
-bad_plot "track: unknown component" "no component 'strem' (the model has stream, background)" "$W/gd1" plot track \
+bad_plot "track: unknown component" "the model has no component 'strem' (components: stream, background)" "$W/gd1" plot track \
   $G $P --component strem --out "$W/old.png"
 bad_plot "track: unknown column" "no column 'phi3'" "$W/gd1" plot track $G $P --along phi3 --out "$W/old.png"
 bad_plot "density of a 2-D model" "draws a model of one column" "$W/gd1" plot density $G $P --out "$W/old.png"

@@ -29,7 +29,8 @@ static void load(void)
   ck_assert_msg(densrt_io_read(SRCDIR "/data/gd1-gaiadr3-blog.fits", want, 2, DENSRT_IO_OUTSIDE_ERROR, &t) == 0, "%s",
                 densrt_error_message());
   densrt_model_set_data(m, t.n_rows, t.cols);
-  free(t.cols);
+  t.cols[0] = t.cols[1] = NULL;   /* the model's now */
+  densrt_io_table_free(&t);
   ck_assert_msg(densrt_model_prepare(m) == 0, "%s", densrt_error_message());
   ck_assert(m->n_theta <= 512 && m->def->n_terms <= 8);
   /* two parameter points: the reference start and a perturbation of it */

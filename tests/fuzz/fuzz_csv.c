@@ -2,20 +2,17 @@
 ** fuzz_csv.c — libFuzzer harness for the CSV reader (densrt_io_read).
 **
 ** The input is the file's contents.  It is written to a memfd and read
-** through its /proc/self/fd path with two fixed requests:
-**   z in [-3, 3], rows outside the window are an error;
-**   x in [-100, 20] and y unbounded, rows outside are dropped.
+** through its /proc/self/fd path with the three requests of table_check.h.
 ** Inputs that start with a FITS or compressed-file signature are left to
 ** fuzz_fits (which also reads gzip-compressed CSV).  The input limit is 1 MiB
 ** (densrt_io_set_max_input), so its checks are reached too.
 **
-** Invariants checked (abort on violation): on success the table has the
-** requested columns, every value is finite and inside its window; on failure
-** the table is empty and an error was reported through the handler.
+** Invariants: those of table_check.h.
 */
 #define _GNU_SOURCE    /* memfd_create */
 #include "error.h"
 #include "io.h"
+#include "table_check.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -29,16 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int memfd = -1;
 static char memfd_path[64];
-static int n_reported;
-
-static void count_error(const char *message, const char *file, int line, int status)
-{
-  (void)file;
-  (void)line;
-  if (!message[0] || status == DENSRT_OK)
-    abort();
-  n_reported++;
-}
 
 static void setup(void)
 {
@@ -52,32 +39,6 @@ static void setup(void)
   densrt_io_set_max_input(1 << 20, NULL);
 }
 
-static void read_and_check(const densrt_io_column *want, size_t n_want, densrt_io_outside policy)
-{
-  densrt_io_table t;
-  n_reported = 0;
-  int st = densrt_io_read(memfd_path, want, n_want, policy, &t);
-  if (st != DENSRT_OK) {
-    if (t.cols || t.n_rows || t.n_cols || n_reported == 0)
-      abort();
-    return;
-  }
-  if (t.n_cols != n_want || !t.cols || (policy != DENSRT_IO_OUTSIDE_DROP && t.n_dropped))
-    abort();
-  for (size_t c = 0; c < n_want; c++) {
-    if (!t.cols[c])
-      abort();
-    for (size_t r = 0; r < t.n_rows; r++) {
-      double x = t.cols[c][r];
-      if (!isfinite(x) || x < want[c].lo || x > want[c].hi)
-        abort();
-    }
-  }
-  densrt_io_table_free(&t);
-  if (t.cols || t.n_rows)
-    abort();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if ((size >= 9 && memcmp(data, "SIMPLE  =", 9) == 0) || (size >= 2 && data[0] == 0x1F)
@@ -89,9 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     perror("fuzz_csv: memfd");
     abort();
   }
-  static const densrt_io_column one[] = {{"z", -3, 3}};
-  static const densrt_io_column two[] = {{"x", -100, 20}, {"y", -INFINITY, INFINITY}};
-  read_and_check(one, 1, DENSRT_IO_OUTSIDE_ERROR);
-  read_and_check(two, 2, DENSRT_IO_OUTSIDE_DROP);
+  read_requests(memfd_path);
   return 0;
 }

@@ -11,16 +11,13 @@
 ** bombs and tables of many rows reach the limit's checks quickly.  Inputs are not filtered further:
 ** the header check that guards cfitsio 4.2.0's TTYPEn overflow (ffgtbp:
 ** strcpy into ttype[70], an abort under _FORTIFY_SOURCE) is under test too.
-** Two fixed requests, as in fuzz_csv.c:
-**   z in [-3, 3], rows outside the window are an error;
-**   x in [-100, 20] and y unbounded, rows outside are dropped.
+** The three requests of table_check.h, as fuzz_csv.c.
 **
-** Invariants checked (abort on violation): on success the table has the
-** requested columns, every value is finite and inside its window; on failure
-** the table is empty and an error was reported through the handler.
+** Invariants: those of table_check.h.
 */
 #include "error.h"
 #include "io.h"
+#include "table_check.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -32,16 +29,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char path[64];
-static int n_reported;
-
-static void count_error(const char *message, const char *file, int line, int status)
-{
-  (void)file;
-  (void)line;
-  if (!message[0] || status == DENSRT_OK)
-    abort();
-  n_reported++;
-}
 
 static void remove_file(void)
 {
@@ -57,30 +44,6 @@ static void setup(void)
   densrt_io_set_max_input(1 << 20, NULL);
 }
 
-static void read_and_check(const densrt_io_column *want, size_t n_want, densrt_io_outside policy)
-{
-  densrt_io_table t;
-  n_reported = 0;
-  int st = densrt_io_read(path, want, n_want, policy, &t);
-  if (st != DENSRT_OK) {
-    if (t.cols || t.n_rows || t.n_cols || n_reported == 0)
-      abort();
-    return;
-  }
-  if (t.n_cols != n_want || !t.cols || (policy != DENSRT_IO_OUTSIDE_DROP && t.n_dropped))
-    abort();
-  for (size_t c = 0; c < n_want; c++) {
-    if (!t.cols[c])
-      abort();
-    for (size_t r = 0; r < t.n_rows; r++) {
-      double x = t.cols[c][r];
-      if (!isfinite(x) || x < want[c].lo || x > want[c].hi)
-        abort();
-    }
-  }
-  densrt_io_table_free(&t);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   int zip = size >= 4 && memcmp(data, "PK\3\4", 4) == 0;
@@ -93,9 +56,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     perror(path);
     abort();
   }
-  static const densrt_io_column one[] = {{"z", -3, 3}};
-  static const densrt_io_column two[] = {{"x", -100, 20}, {"y", -INFINITY, INFINITY}};
-  read_and_check(one, 1, DENSRT_IO_OUTSIDE_ERROR);
-  read_and_check(two, 2, DENSRT_IO_OUTSIDE_DROP);
+  read_requests(path);
   return 0;
 }

@@ -228,12 +228,12 @@ START_TEST(test_csv_errors)
 
   csv_fails_s("a,b,z\n1,2,3\n1,2\n", DENSRT_EFORMAT, ":3: expected 3 fields, found 2");
   csv_fails_s("a,b,z\n1,2,3,\n", DENSRT_EFORMAT, ":2: expected 3 fields, found 4");
-  csv_fails_s("a,z\n1,2\n\n# x\n1,\n", DENSRT_EFORMAT, ":5: column 'z': empty cell");
-  csv_fails_s("a,z\n1,  \"\"  \n", DENSRT_EFORMAT, ":2: column 'z': empty cell");
+  csv_fails_s("a,z\n1,2\n\n# x\n1,\n", DENSRT_EMISSING, ":5: column 'z': empty cell");
+  csv_fails_s("a,z\n1,  \"\"  \n", DENSRT_EMISSING, ":2: column 'z': empty cell");
   csv_fails_s("z\nabc\n", DENSRT_EFORMAT, ":2: column 'z': 'abc' is not a number");
   csv_fails_s("z\n1.5x\n", DENSRT_EFORMAT, ":2: column 'z': '1.5x' is not a number");
   csv_fails_s("z\n1 2\n", DENSRT_EFORMAT, ":2: column 'z': '1 2' is not a number");
-  csv_fails_s("z\r\n1\r\nnan\r\n", DENSRT_ENONFINITE, ":3: column 'z': non-finite value 'nan'");
+  csv_fails_s("z\r\n1\r\nnan\r\n", DENSRT_EMISSING, ":3: column 'z': non-finite value 'nan'");
   csv_fails_s("z\n-inf\n", DENSRT_ENONFINITE, ":2: column 'z': non-finite value '-inf'");
   csv_fails_s("z\n1e999\n", DENSRT_ENONFINITE, ":2: column 'z': '1e999' is out of range");
   csv_fails_s("z\n1\n\n3.5\n", DENSRT_EDOM, ":4: column 'z': value 3.5 is outside the window [-3, 3]");
@@ -301,6 +301,125 @@ START_TEST(test_csv_long_line)
   ck_assert_ptr_nonnull(strstr(densrt_error_message(), ": no column 'z' (columns: hhhh"));
   ck_assert_ptr_null(u.cols);
   free(text);
+}
+END_TEST
+
+/* Reads text (written to a scratch file) under rules; returns the status. */
+static int read_text(const char *text, const densrt_io_column *want, size_t n, const densrt_io_rules *rules,
+                     densrt_io_table *t)
+{
+  char path[512];
+  in_dir(path, sizeof path, "rules.csv");
+  write_bytes(path, text, strlen(text));
+  return densrt_io_read_rules(path, want, n, rules, t);
+}
+
+/* The separator comes from the header: comma, tab (empty fields possible), runs of blanks. */
+START_TEST(test_separators)
+{
+  densrt_io_column want[2] = {{"b", -INFINITY, INFINITY}, {"c d", -INFINITY, INFINITY}};
+  densrt_io_rules rules = {NULL, 0, DENSRT_IO_OUTSIDE_ERROR, DENSRT_IO_MISSING_ERROR, NULL};
+  static const struct {
+    const char *text;
+    char sep;
+  } cases[] = {
+    {"a,b,\"c d\"\n1, 2 ,3\n4,5,6\n", ','},
+    {"a\tb\t\"c d\"\n1\t 2 \t3\n4\t5\t6\n", '\t'},
+    {"  a   b \"c d\"  \n1 2 3\n\t4\t 5  6   \n", ' '},
+    {"# comment, with a comma\na b \"c d\"\n1 2 3\n4 5 6\n", ' '},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    densrt_io_table t;
+    ck_assert_msg(read_text(cases[i].text, want, 2, &rules, &t) == DENSRT_OK, "%zu: %s", i, densrt_error_message());
+    ck_assert_int_eq(t.sep, cases[i].sep);
+    ck_assert_uint_eq(t.n_rows, 2);
+    ck_assert(t.cols[0][0] == 2 && t.cols[0][1] == 5 && t.cols[1][0] == 3 && t.cols[1][1] == 6);
+    densrt_io_table_free(&t);
+  }
+  densrt_io_table t;
+  /* tab-separated: an empty field is a field (a missing value here) */
+  ck_assert_int_eq(read_text("a\tb\tc d\n1\t\t3\n", want, 2, &rules, &t), DENSRT_EMISSING);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ":2: column 'b': empty cell"));
+  /* blank-separated: a row with too few fields */
+  ck_assert_int_eq(read_text("a b \"c d\"\n1 2\n", want, 2, &rules, &t), DENSRT_EFORMAT);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ":2: expected 3 fields, found 2"));
+}
+END_TEST
+
+/* Missing values: an error naming line and column, or dropped and counted before the
+** filters and windows; NaN, NA, N/A, null and empty cells; infinities stay errors. */
+START_TEST(test_missing_values)
+{
+  densrt_io_column want[2] = {{"x", 0, 10}, {"y", -INFINITY, INFINITY}};
+  densrt_io_filter f = {1, DENSRT_IO_LT, 100};
+  densrt_io_rules rules = {&f, 1, DENSRT_IO_OUTSIDE_DROP, DENSRT_IO_MISSING_ERROR, NULL};
+  const char *text = "x,y,z\n1,2,3\nNaN,2,3\n2,,3\n3,NA,3\n4,n/a,\n5,NULL,3\n6,500,3\n20,1,3\n7,8,junk\n";
+  densrt_io_table t;
+  static const char *const errors[] = {":3: column 'x': non-finite value 'NaN'", ":4: column 'y': empty cell",
+                                       ":5: column 'y': missing value 'NA'"};
+  ck_assert_int_eq(read_text(text, want, 2, &rules, &t), DENSRT_EMISSING);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), errors[0]));
+  ck_assert_ptr_null(t.cols);
+  rules.missing = DENSRT_IO_MISSING_DROP;
+  ck_assert_msg(read_text(text, want, 2, &rules, &t) == DENSRT_OK, "%s", densrt_error_message());
+  /* rows 2-6 missing, 7 (y = 500) filtered, 8 (x = 20) outside; 1 and 9 used */
+  ck_assert_uint_eq(t.n_rows, 2);
+  ck_assert_uint_eq(t.n_missing, 5);
+  ck_assert_uint_eq(t.n_filtered, 1);
+  ck_assert_uint_eq(t.n_dropped, 1);
+  ck_assert(t.cols[0][0] == 1 && t.cols[0][1] == 7 && t.row[0] == 1 && t.row[1] == 9);
+  densrt_io_table_free(&t);
+  ck_assert_int_eq(read_text("x,y\n1,-inf\n", want, 2, &rules, &t), DENSRT_ENONFINITE);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ":2: column 'y': non-finite value '-inf'"));
+  ck_assert_int_eq(read_text("x,y\n1,2\n3,NAN0\n", want, 2, &rules, &t), DENSRT_EFORMAT);
+  for (size_t i = 1; i < 3; i++) {   /* each kind named as the first error */
+    rules.missing = DENSRT_IO_MISSING_ERROR;
+    const char *from = i == 1 ? "x,y\n2,\n" : "x,y\n3,NA\n";
+    ck_assert_int_eq(read_text(from, want, 2, &rules, &t), DENSRT_EMISSING);
+    ck_assert_ptr_nonnull(strstr(densrt_error_message(), errors[i] + 2));
+  }
+}
+END_TEST
+
+/* Text columns keep the cell as written; an optional column may be absent. */
+START_TEST(test_text_columns)
+{
+  densrt_io_column want[3] = {{"x", -INFINITY, INFINITY}, {"id", 0, 0}, {"other", 0, 0}};
+  static const unsigned flags[3] = {0, DENSRT_IO_TEXT, DENSRT_IO_TEXT | DENSRT_IO_OPTIONAL};
+  densrt_io_filter f = {0, DENSRT_IO_GT, 1};
+  densrt_io_rules rules = {&f, 1, DENSRT_IO_OUTSIDE_ERROR, DENSRT_IO_MISSING_DROP, flags};
+  densrt_io_table t;
+  ck_assert_msg(read_text("id,x\n4295806720538400001,1\n\"a, b\",2\n,nan\n007,3\n", want, 3, &rules, &t) == DENSRT_OK,
+                "%s", densrt_error_message());
+  ck_assert_uint_eq(t.n_rows, 2);
+  ck_assert(t.present[0] && t.present[1] && !t.present[2]);
+  ck_assert_ptr_null(t.cols[1]);
+  ck_assert_ptr_null(t.text[2]);
+  ck_assert_str_eq(t.text[1][0], "a, b");
+  ck_assert_str_eq(t.text[1][1], "007");
+  ck_assert(t.row[0] == 2 && t.row[1] == 4 && t.n_missing == 1 && t.n_filtered == 1);
+  densrt_io_table_free(&t);
+  /* a filter on a text column is a caller's error */
+  densrt_io_filter g = {1, DENSRT_IO_GT, 1};
+  rules.where = &g;
+  ck_assert_int_eq(read_text("id,x\n1,1\n", want, 3, &rules, &t), DENSRT_EINVAL);
+  /* required text column absent */
+  rules.where = NULL;
+  rules.n_where = 0;
+  ck_assert_int_eq(read_text("x\n1\n", want, 2, &rules, &t), DENSRT_EFORMAT);
+  ck_assert_ptr_nonnull(strstr(densrt_error_message(), ": no column 'id' (columns: x)"));
+  /* the GD-1 catalogue's 64-bit source_id, exactly: the same digits as the CSV gives */
+  densrt_io_column gaia[2] = {{"SOURCE_ID", 0, 0}, {"ra", -INFINITY, INFINITY}};
+  static const unsigned gflags[2] = {DENSRT_IO_TEXT, 0};
+  rules.flags = gflags;
+  ck_assert_int_eq(densrt_io_read_rules(DATA_DIR "/gd1-gaiadr3-blog.fits", gaia, 2, &rules, &t), DENSRT_OK);
+  ck_assert_uint_eq(t.n_rows, 3369);
+  for (size_t r = 0; r < t.n_rows; r++) {   /* whole numbers above 2^53, as no double holds them */
+    char *end;
+    long long v = strtoll(t.text[0][r], &end, 10);
+    ck_assert(!*end && v > 0 && t.row[r] == r + 1);
+  }
+  densrt_io_table_free(&t);
 }
 END_TEST
 
@@ -708,12 +827,12 @@ START_TEST(test_fits_small)
   static const double xnan[] = { 0.5, 2, NAN, -1 }, xinf[] = { 0.5, -INFINITY, 1, 1 };
   static const int nnull[] = { 1, 2, 3, -99 };
   write_small_fits(path, xnan, n, 4, 0, 0);
-  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_ENONFINITE, ": row 3: column 'x': non-finite value");
-  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_DROP, DENSRT_ENONFINITE, ": row 3: column 'x': non-finite value");
+  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EMISSING, ": row 3: column 'x': non-finite value");
+  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_DROP, DENSRT_EMISSING, ": row 3: column 'x': non-finite value");
   write_small_fits(path, xinf, n, 4, 0, 0);
   read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_ENONFINITE, ": row 2: column 'x': non-finite value");
   write_small_fits(path, x, nnull, 4, 0, 0);
-  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EFORMAT, ": row 4: column 'n': null value");
+  read_fails(path, want, 2, DENSRT_IO_OUTSIDE_ERROR, DENSRT_EMISSING, ": row 4: column 'n': null value");
 
   /* the first table holding the columns is used; the message lists the first table's names */
   write_small_fits(path, x, n, 4, 1, 0);
@@ -1364,6 +1483,46 @@ START_TEST(test_out_commit)
 }
 END_TEST
 
+/* Names that are not the file they stand for: a symbolic link is kept (its target is
+** replaced), and a name of an open descriptor (/dev/fd/N, /dev/stdout) is written in place
+** (found: --out /dev/stdout, standard output on a file, replaced the /dev/stdout link). */
+START_TEST(test_out_links)
+{
+  char target[512], link[512], fdname[64];
+  in_dir(target, sizeof target, "target.csv");
+  in_dir(link, sizeof link, "link.csv");
+  write_bytes(target, "old\n", 4);
+  ck_assert_int_eq(symlink("target.csv", link), 0);
+  densrt_io_out o;
+  ck_assert_int_eq(densrt_io_out_open(&o, link), DENSRT_OK);
+  fputs("new\n", o.f);
+  ck_assert_int_eq(densrt_io_out_commit(&o), DENSRT_OK);
+  struct stat sb;
+  ck_assert_int_eq(lstat(link, &sb), 0);
+  ck_assert(S_ISLNK(sb.st_mode));
+  ck_assert_str_eq(slurp(target), "new\n");
+  ck_assert_uint_eq(count_entries(), 2);    /* the link and its target, no temporary */
+
+  /* /dev/fd/N of a file open for writing: the same file, written through the name */
+  FILE *f = fopen(target, "w");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fstat(fileno(f), &sb), 0);
+  ino_t ino = sb.st_ino;
+  snprintf(fdname, sizeof fdname, "/dev/fd/%d", fileno(f));
+  ck_assert_int_eq(densrt_io_out_open(&o, fdname), DENSRT_OK);
+  ck_assert_ptr_null(o.tmp);
+  fputs("through the descriptor\n", o.f);
+  ck_assert_int_eq(densrt_io_out_commit(&o), DENSRT_OK);
+  fclose(f);
+  ck_assert_int_eq(stat(target, &sb), 0);
+  ck_assert(sb.st_ino == ino);
+  ck_assert_str_eq(slurp(target), "through the descriptor\n");
+  ck_assert_uint_eq(count_entries(), 2);
+  unlink(link);
+  unlink(target);
+}
+END_TEST
+
 START_TEST(test_out_abort)
 {
   char path[512];
@@ -1481,6 +1640,9 @@ static Suite *io_suite(void)
   tcase_add_test(tc, test_csv_long_line);
   tcase_add_test(tc, test_csv_drop);
   tcase_add_test(tc, test_read_where);
+  tcase_add_test(tc, test_separators);
+  tcase_add_test(tc, test_missing_values);
+  tcase_add_test(tc, test_text_columns);
   tcase_add_test(tc, test_gauss1d);
   tcase_add_test(tc, test_csv_speed);
   tcase_add_test(tc, test_fits_gd1);
@@ -1496,6 +1658,7 @@ static Suite *io_suite(void)
   tcase_add_test(tc, test_bundled_data);
   tcase_add_test(tc, test_out_commit);
   tcase_add_test(tc, test_out_abort);
+  tcase_add_test(tc, test_out_links);
   tcase_add_test(tc, test_out_bad_dir);
   suite_add_tcase(s, tc);
   return s;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,6 +457,49 @@ START_TEST(test_write_string)
 }
 END_TEST
 
+/* The rule of densrt_json_format_number written out in full: of every precision 1 .. 17
+** whose %g text reads back as x, the shortest text (the lowest precision of equal length). */
+static void shortest_by_scan(double x, char *out)
+{
+  char t[40];
+  size_t best = 0;
+  for (int prec = 1; prec <= 17; prec++) {
+    int k = snprintf(t, sizeof t, "%.*g", prec, x);
+    if (strtod(t, NULL) == x && (!best || (size_t)k < best)) {
+      best = (size_t)k;
+      strcpy(out, t);
+    }
+  }
+}
+
+/* The bisection in densrt_json_format_number gives what the full scan gives: random bit
+** patterns, short decimals, powers of two and of ten, integers, values near them. */
+START_TEST(test_number_bisection)
+{
+  uint64_t state = 88172645463325252u;
+  for (int i = 0; i < 300000; i++) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    double x;
+    switch (i % 6) {
+    case 0: memcpy(&x, &state, sizeof x); break;
+    case 1: x = (double)(state % 100000) / pow(10.0, (double)((state >> 40) % 12)); break;
+    case 2: x = ldexp(1.0, (int)(state % 2000) - 1000); break;
+    case 3: x = pow(10.0, (double)((int)(state % 600) - 300)); break;
+    case 4: x = (double)(state % 1000000007u) * ((state >> 63) ? -1 : 1); break;
+    default: x = nextafter(pow(10.0, (double)((int)(state % 40) - 20)), (state >> 62) & 1 ? INFINITY : 0); break;
+    }
+    if (!isfinite(x))
+      continue;
+    char want[40], got[40];
+    shortest_by_scan(x, want);
+    densrt_json_format_number(got, sizeof got, x);
+    ck_assert_msg(!strcmp(got, want), "%.17g: %s, the scan gives %s", x, got, want);
+  }
+}
+END_TEST
+
 START_TEST(test_write_number)
 {
   static const double xs[] = {
@@ -528,6 +572,7 @@ static Suite *json_suite(void)
   shared_add_test(tc, test_spline_cases, SHARED_DIR "/reference/spline_cases.json");
   tcase_add_test(tc, test_write_string);
   tcase_add_test(tc, test_write_number);
+  tcase_add_test(tc, test_number_bisection);
   suite_add_tcase(s, tc);
   return s;
 }

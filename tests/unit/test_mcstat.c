@@ -130,6 +130,52 @@ START_TEST(test_degenerate)
 }
 END_TEST
 
+static int by_value(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Quantiles by selection against R's type 7 on a sorted copy (Hyndman & Fan 1996:
+** h = (n - 1) p, x_(floor h) + (h - floor h) (x_(floor h + 1) - x_(floor h))): lengths 1 ..
+** 60 and around and beyond the sampled pivots' threshold (600), data with many ties or
+** none, sorted and reversed, probabilities including 0 and 1. */
+START_TEST(test_quantiles_select)
+{
+  static const double p[] = {0, 0.001, 0.16, 0.5, 0.5, 0.84, 0.999, 1};
+  static const size_t big[] = {599, 600, 601, 602, 1000, 1237, 4000, 4001, 20000};
+  enum { NP = sizeof p / sizeof *p };
+  unsigned seed = 7;
+  double *x = malloc(20000 * sizeof *x), *sorted = malloc(20000 * sizeof *sorted), q[NP];
+  for (size_t c = 0; c < 60 + sizeof big / sizeof *big; c++) {
+    size_t n = c < 60 ? c + 1 : big[c - 60];
+    for (int rep = 0; rep < (n > 5000 ? 4 : 24); rep++) {
+      for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned v = seed >> 8;
+        switch (rep % 4) {
+        case 0: x[i] = (double)(v % 1000003) - 2.5; break;   /* few ties */
+        case 1: x[i] = (double)(v % 5); break;                /* mostly ties */
+        case 2: x[i] = (double)i * 0.25; break;                /* sorted */
+        default: x[i] = -(double)i + (double)(v % 3); break;   /* nearly reversed */
+        }
+        sorted[i] = x[i];
+      }
+      qsort(sorted, n, sizeof *sorted, by_value);
+      densrt_mcstat_quantiles(x, n, p, NP, q);
+      for (int j = 0; j < NP; j++) {
+        double h = (double)(n - 1) * p[j];
+        size_t lo = (size_t)floor(h);
+        double want = lo + 1 < n ? sorted[lo] + (h - floor(h)) * (sorted[lo + 1] - sorted[lo]) : sorted[n - 1];
+        ck_assert_msg(q[j] == want, "n %zu rep %d p %g: %.17g, want %.17g", n, rep, p[j], q[j], want);
+      }
+    }
+  }
+  free(x);
+  free(sorted);
+}
+END_TEST
+
 int main(void)
 {
   Suite *su = suite_create("mcstat");
@@ -137,6 +183,7 @@ int main(void)
   tcase_add_test(tc, test_against_posterior);
   tcase_add_test(tc, test_degenerate);
   tcase_add_test(tc, test_large_offset);
+  tcase_add_test(tc, test_quantiles_select);
   suite_add_tcase(su, tc);
   SRunner *sr = srunner_create(su);
   srunner_run_all(sr, CK_NORMAL);
