@@ -2499,14 +2499,17 @@ static int eval_thetas(const densrt_model *m, const options *o, double *theta, d
   return 0;
 }
 
-/* A unit of --unit COL=UNIT, or NULL. */
-static const char *column_unit(const options *o, const char *col)
+/* A column's unit: --unit COL=UNIT, else the unit the model declares, else NULL. */
+static const char *column_unit(const densrt_model_def *def, const options *o, const char *col)
 {
   for (size_t i = o->n_units; i-- > 0;) {
     const char *eq = strchr(o->units[i], '=');
     if (eq && (size_t)(eq - o->units[i]) == strlen(col) && !strncmp(o->units[i], col, strlen(col)))
       return eq + 1;
   }
+  for (size_t d = 0; d < def->n_dims; d++)
+    if (!strcmp(def->dims[d].name, col))
+      return def->dims[d].unit;
   return NULL;
 }
 
@@ -2530,14 +2533,14 @@ static int check_units(const densrt_model_def *def, const options *o)
 }
 
 /* BUNIT of an intensity: counts per unit of each column ("deg-2", "deg-1 mag-1"), or ""
-** when a column has no --unit. */
+** when a column has no unit (neither --unit nor declared in the model). */
 static void intensity_unit(const densrt_model_def *def, const options *o, char *buf, size_t len)
 {
   const char *u[DENSRT_MAX_DIMS];
   size_t nd = def->n_dims, used = 0;
   buf[0] = '\0';
   for (size_t d = 0; d < nd; d++)
-    if (!(u[d] = column_unit(o, def->dims[d].name)))
+    if (!(u[d] = column_unit(def, o, def->dims[d].name)))
       return;
   for (size_t d = 0; d < nd; d++) {
     int power = 0, first = 1;
@@ -2573,7 +2576,7 @@ static int write_maps(const densrt_model *m, const options *o, FILE *f, const gr
   intensity_unit(def, o, bunit, sizeof bunit);
   for (size_t d = 0; d < nd; d++) {
     len[d] = gs->count[d];
-    axes[d] = (densrt_fitsout_axis){def->dims[d].name, column_unit(o, def->dims[d].name), gs->lo[d],
+    axes[d] = (densrt_fitsout_axis){def->dims[d].name, column_unit(def, o, def->dims[d].name), gs->lo[d],
                                     gs->count[d] > 1 ? (gs->hi[d] - gs->lo[d]) / (double)(gs->count[d] - 1) : 1};
   }
   densrt_fitsout *fo;

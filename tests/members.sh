@@ -212,8 +212,8 @@ for base, shape in (("p", (25, 61)), ("p1", (1, 7))):
         j, i = np.mgrid[0:shape[0], 0:shape[1]]
         wx, wy = w.pixel_to_world_values(i, j)
         assert np.abs(wx - x).max() < 1e-12 and np.abs(wy - y).max() < 1e-12, name
-    if base == "p":
-        assert h["total"].header["BUNIT"] == "deg-2" and h["total"].header["CUNIT1"] == "deg"
+    # p: from --unit; p1: the units models/gd1.dens declares
+    assert h["total"].header["BUNIT"] == "deg-2" and h["total"].header["CUNIT1"] == "deg", base
     s, b = terms(x, y)
     assert np.abs(h["stream"].data / s - 1).max() < 1e-11
     assert np.abs(h["total"].data / (s + b) - 1).max() < 1e-11
