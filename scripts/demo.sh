@@ -40,6 +40,12 @@ rc=0
 out/gd1 sample --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 \
   --where 'phi2 > -7' --outside keep --seed 1 --out out/gd1-draws --quiet > out/gd1-summary.txt || rc=$?
 sampled gd1 $rc
+echo "== gd1: membership of every star, and maps of the intensity"
+out/gd1 members $G --where 'phi2 > -7' --params out/gd1-fit.json --out out/gd1-members.csv
+out/gd1 members $G --where 'phi2 > -7' --draws "$(ls out/gd1-draws_[1-4].csv | paste -sd, -)" \
+  --out out/gd1-members-posterior.fits
+out/gd1 predict --quiet --params out/gd1-fit.json --grid phi1=-100:20:481 --grid phi2=-7:5:97 \
+  --out out/gd1-map.fits
 echo "== figures of the draws"
 S=out/spline1d-draws_1.csv,out/spline1d-draws_2.csv,out/spline1d-draws_3.csv,out/spline1d-draws_4.csv
 D=out/gd1-draws_1.csv,out/gd1-draws_2.csv,out/gd1-draws_3.csv,out/gd1-draws_4.csv
@@ -52,6 +58,10 @@ out/gd1 plot trace --quiet --draws $D --param lp__ --param 'mean_phi2[9]' --para
 echo "results: out/gaussian1d-fit.json out/spline1d-fit.json out/gd1-fit.json"
 echo "draws:   out/spline1d-draws_N.csv out/gd1-draws_N.csv (Stan CSV), summaries out/*-summary.txt,"
 echo "         out/spline1d-band.csv (median and 16/84% of the density on a grid)"
+echo "members: out/gd1-members.csv (p_stream, p_background of every star at the fit, with source_id),"
+echo "         out/gd1-members-posterior.fits (posterior mean and 16/84% of each, a FITS table)"
+echo "maps:    out/gd1-map.fits (each component's intensity and the total on a 481 x 97 grid, FITS images"
+echo "         with WCS: ds9, TOPCAT, astropy)"
 echo "figures: out/gd1-data.png (the stars), out/gd1.png (data, log intensity of the fit, both),"
 echo "         out/gd1-knots.png (knot values, initial and fitted), out/gd1-track.png (the stream's"
 echo "         track and width along phi1, 16-84% band), out/gd1-trace.png, out/spline1d.png (the fit"
