@@ -571,7 +571,8 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   print_hv_inputs(e, k, 0);
   dc_buf_printf(o, "  double ll[L] = {0}%s;\n", product ? ", prod[L]" : "");
   if (product)
-    dc_buf_puts(o, "  for (size_t l = 0; l < L; l++)\n    prod[l] = 1;\n");
+    dc_buf_puts(o, "  size_t nb = 0;   /* blocks since the products were last taken into the sums */\n"
+                   "  for (size_t l = 0; l < L; l++)\n    prod[l] = 1;\n");
   for (size_t j = 0; j < k->n_in; j++)
     if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
       dc_buf_printf(o, "  double adj%d[L] = {0};\n", k->in[j]->id);
@@ -590,9 +591,11 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
     if (has_adjoint(k, j))
       dc_buf_printf(o, "    double g%d[4][L] = {{0}};\n", id);
   }
-  const char *fold = "      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */\n"
-                     "        if (prod[l] > 0x1p900) {\n          ll[l] += log(prod[l]);\n          prod[l] = 1;\n"
-                     "        }\n";
+  /* each lane's product gains a factor f <= DC_TERM_GROUP = 32 (the terms of an unsplit
+     sum) a block: taken into the sum every 64 blocks, before it could pass 32^64 = 2^320 */
+  const char *fold = "      if (++nb == 64) {   /* into the sum before the product could overflow */\n"
+                     "        for (size_t l = 0; l < L; l++) {\n          ll[l] += log(prod[l]);\n"
+                     "          prod[l] = 1;\n        }\n        nb = 0;\n      }\n";
   dc_buf_puts(o, "    size_t b = b0;\n    for (; b + L <= b1; b += L) {\n      for (size_t l = 0; l < L; l++) {\n"
                  "        const size_t i = b + l;\n");
   print_lane_body(e, k, 0);

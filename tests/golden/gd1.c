@@ -64,6 +64,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 {
   enum { L = DENSRT_LANES };
   double ll[L] = {0}, prod[L];
+  size_t nb = 0;   /* blocks since the products were last taken into the sums */
   for (size_t l = 0; l < L; l++)
     prod[l] = 1;
   for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
@@ -130,7 +131,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
         const double v59 = v35 * v56;
         const double v60 = v35 * v58;
-#line 134 "model.c"
+#line 135 "model.c"
         ll[l] += (v33 > v18 ? v33 : v18);
         prod[l] *= (1 + e34);
         {
@@ -150,11 +151,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
         }
       }
-      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
-        if (prod[l] > 0x1p900) {
+      if (++nb == 64) {   /* into the sum before the product could overflow */
+        for (size_t l = 0; l < L; l++) {
           ll[l] += log(prod[l]);
           prod[l] = 1;
         }
+        nb = 0;
+      }
     }
     if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
       for (size_t l = 0; l < L; l++) {
@@ -204,7 +207,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
         const double v59 = v35 * v56;
         const double v60 = v35 * v58;
-#line 208 "model.c"
+#line 211 "model.c"
         ll[l] += mk ? (v33 > v18 ? v33 : v18) : 0.0;
         prod[l] *= mk ? (1 + e34) : 1.0;
         {
@@ -224,11 +227,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
         }
       }
-      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
-        if (prod[l] > 0x1p900) {
+      if (++nb == 64) {   /* into the sum before the product could overflow */
+        for (size_t l = 0; l < L; l++) {
           ll[l] += log(prod[l]);
           prod[l] = 1;
         }
+        nb = 0;
+      }
     }
     {
       double *ca = w->coef_adj[0] + 4 * j11;
@@ -309,7 +314,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
       const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
       const double v15 = densrt_exp(v14);
-#line 313 "model.c"
+#line 318 "model.c"
       mu21[l] = v13;
       sd21[l] = v15;
     }
@@ -332,7 +337,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v61 = dmu21;
       const double v62 = dsd21;
       const double v63 = v62 * v15;
-#line 336 "model.c"
+#line 341 "model.c"
       lvq[l] = v22;
       const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -438,7 +443,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v56 = (-0.5) * v54;
       const double v57 = (-0.5) * v55;
       const double v58 = v57 + (-1.0);
-#line 442 "model.c"
+#line 447 "model.c"
       lvq[l] = v33;
       const double eq = densrt_exp(r->lw[q] + v33), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -500,7 +505,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 30 "models/gd1.dens"
       const double v18 = densrt_spline_cubic(c18[0][l], c18[1][l], c18[2][l], c18[3][l], u18[l]);
       const double v24 = v23 + v18;
-#line 504 "model.c"
+#line 509 "model.c"
       lvq[l] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -584,7 +589,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v80 = v78 - v71;
     const double v81 = (-0.5) * v79;
     const double v82 = (-0.5) * v80;
-#line 588 "model.c"
+#line 593 "model.c"
     lpp += v74;
     g[m->off[0] + i + 1] += v81;
     g[m->off[0] + i + 0] += v82;
@@ -608,7 +613,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v92 = v90 - v83;
     const double v93 = (-0.5) * v91;
     const double v94 = (-0.5) * v92;
-#line 612 "model.c"
+#line 617 "model.c"
     lpp += v86;
     g[m->off[1] + i + 1] += v93;
     g[m->off[1] + i + 0] += v94;
@@ -632,7 +637,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v104 = v102 - v95;
     const double v105 = (-0.5) * v103;
     const double v106 = (-0.5) * v104;
-#line 636 "model.c"
+#line 641 "model.c"
     lpp += v98;
     g[m->off[2] + i + 1] += v105;
     g[m->off[2] + i + 0] += v106;
@@ -680,7 +685,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v32 = v29 - v31;
 #line 28 "models/gd1.dens"
     const double v33 = v11 + v32;
-#line 684 "model.c"
+#line 689 "model.c"
     out[0 * n + i] = v33;
     out[1 * n + i] = v18;
   }

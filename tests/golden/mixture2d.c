@@ -66,6 +66,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   enum { L = DENSRT_LANES };
   const double v11 = hv[0];
   double ll[L] = {0}, prod[L];
+  size_t nb = 0;   /* blocks since the products were last taken into the sums */
   for (size_t l = 0; l < L; l++)
     prod[l] = 1;
   double adj11[L] = {0};
@@ -138,7 +139,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
         const double v64 = v40 * v61;
         const double v65 = v40 * v63;
-#line 142 "model.c"
+#line 143 "model.c"
         ll[l] += (v38 > v26 ? v38 : v26);
         prod[l] *= (1 + e39);
         adj11[l] += v52;
@@ -159,11 +160,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g24[0][l] += ga; g24[1][l] += ga * ua; g24[2][l] += ga * ua * ua; g24[3][l] += ga * ua * ua * ua;
         }
       }
-      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
-        if (prod[l] > 0x1p900) {
+      if (++nb == 64) {   /* into the sum before the product could overflow */
+        for (size_t l = 0; l < L; l++) {
           ll[l] += log(prod[l]);
           prod[l] = 1;
         }
+        nb = 0;
+      }
     }
     if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
       for (size_t l = 0; l < L; l++) {
@@ -218,7 +221,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
         const double v64 = v40 * v61;
         const double v65 = v40 * v63;
-#line 222 "model.c"
+#line 225 "model.c"
         ll[l] += mk ? (v38 > v26 ? v38 : v26) : 0.0;
         prod[l] *= mk ? (1 + e39) : 1.0;
         adj11[l] += mk ? v52 : 0.0;
@@ -239,11 +242,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g24[0][l] += ga; g24[1][l] += ga * ua; g24[2][l] += ga * ua * ua; g24[3][l] += ga * ua * ua * ua;
         }
       }
-      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
-        if (prod[l] > 0x1p900) {
+      if (++nb == 64) {   /* into the sum before the product could overflow */
+        for (size_t l = 0; l < L; l++) {
           ll[l] += log(prod[l]);
           prod[l] = 1;
         }
+        nb = 0;
+      }
     }
     {
       double *ca = w->coef_adj[0] + 4 * j17;
@@ -326,7 +331,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
       const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
       const double v21 = densrt_exp(v20);
-#line 330 "model.c"
+#line 335 "model.c"
       mu28[l] = v19;
       sd28[l] = v21;
     }
@@ -349,7 +354,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v66 = dmu28;
       const double v67 = dsd28;
       const double v68 = v67 * v21;
-#line 353 "model.c"
+#line 358 "model.c"
       lvq[l] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -455,7 +460,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v61 = (-0.5) * v59;
       const double v62 = (-0.5) * v60;
       const double v63 = v62 + (-1.0);
-#line 459 "model.c"
+#line 464 "model.c"
       lvq[l] = v38;
       const double eq = densrt_exp(r->lw[q] + v38), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -520,7 +525,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v24 = densrt_spline_cubic(c24[0][l], c24[1][l], c24[2][l], c24[3][l], u24[l]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 524 "model.c"
+#line 529 "model.c"
       lvq[l] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -604,7 +609,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v86 = 0.2 * v76;
     const double v87 = v86 + v86;
     const double v88 = (-0.5) * v87;
-#line 608 "model.c"
+#line 613 "model.c"
     lpp += v81;
     g[m->off[0] + i + 0] += v88;
   }
@@ -624,7 +629,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v99 = 0.3333333333333333 * v89;
     const double v100 = v99 + v99;
     const double v101 = (-0.5) * v100;
-#line 628 "model.c"
+#line 633 "model.c"
     lpp += v94;
     g[m->off[1] + i + 0] += v101;
   }
@@ -643,7 +648,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v105 = v104 - 0.9189385332046728;
     const double v108 = v102 + v102;
     const double v109 = (-0.5) * v108;
-#line 647 "model.c"
+#line 652 "model.c"
     lpp += v105;
     g[m->off[2] + i + 0] += v109;
   }
@@ -664,7 +669,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v121 = 2.0 * v110;
     const double v122 = v121 + v121;
     const double v123 = (-0.5) * v122;
-#line 668 "model.c"
+#line 673 "model.c"
     lpp += v116;
     g[m->off[4] + 0] += v123;
   }
@@ -715,7 +720,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v37 = v34 - v36;
 #line 20 "tests/golden/mixture2d.dens"
     const double v38 = v17 + v37;
-#line 719 "model.c"
+#line 724 "model.c"
     out[0 * n + i] = v38;
     out[1 * n + i] = v26;
   }

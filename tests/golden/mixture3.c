@@ -139,6 +139,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   const double v20 = hv[10];
   const double v53 = hv[11];
   double ll[L] = {0}, prod[L];
+  size_t nb = 0;   /* blocks since the products were last taken into the sums */
   for (size_t l = 0; l < L; l++)
     prod[l] = 1;
   double adj4[L] = {0};
@@ -243,7 +244,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v121 = -v120;
         const double v122 = v117 * v121;
         const double v123 = -v119;
-#line 247 "model.c"
+#line 248 "model.c"
         ll[l] += v59;
         prod[l] *= v70;
         adj4[l] += v94;
@@ -263,11 +264,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g23[0][l] += ga; g23[1][l] += ga * ua; g23[2][l] += ga * ua * ua; g23[3][l] += ga * ua * ua * ua;
         }
       }
-      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
-        if (prod[l] > 0x1p900) {
+      if (++nb == 64) {   /* into the sum before the product could overflow */
+        for (size_t l = 0; l < L; l++) {
           ll[l] += log(prod[l]);
           prod[l] = 1;
         }
+        nb = 0;
+      }
     }
     if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
       for (size_t l = 0; l < L; l++) {
@@ -352,7 +355,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v121 = -v120;
         const double v122 = v117 * v121;
         const double v123 = -v119;
-#line 356 "model.c"
+#line 359 "model.c"
         ll[l] += mk ? v59 : 0.0;
         prod[l] *= mk ? v70 : 1.0;
         adj4[l] += mk ? v94 : 0.0;
@@ -372,11 +375,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g23[0][l] += ga; g23[1][l] += ga * ua; g23[2][l] += ga * ua * ua; g23[3][l] += ga * ua * ua * ua;
         }
       }
-      for (size_t l = 0; l < L; l++)   /* into the sum before the product could overflow */
-        if (prod[l] > 0x1p900) {
+      if (++nb == 64) {   /* into the sum before the product could overflow */
+        for (size_t l = 0; l < L; l++) {
           ll[l] += log(prod[l]);
           prod[l] = 1;
         }
+        nb = 0;
+      }
     }
     {
       double *ca = w->coef_adj[0] + 4 * j23;
@@ -455,7 +460,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v128 = v126 + v126;
       const double v129 = (-0.5) * v127;
       const double v130 = (-0.5) * v128;
-#line 459 "model.c"
+#line 464 "model.c"
       lvq[l] = v41;
       const double eq = densrt_exp(r->lw[q] + v41), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -522,7 +527,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v135 = v133 + v133;
       const double v136 = (-0.5) * v134;
       const double v137 = (-0.5) * v135;
-#line 526 "model.c"
+#line 531 "model.c"
       lvq[l] = v48;
       const double eq = densrt_exp(r->lw[q] + v48), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -589,7 +594,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v142 = v140 + v140;
       const double v143 = (-0.5) * v141;
       const double v144 = (-0.5) * v142;
-#line 593 "model.c"
+#line 598 "model.c"
       lvq[l] = v55;
       const double eq = densrt_exp(r->lw[q] + v55), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -643,7 +648,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double x0 = r->x[0][q];
 #line 11 "tests/golden/mixture3.dens"
       const double v23 = densrt_spline_cubic(c23[0][l], c23[1][l], c23[2][l], c23[3][l], u23[l]);
-#line 647 "model.c"
+#line 652 "model.c"
       lvq[l] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -759,7 +764,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v188 = 0.2 * v178;
     const double v189 = v188 + v188;
     const double v190 = (-0.5) * v189;
-#line 763 "model.c"
+#line 768 "model.c"
     lpp += v183;
     g[m->off[3] + i + 0] += v190;
   }
@@ -819,7 +824,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v46 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
   const double v53 = v19 + 0.9189385332046728;
-#line 823 "model.c"
+#line 828 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -848,7 +853,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v52 = (-0.5) * v51;
     const double v54 = v52 - v53;
     const double v55 = v17 + v54;
-#line 852 "model.c"
+#line 857 "model.c"
     out[0 * n + i] = v41;
     out[1 * n + i] = v48;
     out[2 * n + i] = v55;
