@@ -35,7 +35,7 @@ out/spline1d sample --data data/gauss1d.csv --seed 1 --out out/spline1d-draws --
 sampled spline1d $rc
 out/spline1d predict --draws out/spline1d-draws_1.csv,out/spline1d-draws_2.csv,out/spline1d-draws_3.csv \
   --draws out/spline1d-draws_4.csv --grid z=-3:3:121 --out out/spline1d-band.csv
-echo "== gd1: NUTS draws and summary (about a minute)"
+echo "== gd1: NUTS draws and summary (some seconds)"
 rc=0
 out/gd1 sample --data data/gd1-gaiadr3-blog.fits --column phi1=gd1_phi1 --column phi2=gd1_phi2 \
   --where 'phi2 > -7' --outside keep --seed 1 --out out/gd1-draws --quiet > out/gd1-summary.txt || rc=$?
