@@ -263,6 +263,16 @@ op=$("$W/gd1p" eval $G | sed -n 's/.*"objective": \([^,]*\),.*/\1/p')
 check "GD-1 native and portable: the same objective to 1e-14 ($on, $op)" \
   'awk -v a="$on" -v b="$op" "BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != \"\" && d <= 1e-14 * (a < 0 ? -a : a)) }"'
 
+## a run of 80000 rows (every row in one segment of every spline): each lane multiplies
+## 10000 factors 1 + e^-|a-b| <= 2, which overflow unless taken into the sum as it goes
+awk 'BEGIN { print "phi1,phi2"; for (i = 0; i < 80000; i++) printf "%.6f,%.6f\n", -48 + (i % 997) / 997, -3 + 6 * (i % 101) / 101 }' \
+  > "$W/run.csv"
+R="--data $W/run.csv --params $top_srcdir/models/gd1-init.json --quiet"
+o1=$("$W/gd1n" eval $R | sed -n 's/.*"objective": \([^,]*\),.*/\1/p')
+o2=$("$W/gd1n" eval $R --threads 2 | sed -n 's/.*"objective": \([^,]*\),.*/\1/p')
+check "one long run: a finite objective ($o1), the same on 2 threads ($o2) to 1e-12" \
+  'awk -v a="$o1" -v b="$o2" "BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != \"\" && a + 0 == a + 0 && a < 1e300 && a > -1e300 && d <= 1e-12 * (a < 0 ? -a : a)) }"'
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
 
