@@ -432,29 +432,29 @@ static int sort_rows(densrt_model *m)
   count = NULL;
   tmp = NULL;
   m->order = ord;
-  /* the runs: a new one wherever a slot's segment changes */
+  /* the runs: a new one wherever a slot's segment changes (counted, then recorded) */
   size_t nr = 0;
-  for (size_t i = 0; i < n; i++) {
-    int fresh = i == 0;
-    for (size_t s = 0; s < S && !fresh; s++)
-      fresh = m->pseg[s][ord[i]] != m->pseg[s][ord[i - 1]];
-    nr += fresh;
-  }
-  m->run_start = malloc((nr + 1) * sizeof *m->run_start);
-  m->run_seg = malloc((nr * S + 1) * sizeof *m->run_seg);
-  if (!m->run_start || !m->run_seg)
-    goto nomem;
-  nr = 0;
-  for (size_t i = 0; i < n; i++) {
-    int fresh = i == 0;
-    for (size_t s = 0; s < S && !fresh; s++)
-      fresh = m->pseg[s][ord[i]] != m->pseg[s][ord[i - 1]];
-    if (!fresh)
-      continue;
-    m->run_start[nr] = i;
-    for (size_t s = 0; s < S; s++)
-      m->run_seg[nr * S + s] = m->pseg[s][ord[i]];
-    nr++;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) {
+      m->run_start = malloc((nr + 1) * sizeof *m->run_start);
+      m->run_seg = malloc((nr * S + 1) * sizeof *m->run_seg);
+      if (!m->run_start || !m->run_seg)
+        goto nomem;
+      nr = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+      int fresh = i == 0;
+      for (size_t s = 0; s < S && !fresh; s++)
+        fresh = m->pseg[s][ord[i]] != m->pseg[s][ord[i - 1]];
+      if (!fresh)
+        continue;
+      if (pass == 1) {
+        m->run_start[nr] = i;
+        for (size_t s = 0; s < S; s++)
+          m->run_seg[nr * S + s] = m->pseg[s][ord[i]];
+      }
+      nr++;
+    }
   }
   m->run_start[nr] = n;
   m->n_runs = nr;

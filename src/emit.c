@@ -492,15 +492,20 @@ static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
   pr_free(&p);
 }
 
-/* Can the data kernel run over runs of rows (every spline it reads is of a data column)? */
-static int run_kernel(const dc_kernel *k)
+/* Is every spline a kernel reads one of a data column (so that a run of rows or a node
+** locates it by the column alone)? */
+static int splines_of_columns(const dc_kernel *k)
 {
-  if (k->kind != DC_K_DATA)
-    return 0;
   for (size_t j = 0; j < k->n_in; j++)
     if (k->in[j]->op == IR_SPLINE && k->in[j]->a[0]->op != IR_DATA)
       return 0;
   return 1;
+}
+
+/* Can the data kernel run over runs of rows? */
+static int run_kernel(const dc_kernel *k)
+{
+  return k->kind == DC_K_DATA && splines_of_columns(k);
 }
 
 /* A run kernel's lane loop body at row i, lane l: the statements, the row's log n into
@@ -627,15 +632,10 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   dc_buf_puts(o, "  return sum;\n}\n\n");
 }
 
-/* Can a quadrature kernel take its nodes DENSRT_LANES at a time (every spline of a column)? */
+/* Can a quadrature kernel take its nodes DENSRT_LANES at a time? */
 static int lane_quad_kernel(const dc_kernel *k)
 {
-  if (k->kind != DC_K_QUAD)
-    return 0;
-  for (size_t j = 0; j < k->n_in; j++)
-    if (k->in[j]->op == IR_SPLINE && k->in[j]->a[0]->op != IR_DATA)
-      return 0;
-  return 1;
+  return k->kind == DC_K_QUAD && splines_of_columns(k);
 }
 
 /* Marks n and the statements it depends on. */
