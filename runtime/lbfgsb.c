@@ -52,7 +52,7 @@ void densrt_lbfgsb_options_default(densrt_lbfgsb_options *o)
 {
   if (!o)
     return;
-  o->m = 10;
+  o->m = 20;   /* 10 took 2752 iterations for a 10^7-star GD-1 fit, 20 takes 1525 (40: no fewer) */
   o->factr = 1e7;
   o->pgtol = 1e-5;
   o->max_iter = 15000;

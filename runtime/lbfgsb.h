@@ -11,7 +11,7 @@ typedef double densrt_lbfgsb_fn(const double *x, double *grad, void *ctx);
 typedef int densrt_lbfgsb_progress(size_t iter, double f, const double *x, double proj_grad_norm, void *ctx);
 
 typedef struct {
-  size_t m;          /* memory (corrections), default 10 */
+  size_t m;          /* memory (corrections), default 20 */
   double factr;      /* stop when (f_k - f_{k+1})/max(|f_k|,|f_{k+1}|,1) <= factr*eps; default 1e7 (scipy's ftol 2.2e-9) */
   double pgtol;      /* stop when the projected gradient's max norm <= pgtol; default 1e-5 */
   size_t max_iter;   /* default 15000 */
