@@ -54,6 +54,9 @@ typedef struct {
   int quiet;              /* no progress lines */
   const char *prog;       /* prefix of progress lines on stderr */
   volatile sig_atomic_t *interrupt;   /* set by a signal handler: stop, keep the best point */
+  int unscaled;           /* L-BFGS-B on the values themselves, not on values / their scale at the
+                             start (the default start's candidates: wandering into other basins is
+                             what they are for) */
 } densrt_fit_options;
 
 typedef struct {

@@ -43,11 +43,15 @@ for seed in 4 11; do
   ft=$(objective "$TMPD/truth.json")
   f1=$(objective "$TMPD/syn1.json")
   check "synthetic seed $seed: default start $f <= truth start $ft + 1e-6" \
-    'le "$f" "$(awk -v t="$ft" "BEGIN { print t + 1e-6 }")"'
+    'le "$f" "$(awk -v t="$ft" "BEGIN { printf \"%.17g\", t + 1e-6 }")"'
   check "synthetic seed $seed: both converged" \
     '[ "$(grep -c "\"converged\": true" "$TMPD/syn.json" "$TMPD/truth.json" | grep -c ":1")" = 2 ]'
-  check "synthetic seed $seed --starts 1: worse than the truth start ($f1 vs $ft)" \
-    '! le "$f1" "$(awk -v t="$ft" "BEGIN { print t + 1e-6 }")"'
+  check "synthetic seed $seed: default start $f never worse than the structural start $f1" \
+    'le "$f" "$(awk -v t="$f1" "BEGIN { printf \"%.17g\", t + 1e-9 }")"'
+  # seed 11: the structural start alone misses the truth's optimum (what the search is
+  # for); seed 4's reaches it since L-BFGS-B works on scaled values (runtime/fit.c)
+  [ "$seed" = 11 ] && check "synthetic seed $seed --starts 1: worse than the truth start ($f1 vs $ft)" \
+    '! le "$f1" "$(awk -v t="$ft" "BEGIN { printf \"%.17g\", t + 1e-6 }")"'
 done
 SYN=$top_srcdir/tests/data/start/gd1-synthetic-3000-seed4
 
