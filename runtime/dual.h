@@ -11,7 +11,7 @@
 #include <math.h>
 #include "quad.h"
 #include "vmath.h"
-#include "model.h"
+#include "layout.h"
 
 /*
 ** log(Phi((hi - mu)/sd) - Phi((lo - mu)/sd)): the log integral of a normal

@@ -8,6 +8,11 @@
 
 /* data columns: a set of columns is a 32-bit mask in the IR and in densrt_term_def */
 #define DENSRT_MAX_DIMS 32
+
+/* Rows (data kernels) or nodes (quadrature kernels) a generated loop takes at a time, each
+** lane with sums of its own, so that the loop vectorises; data columns and rules are
+** padded by as many. */
+#define DENSRT_LANES 8
 /* knots of one knot set: the map from knot values to spline coefficients is dense */
 #define DENSRT_MAX_KNOTS 10000
 /* words of a set of knot sets (bit k: knot set k), as in densrt_term_def.brk_knots */

@@ -98,9 +98,6 @@ typedef struct densrt_model_def {
                                               freed once the rows are sorted into runs */
 } densrt_model_def;
 
-/* Rows a data kernel's loop takes at a time, each lane with sums of its own (vectorised). */
-#define DENSRT_LANES 8
-
 /* A point set with log weights: quadrature nodes of one term. */
 typedef struct {
   size_t n;

@@ -387,6 +387,10 @@ static void print_columns(printer *p, const char *from, const char *idx)
 ** Point kernels: log n at the data rows, log integrands at quadrature nodes
 ** ===================================================================== */
 
+/* A point's derivative ga with respect to a spline value at offset u from its segment's
+** left knot, into the segment's coefficient adjoints ca[0..3] (the cubic's powers of u). */
+static const char CUBIC_ADJOINT[] = "ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;";
+
 /* Adds weight times each derivative of output r into its input's adjoint (-= with minus);
 ** a spline input scatters into its segment's coefficient adjoints. */
 static void accumulate(printer *p, size_t r, const char *weight, int minus)
@@ -403,8 +407,7 @@ static void accumulate(printer *p, size_t r, const char *weight, int minus)
       dc_buf_printf(o, "%s{\n%s  double *ca = w->coef_adj[%d] + 4 * j%d;\n", body, body, l->index, l->id);
       dc_buf_printf(o, "%s  const double ga = %s%s%s;\n", body, minus ? "-" : "", weight, D);
       dc_buf_printf(o, "%s  const double u = u%d;\n", body, l->id);
-      dc_buf_printf(o, "%s  ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;\n%s}\n",
-                    body, body);
+      dc_buf_printf(o, "%s  %s\n%s}\n", body, CUBIC_ADJOINT, body);
     } else {
       dc_buf_printf(o, "%sadj%d %s %s%s;\n", body, l->id, minus ? "-=" : "+=", weight, D);
     }
@@ -490,6 +493,21 @@ static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
   print_adjoint_sums(e, k);
   dc_buf_printf(o, "  return %s;\n}\n\n", data ? "ll" : "S");
   pr_free(&p);
+}
+
+/* A lane kernel's adjoints of its hoisted inputs: with sum 0 an array of lanes each is
+** declared; with sum 1 their lanes are added, in order, into adj[]. */
+static void print_lane_adjoints(emitter *e, const dc_kernel *k, int sum)
+{
+  for (size_t j = 0; j < k->n_in; j++) {
+    if (k->in[j]->op == IR_SPLINE || !has_adjoint(k, j))
+      continue;
+    if (sum)
+      dc_buf_printf(&e->out, "  for (size_t l = 0; l < L; l++)\n    adj[%d] += adj%d[l];\n",
+                    dc_hv_index(e->ks, k->in[j]), k->in[j]->id);
+    else
+      dc_buf_printf(&e->out, "  double adj%d[L] = {0};\n", k->in[j]->id);
+  }
 }
 
 /* Is every spline a kernel reads one of a data column (so that a run of rows or a node
@@ -578,9 +596,7 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   if (product)
     dc_buf_puts(o, "  size_t nb = 0;   /* blocks since the products were last taken into the sums */\n"
                    "  for (size_t l = 0; l < L; l++)\n    prod[l] = 1;\n");
-  for (size_t j = 0; j < k->n_in; j++)
-    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
-      dc_buf_printf(o, "  double adj%d[L] = {0};\n", k->in[j]->id);
+  print_lane_adjoints(e, k, 0);
   dc_buf_printf(o, "  for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {\n"
                    "    const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;\n"
                    "    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;\n"
@@ -625,10 +641,7 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   }
   dc_buf_puts(o, "  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n");
   dc_buf_puts(o, product ? "    sum += ll[l] + log(prod[l]);\n" : "    sum += ll[l];\n");
-  for (size_t j = 0; j < k->n_in; j++)
-    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
-      dc_buf_printf(o, "  for (size_t l = 0; l < L; l++)\n    adj[%d] += adj%d[l];\n", dc_hv_index(e->ks, k->in[j]),
-                    k->in[j]->id);
+  print_lane_adjoints(e, k, 1);
   dc_buf_puts(o, "  return sum;\n}\n\n");
 }
 
@@ -666,9 +679,7 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   dc_buf_printf(o, "  enum { L = DENSRT_LANES };\n  const densrt_points *r = &m->rule[%d];\n", k->term);
   dc_buf_puts(o, "  double S[L] = {0}, *lv = w->lv;\n");
   print_hv_inputs(e, k, 0);
-  for (size_t j = 0; j < k->n_in; j++)
-    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
-      dc_buf_printf(o, "  double adj%d[L] = {0};\n", k->in[j]->id);
+  print_lane_adjoints(e, k, 0);
   dc_buf_puts(o, "  for (size_t q0 = 0; q0 < r->n; q0 += L) {\n");
   /* the segments */
   for (size_t j = 0; j < k->n_in; j++) {
@@ -767,13 +778,10 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
       continue;
     dc_buf_printf(o, "      {\n        double *ca = w->coef_adj[%d] + 4 * j%d[l];\n", sp->index, sp->id);
     dc_buf_printf(o, "        const double ga = ga%d[l], u = u%d[l];\n", sp->id, sp->id);
-    dc_buf_puts(o, "        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;\n      }\n");
+    dc_buf_printf(o, "        %s\n      }\n", CUBIC_ADJOINT);
   }
   dc_buf_puts(o, "    }\n  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n    sum += S[l];\n");
-  for (size_t j = 0; j < k->n_in; j++)
-    if (k->in[j]->op != IR_SPLINE && has_adjoint(k, j))
-      dc_buf_printf(o, "  for (size_t l = 0; l < L; l++)\n    adj[%d] += adj%d[l];\n", dc_hv_index(e->ks, k->in[j]),
-                    k->in[j]->id);
+  print_lane_adjoints(e, k, 1);
   dc_buf_puts(o, "  return sum;\n}\n\n");
 }
 
