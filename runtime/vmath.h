@@ -7,6 +7,9 @@
 ** so the C compiler vectorises loops that use it (with -fno-trapping-math, which densc
 ** passes: the clamps are selects).  It does not set errno.
 **
+** densrt_exp_neg_inline(x), for x <= 0, is the same but 0 for x < ln 2^-1022 = -708.396...
+** (the weights of a log-sum-exp, which are added to 1): one scale factor instead of two.
+**
 ** Method: x = k ln2 + r with k = round(x / ln2) (Cody and Waite: ln2 in two parts so that
 ** k ln2_hi is exact), exp(r) for |r| <= ln2/2 by a polynomial of degree 11 (its
 ** Chebyshev interpolant, within 1.7e-17), and 2^k as two factors built from their
@@ -26,15 +29,10 @@
 #define DENSRT_ALWAYS_INLINE static inline
 #endif
 
-DENSRT_ALWAYS_INLINE double densrt_exp_inline(double x)
+/* e^r for |r| <= ln2/2: the Chebyshev interpolant of degree 11 (scripts/fit-exp.py: within
+** 1.7e-17), in Estrin's scheme (fewer dependent steps than Horner's). */
+DENSRT_ALWAYS_INLINE double densrt_exp_poly(double r)
 {
-  x = x < -746.0 ? -746.0 : x;   /* beyond these exp is 0 or +inf anyway; NaN passes */
-  x = x > 710.0 ? 710.0 : x;
-  const double round = 0x1.8p52;   /* adding it rounds to an integer */
-  const double kd = (x * 0x1.71547652b82fep0 + round) - round;
-  const double r = (x - kd * 0x1.62e42fefa3800p-1) - kd * 0x1.ef35793c76730p-45;
-  /* the Chebyshev interpolant of degree 11 (scripts/fit-exp.py: within 1.7e-17), in Estrin's
-     scheme (fewer dependent steps than Horner's) */
   const double r2 = r * r, r4 = r2 * r2;
   const double q0 = 1.0 + r, q1 = 0.5000000000000019 + r * 0.1666666666666668;
   const double q2 = 0.0416666666664881 + r * 0.008333333333319601;
@@ -42,27 +40,52 @@ DENSRT_ALWAYS_INLINE double densrt_exp_inline(double x)
   const double q4 = 2.4801485482328494e-05 + r * 2.755724091857897e-06;
   const double q5 = 2.763263963904103e-07 + r * 2.5110037605963777e-08;
   const double e0 = q0 + q1 * r2, e1 = q2 + q3 * r2, e2 = q4 + q5 * r2;
-  const double p = e0 + (e1 + e2 * r4) * r4;
-  /* 2^k = 2^k1 2^k2 with |k1|, |k2| <= 539: each factor a normal double whose biased
-     exponent k + 1023 sits in the low bits of k + 1023 + round, shifted into place */
-  const double k1 = (kd * 0.5 + round) - round, k2 = kd - k1;
-  const double y1 = k1 + (1023.0 + round), y2 = k2 + (1023.0 + round);
-  uint64_t b1, b2;
-  memcpy(&b1, &y1, sizeof b1);
-  memcpy(&b2, &y2, sizeof b2);
-  b1 <<= 52;
-  b2 <<= 52;
+  return e0 + (e1 + e2 * r4) * r4;
+}
+
+DENSRT_ALWAYS_INLINE double densrt_exp_inline(double x)
+{
+  x = x < -746.0 ? -746.0 : x;   /* beyond these exp is 0 or +inf anyway; NaN passes */
+  x = x > 710.0 ? 710.0 : x;
+  const double round = 0x1.8p52;   /* adding it rounds to an integer ... */
+  const double kr = x * 0x1.71547652b82fep0 + round, kd = kr - round;
+  int64_t k;   /* ... whose two's complement sits in the low bits of kr */
+  memcpy(&k, &kr, sizeof k);
+  k = (int64_t)((uint64_t)k << 12) >> 12;
+  const double r = (x - kd * 0x1.62e42fefa3800p-1) - kd * 0x1.ef35793c76730p-45;
+  const double p = densrt_exp_poly(r);
+  /* 2^k = 2^k1 2^k2 with |k1|, |k2| <= 539: each factor a normal double, so that results
+     near the underflow and overflow limits come out right */
+  const int64_t k1 = k >> 1, k2 = k - k1;   /* >> of a negative: arithmetic in gcc and clang */
+  const uint64_t b1 = (uint64_t)(k1 + 1023) << 52, b2 = (uint64_t)(k2 + 1023) << 52;
   double s1, s2;
   memcpy(&s1, &b1, sizeof s1);
   memcpy(&s2, &b2, sizeof s2);
   return p * s1 * s2;
 }
 
-/* The Mills ratio R(x) = Q(x) / phi(x) for x >= 10 (Q = 1 - Phi): x R(x) as a polynomial in
-** t = 1/x^2 <= 1/100, a Chebyshev fit (scripts/fit-mills.py) within 4e-19 of it; +inf gives 0. */
-DENSRT_ALWAYS_INLINE double densrt_mills_tail(double x)
+/* e^x for x <= 0 or NaN (a log-sum-exp's e^-|a - b|, added to 1), where results below
+** 2^-1022 are 0 instead of subnormal: one scale factor, not two.  Otherwise as
+** densrt_exp_inline, and equal to it wherever it is at least 2^-1022. */
+DENSRT_ALWAYS_INLINE double densrt_exp_neg_inline(double x)
 {
-  const double t = 1.0 / (x * x);
+  const int tiny = x < -708.39641853226410;   /* ln 2^-1022: 2^k is normal from here up */
+  x = tiny ? -708.0 : x;
+  const double round = 0x1.8p52;
+  const double kr = x * 0x1.71547652b82fep0 + round, kd = kr - round;
+  uint64_t k;
+  memcpy(&k, &kr, sizeof k);
+  const double r = (x - kd * 0x1.62e42fefa3800p-1) - kd * 0x1.ef35793c76730p-45;
+  const uint64_t b = (k + 1023) << 52;   /* the exponent field: k + 1023 (mod 2^11) */
+  double s;
+  memcpy(&s, &b, sizeof s);
+  return tiny ? 0.0 : densrt_exp_poly(r) * s;
+}
+
+/* The Mills ratio R(x) = Q(x) / phi(x) for x >= 10 (Q = 1 - Phi): x R(x) as a polynomial in
+** t = 1/x^2 <= 1/100, a Chebyshev fit (scripts/fit-mills.py) within 4e-19 of it. */
+DENSRT_ALWAYS_INLINE double densrt_mills_poly(double t)
+{
   double g = -4097419398.7502933;
   g = g * t + 461284292.41008455;
   g = g * t - 31913489.848172955;
@@ -75,7 +98,19 @@ DENSRT_ALWAYS_INLINE double densrt_mills_tail(double x)
   g = g * t + 2.999999999998595;
   g = g * t - 0.9999999999999997;
   g = g * t + 1.0;
-  return g / x;
+  return g;
+}
+
+/* R(x) for x >= 10; +inf gives 0. */
+DENSRT_ALWAYS_INLINE double densrt_mills_tail(double x)
+{
+  return densrt_mills_poly(1.0 / (x * x)) / x;
+}
+
+/* R(x) from ix = 1/x <= 1/10: no division (a rounding or two more than densrt_mills_tail). */
+DENSRT_ALWAYS_INLINE double densrt_mills_tail_inv(double ix)
+{
+  return densrt_mills_poly(ix * ix) * ix;
 }
 
 /* The inline exp where vectors are 4 doubles or wider; with two lanes or none the C
@@ -84,6 +119,16 @@ DENSRT_ALWAYS_INLINE double densrt_exp(double x)
 {
 #if defined(__AVX2__) || defined(__AVX512F__)
   return densrt_exp_inline(x);
+#else
+  return exp(x);
+#endif
+}
+
+/* The same choice for x <= 0, the weights of a log-sum-exp. */
+DENSRT_ALWAYS_INLINE double densrt_exp_neg(double x)
+{
+#if defined(__AVX2__) || defined(__AVX512F__)
+  return densrt_exp_neg_inline(x);
 #else
   return exp(x);
 #endif

@@ -194,15 +194,21 @@ static void end_lines(printer *p)
   p->line = 0;
 }
 
+/* The index of a spline's node locations in a rule (densrt_points: seg and u). */
+static int node_loc(const dc_ir *ir, const ir_node *sp)
+{
+  return sp->index * (int)ir->n_dims + sp->a[0]->index;
+}
+
 /* A spline value at a point: where the data rows were located (slot), or located here. */
 static void print_spline_input(printer *p, const ir_node *sp)
 {
   dc_buf *o = &p->e->out;
   const char *in = p->ind;
   int id = sp->id;
-  if (p->node_lanes) {   /* located, and its cubic gathered, before the loop */
-    dc_buf_printf(o, "%sconst double v%d = densrt_spline_cubic(c%d[0][l], c%d[1][l], c%d[2][l], c%d[3][l], u%d[l]);\n", in,
-                  id, id, id, id, id, id);
+  if (p->node_lanes) {   /* located when the rule was made, its cubic gathered for the chunk */
+    dc_buf_printf(o, "%sconst double v%d = densrt_spline_cubic(c%d[0][k], c%d[1][k], c%d[2][k], c%d[3][k], r->u[%d][q]);\n",
+                  in, id, id, id, id, id, node_loc(p->e->ir, sp));
     return;
   }
   if (p->lanes) {   /* the run's segment j, left knot t and cubic c were set before the loop */
@@ -231,6 +237,7 @@ static void print_stmt(printer *p, const ir_node *n)
   char *A = a ? text(a) : NULL, *B = b ? text(b) : NULL;
   int id = n->id;
   const char *in = p->ind, *EXP = p->lanes || p->node_lanes ? "densrt_exp" : "exp";
+  const char *EXPNEG = p->lanes || p->node_lanes ? "densrt_exp_neg" : "exp";   /* of -|a - b| */
   stmt_line(p, n->loc);
   switch (n->op) {
   case IR_SPLINE: print_spline_input(p, n); break;
@@ -256,7 +263,7 @@ static void print_stmt(printer *p, const ir_node *n)
       dc_buf_printf(o, "%sconst double v%d = pow(%s, %s);\n", in, id, A, B);
     break;
   case IR_LSE:   /* log(e^a + e^b) = max + log1p(e^-|a-b|) */
-    dc_buf_printf(o, "%sconst double e%d = %s(-fabs(%s - %s));\n", in, id, EXP, A, B);
+    dc_buf_printf(o, "%sconst double e%d = %s(-fabs(%s - %s));\n", in, id, EXPNEG, A, B);
     if (n != p->e_only)
       dc_buf_printf(o, "%sconst double v%d = (%s > %s ? %s : %s) + log1p(e%d);\n", in, id, A, B, A, B, id);
     break;
@@ -264,7 +271,7 @@ static void print_stmt(printer *p, const ir_node *n)
     int L = n->a[2]->id;
     if (!p->printed[L]) {
       L = id;
-      dc_buf_printf(o, "%sconst double e%d = %s(-fabs(%s - %s));\n", in, id, EXP, A, B);
+      dc_buf_printf(o, "%sconst double e%d = %s(-fabs(%s - %s));\n", in, id, EXPNEG, A, B);
     }
     if (p->lanes)   /* both sides are computed (a vector select): one division */
       dc_buf_printf(o, "%sconst double r%d = 1 / (1 + e%d);\n%sconst double v%d = %s >= %s ? r%d : e%d * r%d;\n", in, id,
@@ -526,10 +533,166 @@ static int run_kernel(const dc_kernel *k)
   return k->kind == DC_K_DATA && splines_of_columns(k);
 }
 
-/* A run kernel's lane loop body at row i, lane l: the statements, the row's log n into
-** the lane's sums, its derivatives into the lane's moments and adjoints; `masked`: only
-** where mk (the lanes past the run's end compute on other rows, and add nothing). */
-static void print_lane_body(emitter *e, const dc_kernel *k, int masked)
+/*
+** A run kernel's statements in stages.  An exponential's value is used one stage after it
+** is computed, each stage a short loop over a chunk of a run's rows (values that cross to
+** a later stage go through an array of the chunk): a loop through two dependent
+** exponentials waits on their latency, short loops let the processor overlap the rows.
+** stage[id] is where statement id is computed, or -1 where it is not a statement here.
+*/
+enum { RUN_CHUNK = 128 };   /* rows of a chunk: its arrays stay in the first-level cache */
+
+typedef struct {
+  int last;                 /* the last stage: the sums, the moments and the adjoints */
+  int *stage;               /* per node id */
+  char *stored;             /* per node id: used in a later stage than its own */
+} run_stages;
+
+static int exp_like(const ir_node *n)
+{
+  return n->op == IR_EXP || n->op == IR_LSE;
+}
+
+/* The values the last stage reads besides the derivatives: the sum's operands. */
+static size_t final_uses(const printer *p, const ir_node **u)
+{
+  const ir_node *root = p->k->out[0];
+  if (p->e_only == root) {   /* max(a, b) and (1 + e) */
+    u[0] = root->a[0], u[1] = root->a[1], u[2] = root;
+    return 3;
+  }
+  if (p->skip[0] == root) {   /* shift + log(f) */
+    u[0] = root->a[0], u[1] = root->a[1]->a[0];
+    return 2;
+  }
+  u[0] = root;
+  return 1;
+}
+
+static void plan_stages(const printer *p, run_stages *rs)
+{
+  const dc_kernel *k = p->k;
+  size_t nn = p->e->ir->n_nodes + 1;
+  rs->stage = dc_xcalloc(nn, sizeof *rs->stage);
+  rs->stored = dc_xcalloc(nn, 1);
+  int *asap = dc_xcalloc(nn, sizeof *asap), *lo = dc_xcalloc(nn, sizeof *lo);
+  for (size_t i = 0; i < nn; i++)
+    rs->stage[i] = -1;
+  rs->last = 0;
+  int splittable = 1;
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (n == p->skip[0] || n == p->skip[1])
+      continue;
+    if (n->op == IR_NDIFF_DMU || n->op == IR_NDIFF_DSD || n->op == IR_PHIDIFF_DA || n->op == IR_PHIDIFF_DB)
+      splittable = 0;   /* read variables of their node's statement: kept in one stage */
+    int s = 0;
+    for (int j = 0; j < 3; j++) {
+      const ir_node *a = n->a[j];
+      if (a && rs->stage[a->id] >= 0 && asap[a->id] + exp_like(a) > s)
+        s = asap[a->id] + exp_like(a);
+    }
+    asap[n->id] = s;
+    rs->stage[n->id] = 0;   /* a statement here */
+    if (s > rs->last)
+      rs->last = s;
+  }
+  if (!splittable)
+    rs->last = 0;
+  /* as late as the uses allow (an exponential as early as it can): fewer values cross */
+  for (size_t i = 0; i < nn; i++)
+    lo[i] = rs->last;
+  const ir_node *fu[3];
+  size_t nf = final_uses(p, fu);
+  for (size_t i = k->n_stmt; i-- > 0;) {
+    const ir_node *n = k->stmt[i];
+    if (rs->stage[n->id] < 0 || n == p->skip[0] || n == p->skip[1])
+      continue;
+    int s = rs->last ? (exp_like(n) ? asap[n->id] : lo[n->id]) : 0;
+    rs->stage[n->id] = s;
+    for (int j = 0; j < 3; j++)
+      if (n->a[j] && s < lo[n->a[j]->id])
+        lo[n->a[j]->id] = s;
+  }
+  /* what crosses: an argument computed in an earlier stage than its use */
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (rs->stage[n->id] < 0)
+      continue;
+    for (int j = 0; j < 3; j++) {
+      const ir_node *a = n->a[j];
+      if (a && rs->stage[a->id] >= 0 && rs->stage[a->id] < rs->stage[n->id])
+        rs->stored[a->id] = 1;
+    }
+  }
+  for (size_t i = 0; i < nf; i++)
+    if (rs->stage[fu[i]->id] >= 0 && rs->stage[fu[i]->id] < rs->last)
+      rs->stored[fu[i]->id] = 1;
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->d[j] && rs->stage[k->d[j]->id] >= 0 && rs->stage[k->d[j]->id] < rs->last)
+      rs->stored[k->d[j]->id] = 1;
+  free(asap);
+  free(lo);
+}
+
+static void free_stages(run_stages *rs)
+{
+  free(rs->stage);
+  free(rs->stored);
+}
+
+/* A crossing value's arrays: v (and an LSE's e). */
+static void print_stage_arrays(emitter *e, const dc_kernel *k, const run_stages *rs, const printer *p)
+{
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (!rs->stored[n->id])
+      continue;
+    if (n->op != IR_LSE || n != p->e_only)
+      dc_buf_printf(&e->out, "  double cv%d[RUN_CHUNK];\n", n->id);
+    if (n->op == IR_LSE)
+      dc_buf_printf(&e->out, "  double ce%d[RUN_CHUNK];\n", n->id);
+  }
+}
+
+/* Stage s's statements at row i (chunk position c), lane l: earlier stages' values read
+** from the chunk's arrays, its own crossing values stored. */
+static void print_stage_stmts(printer *p, const run_stages *rs, int s)
+{
+  dc_buf *o = &p->e->out;
+  const dc_kernel *k = p->k;
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (!rs->stored[n->id] || rs->stage[n->id] >= s)
+      continue;
+    if (n->op != IR_LSE || n != p->e_only)
+      dc_buf_printf(o, "%sconst double v%d = cv%d[c];\n", p->ind, n->id, n->id);
+    if (n->op == IR_LSE)
+      dc_buf_printf(o, "%sconst double e%d = ce%d[c];\n", p->ind, n->id, n->id);
+    p->printed[n->id] = 1;
+  }
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (rs->stage[n->id] == s)
+      print_stmt(p, n);
+  }
+  end_lines(p);
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (!rs->stored[n->id] || rs->stage[n->id] != s)
+      continue;
+    if (n->op != IR_LSE || n != p->e_only)
+      dc_buf_printf(o, "%scv%d[c] = v%d;\n", p->ind, n->id, n->id);
+    if (n->op == IR_LSE)
+      dc_buf_printf(o, "%sce%d[c] = e%d;\n", p->ind, n->id, n->id);
+  }
+}
+
+/* A run kernel's lane loop body at row i, lane l: the statements (of stage `stage` when rs
+** is given, else all), the row's log n into the lane's sums, its derivatives into the
+** lane's moments and adjoints (the last stage); `masked`: only where mk (the lanes past
+** the run's end compute on other rows, and add nothing). */
+static void print_lane_body(emitter *e, const dc_kernel *k, int masked, const run_stages *rs, int stage)
 {
   dc_buf *o = &e->out;
   printer p;
@@ -538,8 +701,19 @@ static void print_lane_body(emitter *e, const dc_kernel *k, int masked)
   char *max = NULL, *f = NULL;
   int product = log_product_form(&p, k->out[0], &max, &f);
   print_columns(&p, "m->xs", "i");
-  print_stmts(&p);
-  end_lines(&p);
+  if (!rs) {
+    print_stmts(&p);
+    end_lines(&p);
+  } else {
+    print_stage_stmts(&p, rs, stage);
+    if (stage < rs->last)
+      goto done;
+    for (size_t j = 0; j < k->n_in; j++) {   /* a spline's offset, for its moments */
+      const ir_node *in = k->in[j];
+      if (in->op == IR_SPLINE && k->d[j] && rs->stage[in->id] < stage)
+        dc_buf_printf(o, "        const double u%d = x%d - t%d;\n", in->id, in->a[0]->index, in->id);
+    }
+  }
   const char *mk = masked ? "mk ? " : "", *zero = masked ? " : 0.0" : "";
   if (product) {
     dc_buf_printf(o, "        ll[l] += %s%s%s;\n        prod[l] *= %s%s%s;\n", mk, max, zero, mk, f,
@@ -564,6 +738,7 @@ static void print_lane_body(emitter *e, const dc_kernel *k, int masked)
     }
     free(D);
   }
+done:
   free(max);
   free(f);
   pr_free(&p);
@@ -585,12 +760,17 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   pr_init(&q, e, k, "");
   char *max = NULL, *f = NULL;
   int product = log_product_form(&q, k->out[0], &max, &f);
+  run_stages rs;
+  plan_stages(&q, &rs);
   free(max);
   free(f);
-  pr_free(&q);
   dc_buf_printf(o, "static double %s(const densrt_model *m, densrt_work *w, const double *restrict hv, "
                    "double *restrict adj, size_t i0, size_t i1)\n{\n", name ? name : k->name);
   dc_buf_puts(o, "  enum { L = DENSRT_LANES };\n");
+  if (rs.last)
+    dc_buf_printf(o, "  enum { RUN_CHUNK = %d };   /* rows a stage's loop takes at a time */\n", RUN_CHUNK);
+  print_stage_arrays(e, k, &rs, &q);
+  pr_free(&q);
   print_hv_inputs(e, k, 0);
   dc_buf_printf(o, "  double ll[L] = {0}%s;\n", product ? ", prod[L]" : "");
   if (product)
@@ -617,20 +797,40 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   const char *fold = "      if (++nb == 64) {   /* into the sum before the product could overflow */\n"
                      "        for (size_t l = 0; l < L; l++) {\n          ll[l] += log(prod[l]);\n"
                      "          prod[l] = 1;\n        }\n        nb = 0;\n      }\n";
-  dc_buf_puts(o, "    size_t b = b0;\n    for (; b + L <= b1; b += L) {\n      for (size_t l = 0; l < L; l++) {\n"
-                 "        const size_t i = b + l;\n");
-  print_lane_body(e, k, 0);
-  dc_buf_puts(o, "      }\n");
-  if (product)
-    dc_buf_puts(o, fold);
-  dc_buf_puts(o, "    }\n    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */\n"
-                 "      for (size_t l = 0; l < L; l++) {\n        const size_t i = b + l;\n"
-                 "        const int mk = i < b1;\n");
-  print_lane_body(e, k, 1);
-  dc_buf_puts(o, "      }\n");
-  if (product)
-    dc_buf_puts(o, fold);
-  dc_buf_puts(o, "    }\n");
+  if (rs.last == 0) {
+    dc_buf_puts(o, "    size_t b = b0;\n    for (; b + L <= b1; b += L) {\n      for (size_t l = 0; l < L; l++) {\n"
+                   "        const size_t i = b + l;\n");
+    print_lane_body(e, k, 0, NULL, 0);
+    dc_buf_puts(o, "      }\n");
+    if (product)
+      dc_buf_puts(o, fold);
+    dc_buf_puts(o, "    }\n    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */\n"
+                   "      for (size_t l = 0; l < L; l++) {\n        const size_t i = b + l;\n"
+                   "        const int mk = i < b1;\n");
+    print_lane_body(e, k, 1, NULL, 0);
+    dc_buf_puts(o, "      }\n");
+    if (product)
+      dc_buf_puts(o, fold);
+    dc_buf_puts(o, "    }\n");
+  } else {
+    /* chunks of the run, each stage a loop over the chunk; the last chunk's last block has
+       lanes past the run's end (xs is padded), which add nothing */
+    dc_buf_puts(o, "    for (size_t b = b0; b < b1; b += RUN_CHUNK) {\n"
+                   "      const size_t n = b1 - b < RUN_CHUNK ? b1 - b : RUN_CHUNK;\n");
+    for (int s = 0; s <= rs.last; s++) {
+      dc_buf_printf(o, "      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage %d */\n"
+                       "      for (size_t l = 0; l < L; l++) {\n"
+                       "        const size_t c = c0 + l, i = b + c;\n", s);
+      if (s == rs.last)
+        dc_buf_puts(o, "        const int mk = c < n;\n");
+      print_lane_body(e, k, s == rs.last, &rs, s);
+      dc_buf_puts(o, "      }\n");
+      if (s == rs.last && product)
+        dc_buf_puts(o, fold);
+      dc_buf_puts(o, "      }\n");
+    }
+    dc_buf_puts(o, "    }\n");
+  }
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *sp = k->in[j];
     if (sp->op != IR_SPLINE || !has_adjoint(k, j))
@@ -643,6 +843,7 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   dc_buf_puts(o, product ? "    sum += ll[l] + log(prod[l]);\n" : "    sum += ll[l];\n");
   print_lane_adjoints(e, k, 1);
   dc_buf_puts(o, "  return sum;\n}\n\n");
+  free_stages(&rs);
 }
 
 /* Can a quadrature kernel take its nodes DENSRT_LANES at a time? */
@@ -659,6 +860,14 @@ static void mark_ancestors(const ir_node *n, char *mark)
   mark[n->id] = 1;
   for (int j = 0; j < 3; j++)
     mark_ancestors(n->a[j], mark);
+}
+
+/* Is n computed in a quadrature kernel's first pass and read back by the second (a value
+** alone: an LSE's exponential and a CDF difference's partials are computed again)? */
+static int kept_for_pass2(const ir_node *n, const char *mark)
+{
+  return mark[n->id] && n->op != IR_DATA && n->op != IR_CONST && n->op != IR_LSE && n->op != IR_LSE_W &&
+         n->op != IR_LOG_NDIFF && n->op != IR_LOG_PHIDIFF;
 }
 
 /*
@@ -680,27 +889,26 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   dc_buf_puts(o, "  double S[L] = {0}, *lv = w->lv;\n");
   print_hv_inputs(e, k, 0);
   print_lane_adjoints(e, k, 0);
-  dc_buf_puts(o, "  for (size_t q0 = 0; q0 < r->n; q0 += L) {\n");
-  /* the segments */
-  for (size_t j = 0; j < k->n_in; j++) {
-    const ir_node *sp = k->in[j];
-    if (sp->op != IR_SPLINE)
-      continue;
-    dc_buf_printf(o, "    size_t j%d[L];\n    double u%d[L], c%d[4][L];\n", sp->id, sp->id, sp->id);
-    if (has_adjoint(k, j))
-      dc_buf_printf(o, "    double ga%d[L];\n", sp->id);
-  }
-  dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */\n      const size_t q = q0 + l;\n");
+  /* the cubics of a chunk of nodes gathered first, in a loop of their own: read right after
+     they were written, the lanes' scalar stores would stall the vector loads */
+  dc_buf_puts(o, "  enum { CHUNK = 128 };\n");
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op == IR_SPLINE)
+      dc_buf_printf(o, "  double c%d[4][CHUNK];\n", k->in[j]->id);
+  dc_buf_puts(o, "  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {\n"
+                 "    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;\n"
+                 "    for (size_t k = 0; k < nc; k++) {\n");
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *sp = k->in[j];
     if (sp->op == IR_SPLINE)
-      dc_buf_printf(o, "      {\n        const size_t j = r->seg[%d][q];\n        j%d[l] = j;\n        u%d[l] = r->u[%d][q];\n"
-                       "        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */\n"
-                       "          c%d[p][l] = w->coef[%d][4 * j + p];\n      }\n",
-                    sp->index * (int)ir->n_dims + sp->a[0]->index, sp->id, sp->id,
-                    sp->index * (int)ir->n_dims + sp->a[0]->index, sp->id, sp->index);
+      dc_buf_printf(o, "      {\n        const double *c = w->coef[%d] + 4 * r->seg[%d][c0 + k];\n"
+                       "        c%d[0][k] = c[0], c%d[1][k] = c[1], c%d[2][k] = c[2], c%d[3][k] = c[3];\n      }\n",
+                    sp->index, node_loc(ir, sp), sp->id, sp->id, sp->id, sp->id);
   }
-  dc_buf_puts(o, "    }\n");
+  dc_buf_puts(o, "    }\n  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {\n");
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op == IR_SPLINE && has_adjoint(k, j))
+      dc_buf_printf(o, "    double ga%d[L];\n", k->in[j]->id);
   /* pass 1: the arguments of the normal CDF differences */
   char *mark = dc_xcalloc(ir->n_nodes + 1, 1);
   int any = 0;
@@ -717,12 +925,18 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     printer p;
     pr_init(&p, e, k, "      ");
     p.node_lanes = 1;
-    dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l;\n");
+    for (size_t i = 0; i < k->n_stmt; i++)
+      if (kept_for_pass2(k->stmt[i], mark))
+        dc_buf_printf(o, "    double pv%d[L];\n", k->stmt[i]->id);
+    dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l, k = q - c0;\n");
     print_columns(&p, "r->x", "q");
     for (size_t i = 0; i < k->n_stmt; i++)
       if (mark[k->stmt[i]->id] && k->stmt[i]->op != IR_DATA && k->stmt[i]->op != IR_CONST)
         print_stmt(&p, k->stmt[i]);
     end_lines(&p);
+    for (size_t i = 0; i < k->n_stmt; i++)
+      if (kept_for_pass2(k->stmt[i], mark))
+        dc_buf_printf(o, "      pv%d[l] = v%d;\n", k->stmt[i]->id, k->stmt[i]->id);
     for (size_t i = 0; i < k->n_stmt; i++) {
       const ir_node *n = k->stmt[i];
       if (n->op != IR_LOG_NDIFF)
@@ -741,17 +955,25 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     }
     pr_free(&p);
   }
-  free(mark);
-  /* pass 2: the integrand and its derivatives */
+  /* pass 2: the integrand and its derivatives, pass 1's values read back */
   printer p;
   pr_init(&p, e, k, "      ");
   p.node_lanes = 1;
   dc_buf_puts(o, "    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */\n"
-                 "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l;\n"
+                 "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l, k = q - c0;\n"
                  "      const int mk = q0 + l < r->n;\n");
   print_columns(&p, "r->x", "q");
-  print_stmts(&p);
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (kept_for_pass2(n, mark)) {
+      dc_buf_printf(o, "      const double v%d = pv%d[l];\n", n->id, n->id);
+      p.printed[n->id] = 1;
+    } else {
+      print_stmt(&p, n);
+    }
+  }
   end_lines(&p);
+  free(mark);
   char *R = text(k->out[0]);
   /* the weight read whatever mk (a load under a condition does not vectorise; the rule is padded) */
   dc_buf_printf(o, "      lvq[l] = %s;\n      const double eq = densrt_exp(r->lw[q] + %s), wq = mk ? eq : 0.0;\n"
@@ -776,11 +998,11 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     const ir_node *sp = k->in[j];
     if (sp->op != IR_SPLINE || !has_adjoint(k, j))
       continue;
-    dc_buf_printf(o, "      {\n        double *ca = w->coef_adj[%d] + 4 * j%d[l];\n", sp->index, sp->id);
-    dc_buf_printf(o, "        const double ga = ga%d[l], u = u%d[l];\n", sp->id, sp->id);
+    dc_buf_printf(o, "      {\n        double *ca = w->coef_adj[%d] + 4 * r->seg[%d][q0 + l];\n", sp->index, node_loc(ir, sp));
+    dc_buf_printf(o, "        const double ga = ga%d[l], u = r->u[%d][q0 + l];\n", sp->id, node_loc(ir, sp));
     dc_buf_printf(o, "        %s\n      }\n", CUBIC_ADJOINT);
   }
-  dc_buf_puts(o, "    }\n  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n    sum += S[l];\n");
+  dc_buf_puts(o, "    }\n  }\n  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n    sum += S[l];\n");
   print_lane_adjoints(e, k, 1);
   dc_buf_puts(o, "  return sum;\n}\n\n");
 }

@@ -202,6 +202,12 @@ ir_node *ir_op2(dc_ir *ir, ir_op op, ir_node *a, ir_node *b, dc_loc loc)
     break;
   case IR_DIV:
     if (is_const(b, 1)) return a;
+    /* a / e^x = a e^-x: a multiplication instead of a division (whose latency the point
+       loops wait on), and the derivative in x is -(a e^-x) without e^x itself */
+    if (b->op == IR_EXP) {
+      ir_node *r = ir_op1(ir, IR_EXP, ir_op1(ir, IR_NEG, b->a[0], loc), loc);
+      return is_const(a, 1) ? r : ir_op2(ir, IR_MUL, a, r, loc);
+    }
     break;
   case IR_POW:
     if (is_const(b, 1)) return a;

@@ -252,7 +252,7 @@ check "no other limit in the docs" '! grep -rn "nested too deeply (limit is" "$t
 ## --portable: no -march=native (the command shows it), the same objective to rounding
 restore
 densc -v -o native m.dens
-check "default: -march=native and -fno-trapping-math" '[ $rc = 0 ] && says "-march=native" && says "-fno-trapping-math"'
+check "default: -march=native, -fno-trapping-math, -ffp-contract=fast" '[ $rc = 0 ] && says "-march=native" && says "-fno-trapping-math" && says "-ffp-contract=fast"'
 densc -v --portable -o portable m.dens
 check "--portable: no -march=native" '[ $rc = 0 ] && ! says "-march=native" && says "-fno-trapping-math"'
 cp "$top_srcdir/models/gd1.dens" "$W/gd1.dens"

@@ -44,19 +44,22 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
   double dmu17, dsd17;
   const double v17 = densrt_log_ndiff(m->lo[0], m->hi[0], v4, v14, &dmu17, &dsd17);
   const double v18 = v0 + v17;
-  const double v25 = v7 + 0.9189385332046728;
-  const double v28 = dmu17;
-  const double v29 = dsd17;
-  const double v30 = v29 * v14;
-#line 52 "model.c"
+  const double v20 = -v7;
+  const double v21 = exp(v20);
+  const double v27 = v7 + 0.9189385332046728;
+  const double v31 = -v21;
+  const double v32 = dmu17;
+  const double v33 = dsd17;
+  const double v34 = v33 * v14;
+#line 55 "model.c"
   hv[0] = v0;
   hv[1] = v4;
-  hv[2] = v14;
-  dh[0] = v14;
-  hv[3] = v25;
+  hv[2] = v21;
+  dh[0] = v31;
+  hv[3] = v27;
   hv[4] = v18;
-  dh[1] = v28;
-  dh[2] = v30;
+  dh[1] = v32;
+  dh[2] = v34;
 }
 
 /* The sum over the data of log n(x_i). */
@@ -65,13 +68,13 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   enum { L = DENSRT_LANES };
   const double v0 = hv[0];
   const double v4 = hv[1];
-  const double v14 = hv[2];
-  const double v25 = hv[3];
+  const double v21 = hv[2];
+  const double v27 = hv[3];
   double ll[L] = {0};
   double adj0[L] = {0};
   double adj4[L] = {0};
-  double adj14[L] = {0};
-  double adj25[L] = {0};
+  double adj21[L] = {0};
+  double adj27[L] = {0};
   for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
     const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
     const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
@@ -83,27 +86,24 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double x0 = m->xs[0][i];
 #line 15 "models/gaussian1d.dens"
         const double v19 = x0 - v4;
-        const double v20 = v19 / v14;
-        const double v21 = v20 * v20;
-        const double v23 = (-0.5) * v21;
-        const double v26 = v23 - v25;
-        const double v27 = v0 + v26;
-        const double v34 = 1.0 / v14;
-        const double v36 = v20 * v34;
-        const double v37 = -v36;
-        const double v40 = -v34;
-        const double v41 = v20 * v40;
-        const double v42 = v20 * v37;
+        const double v22 = v19 * v21;
+        const double v23 = v22 * v22;
+        const double v25 = (-0.5) * v23;
+        const double v28 = v25 - v27;
+        const double v29 = v0 + v28;
+        const double v31 = -v21;
+        const double v40 = v22 * v31;
+        const double v41 = v22 * v19;
+        const double v42 = v40 + v40;
         const double v43 = v41 + v41;
-        const double v44 = v42 + v42;
+        const double v44 = (-0.5) * v42;
         const double v45 = (-0.5) * v43;
-        const double v46 = (-0.5) * v44;
 #line 102 "model.c"
-        ll[l] += v27;
+        ll[l] += v29;
         adj0[l] += 1.0;
-        adj4[l] += v45;
-        adj14[l] += v46;
-        adj25[l] += (-1.0);
+        adj4[l] += v44;
+        adj21[l] += v45;
+        adj27[l] += (-1.0);
       }
     }
     if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
@@ -113,27 +113,24 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double x0 = m->xs[0][i];
 #line 15 "models/gaussian1d.dens"
         const double v19 = x0 - v4;
-        const double v20 = v19 / v14;
-        const double v21 = v20 * v20;
-        const double v23 = (-0.5) * v21;
-        const double v26 = v23 - v25;
-        const double v27 = v0 + v26;
-        const double v34 = 1.0 / v14;
-        const double v36 = v20 * v34;
-        const double v37 = -v36;
-        const double v40 = -v34;
-        const double v41 = v20 * v40;
-        const double v42 = v20 * v37;
+        const double v22 = v19 * v21;
+        const double v23 = v22 * v22;
+        const double v25 = (-0.5) * v23;
+        const double v28 = v25 - v27;
+        const double v29 = v0 + v28;
+        const double v31 = -v21;
+        const double v40 = v22 * v31;
+        const double v41 = v22 * v19;
+        const double v42 = v40 + v40;
         const double v43 = v41 + v41;
-        const double v44 = v42 + v42;
+        const double v44 = (-0.5) * v42;
         const double v45 = (-0.5) * v43;
-        const double v46 = (-0.5) * v44;
-#line 132 "model.c"
-        ll[l] += mk ? v27 : 0.0;
+#line 129 "model.c"
+        ll[l] += mk ? v29 : 0.0;
         adj0[l] += mk ? 1.0 : 0.0;
-        adj4[l] += mk ? v45 : 0.0;
-        adj14[l] += mk ? v46 : 0.0;
-        adj25[l] += mk ? (-1.0) : 0.0;
+        adj4[l] += mk ? v44 : 0.0;
+        adj21[l] += mk ? v45 : 0.0;
+        adj27[l] += mk ? (-1.0) : 0.0;
       }
     }
   }
@@ -145,9 +142,9 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   for (size_t l = 0; l < L; l++)
     adj[1] += adj4[l];
   for (size_t l = 0; l < L; l++)
-    adj[2] += adj14[l];
+    adj[2] += adj21[l];
   for (size_t l = 0; l < L; l++)
-    adj[3] += adj25[l];
+    adj[3] += adj27[l];
   return sum;
 }
 
@@ -159,50 +156,50 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   const double v0 = hv[0];
   const double v4 = hv[1];
-  const double v14 = hv[2];
-  const double v25 = hv[3];
+  const double v21 = hv[2];
+  const double v27 = hv[3];
   double adj0[L] = {0};
   double adj4[L] = {0};
-  double adj14[L] = {0};
-  double adj25[L] = {0};
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  double adj21[L] = {0};
+  double adj27[L] = {0};
+  enum { CHUNK = 128 };
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 15 "models/gaussian1d.dens"
       const double v19 = x0 - v4;
-      const double v20 = v19 / v14;
-      const double v21 = v20 * v20;
-      const double v23 = (-0.5) * v21;
-      const double v26 = v23 - v25;
-      const double v27 = v0 + v26;
-      const double v34 = 1.0 / v14;
-      const double v36 = v20 * v34;
-      const double v37 = -v36;
-      const double v40 = -v34;
-      const double v41 = v20 * v40;
-      const double v42 = v20 * v37;
+      const double v22 = v19 * v21;
+      const double v23 = v22 * v22;
+      const double v25 = (-0.5) * v23;
+      const double v28 = v25 - v27;
+      const double v29 = v0 + v28;
+      const double v31 = -v21;
+      const double v40 = v22 * v31;
+      const double v41 = v22 * v19;
+      const double v42 = v40 + v40;
       const double v43 = v41 + v41;
-      const double v44 = v42 + v42;
+      const double v44 = (-0.5) * v42;
       const double v45 = (-0.5) * v43;
-      const double v46 = (-0.5) * v44;
-#line 195 "model.c"
-      lvq[l] = v27;
-      const double eq = densrt_exp(r->lw[q] + v27), wq = mk ? eq : 0.0;
+#line 191 "model.c"
+      lvq[l] = v29;
+      const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj0[l] -= wq * 1.0;
-      adj4[l] -= wq * v45;
-      adj14[l] -= wq * v46;
-      adj25[l] -= wq * (-1.0);
+      adj4[l] -= wq * v44;
+      adj21[l] -= wq * v45;
+      adj27[l] -= wq * (-1.0);
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -212,9 +209,9 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   for (size_t l = 0; l < L; l++)
     adj[1] += adj4[l];
   for (size_t l = 0; l < L; l++)
-    adj[2] += adj14[l];
+    adj[2] += adj21[l];
   for (size_t l = 0; l < L; l++)
-    adj[3] += adj25[l];
+    adj[3] += adj27[l];
   return sum;
 }
 
@@ -256,16 +253,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v0 = th[m->off[0] + 0];   /* ln_N0 */
 #line 18 "models/gaussian1d.dens"
-    const double v47 = v0 / 10.0;
-    const double v48 = v47 * v47;
-    const double v49 = (-0.5) * v48;
-    const double v52 = v49 - 3.2215236261987186;
-    const double v57 = 0.1 * v47;
-    const double v58 = v57 + v57;
-    const double v59 = (-0.5) * v58;
-#line 267 "model.c"
-    lpp += v52;
-    g[m->off[0] + 0] += v59;
+    const double v46 = v0 / 10.0;
+    const double v47 = v46 * v46;
+    const double v48 = (-0.5) * v47;
+    const double v51 = v48 - 3.2215236261987186;
+    const double v56 = 0.1 * v46;
+    const double v57 = v56 + v56;
+    const double v58 = (-0.5) * v57;
+#line 264 "model.c"
+    lpp += v51;
+    g[m->off[0] + 0] += v58;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -276,14 +273,14 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v4 = th[m->off[1] + 0];   /* mean */
 #line 19 "models/gaussian1d.dens"
-    const double v60 = v4 * v4;
-    const double v61 = (-0.5) * v60;
-    const double v62 = v61 - 0.9189385332046728;
-    const double v65 = v4 + v4;
-    const double v66 = (-0.5) * v65;
-#line 285 "model.c"
-    lpp += v62;
-    g[m->off[1] + 0] += v66;
+    const double v59 = v4 * v4;
+    const double v60 = (-0.5) * v59;
+    const double v61 = v60 - 0.9189385332046728;
+    const double v64 = v4 + v4;
+    const double v65 = (-0.5) * v64;
+#line 282 "model.c"
+    lpp += v61;
+    g[m->off[1] + 0] += v65;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -294,17 +291,17 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v7 = th[m->off[2] + 0];   /* ln_std */
 #line 20 "models/gaussian1d.dens"
-    const double v67 = v7 - (-2.0);
-    const double v68 = v67 / 1.7320508075688772;
-    const double v69 = v68 * v68;
-    const double v70 = (-0.5) * v69;
-    const double v73 = v70 - 1.4682446775387277;
-    const double v78 = 0.5773502691896258 * v68;
-    const double v79 = v78 + v78;
-    const double v80 = (-0.5) * v79;
-#line 306 "model.c"
-    lpp += v73;
-    g[m->off[2] + 0] += v80;
+    const double v66 = v7 - (-2.0);
+    const double v67 = v66 / 1.7320508075688772;
+    const double v68 = v67 * v67;
+    const double v69 = (-0.5) * v68;
+    const double v72 = v69 - 1.4682446775387277;
+    const double v77 = 0.5773502691896258 * v67;
+    const double v78 = v77 + v77;
+    const double v79 = (-0.5) * v78;
+#line 303 "model.c"
+    lpp += v72;
+    g[m->off[2] + 0] += v79;
   }
     w->log_prior_part[2] = lpp;
     lp += lpp;
@@ -330,21 +327,22 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v4 = th[m->off[1] + 0];   /* mean */
   const double v7 = th[m->off[2] + 0];   /* ln_std */
 #line 15 "models/gaussian1d.dens"
-  const double v14 = exp(v7);
-  const double v25 = v7 + 0.9189385332046728;
-#line 336 "model.c"
+  const double v20 = -v7;
+  const double v21 = exp(v20);
+  const double v27 = v7 + 0.9189385332046728;
+#line 334 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 15 "models/gaussian1d.dens"
     const double v19 = x0 - v4;
-    const double v20 = v19 / v14;
-    const double v21 = v20 * v20;
-    const double v23 = (-0.5) * v21;
-    const double v26 = v23 - v25;
-    const double v27 = v0 + v26;
-#line 347 "model.c"
-    out[0 * n + i] = v27;
+    const double v22 = v19 * v21;
+    const double v23 = v22 * v22;
+    const double v25 = (-0.5) * v23;
+    const double v28 = v25 - v27;
+    const double v29 = v0 + v28;
+#line 345 "model.c"
+    out[0 * n + i] = v29;
   }
 }
 

@@ -63,6 +63,14 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   enum { L = DENSRT_LANES };
+  enum { RUN_CHUNK = 128 };   /* rows a stage's loop takes at a time */
+  double cv14[RUN_CHUNK];
+  double cv18[RUN_CHUNK];
+  double cv25[RUN_CHUNK];
+  double cv27[RUN_CHUNK];
+  double cv28[RUN_CHUNK];
+  double cv35[RUN_CHUNK];
+  double ce36[RUN_CHUNK];
   double ll[L] = {0}, prod[L];
   size_t nb = 0;   /* blocks since the products were last taken into the sums */
   for (size_t l = 0; l < L; l++)
@@ -83,135 +91,97 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const size_t j18 = seg[2];
     const double t18 = m->knots[2][j18], *c18 = w->coef[3] + 4 * j18;
     double g18[4][L] = {{0}};
-    size_t b = b0;
-    for (; b + L <= b1; b += L) {
+    for (size_t b = b0; b < b1; b += RUN_CHUNK) {
+      const size_t n = b1 - b < RUN_CHUNK ? b1 - b : RUN_CHUNK;
+      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 0 */
       for (size_t l = 0; l < L; l++) {
-        const size_t i = b + l;
+        const size_t c = c0 + l, i = b + c;
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
+#line 29 "models/gd1.dens"
+        const double u14 = x0 - t14;
+        const double v14 = densrt_spline_seg_eval(c14, 0, u14);
+        const double v26 = -v14;
+        const double v27 = densrt_exp(v26);
+#line 107 "model.c"
+        cv14[c] = v14;
+        cv27[c] = v27;
+      }
+      }
+      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 1 */
+      for (size_t l = 0; l < L; l++) {
+        const size_t c = c0 + l, i = b + c;
+        const double x0 = m->xs[0][i];
+        const double x1 = m->xs[1][i];
+        const double v14 = cv14[c];
+        const double v27 = cv27[c];
 #line 28 "models/gd1.dens"
         const double u11 = x0 - t11;
         const double v11 = densrt_spline_seg_eval(c11, 0, u11);
 #line 29 "models/gd1.dens"
         const double u13 = x0 - t13;
         const double v13 = densrt_spline_seg_eval(c13, 0, u13);
-        const double u14 = x0 - t14;
-        const double v14 = densrt_spline_seg_eval(c14, 0, u14);
-        const double v15 = densrt_exp(v14);
 #line 30 "models/gd1.dens"
         const double u18 = x0 - t18;
         const double v18 = densrt_spline_seg_eval(c18, 0, u18);
 #line 29 "models/gd1.dens"
         const double v25 = x1 - v13;
-        const double v26 = v25 / v15;
-        const double v27 = v26 * v26;
-        const double v29 = (-0.5) * v27;
-        const double v31 = v14 + 0.9189385332046728;
-        const double v32 = v29 - v31;
+        const double v28 = v25 * v27;
+        const double v29 = v28 * v28;
+        const double v31 = (-0.5) * v29;
+        const double v33 = v14 + 0.9189385332046728;
+        const double v34 = v31 - v33;
 #line 28 "models/gd1.dens"
-        const double v33 = v11 + v32;
+        const double v35 = v11 + v34;
 #line 31 "models/gd1.dens"
-        const double e34 = densrt_exp(-fabs(v33 - v18));
-        const double r35 = 1 / (1 + e34);
-        const double v35 = v33 >= v18 ? r35 : e34 * r35;
-        const double v36 = 1.0 - v35;
-#line 29 "models/gd1.dens"
-        const double v42 = 1.0 / v15;
-        const double v44 = v26 * v42;
-        const double v45 = -v44;
-        const double v50 = -v42;
-        const double v51 = v45 * v15;
-        const double v52 = v26 * v50;
-        const double v53 = v26 * v51;
-        const double v54 = v52 + v52;
-        const double v55 = v53 + v53;
-        const double v56 = (-0.5) * v54;
-        const double v57 = (-0.5) * v55;
-        const double v58 = v57 + (-1.0);
-#line 31 "models/gd1.dens"
-        const double v59 = v35 * v56;
-        const double v60 = v35 * v58;
-#line 135 "model.c"
-        ll[l] += (v33 > v18 ? v33 : v18);
-        prod[l] *= (1 + e34);
-        {
-          const double ga = v35, ua = u11;
-          g11[0][l] += ga; g11[1][l] += ga * ua; g11[2][l] += ga * ua * ua; g11[3][l] += ga * ua * ua * ua;
-        }
-        {
-          const double ga = v59, ua = u13;
-          g13[0][l] += ga; g13[1][l] += ga * ua; g13[2][l] += ga * ua * ua; g13[3][l] += ga * ua * ua * ua;
-        }
-        {
-          const double ga = v60, ua = u14;
-          g14[0][l] += ga; g14[1][l] += ga * ua; g14[2][l] += ga * ua * ua; g14[3][l] += ga * ua * ua * ua;
-        }
-        {
-          const double ga = v36, ua = u18;
-          g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
-        }
+        const double e36 = densrt_exp_neg(-fabs(v35 - v18));
+#line 139 "model.c"
+        cv18[c] = v18;
+        cv25[c] = v25;
+        cv28[c] = v28;
+        cv35[c] = v35;
+        ce36[c] = e36;
       }
-      if (++nb == 64) {   /* into the sum before the product could overflow */
-        for (size_t l = 0; l < L; l++) {
-          ll[l] += log(prod[l]);
-          prod[l] = 1;
-        }
-        nb = 0;
       }
-    }
-    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 2 */
       for (size_t l = 0; l < L; l++) {
-        const size_t i = b + l;
-        const int mk = i < b1;
+        const size_t c = c0 + l, i = b + c;
+        const int mk = c < n;
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
-#line 28 "models/gd1.dens"
-        const double u11 = x0 - t11;
-        const double v11 = densrt_spline_seg_eval(c11, 0, u11);
-#line 29 "models/gd1.dens"
-        const double u13 = x0 - t13;
-        const double v13 = densrt_spline_seg_eval(c13, 0, u13);
-        const double u14 = x0 - t14;
-        const double v14 = densrt_spline_seg_eval(c14, 0, u14);
-        const double v15 = densrt_exp(v14);
-#line 30 "models/gd1.dens"
-        const double u18 = x0 - t18;
-        const double v18 = densrt_spline_seg_eval(c18, 0, u18);
-#line 29 "models/gd1.dens"
-        const double v25 = x1 - v13;
-        const double v26 = v25 / v15;
-        const double v27 = v26 * v26;
-        const double v29 = (-0.5) * v27;
-        const double v31 = v14 + 0.9189385332046728;
-        const double v32 = v29 - v31;
-#line 28 "models/gd1.dens"
-        const double v33 = v11 + v32;
+        const double v14 = cv14[c];
+        const double v18 = cv18[c];
+        const double v25 = cv25[c];
+        const double v27 = cv27[c];
+        const double v28 = cv28[c];
+        const double v35 = cv35[c];
+        const double e36 = ce36[c];
 #line 31 "models/gd1.dens"
-        const double e34 = densrt_exp(-fabs(v33 - v18));
-        const double r35 = 1 / (1 + e34);
-        const double v35 = v33 >= v18 ? r35 : e34 * r35;
-        const double v36 = 1.0 - v35;
+        const double r37 = 1 / (1 + e36);
+        const double v37 = v35 >= v18 ? r37 : e36 * r37;
+        const double v38 = 1.0 - v37;
 #line 29 "models/gd1.dens"
-        const double v42 = 1.0 / v15;
-        const double v44 = v26 * v42;
-        const double v45 = -v44;
-        const double v50 = -v42;
-        const double v51 = v45 * v15;
-        const double v52 = v26 * v50;
-        const double v53 = v26 * v51;
+        const double v50 = -v27;
+        const double v51 = v25 * v50;
+        const double v52 = v28 * v50;
+        const double v53 = v28 * v51;
         const double v54 = v52 + v52;
         const double v55 = v53 + v53;
         const double v56 = (-0.5) * v54;
         const double v57 = (-0.5) * v55;
         const double v58 = v57 + (-1.0);
 #line 31 "models/gd1.dens"
-        const double v59 = v35 * v56;
-        const double v60 = v35 * v58;
-#line 211 "model.c"
-        ll[l] += mk ? (v33 > v18 ? v33 : v18) : 0.0;
-        prod[l] *= mk ? (1 + e34) : 1.0;
+        const double v59 = v37 * v56;
+        const double v60 = v37 * v58;
+#line 177 "model.c"
+        const double u11 = x0 - t11;
+        const double u13 = x0 - t13;
+        const double u14 = x0 - t14;
+        const double u18 = x0 - t18;
+        ll[l] += mk ? (v35 > v18 ? v35 : v18) : 0.0;
+        prod[l] *= mk ? (1 + e36) : 1.0;
         {
-          const double ga = mk ? v35 : 0.0, ua = u11;
+          const double ga = mk ? v37 : 0.0, ua = u11;
           g11[0][l] += ga; g11[1][l] += ga * ua; g11[2][l] += ga * ua * ua; g11[3][l] += ga * ua * ua * ua;
         }
         {
@@ -223,7 +193,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g14[0][l] += ga; g14[1][l] += ga * ua; g14[2][l] += ga * ua * ua; g14[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = mk ? v36 : 0.0, ua = u18;
+          const double ga = mk ? v38 : 0.0, ua = u18;
           g18[0][l] += ga; g18[1][l] += ga * ua; g18[2][l] += ga * ua * ua; g18[3][l] += ga * ua * ua * ua;
         }
       }
@@ -233,6 +203,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           prod[l] = 1;
         }
         nb = 0;
+      }
       }
     }
     {
@@ -272,64 +243,60 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j11[L];
-    double u11[L], c11[4][L];
-    double ga11[L];
-    size_t j13[L];
-    double u13[L], c13[4][L];
-    double ga13[L];
-    size_t j14[L];
-    double u14[L], c14[4][L];
-    double ga14[L];
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  double c11[4][CHUNK];
+  double c13[4][CHUNK];
+  double c14[4][CHUNK];
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
       {
-        const size_t j = r->seg[0][q];
-        j11[l] = j;
-        u11[l] = r->u[0][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c11[p][l] = w->coef[0][4 * j + p];
+        const double *c = w->coef[0] + 4 * r->seg[0][c0 + k];
+        c11[0][k] = c[0], c11[1][k] = c[1], c11[2][k] = c[2], c11[3][k] = c[3];
       }
       {
-        const size_t j = r->seg[2][q];
-        j13[l] = j;
-        u13[l] = r->u[2][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c13[p][l] = w->coef[1][4 * j + p];
+        const double *c = w->coef[1] + 4 * r->seg[2][c0 + k];
+        c13[0][k] = c[0], c13[1][k] = c[1], c13[2][k] = c[2], c13[3][k] = c[3];
       }
       {
-        const size_t j = r->seg[4][q];
-        j14[l] = j;
-        u14[l] = r->u[4][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c14[p][l] = w->coef[2][4 * j + p];
+        const double *c = w->coef[2] + 4 * r->seg[4][c0 + k];
+        c14[0][k] = c[0], c14[1][k] = c[1], c14[2][k] = c[2], c14[3][k] = c[3];
       }
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
+    double ga11[L];
+    double ga13[L];
+    double ga14[L];
     double mu21[L], sd21[L], nv21[L], ndmu21[L], ndsd21[L];
+    double pv13[L];
+    double pv14[L];
+    double pv15[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const double x0 = r->x[0][q];
 #line 29 "models/gd1.dens"
-      const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
-      const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
+      const double v13 = densrt_spline_cubic(c13[0][k], c13[1][k], c13[2][k], c13[3][k], r->u[2][q]);
+      const double v14 = densrt_spline_cubic(c14[0][k], c14[1][k], c14[2][k], c14[3][k], r->u[4][q]);
       const double v15 = densrt_exp(v14);
-#line 318 "model.c"
+#line 282 "model.c"
+      pv13[l] = v13;
+      pv14[l] = v14;
+      pv15[l] = v15;
       mu21[l] = v13;
       sd21[l] = v15;
     }
     densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu21, sd21, nv21, ndmu21, ndsd21);
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 28 "models/gd1.dens"
-      const double v11 = densrt_spline_cubic(c11[0][l], c11[1][l], c11[2][l], c11[3][l], u11[l]);
+      const double v11 = densrt_spline_cubic(c11[0][k], c11[1][k], c11[2][k], c11[3][k], r->u[0][q]);
+      const double v13 = pv13[l];
+      const double v14 = pv14[l];
+      const double v15 = pv15[l];
 #line 29 "models/gd1.dens"
-      const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
-      const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
-      const double v15 = densrt_exp(v14);
       const double v21 = nv21[l], dmu21 = ndmu21[l], dsd21 = ndsd21[l];
 #line 28 "models/gd1.dens"
       const double v22 = v11 + v21;
@@ -337,7 +304,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v61 = dmu21;
       const double v62 = dsd21;
       const double v63 = v62 * v15;
-#line 341 "model.c"
+#line 308 "model.c"
       lvq[l] = v22;
       const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -348,21 +315,22 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
       {
-        double *ca = w->coef_adj[0] + 4 * j11[l];
-        const double ga = ga11[l], u = u11[l];
+        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
+        const double ga = ga11[l], u = r->u[0][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[1] + 4 * j13[l];
-        const double ga = ga13[l], u = u13[l];
+        double *ca = w->coef_adj[1] + 4 * r->seg[2][q0 + l];
+        const double ga = ga13[l], u = r->u[2][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[2] + 4 * j14[l];
-        const double ga = ga14[l], u = u14[l];
+        double *ca = w->coef_adj[2] + 4 * r->seg[4][q0 + l];
+        const double ga = ga14[l], u = r->u[4][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -376,76 +344,64 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j11[L];
-    double u11[L], c11[4][L];
-    double ga11[L];
-    size_t j13[L];
-    double u13[L], c13[4][L];
-    double ga13[L];
-    size_t j14[L];
-    double u14[L], c14[4][L];
-    double ga14[L];
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  double c11[4][CHUNK];
+  double c13[4][CHUNK];
+  double c14[4][CHUNK];
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
       {
-        const size_t j = r->seg[0][q];
-        j11[l] = j;
-        u11[l] = r->u[0][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c11[p][l] = w->coef[0][4 * j + p];
+        const double *c = w->coef[0] + 4 * r->seg[0][c0 + k];
+        c11[0][k] = c[0], c11[1][k] = c[1], c11[2][k] = c[2], c11[3][k] = c[3];
       }
       {
-        const size_t j = r->seg[2][q];
-        j13[l] = j;
-        u13[l] = r->u[2][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c13[p][l] = w->coef[1][4 * j + p];
+        const double *c = w->coef[1] + 4 * r->seg[2][c0 + k];
+        c13[0][k] = c[0], c13[1][k] = c[1], c13[2][k] = c[2], c13[3][k] = c[3];
       }
       {
-        const size_t j = r->seg[4][q];
-        j14[l] = j;
-        u14[l] = r->u[4][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c14[p][l] = w->coef[2][4 * j + p];
+        const double *c = w->coef[2] + 4 * r->seg[4][c0 + k];
+        c14[0][k] = c[0], c14[1][k] = c[1], c14[2][k] = c[2], c14[3][k] = c[3];
       }
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
+    double ga11[L];
+    double ga13[L];
+    double ga14[L];
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 28 "models/gd1.dens"
-      const double v11 = densrt_spline_cubic(c11[0][l], c11[1][l], c11[2][l], c11[3][l], u11[l]);
+      const double v11 = densrt_spline_cubic(c11[0][k], c11[1][k], c11[2][k], c11[3][k], r->u[0][q]);
 #line 29 "models/gd1.dens"
-      const double v13 = densrt_spline_cubic(c13[0][l], c13[1][l], c13[2][l], c13[3][l], u13[l]);
-      const double v14 = densrt_spline_cubic(c14[0][l], c14[1][l], c14[2][l], c14[3][l], u14[l]);
-      const double v15 = densrt_exp(v14);
+      const double v13 = densrt_spline_cubic(c13[0][k], c13[1][k], c13[2][k], c13[3][k], r->u[2][q]);
+      const double v14 = densrt_spline_cubic(c14[0][k], c14[1][k], c14[2][k], c14[3][k], r->u[4][q]);
       const double v25 = x1 - v13;
-      const double v26 = v25 / v15;
-      const double v27 = v26 * v26;
-      const double v29 = (-0.5) * v27;
-      const double v31 = v14 + 0.9189385332046728;
-      const double v32 = v29 - v31;
+      const double v26 = -v14;
+      const double v27 = densrt_exp(v26);
+      const double v28 = v25 * v27;
+      const double v29 = v28 * v28;
+      const double v31 = (-0.5) * v29;
+      const double v33 = v14 + 0.9189385332046728;
+      const double v34 = v31 - v33;
 #line 28 "models/gd1.dens"
-      const double v33 = v11 + v32;
+      const double v35 = v11 + v34;
 #line 29 "models/gd1.dens"
-      const double v42 = 1.0 / v15;
-      const double v44 = v26 * v42;
-      const double v45 = -v44;
-      const double v50 = -v42;
-      const double v51 = v45 * v15;
-      const double v52 = v26 * v50;
-      const double v53 = v26 * v51;
+      const double v50 = -v27;
+      const double v51 = v25 * v50;
+      const double v52 = v28 * v50;
+      const double v53 = v28 * v51;
       const double v54 = v52 + v52;
       const double v55 = v53 + v53;
       const double v56 = (-0.5) * v54;
       const double v57 = (-0.5) * v55;
       const double v58 = v57 + (-1.0);
-#line 447 "model.c"
-      lvq[l] = v33;
-      const double eq = densrt_exp(r->lw[q] + v33), wq = mk ? eq : 0.0;
+#line 403 "model.c"
+      lvq[l] = v35;
+      const double eq = densrt_exp(r->lw[q] + v35), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga11[l] = -wq * 1.0;
       ga13[l] = -wq * v56;
@@ -454,21 +410,22 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
       {
-        double *ca = w->coef_adj[0] + 4 * j11[l];
-        const double ga = ga11[l], u = u11[l];
+        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
+        const double ga = ga11[l], u = r->u[0][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[1] + 4 * j13[l];
-        const double ga = ga13[l], u = u13[l];
+        double *ca = w->coef_adj[1] + 4 * r->seg[2][q0 + l];
+        const double ga = ga13[l], u = r->u[2][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[2] + 4 * j14[l];
-        const double ga = ga14[l], u = u14[l];
+        double *ca = w->coef_adj[2] + 4 * r->seg[4][q0 + l];
+        const double ga = ga14[l], u = r->u[4][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -483,29 +440,27 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   const densrt_points *r = &m->rule[1];
   double S[L] = {0}, *lv = w->lv;
   const double v23 = hv[0];
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j18[L];
-    double u18[L], c18[4][L];
-    double ga18[L];
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  double c18[4][CHUNK];
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
       {
-        const size_t j = r->seg[6][q];
-        j18[l] = j;
-        u18[l] = r->u[6][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c18[p][l] = w->coef[3][4 * j + p];
+        const double *c = w->coef[3] + 4 * r->seg[6][c0 + k];
+        c18[0][k] = c[0], c18[1][k] = c[1], c18[2][k] = c[2], c18[3][k] = c[3];
       }
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
+    double ga18[L];
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 30 "models/gd1.dens"
-      const double v18 = densrt_spline_cubic(c18[0][l], c18[1][l], c18[2][l], c18[3][l], u18[l]);
+      const double v18 = densrt_spline_cubic(c18[0][k], c18[1][k], c18[2][k], c18[3][k], r->u[6][q]);
       const double v24 = v23 + v18;
-#line 509 "model.c"
+#line 464 "model.c"
       lvq[l] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -514,11 +469,12 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
       {
-        double *ca = w->coef_adj[3] + 4 * j18[l];
-        const double ga = ga18[l], u = u18[l];
+        double *ca = w->coef_adj[3] + 4 * r->seg[6][q0 + l];
+        const double ga = ga18[l], u = r->u[6][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -580,19 +536,19 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v0 = th[m->off[0] + i + 1];   /* ln_n0[i+1] */
     const double v1 = th[m->off[0] + i + 0];   /* ln_n0[i+0] */
 #line 35 "models/gd1.dens"
-    const double v71 = v0 - v1;
-    const double v72 = v71 * v71;
-    const double v73 = (-0.5) * v72;
-    const double v74 = v73 - 0.9189385332046728;
-    const double v78 = -v71;
-    const double v79 = v71 + v71;
-    const double v80 = v78 - v71;
-    const double v81 = (-0.5) * v79;
+    const double v72 = v0 - v1;
+    const double v73 = v72 * v72;
+    const double v74 = (-0.5) * v73;
+    const double v75 = v74 - 0.9189385332046728;
+    const double v79 = -v72;
+    const double v80 = v72 + v72;
+    const double v81 = v79 - v72;
     const double v82 = (-0.5) * v80;
-#line 593 "model.c"
-    lpp += v74;
-    g[m->off[0] + i + 1] += v81;
-    g[m->off[0] + i + 0] += v82;
+    const double v83 = (-0.5) * v81;
+#line 549 "model.c"
+    lpp += v75;
+    g[m->off[0] + i + 1] += v82;
+    g[m->off[0] + i + 0] += v83;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -604,19 +560,19 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v4 = th[m->off[1] + i + 1];   /* mean_phi2[i+1] */
     const double v5 = th[m->off[1] + i + 0];   /* mean_phi2[i+0] */
 #line 36 "models/gd1.dens"
-    const double v83 = v4 - v5;
-    const double v84 = v83 * v83;
-    const double v85 = (-0.5) * v84;
-    const double v86 = v85 - 0.9189385332046728;
-    const double v90 = -v83;
-    const double v91 = v83 + v83;
-    const double v92 = v90 - v83;
-    const double v93 = (-0.5) * v91;
+    const double v84 = v4 - v5;
+    const double v85 = v84 * v84;
+    const double v86 = (-0.5) * v85;
+    const double v87 = v86 - 0.9189385332046728;
+    const double v91 = -v84;
+    const double v92 = v84 + v84;
+    const double v93 = v91 - v84;
     const double v94 = (-0.5) * v92;
-#line 617 "model.c"
-    lpp += v86;
-    g[m->off[1] + i + 1] += v93;
-    g[m->off[1] + i + 0] += v94;
+    const double v95 = (-0.5) * v93;
+#line 573 "model.c"
+    lpp += v87;
+    g[m->off[1] + i + 1] += v94;
+    g[m->off[1] + i + 0] += v95;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -628,19 +584,19 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v7 = th[m->off[2] + i + 1];   /* ln_std_phi2[i+1] */
     const double v8 = th[m->off[2] + i + 0];   /* ln_std_phi2[i+0] */
 #line 37 "models/gd1.dens"
-    const double v95 = v7 - v8;
-    const double v96 = v95 * v95;
-    const double v97 = (-0.5) * v96;
-    const double v98 = v97 - 0.9189385332046728;
-    const double v102 = -v95;
-    const double v103 = v95 + v95;
-    const double v104 = v102 - v95;
-    const double v105 = (-0.5) * v103;
+    const double v96 = v7 - v8;
+    const double v97 = v96 * v96;
+    const double v98 = (-0.5) * v97;
+    const double v99 = v98 - 0.9189385332046728;
+    const double v103 = -v96;
+    const double v104 = v96 + v96;
+    const double v105 = v103 - v96;
     const double v106 = (-0.5) * v104;
-#line 641 "model.c"
-    lpp += v98;
-    g[m->off[2] + i + 1] += v105;
-    g[m->off[2] + i + 0] += v106;
+    const double v107 = (-0.5) * v105;
+#line 597 "model.c"
+    lpp += v99;
+    g[m->off[2] + i + 1] += v106;
+    g[m->off[2] + i + 0] += v107;
   }
     w->log_prior_part[2] = lpp;
     lp += lpp;
@@ -671,22 +627,23 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u14;
     const size_t j14 = densrt_spline_locate(m->spline[2], x0, &u14);
     const double v14 = densrt_spline_seg_eval(w->coef[2], j14, u14);
-    const double v15 = exp(v14);
 #line 30 "models/gd1.dens"
     double u18;
     const size_t j18 = densrt_spline_locate(m->spline[3], x0, &u18);
     const double v18 = densrt_spline_seg_eval(w->coef[3], j18, u18);
 #line 29 "models/gd1.dens"
     const double v25 = x1 - v13;
-    const double v26 = v25 / v15;
-    const double v27 = v26 * v26;
-    const double v29 = (-0.5) * v27;
-    const double v31 = v14 + 0.9189385332046728;
-    const double v32 = v29 - v31;
+    const double v26 = -v14;
+    const double v27 = exp(v26);
+    const double v28 = v25 * v27;
+    const double v29 = v28 * v28;
+    const double v31 = (-0.5) * v29;
+    const double v33 = v14 + 0.9189385332046728;
+    const double v34 = v31 - v33;
 #line 28 "models/gd1.dens"
-    const double v33 = v11 + v32;
-#line 689 "model.c"
-    out[0 * n + i] = v33;
+    const double v35 = v11 + v34;
+#line 646 "model.c"
+    out[0 * n + i] = v35;
     out[1 * n + i] = v18;
   }
 }

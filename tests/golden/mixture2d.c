@@ -64,6 +64,14 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   enum { L = DENSRT_LANES };
+  enum { RUN_CHUNK = 128 };   /* rows a stage's loop takes at a time */
+  double cv20[RUN_CHUNK];
+  double cv26[RUN_CHUNK];
+  double cv30[RUN_CHUNK];
+  double cv32[RUN_CHUNK];
+  double cv33[RUN_CHUNK];
+  double cv40[RUN_CHUNK];
+  double ce41[RUN_CHUNK];
   const double v11 = hv[0];
   double ll[L] = {0}, prod[L];
   size_t nb = 0;   /* blocks since the products were last taken into the sums */
@@ -86,21 +94,36 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const size_t j24 = seg[1];
     const double t24 = m->knots[1][j24], *c24 = w->coef[3] + 4 * j24;
     double g24[4][L] = {{0}};
-    size_t b = b0;
-    for (; b + L <= b1; b += L) {
+    for (size_t b = b0; b < b1; b += RUN_CHUNK) {
+      const size_t n = b1 - b < RUN_CHUNK ? b1 - b : RUN_CHUNK;
+      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 0 */
       for (size_t l = 0; l < L; l++) {
-        const size_t i = b + l;
+        const size_t c = c0 + l, i = b + c;
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
+#line 21 "tests/golden/mixture2d.dens"
+        const double u20 = x0 - t20;
+        const double v20 = densrt_spline_seg_eval(c20, 0, u20);
+        const double v31 = -v20;
+        const double v32 = densrt_exp(v31);
+#line 110 "model.c"
+        cv20[c] = v20;
+        cv32[c] = v32;
+      }
+      }
+      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 1 */
+      for (size_t l = 0; l < L; l++) {
+        const size_t c = c0 + l, i = b + c;
+        const double x0 = m->xs[0][i];
+        const double x1 = m->xs[1][i];
+        const double v20 = cv20[c];
+        const double v32 = cv32[c];
 #line 20 "tests/golden/mixture2d.dens"
         const double u17 = x0 - t17;
         const double v17 = densrt_spline_seg_eval(c17, 0, u17);
 #line 21 "tests/golden/mixture2d.dens"
         const double u19 = x0 - t19;
         const double v19 = densrt_spline_seg_eval(c19, 0, u19);
-        const double u20 = x0 - t20;
-        const double v20 = densrt_spline_seg_eval(c20, 0, u20);
-        const double v21 = densrt_exp(v20);
 #line 23 "tests/golden/mixture2d.dens"
         const double u24 = x0 - t24;
         const double v24 = densrt_spline_seg_eval(c24, 0, u24);
@@ -108,125 +131,65 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v26 = v24 + v25;
 #line 21 "tests/golden/mixture2d.dens"
         const double v30 = x1 - v19;
-        const double v31 = v30 / v21;
-        const double v32 = v31 * v31;
-        const double v34 = (-0.5) * v32;
-        const double v36 = v20 + 0.9189385332046728;
-        const double v37 = v34 - v36;
+        const double v33 = v30 * v32;
+        const double v34 = v33 * v33;
+        const double v36 = (-0.5) * v34;
+        const double v38 = v20 + 0.9189385332046728;
+        const double v39 = v36 - v38;
 #line 20 "tests/golden/mixture2d.dens"
-        const double v38 = v17 + v37;
+        const double v40 = v17 + v39;
 #line 24 "tests/golden/mixture2d.dens"
-        const double e39 = densrt_exp(-fabs(v38 - v26));
-        const double r40 = 1 / (1 + e39);
-        const double v40 = v38 >= v26 ? r40 : e39 * r40;
-        const double v41 = 1.0 - v40;
-#line 21 "tests/golden/mixture2d.dens"
-        const double v46 = 1.0 / v21;
-        const double v48 = v31 * v46;
-        const double v49 = -v48;
-#line 23 "tests/golden/mixture2d.dens"
-        const double v52 = v41 * x1;
-#line 21 "tests/golden/mixture2d.dens"
-        const double v55 = -v46;
-        const double v56 = v49 * v21;
-        const double v57 = v31 * v55;
-        const double v58 = v31 * v56;
-        const double v59 = v57 + v57;
-        const double v60 = v58 + v58;
-        const double v61 = (-0.5) * v59;
-        const double v62 = (-0.5) * v60;
-        const double v63 = v62 + (-1.0);
-#line 24 "tests/golden/mixture2d.dens"
-        const double v64 = v40 * v61;
-        const double v65 = v40 * v63;
-#line 143 "model.c"
-        ll[l] += (v38 > v26 ? v38 : v26);
-        prod[l] *= (1 + e39);
-        adj11[l] += v52;
-        {
-          const double ga = v40, ua = u17;
-          g17[0][l] += ga; g17[1][l] += ga * ua; g17[2][l] += ga * ua * ua; g17[3][l] += ga * ua * ua * ua;
-        }
-        {
-          const double ga = v64, ua = u19;
-          g19[0][l] += ga; g19[1][l] += ga * ua; g19[2][l] += ga * ua * ua; g19[3][l] += ga * ua * ua * ua;
-        }
-        {
-          const double ga = v65, ua = u20;
-          g20[0][l] += ga; g20[1][l] += ga * ua; g20[2][l] += ga * ua * ua; g20[3][l] += ga * ua * ua * ua;
-        }
-        {
-          const double ga = v41, ua = u24;
-          g24[0][l] += ga; g24[1][l] += ga * ua; g24[2][l] += ga * ua * ua; g24[3][l] += ga * ua * ua * ua;
-        }
+        const double e41 = densrt_exp_neg(-fabs(v40 - v26));
+#line 144 "model.c"
+        cv26[c] = v26;
+        cv30[c] = v30;
+        cv33[c] = v33;
+        cv40[c] = v40;
+        ce41[c] = e41;
       }
-      if (++nb == 64) {   /* into the sum before the product could overflow */
-        for (size_t l = 0; l < L; l++) {
-          ll[l] += log(prod[l]);
-          prod[l] = 1;
-        }
-        nb = 0;
       }
-    }
-    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 2 */
       for (size_t l = 0; l < L; l++) {
-        const size_t i = b + l;
-        const int mk = i < b1;
+        const size_t c = c0 + l, i = b + c;
+        const int mk = c < n;
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
-#line 20 "tests/golden/mixture2d.dens"
-        const double u17 = x0 - t17;
-        const double v17 = densrt_spline_seg_eval(c17, 0, u17);
-#line 21 "tests/golden/mixture2d.dens"
-        const double u19 = x0 - t19;
-        const double v19 = densrt_spline_seg_eval(c19, 0, u19);
-        const double u20 = x0 - t20;
-        const double v20 = densrt_spline_seg_eval(c20, 0, u20);
-        const double v21 = densrt_exp(v20);
-#line 23 "tests/golden/mixture2d.dens"
-        const double u24 = x0 - t24;
-        const double v24 = densrt_spline_seg_eval(c24, 0, u24);
-        const double v25 = v11 * x1;
-        const double v26 = v24 + v25;
-#line 21 "tests/golden/mixture2d.dens"
-        const double v30 = x1 - v19;
-        const double v31 = v30 / v21;
-        const double v32 = v31 * v31;
-        const double v34 = (-0.5) * v32;
-        const double v36 = v20 + 0.9189385332046728;
-        const double v37 = v34 - v36;
-#line 20 "tests/golden/mixture2d.dens"
-        const double v38 = v17 + v37;
+        const double v20 = cv20[c];
+        const double v26 = cv26[c];
+        const double v30 = cv30[c];
+        const double v32 = cv32[c];
+        const double v33 = cv33[c];
+        const double v40 = cv40[c];
+        const double e41 = ce41[c];
 #line 24 "tests/golden/mixture2d.dens"
-        const double e39 = densrt_exp(-fabs(v38 - v26));
-        const double r40 = 1 / (1 + e39);
-        const double v40 = v38 >= v26 ? r40 : e39 * r40;
-        const double v41 = 1.0 - v40;
-#line 21 "tests/golden/mixture2d.dens"
-        const double v46 = 1.0 / v21;
-        const double v48 = v31 * v46;
-        const double v49 = -v48;
+        const double r42 = 1 / (1 + e41);
+        const double v42 = v40 >= v26 ? r42 : e41 * r42;
+        const double v43 = 1.0 - v42;
 #line 23 "tests/golden/mixture2d.dens"
-        const double v52 = v41 * x1;
+        const double v54 = v43 * x1;
 #line 21 "tests/golden/mixture2d.dens"
-        const double v55 = -v46;
-        const double v56 = v49 * v21;
-        const double v57 = v31 * v55;
-        const double v58 = v31 * v56;
+        const double v55 = -v32;
+        const double v56 = v30 * v55;
+        const double v57 = v33 * v55;
+        const double v58 = v33 * v56;
         const double v59 = v57 + v57;
         const double v60 = v58 + v58;
         const double v61 = (-0.5) * v59;
         const double v62 = (-0.5) * v60;
         const double v63 = v62 + (-1.0);
 #line 24 "tests/golden/mixture2d.dens"
-        const double v64 = v40 * v61;
-        const double v65 = v40 * v63;
-#line 225 "model.c"
-        ll[l] += mk ? (v38 > v26 ? v38 : v26) : 0.0;
-        prod[l] *= mk ? (1 + e39) : 1.0;
-        adj11[l] += mk ? v52 : 0.0;
+        const double v64 = v42 * v61;
+        const double v65 = v42 * v63;
+#line 184 "model.c"
+        const double u17 = x0 - t17;
+        const double u19 = x0 - t19;
+        const double u20 = x0 - t20;
+        const double u24 = x0 - t24;
+        ll[l] += mk ? (v40 > v26 ? v40 : v26) : 0.0;
+        prod[l] *= mk ? (1 + e41) : 1.0;
+        adj11[l] += mk ? v54 : 0.0;
         {
-          const double ga = mk ? v40 : 0.0, ua = u17;
+          const double ga = mk ? v42 : 0.0, ua = u17;
           g17[0][l] += ga; g17[1][l] += ga * ua; g17[2][l] += ga * ua * ua; g17[3][l] += ga * ua * ua * ua;
         }
         {
@@ -238,7 +201,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g20[0][l] += ga; g20[1][l] += ga * ua; g20[2][l] += ga * ua * ua; g20[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = mk ? v41 : 0.0, ua = u24;
+          const double ga = mk ? v43 : 0.0, ua = u24;
           g24[0][l] += ga; g24[1][l] += ga * ua; g24[2][l] += ga * ua * ua; g24[3][l] += ga * ua * ua * ua;
         }
       }
@@ -248,6 +211,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           prod[l] = 1;
         }
         nb = 0;
+      }
       }
     }
     {
@@ -289,64 +253,60 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j17[L];
-    double u17[L], c17[4][L];
-    double ga17[L];
-    size_t j19[L];
-    double u19[L], c19[4][L];
-    double ga19[L];
-    size_t j20[L];
-    double u20[L], c20[4][L];
-    double ga20[L];
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  double c17[4][CHUNK];
+  double c19[4][CHUNK];
+  double c20[4][CHUNK];
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
       {
-        const size_t j = r->seg[0][q];
-        j17[l] = j;
-        u17[l] = r->u[0][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c17[p][l] = w->coef[0][4 * j + p];
+        const double *c = w->coef[0] + 4 * r->seg[0][c0 + k];
+        c17[0][k] = c[0], c17[1][k] = c[1], c17[2][k] = c[2], c17[3][k] = c[3];
       }
       {
-        const size_t j = r->seg[2][q];
-        j19[l] = j;
-        u19[l] = r->u[2][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c19[p][l] = w->coef[1][4 * j + p];
+        const double *c = w->coef[1] + 4 * r->seg[2][c0 + k];
+        c19[0][k] = c[0], c19[1][k] = c[1], c19[2][k] = c[2], c19[3][k] = c[3];
       }
       {
-        const size_t j = r->seg[4][q];
-        j20[l] = j;
-        u20[l] = r->u[4][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c20[p][l] = w->coef[2][4 * j + p];
+        const double *c = w->coef[2] + 4 * r->seg[4][c0 + k];
+        c20[0][k] = c[0], c20[1][k] = c[1], c20[2][k] = c[2], c20[3][k] = c[3];
       }
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
+    double ga17[L];
+    double ga19[L];
+    double ga20[L];
     double mu28[L], sd28[L], nv28[L], ndmu28[L], ndsd28[L];
+    double pv19[L];
+    double pv20[L];
+    double pv21[L];
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const double x0 = r->x[0][q];
 #line 21 "tests/golden/mixture2d.dens"
-      const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
-      const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
+      const double v19 = densrt_spline_cubic(c19[0][k], c19[1][k], c19[2][k], c19[3][k], r->u[2][q]);
+      const double v20 = densrt_spline_cubic(c20[0][k], c20[1][k], c20[2][k], c20[3][k], r->u[4][q]);
       const double v21 = densrt_exp(v20);
-#line 335 "model.c"
+#line 292 "model.c"
+      pv19[l] = v19;
+      pv20[l] = v20;
+      pv21[l] = v21;
       mu28[l] = v19;
       sd28[l] = v21;
     }
     densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu28, sd28, nv28, ndmu28, ndsd28);
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 20 "tests/golden/mixture2d.dens"
-      const double v17 = densrt_spline_cubic(c17[0][l], c17[1][l], c17[2][l], c17[3][l], u17[l]);
+      const double v17 = densrt_spline_cubic(c17[0][k], c17[1][k], c17[2][k], c17[3][k], r->u[0][q]);
+      const double v19 = pv19[l];
+      const double v20 = pv20[l];
+      const double v21 = pv21[l];
 #line 21 "tests/golden/mixture2d.dens"
-      const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
-      const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
-      const double v21 = densrt_exp(v20);
       const double v28 = nv28[l], dmu28 = ndmu28[l], dsd28 = ndsd28[l];
 #line 20 "tests/golden/mixture2d.dens"
       const double v29 = v17 + v28;
@@ -354,7 +314,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v66 = dmu28;
       const double v67 = dsd28;
       const double v68 = v67 * v21;
-#line 358 "model.c"
+#line 318 "model.c"
       lvq[l] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -365,21 +325,22 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
       {
-        double *ca = w->coef_adj[0] + 4 * j17[l];
-        const double ga = ga17[l], u = u17[l];
+        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
+        const double ga = ga17[l], u = r->u[0][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[1] + 4 * j19[l];
-        const double ga = ga19[l], u = u19[l];
+        double *ca = w->coef_adj[1] + 4 * r->seg[2][q0 + l];
+        const double ga = ga19[l], u = r->u[2][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[2] + 4 * j20[l];
-        const double ga = ga20[l], u = u20[l];
+        double *ca = w->coef_adj[2] + 4 * r->seg[4][q0 + l];
+        const double ga = ga20[l], u = r->u[4][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -393,76 +354,64 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j17[L];
-    double u17[L], c17[4][L];
-    double ga17[L];
-    size_t j19[L];
-    double u19[L], c19[4][L];
-    double ga19[L];
-    size_t j20[L];
-    double u20[L], c20[4][L];
-    double ga20[L];
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  double c17[4][CHUNK];
+  double c19[4][CHUNK];
+  double c20[4][CHUNK];
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
       {
-        const size_t j = r->seg[0][q];
-        j17[l] = j;
-        u17[l] = r->u[0][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c17[p][l] = w->coef[0][4 * j + p];
+        const double *c = w->coef[0] + 4 * r->seg[0][c0 + k];
+        c17[0][k] = c[0], c17[1][k] = c[1], c17[2][k] = c[2], c17[3][k] = c[3];
       }
       {
-        const size_t j = r->seg[2][q];
-        j19[l] = j;
-        u19[l] = r->u[2][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c19[p][l] = w->coef[1][4 * j + p];
+        const double *c = w->coef[1] + 4 * r->seg[2][c0 + k];
+        c19[0][k] = c[0], c19[1][k] = c[1], c19[2][k] = c[2], c19[3][k] = c[3];
       }
       {
-        const size_t j = r->seg[4][q];
-        j20[l] = j;
-        u20[l] = r->u[4][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c20[p][l] = w->coef[2][4 * j + p];
+        const double *c = w->coef[2] + 4 * r->seg[4][c0 + k];
+        c20[0][k] = c[0], c20[1][k] = c[1], c20[2][k] = c[2], c20[3][k] = c[3];
       }
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
+    double ga17[L];
+    double ga19[L];
+    double ga20[L];
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 20 "tests/golden/mixture2d.dens"
-      const double v17 = densrt_spline_cubic(c17[0][l], c17[1][l], c17[2][l], c17[3][l], u17[l]);
+      const double v17 = densrt_spline_cubic(c17[0][k], c17[1][k], c17[2][k], c17[3][k], r->u[0][q]);
 #line 21 "tests/golden/mixture2d.dens"
-      const double v19 = densrt_spline_cubic(c19[0][l], c19[1][l], c19[2][l], c19[3][l], u19[l]);
-      const double v20 = densrt_spline_cubic(c20[0][l], c20[1][l], c20[2][l], c20[3][l], u20[l]);
-      const double v21 = densrt_exp(v20);
+      const double v19 = densrt_spline_cubic(c19[0][k], c19[1][k], c19[2][k], c19[3][k], r->u[2][q]);
+      const double v20 = densrt_spline_cubic(c20[0][k], c20[1][k], c20[2][k], c20[3][k], r->u[4][q]);
       const double v30 = x1 - v19;
-      const double v31 = v30 / v21;
-      const double v32 = v31 * v31;
-      const double v34 = (-0.5) * v32;
-      const double v36 = v20 + 0.9189385332046728;
-      const double v37 = v34 - v36;
+      const double v31 = -v20;
+      const double v32 = densrt_exp(v31);
+      const double v33 = v30 * v32;
+      const double v34 = v33 * v33;
+      const double v36 = (-0.5) * v34;
+      const double v38 = v20 + 0.9189385332046728;
+      const double v39 = v36 - v38;
 #line 20 "tests/golden/mixture2d.dens"
-      const double v38 = v17 + v37;
+      const double v40 = v17 + v39;
 #line 21 "tests/golden/mixture2d.dens"
-      const double v46 = 1.0 / v21;
-      const double v48 = v31 * v46;
-      const double v49 = -v48;
-      const double v55 = -v46;
-      const double v56 = v49 * v21;
-      const double v57 = v31 * v55;
-      const double v58 = v31 * v56;
+      const double v55 = -v32;
+      const double v56 = v30 * v55;
+      const double v57 = v33 * v55;
+      const double v58 = v33 * v56;
       const double v59 = v57 + v57;
       const double v60 = v58 + v58;
       const double v61 = (-0.5) * v59;
       const double v62 = (-0.5) * v60;
       const double v63 = v62 + (-1.0);
-#line 464 "model.c"
-      lvq[l] = v38;
-      const double eq = densrt_exp(r->lw[q] + v38), wq = mk ? eq : 0.0;
+#line 413 "model.c"
+      lvq[l] = v40;
+      const double eq = densrt_exp(r->lw[q] + v40), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga17[l] = -wq * 1.0;
       ga19[l] = -wq * v61;
@@ -471,21 +420,22 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
       {
-        double *ca = w->coef_adj[0] + 4 * j17[l];
-        const double ga = ga17[l], u = u17[l];
+        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
+        const double ga = ga17[l], u = r->u[0][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[1] + 4 * j19[l];
-        const double ga = ga19[l], u = u19[l];
+        double *ca = w->coef_adj[1] + 4 * r->seg[2][q0 + l];
+        const double ga = ga19[l], u = r->u[2][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
       {
-        double *ca = w->coef_adj[2] + 4 * j20[l];
-        const double ga = ga20[l], u = u20[l];
+        double *ca = w->coef_adj[2] + 4 * r->seg[4][q0 + l];
+        const double ga = ga20[l], u = r->u[4][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -501,31 +451,29 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   const double v11 = hv[0];
   double adj11[L] = {0};
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j24[L];
-    double u24[L], c24[4][L];
-    double ga24[L];
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  double c24[4][CHUNK];
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
       {
-        const size_t j = r->seg[6][q];
-        j24[l] = j;
-        u24[l] = r->u[6][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c24[p][l] = w->coef[3][4 * j + p];
+        const double *c = w->coef[3] + 4 * r->seg[6][c0 + k];
+        c24[0][k] = c[0], c24[1][k] = c[1], c24[2][k] = c[2], c24[3][k] = c[3];
       }
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
+    double ga24[L];
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 23 "tests/golden/mixture2d.dens"
-      const double v24 = densrt_spline_cubic(c24[0][l], c24[1][l], c24[2][l], c24[3][l], u24[l]);
+      const double v24 = densrt_spline_cubic(c24[0][k], c24[1][k], c24[2][k], c24[3][k], r->u[6][q]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 529 "model.c"
+#line 477 "model.c"
       lvq[l] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -535,11 +483,12 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
       {
-        double *ca = w->coef_adj[3] + 4 * j24[l];
-        const double ga = ga24[l], u = u24[l];
+        double *ca = w->coef_adj[3] + 4 * r->seg[6][q0 + l];
+        const double ga = ga24[l], u = r->u[6][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -602,16 +551,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[0]; i++) {
     const double v0 = th[m->off[0] + i + 0];   /* ln_a[i+0] */
 #line 27 "tests/golden/mixture2d.dens"
-    const double v76 = v0 / 5.0;
-    const double v77 = v76 * v76;
-    const double v78 = (-0.5) * v77;
-    const double v81 = v78 - 2.528376445638773;
-    const double v86 = 0.2 * v76;
-    const double v87 = v86 + v86;
-    const double v88 = (-0.5) * v87;
-#line 613 "model.c"
-    lpp += v81;
-    g[m->off[0] + i + 0] += v88;
+    const double v77 = v0 / 5.0;
+    const double v78 = v77 * v77;
+    const double v79 = (-0.5) * v78;
+    const double v82 = v79 - 2.528376445638773;
+    const double v87 = 0.2 * v77;
+    const double v88 = v87 + v87;
+    const double v89 = (-0.5) * v88;
+#line 562 "model.c"
+    lpp += v82;
+    g[m->off[0] + i + 0] += v89;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -622,16 +571,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[1]; i++) {
     const double v4 = th[m->off[1] + i + 0];   /* mu[i+0] */
 #line 28 "tests/golden/mixture2d.dens"
-    const double v89 = v4 / 3.0;
-    const double v90 = v89 * v89;
-    const double v91 = (-0.5) * v90;
-    const double v94 = v91 - 2.0175508218727827;
-    const double v99 = 0.3333333333333333 * v89;
-    const double v100 = v99 + v99;
-    const double v101 = (-0.5) * v100;
-#line 633 "model.c"
-    lpp += v94;
-    g[m->off[1] + i + 0] += v101;
+    const double v90 = v4 / 3.0;
+    const double v91 = v90 * v90;
+    const double v92 = (-0.5) * v91;
+    const double v95 = v92 - 2.0175508218727827;
+    const double v100 = 0.3333333333333333 * v90;
+    const double v101 = v100 + v100;
+    const double v102 = (-0.5) * v101;
+#line 582 "model.c"
+    lpp += v95;
+    g[m->off[1] + i + 0] += v102;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -642,15 +591,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[2]; i++) {
     const double v7 = th[m->off[2] + i + 0];   /* ln_s[i+0] */
 #line 29 "tests/golden/mixture2d.dens"
-    const double v102 = v7 - (-1.0);
-    const double v103 = v102 * v102;
-    const double v104 = (-0.5) * v103;
-    const double v105 = v104 - 0.9189385332046728;
-    const double v108 = v102 + v102;
-    const double v109 = (-0.5) * v108;
-#line 652 "model.c"
-    lpp += v105;
-    g[m->off[2] + i + 0] += v109;
+    const double v103 = v7 - (-1.0);
+    const double v104 = v103 * v103;
+    const double v105 = (-0.5) * v104;
+    const double v106 = v105 - 0.9189385332046728;
+    const double v109 = v103 + v103;
+    const double v110 = (-0.5) * v109;
+#line 601 "model.c"
+    lpp += v106;
+    g[m->off[2] + i + 0] += v110;
   }
     w->log_prior_part[2] = lpp;
     lp += lpp;
@@ -661,17 +610,17 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v11 = th[m->off[4] + 0];   /* f */
 #line 30 "tests/golden/mixture2d.dens"
-    const double v110 = v11 / 0.5;
-    const double v111 = v110 * v110;
-    const double v112 = (-0.5) * v111;
-    const double v115 = v112 - 0.2257913526447275;
-    const double v116 = v115 - (-0.046567912292390164);
-    const double v121 = 2.0 * v110;
-    const double v122 = v121 + v121;
-    const double v123 = (-0.5) * v122;
-#line 673 "model.c"
-    lpp += v116;
-    g[m->off[4] + 0] += v123;
+    const double v111 = v11 / 0.5;
+    const double v112 = v111 * v111;
+    const double v113 = (-0.5) * v112;
+    const double v116 = v113 - 0.2257913526447275;
+    const double v117 = v116 - (-0.046567912292390164);
+    const double v122 = 2.0 * v111;
+    const double v123 = v122 + v122;
+    const double v124 = (-0.5) * v123;
+#line 622 "model.c"
+    lpp += v117;
+    g[m->off[4] + 0] += v124;
   }
     w->log_prior_part[3] = lpp;
     lp += lpp;
@@ -704,7 +653,6 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u20;
     const size_t j20 = densrt_spline_locate(m->spline[2], x0, &u20);
     const double v20 = densrt_spline_seg_eval(w->coef[2], j20, u20);
-    const double v21 = exp(v20);
 #line 23 "tests/golden/mixture2d.dens"
     double u24;
     const size_t j24 = densrt_spline_locate(m->spline[3], x0, &u24);
@@ -713,15 +661,17 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v26 = v24 + v25;
 #line 21 "tests/golden/mixture2d.dens"
     const double v30 = x1 - v19;
-    const double v31 = v30 / v21;
-    const double v32 = v31 * v31;
-    const double v34 = (-0.5) * v32;
-    const double v36 = v20 + 0.9189385332046728;
-    const double v37 = v34 - v36;
+    const double v31 = -v20;
+    const double v32 = exp(v31);
+    const double v33 = v30 * v32;
+    const double v34 = v33 * v33;
+    const double v36 = (-0.5) * v34;
+    const double v38 = v20 + 0.9189385332046728;
+    const double v39 = v36 - v38;
 #line 20 "tests/golden/mixture2d.dens"
-    const double v38 = v17 + v37;
-#line 724 "model.c"
-    out[0 * n + i] = v38;
+    const double v40 = v17 + v39;
+#line 674 "model.c"
+    out[0 * n + i] = v40;
     out[1 * n + i] = v26;
   }
 }

@@ -78,82 +78,106 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
   const double v31 = densrt_log_ndiff(m->lo[0], m->hi[0], v18, v20, &dmu31, &dsd31);
   const double v32 = v17 + v31;
 #line 8 "tests/golden/mixture3.dens"
-  const double v39 = v7 + 0.9189385332046728;
+  const double v34 = -v7;
+  const double v35 = exp(v34);
+  const double v41 = v7 + 0.9189385332046728;
 #line 9 "tests/golden/mixture3.dens"
-  const double v46 = v13 + 0.9189385332046728;
+  const double v45 = -v13;
+  const double v46 = exp(v45);
+  const double v50 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
-  const double v53 = v19 + 0.9189385332046728;
+  const double v54 = -v19;
+  const double v55 = exp(v54);
+  const double v59 = v19 + 0.9189385332046728;
 #line 8 "tests/golden/mixture3.dens"
-  const double v74 = dmu27;
-  const double v75 = dsd27;
-  const double v76 = v75 * v8;
+  const double v81 = -v35;
 #line 9 "tests/golden/mixture3.dens"
-  const double v77 = dmu29;
-  const double v78 = dsd29;
-  const double v79 = v78 * v14;
+  const double v82 = -v46;
 #line 10 "tests/golden/mixture3.dens"
-  const double v80 = dmu31;
-  const double v81 = dsd31;
-  const double v82 = v81 * v20;
-#line 99 "model.c"
+  const double v83 = -v55;
+#line 8 "tests/golden/mixture3.dens"
+  const double v84 = dmu27;
+  const double v85 = dsd27;
+  const double v86 = v85 * v8;
+#line 9 "tests/golden/mixture3.dens"
+  const double v87 = dmu29;
+  const double v88 = dsd29;
+  const double v89 = v88 * v14;
+#line 10 "tests/golden/mixture3.dens"
+  const double v90 = dmu31;
+  const double v91 = dsd31;
+  const double v92 = v91 * v20;
+#line 111 "model.c"
   hv[0] = v4;
   hv[1] = v6;
-  hv[2] = v8;
-  dh[0] = v8;
-  hv[3] = v39;
+  hv[2] = v35;
+  dh[0] = v81;
+  hv[3] = v41;
   hv[4] = v11;
   hv[5] = v12;
-  hv[6] = v14;
-  dh[1] = v14;
-  hv[7] = v46;
+  hv[6] = v46;
+  dh[1] = v82;
+  hv[7] = v50;
   hv[8] = v17;
   hv[9] = v18;
-  hv[10] = v20;
-  dh[2] = v20;
-  hv[11] = v53;
+  hv[10] = v55;
+  dh[2] = v83;
+  hv[11] = v59;
   hv[12] = v28;
-  dh[3] = v74;
-  dh[4] = v76;
+  dh[3] = v84;
+  dh[4] = v86;
   hv[13] = v30;
-  dh[5] = v77;
-  dh[6] = v79;
+  dh[5] = v87;
+  dh[6] = v89;
   hv[14] = v32;
-  dh[7] = v80;
-  dh[8] = v82;
+  dh[7] = v90;
+  dh[8] = v92;
 }
 
 /* The sum over the data of log n(x_i). */
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   enum { L = DENSRT_LANES };
+  enum { RUN_CHUNK = 128 };   /* rows a stage's loop takes at a time */
+  double cv33[RUN_CHUNK];
+  double cv36[RUN_CHUNK];
+  double cv44[RUN_CHUNK];
+  double cv47[RUN_CHUNK];
+  double cv53[RUN_CHUNK];
+  double cv56[RUN_CHUNK];
+  double cv65[RUN_CHUNK];
+  double cv67[RUN_CHUNK];
+  double cv69[RUN_CHUNK];
+  double cv72[RUN_CHUNK];
+  double cv75[RUN_CHUNK];
   const double v4 = hv[0];
   const double v6 = hv[1];
-  const double v8 = hv[2];
-  const double v39 = hv[3];
+  const double v35 = hv[2];
+  const double v41 = hv[3];
   const double v11 = hv[4];
   const double v12 = hv[5];
-  const double v14 = hv[6];
-  const double v46 = hv[7];
+  const double v46 = hv[6];
+  const double v50 = hv[7];
   const double v17 = hv[8];
   const double v18 = hv[9];
-  const double v20 = hv[10];
-  const double v53 = hv[11];
+  const double v55 = hv[10];
+  const double v59 = hv[11];
   double ll[L] = {0}, prod[L];
   size_t nb = 0;   /* blocks since the products were last taken into the sums */
   for (size_t l = 0; l < L; l++)
     prod[l] = 1;
   double adj4[L] = {0};
   double adj6[L] = {0};
-  double adj8[L] = {0};
-  double adj39[L] = {0};
+  double adj35[L] = {0};
+  double adj41[L] = {0};
   double adj11[L] = {0};
   double adj12[L] = {0};
-  double adj14[L] = {0};
   double adj46[L] = {0};
+  double adj50[L] = {0};
   double adj17[L] = {0};
   double adj18[L] = {0};
-  double adj20[L] = {0};
-  double adj53[L] = {0};
+  double adj55[L] = {0};
+  double adj59[L] = {0};
   for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
     const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
     const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
@@ -161,217 +185,130 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const size_t j23 = seg[0];
     const double t23 = m->knots[0][j23], *c23 = w->coef[0] + 4 * j23;
     double g23[4][L] = {{0}};
-    size_t b = b0;
-    for (; b + L <= b1; b += L) {
+    for (size_t b = b0; b < b1; b += RUN_CHUNK) {
+      const size_t n = b1 - b < RUN_CHUNK ? b1 - b : RUN_CHUNK;
+      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 0 */
       for (size_t l = 0; l < L; l++) {
-        const size_t i = b + l;
+        const size_t c = c0 + l, i = b + c;
         const double x0 = m->xs[0][i];
 #line 11 "tests/golden/mixture3.dens"
         const double u23 = x0 - t23;
         const double v23 = densrt_spline_seg_eval(c23, 0, u23);
 #line 8 "tests/golden/mixture3.dens"
         const double v33 = x0 - v6;
-        const double v34 = v33 / v8;
-        const double v35 = v34 * v34;
-        const double v37 = (-0.5) * v35;
-        const double v40 = v37 - v39;
-        const double v41 = v4 + v40;
+        const double v36 = v33 * v35;
+        const double v37 = v36 * v36;
+        const double v39 = (-0.5) * v37;
+        const double v42 = v39 - v41;
+        const double v43 = v4 + v42;
 #line 9 "tests/golden/mixture3.dens"
-        const double v42 = x0 - v12;
-        const double v43 = v42 / v14;
-        const double v44 = v43 * v43;
-        const double v45 = (-0.5) * v44;
-        const double v47 = v45 - v46;
-        const double v48 = v11 + v47;
+        const double v44 = x0 - v12;
+        const double v47 = v44 * v46;
+        const double v48 = v47 * v47;
+        const double v49 = (-0.5) * v48;
+        const double v51 = v49 - v50;
+        const double v52 = v11 + v51;
 #line 10 "tests/golden/mixture3.dens"
-        const double v49 = x0 - v18;
-        const double v50 = v49 / v20;
-        const double v51 = v50 * v50;
-        const double v52 = (-0.5) * v51;
-        const double v54 = v52 - v53;
-        const double v55 = v17 + v54;
+        const double v53 = x0 - v18;
+        const double v56 = v53 * v55;
+        const double v57 = v56 * v56;
+        const double v58 = (-0.5) * v57;
+        const double v60 = v58 - v59;
+        const double v61 = v17 + v60;
 #line 12 "tests/golden/mixture3.dens"
-        const double v56 = fmax(v41, v48);
-        const double v57 = fmax(v56, v55);
-        const double v58 = fmax(v57, v23);
-        const double v59 = v58 == -INFINITY ? 0 : v58;
-        const double v60 = v41 - v59;
-        const double v61 = densrt_exp(v60);
-        const double v62 = v48 - v59;
-        const double v63 = densrt_exp(v62);
-        const double v64 = v61 + v63;
-        const double v65 = v55 - v59;
-        const double v66 = densrt_exp(v65);
-        const double v67 = v64 + v66;
-        const double v68 = v23 - v59;
+        const double v62 = fmax(v43, v52);
+        const double v63 = fmax(v62, v61);
+        const double v64 = fmax(v63, v23);
+        const double v65 = v64 == -INFINITY ? 0 : v64;
+        const double v66 = v43 - v65;
+        const double v67 = densrt_exp(v66);
+        const double v68 = v52 - v65;
         const double v69 = densrt_exp(v68);
-        const double v70 = v67 + v69;
-        const double v83 = 1.0 / v70;
-        const double v84 = v83 * v69;
-        const double v88 = v83 * v66;
-        const double v89 = -v88;
-        const double v91 = v83 * v63;
-        const double v92 = -v91;
-        const double v94 = v83 * v61;
-        const double v95 = -v94;
-#line 10 "tests/golden/mixture3.dens"
-        const double v97 = (-0.5) * v88;
-        const double v98 = v97 * v50;
-        const double v99 = v98 + v98;
-        const double v100 = 1.0 / v20;
-        const double v101 = v99 * v100;
-        const double v102 = v50 * v100;
-        const double v103 = -v102;
-        const double v104 = v99 * v103;
-        const double v105 = -v101;
-#line 9 "tests/golden/mixture3.dens"
-        const double v106 = (-0.5) * v91;
-        const double v107 = v106 * v43;
-        const double v108 = v107 + v107;
-        const double v109 = 1.0 / v14;
-        const double v110 = v108 * v109;
-        const double v111 = v43 * v109;
-        const double v112 = -v111;
-        const double v113 = v108 * v112;
-        const double v114 = -v110;
-#line 8 "tests/golden/mixture3.dens"
-        const double v115 = (-0.5) * v94;
-        const double v116 = v115 * v34;
-        const double v117 = v116 + v116;
-        const double v118 = 1.0 / v8;
-        const double v119 = v117 * v118;
-        const double v120 = v34 * v118;
-        const double v121 = -v120;
-        const double v122 = v117 * v121;
-        const double v123 = -v119;
-#line 248 "model.c"
-        ll[l] += v59;
-        prod[l] *= v70;
-        adj4[l] += v94;
-        adj6[l] += v123;
-        adj8[l] += v122;
-        adj39[l] += v95;
-        adj11[l] += v91;
-        adj12[l] += v114;
-        adj14[l] += v113;
-        adj46[l] += v92;
-        adj17[l] += v88;
-        adj18[l] += v105;
-        adj20[l] += v104;
-        adj53[l] += v89;
-        {
-          const double ga = v84, ua = u23;
-          g23[0][l] += ga; g23[1][l] += ga * ua; g23[2][l] += ga * ua * ua; g23[3][l] += ga * ua * ua * ua;
-        }
+        const double v71 = v61 - v65;
+        const double v72 = densrt_exp(v71);
+        const double v74 = v23 - v65;
+        const double v75 = densrt_exp(v74);
+#line 232 "model.c"
+        cv33[c] = v33;
+        cv36[c] = v36;
+        cv44[c] = v44;
+        cv47[c] = v47;
+        cv53[c] = v53;
+        cv56[c] = v56;
+        cv65[c] = v65;
+        cv67[c] = v67;
+        cv69[c] = v69;
+        cv72[c] = v72;
+        cv75[c] = v75;
       }
-      if (++nb == 64) {   /* into the sum before the product could overflow */
-        for (size_t l = 0; l < L; l++) {
-          ll[l] += log(prod[l]);
-          prod[l] = 1;
-        }
-        nb = 0;
       }
-    }
-    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 1 */
       for (size_t l = 0; l < L; l++) {
-        const size_t i = b + l;
-        const int mk = i < b1;
+        const size_t c = c0 + l, i = b + c;
+        const int mk = c < n;
         const double x0 = m->xs[0][i];
-#line 11 "tests/golden/mixture3.dens"
-        const double u23 = x0 - t23;
-        const double v23 = densrt_spline_seg_eval(c23, 0, u23);
-#line 8 "tests/golden/mixture3.dens"
-        const double v33 = x0 - v6;
-        const double v34 = v33 / v8;
-        const double v35 = v34 * v34;
-        const double v37 = (-0.5) * v35;
-        const double v40 = v37 - v39;
-        const double v41 = v4 + v40;
-#line 9 "tests/golden/mixture3.dens"
-        const double v42 = x0 - v12;
-        const double v43 = v42 / v14;
-        const double v44 = v43 * v43;
-        const double v45 = (-0.5) * v44;
-        const double v47 = v45 - v46;
-        const double v48 = v11 + v47;
-#line 10 "tests/golden/mixture3.dens"
-        const double v49 = x0 - v18;
-        const double v50 = v49 / v20;
-        const double v51 = v50 * v50;
-        const double v52 = (-0.5) * v51;
-        const double v54 = v52 - v53;
-        const double v55 = v17 + v54;
+        const double v33 = cv33[c];
+        const double v36 = cv36[c];
+        const double v44 = cv44[c];
+        const double v47 = cv47[c];
+        const double v53 = cv53[c];
+        const double v56 = cv56[c];
+        const double v65 = cv65[c];
+        const double v67 = cv67[c];
+        const double v69 = cv69[c];
+        const double v72 = cv72[c];
+        const double v75 = cv75[c];
 #line 12 "tests/golden/mixture3.dens"
-        const double v56 = fmax(v41, v48);
-        const double v57 = fmax(v56, v55);
-        const double v58 = fmax(v57, v23);
-        const double v59 = v58 == -INFINITY ? 0 : v58;
-        const double v60 = v41 - v59;
-        const double v61 = densrt_exp(v60);
-        const double v62 = v48 - v59;
-        const double v63 = densrt_exp(v62);
-        const double v64 = v61 + v63;
-        const double v65 = v55 - v59;
-        const double v66 = densrt_exp(v65);
-        const double v67 = v64 + v66;
-        const double v68 = v23 - v59;
-        const double v69 = densrt_exp(v68);
         const double v70 = v67 + v69;
-        const double v83 = 1.0 / v70;
-        const double v84 = v83 * v69;
-        const double v88 = v83 * v66;
-        const double v89 = -v88;
-        const double v91 = v83 * v63;
-        const double v92 = -v91;
-        const double v94 = v83 * v61;
-        const double v95 = -v94;
+        const double v73 = v70 + v72;
+        const double v76 = v73 + v75;
+        const double v93 = 1.0 / v76;
+        const double v94 = v93 * v75;
+        const double v97 = v93 * v72;
+        const double v98 = -v97;
+        const double v100 = v93 * v69;
+        const double v101 = -v100;
+        const double v103 = v93 * v67;
+        const double v104 = -v103;
 #line 10 "tests/golden/mixture3.dens"
-        const double v97 = (-0.5) * v88;
-        const double v98 = v97 * v50;
-        const double v99 = v98 + v98;
-        const double v100 = 1.0 / v20;
-        const double v101 = v99 * v100;
-        const double v102 = v50 * v100;
-        const double v103 = -v102;
-        const double v104 = v99 * v103;
-        const double v105 = -v101;
-#line 9 "tests/golden/mixture3.dens"
-        const double v106 = (-0.5) * v91;
-        const double v107 = v106 * v43;
+        const double v106 = (-0.5) * v97;
+        const double v107 = v106 * v56;
         const double v108 = v107 + v107;
-        const double v109 = 1.0 / v14;
-        const double v110 = v108 * v109;
-        const double v111 = v43 * v109;
-        const double v112 = -v111;
-        const double v113 = v108 * v112;
-        const double v114 = -v110;
+        const double v109 = v108 * v55;
+        const double v110 = v108 * v53;
+        const double v111 = -v109;
+#line 9 "tests/golden/mixture3.dens"
+        const double v112 = (-0.5) * v100;
+        const double v113 = v112 * v47;
+        const double v114 = v113 + v113;
+        const double v115 = v114 * v46;
+        const double v116 = v114 * v44;
+        const double v117 = -v115;
 #line 8 "tests/golden/mixture3.dens"
-        const double v115 = (-0.5) * v94;
-        const double v116 = v115 * v34;
-        const double v117 = v116 + v116;
-        const double v118 = 1.0 / v8;
-        const double v119 = v117 * v118;
-        const double v120 = v34 * v118;
-        const double v121 = -v120;
-        const double v122 = v117 * v121;
-        const double v123 = -v119;
-#line 359 "model.c"
-        ll[l] += mk ? v59 : 0.0;
-        prod[l] *= mk ? v70 : 1.0;
-        adj4[l] += mk ? v94 : 0.0;
+        const double v118 = (-0.5) * v103;
+        const double v119 = v118 * v36;
+        const double v120 = v119 + v119;
+        const double v121 = v120 * v35;
+        const double v122 = v120 * v33;
+        const double v123 = -v121;
+#line 295 "model.c"
+        const double u23 = x0 - t23;
+        ll[l] += mk ? v65 : 0.0;
+        prod[l] *= mk ? v76 : 1.0;
+        adj4[l] += mk ? v103 : 0.0;
         adj6[l] += mk ? v123 : 0.0;
-        adj8[l] += mk ? v122 : 0.0;
-        adj39[l] += mk ? v95 : 0.0;
-        adj11[l] += mk ? v91 : 0.0;
-        adj12[l] += mk ? v114 : 0.0;
-        adj14[l] += mk ? v113 : 0.0;
-        adj46[l] += mk ? v92 : 0.0;
-        adj17[l] += mk ? v88 : 0.0;
-        adj18[l] += mk ? v105 : 0.0;
-        adj20[l] += mk ? v104 : 0.0;
-        adj53[l] += mk ? v89 : 0.0;
+        adj35[l] += mk ? v122 : 0.0;
+        adj41[l] += mk ? v104 : 0.0;
+        adj11[l] += mk ? v100 : 0.0;
+        adj12[l] += mk ? v117 : 0.0;
+        adj46[l] += mk ? v116 : 0.0;
+        adj50[l] += mk ? v101 : 0.0;
+        adj17[l] += mk ? v97 : 0.0;
+        adj18[l] += mk ? v111 : 0.0;
+        adj55[l] += mk ? v110 : 0.0;
+        adj59[l] += mk ? v98 : 0.0;
         {
-          const double ga = mk ? v84 : 0.0, ua = u23;
+          const double ga = mk ? v94 : 0.0, ua = u23;
           g23[0][l] += ga; g23[1][l] += ga * ua; g23[2][l] += ga * ua * ua; g23[3][l] += ga * ua * ua * ua;
         }
       }
@@ -381,6 +318,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           prod[l] = 1;
         }
         nb = 0;
+      }
       }
     }
     {
@@ -398,25 +336,25 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   for (size_t l = 0; l < L; l++)
     adj[1] += adj6[l];
   for (size_t l = 0; l < L; l++)
-    adj[2] += adj8[l];
+    adj[2] += adj35[l];
   for (size_t l = 0; l < L; l++)
-    adj[3] += adj39[l];
+    adj[3] += adj41[l];
   for (size_t l = 0; l < L; l++)
     adj[4] += adj11[l];
   for (size_t l = 0; l < L; l++)
     adj[5] += adj12[l];
   for (size_t l = 0; l < L; l++)
-    adj[6] += adj14[l];
+    adj[6] += adj46[l];
   for (size_t l = 0; l < L; l++)
-    adj[7] += adj46[l];
+    adj[7] += adj50[l];
   for (size_t l = 0; l < L; l++)
     adj[8] += adj17[l];
   for (size_t l = 0; l < L; l++)
     adj[9] += adj18[l];
   for (size_t l = 0; l < L; l++)
-    adj[10] += adj20[l];
+    adj[10] += adj55[l];
   for (size_t l = 0; l < L; l++)
-    adj[11] += adj53[l];
+    adj[11] += adj59[l];
   return sum;
 }
 
@@ -428,50 +366,50 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   const double v4 = hv[0];
   const double v6 = hv[1];
-  const double v8 = hv[2];
-  const double v39 = hv[3];
+  const double v35 = hv[2];
+  const double v41 = hv[3];
   double adj4[L] = {0};
   double adj6[L] = {0};
-  double adj8[L] = {0};
-  double adj39[L] = {0};
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  double adj35[L] = {0};
+  double adj41[L] = {0};
+  enum { CHUNK = 128 };
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 8 "tests/golden/mixture3.dens"
       const double v33 = x0 - v6;
-      const double v34 = v33 / v8;
-      const double v35 = v34 * v34;
-      const double v37 = (-0.5) * v35;
-      const double v40 = v37 - v39;
-      const double v41 = v4 + v40;
-      const double v118 = 1.0 / v8;
-      const double v120 = v34 * v118;
-      const double v121 = -v120;
-      const double v124 = -v118;
-      const double v125 = v34 * v124;
-      const double v126 = v34 * v121;
+      const double v36 = v33 * v35;
+      const double v37 = v36 * v36;
+      const double v39 = (-0.5) * v37;
+      const double v42 = v39 - v41;
+      const double v43 = v4 + v42;
+      const double v81 = -v35;
+      const double v124 = v36 * v81;
+      const double v125 = v36 * v33;
+      const double v126 = v124 + v124;
       const double v127 = v125 + v125;
-      const double v128 = v126 + v126;
+      const double v128 = (-0.5) * v126;
       const double v129 = (-0.5) * v127;
-      const double v130 = (-0.5) * v128;
-#line 464 "model.c"
-      lvq[l] = v41;
-      const double eq = densrt_exp(r->lw[q] + v41), wq = mk ? eq : 0.0;
+#line 401 "model.c"
+      lvq[l] = v43;
+      const double eq = densrt_exp(r->lw[q] + v43), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj4[l] -= wq * 1.0;
-      adj6[l] -= wq * v129;
-      adj8[l] -= wq * v130;
-      adj39[l] -= wq * (-1.0);
+      adj6[l] -= wq * v128;
+      adj35[l] -= wq * v129;
+      adj41[l] -= wq * (-1.0);
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -481,9 +419,9 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   for (size_t l = 0; l < L; l++)
     adj[1] += adj6[l];
   for (size_t l = 0; l < L; l++)
-    adj[2] += adj8[l];
+    adj[2] += adj35[l];
   for (size_t l = 0; l < L; l++)
-    adj[3] += adj39[l];
+    adj[3] += adj41[l];
   return sum;
 }
 
@@ -495,50 +433,50 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   const double v11 = hv[4];
   const double v12 = hv[5];
-  const double v14 = hv[6];
-  const double v46 = hv[7];
+  const double v46 = hv[6];
+  const double v50 = hv[7];
   double adj11[L] = {0};
   double adj12[L] = {0};
-  double adj14[L] = {0};
   double adj46[L] = {0};
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  double adj50[L] = {0};
+  enum { CHUNK = 128 };
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 9 "tests/golden/mixture3.dens"
-      const double v42 = x0 - v12;
-      const double v43 = v42 / v14;
-      const double v44 = v43 * v43;
-      const double v45 = (-0.5) * v44;
-      const double v47 = v45 - v46;
-      const double v48 = v11 + v47;
-      const double v109 = 1.0 / v14;
-      const double v111 = v43 * v109;
-      const double v112 = -v111;
-      const double v131 = -v109;
-      const double v132 = v43 * v131;
-      const double v133 = v43 * v112;
-      const double v134 = v132 + v132;
-      const double v135 = v133 + v133;
-      const double v136 = (-0.5) * v134;
-      const double v137 = (-0.5) * v135;
-#line 531 "model.c"
-      lvq[l] = v48;
-      const double eq = densrt_exp(r->lw[q] + v48), wq = mk ? eq : 0.0;
+      const double v44 = x0 - v12;
+      const double v47 = v44 * v46;
+      const double v48 = v47 * v47;
+      const double v49 = (-0.5) * v48;
+      const double v51 = v49 - v50;
+      const double v52 = v11 + v51;
+      const double v82 = -v46;
+      const double v130 = v47 * v82;
+      const double v131 = v47 * v44;
+      const double v132 = v130 + v130;
+      const double v133 = v131 + v131;
+      const double v134 = (-0.5) * v132;
+      const double v135 = (-0.5) * v133;
+#line 468 "model.c"
+      lvq[l] = v52;
+      const double eq = densrt_exp(r->lw[q] + v52), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj11[l] -= wq * 1.0;
-      adj12[l] -= wq * v136;
-      adj14[l] -= wq * v137;
-      adj46[l] -= wq * (-1.0);
+      adj12[l] -= wq * v134;
+      adj46[l] -= wq * v135;
+      adj50[l] -= wq * (-1.0);
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -548,9 +486,9 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   for (size_t l = 0; l < L; l++)
     adj[5] += adj12[l];
   for (size_t l = 0; l < L; l++)
-    adj[6] += adj14[l];
+    adj[6] += adj46[l];
   for (size_t l = 0; l < L; l++)
-    adj[7] += adj46[l];
+    adj[7] += adj50[l];
   return sum;
 }
 
@@ -562,50 +500,50 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   const double v17 = hv[8];
   const double v18 = hv[9];
-  const double v20 = hv[10];
-  const double v53 = hv[11];
+  const double v55 = hv[10];
+  const double v59 = hv[11];
   double adj17[L] = {0};
   double adj18[L] = {0};
-  double adj20[L] = {0};
-  double adj53[L] = {0};
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  double adj55[L] = {0};
+  double adj59[L] = {0};
+  enum { CHUNK = 128 };
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 10 "tests/golden/mixture3.dens"
-      const double v49 = x0 - v18;
-      const double v50 = v49 / v20;
-      const double v51 = v50 * v50;
-      const double v52 = (-0.5) * v51;
-      const double v54 = v52 - v53;
-      const double v55 = v17 + v54;
-      const double v100 = 1.0 / v20;
-      const double v102 = v50 * v100;
-      const double v103 = -v102;
-      const double v138 = -v100;
-      const double v139 = v50 * v138;
-      const double v140 = v50 * v103;
-      const double v141 = v139 + v139;
-      const double v142 = v140 + v140;
-      const double v143 = (-0.5) * v141;
-      const double v144 = (-0.5) * v142;
-#line 598 "model.c"
-      lvq[l] = v55;
-      const double eq = densrt_exp(r->lw[q] + v55), wq = mk ? eq : 0.0;
+      const double v53 = x0 - v18;
+      const double v56 = v53 * v55;
+      const double v57 = v56 * v56;
+      const double v58 = (-0.5) * v57;
+      const double v60 = v58 - v59;
+      const double v61 = v17 + v60;
+      const double v83 = -v55;
+      const double v136 = v56 * v83;
+      const double v137 = v56 * v53;
+      const double v138 = v136 + v136;
+      const double v139 = v137 + v137;
+      const double v140 = (-0.5) * v138;
+      const double v141 = (-0.5) * v139;
+#line 535 "model.c"
+      lvq[l] = v61;
+      const double eq = densrt_exp(r->lw[q] + v61), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj17[l] -= wq * 1.0;
-      adj18[l] -= wq * v143;
-      adj20[l] -= wq * v144;
-      adj53[l] -= wq * (-1.0);
+      adj18[l] -= wq * v140;
+      adj55[l] -= wq * v141;
+      adj59[l] -= wq * (-1.0);
     }
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -615,9 +553,9 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   for (size_t l = 0; l < L; l++)
     adj[9] += adj18[l];
   for (size_t l = 0; l < L; l++)
-    adj[10] += adj20[l];
+    adj[10] += adj55[l];
   for (size_t l = 0; l < L; l++)
-    adj[11] += adj53[l];
+    adj[11] += adj59[l];
   return sum;
 }
 
@@ -627,28 +565,26 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[3];
   double S[L] = {0}, *lv = w->lv;
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j23[L];
-    double u23[L], c23[4][L];
-    double ga23[L];
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  double c23[4][CHUNK];
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
       {
-        const size_t j = r->seg[0][q];
-        j23[l] = j;
-        u23[l] = r->u[0][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c23[p][l] = w->coef[0][4 * j + p];
+        const double *c = w->coef[0] + 4 * r->seg[0][c0 + k];
+        c23[0][k] = c[0], c23[1][k] = c[1], c23[2][k] = c[2], c23[3][k] = c[3];
       }
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
+    double ga23[L];
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 11 "tests/golden/mixture3.dens"
-      const double v23 = densrt_spline_cubic(c23[0][l], c23[1][l], c23[2][l], c23[3][l], u23[l]);
-#line 652 "model.c"
+      const double v23 = densrt_spline_cubic(c23[0][k], c23[1][k], c23[2][k], c23[3][k], r->u[0][q]);
+#line 588 "model.c"
       lvq[l] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -657,11 +593,12 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
       {
-        double *ca = w->coef_adj[0] + 4 * j23[l];
-        const double ga = ga23[l], u = u23[l];
+        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
+        const double ga = ga23[l], u = r->u[0][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -757,16 +694,16 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[3]; i++) {
     const double v0 = th[m->off[3] + i + 0];   /* bg[i+0] */
 #line 14 "tests/golden/mixture3.dens"
-    const double v178 = v0 / 5.0;
-    const double v179 = v178 * v178;
-    const double v180 = (-0.5) * v179;
-    const double v183 = v180 - 2.528376445638773;
-    const double v188 = 0.2 * v178;
-    const double v189 = v188 + v188;
-    const double v190 = (-0.5) * v189;
-#line 768 "model.c"
-    lpp += v183;
-    g[m->off[3] + i + 0] += v190;
+    const double v175 = v0 / 5.0;
+    const double v176 = v175 * v175;
+    const double v177 = (-0.5) * v176;
+    const double v180 = v177 - 2.528376445638773;
+    const double v185 = 0.2 * v175;
+    const double v186 = v185 + v185;
+    const double v187 = (-0.5) * v186;
+#line 705 "model.c"
+    lpp += v180;
+    g[m->off[3] + i + 0] += v187;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -813,18 +750,18 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v18 = th[m->off[1] + 2];   /* mu[3] */
   const double v19 = th[m->off[2] + 2];   /* ls[3] */
 #line 8 "tests/golden/mixture3.dens"
-  const double v8 = exp(v7);
+  const double v34 = -v7;
+  const double v35 = exp(v34);
+  const double v41 = v7 + 0.9189385332046728;
 #line 9 "tests/golden/mixture3.dens"
-  const double v14 = exp(v13);
+  const double v45 = -v13;
+  const double v46 = exp(v45);
+  const double v50 = v13 + 0.9189385332046728;
 #line 10 "tests/golden/mixture3.dens"
-  const double v20 = exp(v19);
-#line 8 "tests/golden/mixture3.dens"
-  const double v39 = v7 + 0.9189385332046728;
-#line 9 "tests/golden/mixture3.dens"
-  const double v46 = v13 + 0.9189385332046728;
-#line 10 "tests/golden/mixture3.dens"
-  const double v53 = v19 + 0.9189385332046728;
-#line 828 "model.c"
+  const double v54 = -v19;
+  const double v55 = exp(v54);
+  const double v59 = v19 + 0.9189385332046728;
+#line 765 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -834,29 +771,29 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v23 = densrt_spline_seg_eval(w->coef[0], j23, u23);
 #line 8 "tests/golden/mixture3.dens"
     const double v33 = x0 - v6;
-    const double v34 = v33 / v8;
-    const double v35 = v34 * v34;
-    const double v37 = (-0.5) * v35;
-    const double v40 = v37 - v39;
-    const double v41 = v4 + v40;
+    const double v36 = v33 * v35;
+    const double v37 = v36 * v36;
+    const double v39 = (-0.5) * v37;
+    const double v42 = v39 - v41;
+    const double v43 = v4 + v42;
 #line 9 "tests/golden/mixture3.dens"
-    const double v42 = x0 - v12;
-    const double v43 = v42 / v14;
-    const double v44 = v43 * v43;
-    const double v45 = (-0.5) * v44;
-    const double v47 = v45 - v46;
-    const double v48 = v11 + v47;
+    const double v44 = x0 - v12;
+    const double v47 = v44 * v46;
+    const double v48 = v47 * v47;
+    const double v49 = (-0.5) * v48;
+    const double v51 = v49 - v50;
+    const double v52 = v11 + v51;
 #line 10 "tests/golden/mixture3.dens"
-    const double v49 = x0 - v18;
-    const double v50 = v49 / v20;
-    const double v51 = v50 * v50;
-    const double v52 = (-0.5) * v51;
-    const double v54 = v52 - v53;
-    const double v55 = v17 + v54;
-#line 857 "model.c"
-    out[0 * n + i] = v41;
-    out[1 * n + i] = v48;
-    out[2 * n + i] = v55;
+    const double v53 = x0 - v18;
+    const double v56 = v53 * v55;
+    const double v57 = v56 * v56;
+    const double v58 = (-0.5) * v57;
+    const double v60 = v58 - v59;
+    const double v61 = v17 + v60;
+#line 794 "model.c"
+    out[0 * n + i] = v43;
+    out[1 * n + i] = v52;
+    out[2 * n + i] = v61;
     out[3 * n + i] = v23;
   }
 }

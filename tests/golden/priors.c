@@ -120,13 +120,15 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   const double v57 = hv[1];
   double adj58[L] = {0};
   double adj57[L] = {0};
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 14 "tests/golden/priors.dens"
@@ -136,7 +138,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v63 = v58 + v62;
       const double v64 = 1.0 / v61;
       const double v65 = v64 * x0;
-#line 140 "model.c"
+#line 142 "model.c"
       lvq[l] = v63;
       const double eq = densrt_exp(r->lw[q] + v63), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -146,6 +148,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -196,7 +199,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v10 = v9 - v3;
     const double v67 = 1.0 / v0;
     const double v69 = v67 + (-0.1);
-#line 200 "model.c"
+#line 203 "model.c"
     lpp += v10;
     g[m->off[1] + 0] += v69;
   }
@@ -265,7 +268,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v123 = v108 - v119;
     const double v125 = v71 - v120;
     const double v126 = -v121;
-#line 269 "model.c"
+#line 272 "model.c"
     lpp += v32;
     g[m->off[1] + 0] += v123;
     g[m->off[3] + 0] += v125;
@@ -292,7 +295,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v135 = v134 + v134;
     const double v136 = v128 * v135;
     const double v137 = -v136;
-#line 296 "model.c"
+#line 299 "model.c"
     lpp += v43;
     g[m->off[3] + 0] += v137;
   }
@@ -342,7 +345,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v173 = v153 * v157;
     const double v175 = v169 - v172;
     const double v177 = v171 - v173;
-#line 346 "model.c"
+#line 349 "model.c"
     lpp += v145;
     g[m->off[4] + 0] += v168;
     g[m->off[2] + 0] += v175;
@@ -360,7 +363,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v52 = 2.0 * v51;
     const double v54 = 0.6931471805599453 - v52;
     const double v56 = v54 - (-2.0);
-#line 364 "model.c"
+#line 367 "model.c"
     lpp += v56;
     g[m->off[5] + 0] += (-2.0);
   }
@@ -398,7 +401,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v61 = 1.0 + v60;
     const double v62 = log(v61);
     const double v63 = v58 + v62;
-#line 402 "model.c"
+#line 405 "model.c"
     out[0 * n + i] = v63;
   }
 }

@@ -125,28 +125,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  for (size_t q0 = 0; q0 < r->n; q0 += L) {
-    size_t j5[L];
-    double u5[L], c5[4][L];
-    double ga5[L];
-    for (size_t l = 0; l < L; l++) {   /* the rule's node locations */
-      const size_t q = q0 + l;
+  enum { CHUNK = 128 };
+  double c5[4][CHUNK];
+  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
+    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
+    for (size_t k = 0; k < nc; k++) {
       {
-        const size_t j = r->seg[0][q];
-        j5[l] = j;
-        u5[l] = r->u[0][q];
-        for (size_t p = 0; p < 4; p++)   /* gathered here: the loops below read lanes */
-          c5[p][l] = w->coef[0][4 * j + p];
+        const double *c = w->coef[0] + 4 * r->seg[0][c0 + k];
+        c5[0][k] = c[0], c5[1][k] = c[1], c5[2][k] = c[2], c5[3][k] = c[3];
       }
     }
+  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
+    double ga5[L];
     double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
     for (size_t l = 0; l < L; l++) {
-      const size_t q = q0 + l;
+      const size_t q = q0 + l, k = q - c0;
       const int mk = q0 + l < r->n;
       const double x0 = r->x[0][q];
 #line 18 "models/spline1d.dens"
-      const double v5 = densrt_spline_cubic(c5[0][l], c5[1][l], c5[2][l], c5[3][l], u5[l]);
-#line 150 "model.c"
+      const double v5 = densrt_spline_cubic(c5[0][k], c5[1][k], c5[2][k], c5[3][k], r->u[0][q]);
+#line 148 "model.c"
       lvq[l] = v5;
       const double eq = densrt_exp(r->lw[q] + v5), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -155,11 +153,12 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L && q0 + l < r->n; l++) {
       lv[q0 + l] = lvq[l];
       {
-        double *ca = w->coef_adj[0] + 4 * j5[l];
-        const double ga = ga5[l], u = u5[l];
+        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
+        const double ga = ga5[l], u = r->u[0][q0 + l];
         ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
       }
     }
+  }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
@@ -208,7 +207,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 212 "model.c"
+#line 211 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -233,7 +232,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 237 "model.c"
+#line 236 "model.c"
     out[0 * n + i] = v5;
   }
 }
