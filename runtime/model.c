@@ -747,13 +747,6 @@ void densrt_model_spline_coefs(const densrt_model *m, densrt_work *w, const doub
   }
 }
 
-void densrt_model_spline_adjoint(const densrt_model *m, densrt_work *w, double *grad)
-{
-  for (size_t c = 0; c < m->def->n_coefsets; c++) {
-    const densrt_coefset_def *cs = &m->def->coefsets[c];
-    densrt_spline_coefs_adjoint(m->spline[c], w->coef_adj[c], grad + m->off[cs->param]);
-  }
-}
 
 /* Log integrals of every term at theta with the current rules. */
 static int term_integrals(densrt_model *m, const double *theta, double *out)

@@ -218,6 +218,14 @@ typedef double densrt_data_kernel_fn(const densrt_model *m, densrt_work *w, cons
 double densrt_model_data_sum(const densrt_model *m, densrt_work *w, densrt_data_kernel_fn *k, const double *hv,
                              double *adj, size_t n_adj);
 void densrt_model_spline_coefs(const densrt_model *m, densrt_work *w, const double *theta);
-void densrt_model_spline_adjoint(const densrt_model *m, densrt_work *w, double *grad);
+/* grad += the spline values' adjoints from w's coefficient adjoints (inline: generated code
+** compiles it for its machine). */
+static inline void densrt_model_spline_adjoint(const densrt_model *m, densrt_work *w, double *grad)
+{
+  for (size_t c = 0; c < m->def->n_coefsets; c++) {
+    const densrt_coefset_def *cs = &m->def->coefsets[c];
+    densrt_spline_coefs_adjoint_inline(m->spline[c], w->coef_adj[c], grad + m->off[cs->param]);
+  }
+}
 
 #endif

@@ -273,7 +273,7 @@ int densrt_spline_alloc(const double *knots, size_t K, densrt_spline_kind kind, 
   s->kind = kind;
   s->K = K;
   s->t = malloc(K * sizeof *s->t);
-  s->M = calloc(rows * K, sizeof *s->M);
+  s->M = calloc(rows * K + 8, sizeof *s->M);   /* 8 zeros after: the adjoint's last block reads them */
   if (!s->t || !s->M) {
     densrt_spline_free(s);
     DENSRT_ERROR(DENSRT_ENOMEM, "out of memory allocating a spline with %zu knots", K);
@@ -340,15 +340,7 @@ void densrt_spline_coefs(const densrt_spline *s, const double *values, double *c
 
 void densrt_spline_coefs_adjoint(const densrt_spline *s, const double *coef_adj, double *values_adj)
 {
-  size_t K = s->K, rows = 4 * (K - 1);
-  for (size_t r = 0; r < rows; r++) {
-    double a = coef_adj[r];
-    if (a == 0.0) /* adjoints are usually sparse: only segments holding data */
-      continue;
-    const double *row = s->M + r * K;
-    for (size_t k = 0; k < K; k++)
-      values_adj[k] += a * row[k];
-  }
+  densrt_spline_coefs_adjoint_inline(s, coef_adj, values_adj);
 }
 
 double densrt_spline_eval(const densrt_spline *s, const double *coef, double x, double *slope)

@@ -65,7 +65,7 @@ typedef struct densrt_spline {
   densrt_spline_kind kind;
   size_t K;             /* knots */
   double *t;            /* copy of the knots, strictly increasing */
-  double *M;            /* row-major (4*(K-1)) x K: coef = M values */
+  double *M;            /* row-major (4*(K-1)) x K: coef = M values; 8 zeros after */
   double h_inv_uniform; /* 1/spacing if knots are uniform to 1e-12 relative (O(1) locate), else 0 */
   struct cubic_solver *solver; /* the recorded elimination of the slope system (private) */
 } densrt_spline;
@@ -89,6 +89,29 @@ void densrt_spline_coefs(const densrt_spline *s, const double *values, double *c
 
 /* values_adj[K] += M^T coef_adj (adds; the caller zeroes). */
 void densrt_spline_coefs_adjoint(const densrt_spline *s, const double *coef_adj, double *values_adj);
+
+/* The same, inline: a generated program compiles it for its own machine's vectors.  Eight
+** values at a time, their sums in registers through all rows (loops of eight vectorise; the
+** last block reads past a row into the next, or into the 8 zeros after M, and keeps what
+** is its own). */
+static inline void densrt_spline_coefs_adjoint_inline(const densrt_spline *s, const double *coef_adj,
+                                                      double *restrict values_adj)
+{
+  const size_t K = s->K, rows = 4 * (K - 1);
+  for (size_t k0 = 0; k0 < K; k0 += 8) {
+    const size_t nk = K - k0 < 8 ? K - k0 : 8;
+    double acc[8] = {0};
+    for (size_t l = 0; l < nk; l++)
+      acc[l] = values_adj[k0 + l];
+    for (size_t r = 0; r < rows; r++) {
+      const double a = coef_adj[r], *restrict row = s->M + r * K + k0;
+      for (size_t l = 0; l < 8; l++)
+        acc[l] += a * row[l];
+    }
+    for (size_t l = 0; l < nk; l++)
+      values_adj[k0 + l] = acc[l];
+  }
+}
 
 /* The cubic of segment j at offset u from its left knot, summed in ascending
 ** powers as scipy's PPoly does: far from the knots the terms cancel, and the

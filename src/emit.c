@@ -992,17 +992,29 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   }
   dc_buf_puts(o, "    }\n");
   pr_free(&p);
-  /* the log integrand, and the coefficient adjoints of each node's segments */
-  dc_buf_puts(o, "    for (size_t l = 0; l < L && q0 + l < r->n; l++) {\n      lv[q0 + l] = lvq[l];\n");
+  /* the log integrand, and the coefficient adjoints of each node's segments: where all the
+     block's nodes are in one segment (the usual case), its moments at once */
+  dc_buf_puts(o, "    for (size_t l = 0; l < L && q0 + l < r->n; l++)\n      lv[q0 + l] = lvq[l];\n");
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *sp = k->in[j];
     if (sp->op != IR_SPLINE || !has_adjoint(k, j))
       continue;
-    dc_buf_printf(o, "      {\n        double *ca = w->coef_adj[%d] + 4 * r->seg[%d][q0 + l];\n", sp->index, node_loc(ir, sp));
-    dc_buf_printf(o, "        const double ga = ga%d[l], u = r->u[%d][q0 + l];\n", sp->id, node_loc(ir, sp));
-    dc_buf_printf(o, "        %s\n      }\n", CUBIC_ADJOINT);
+    int id = sp->id, loc = node_loc(ir, sp);
+    dc_buf_printf(o, "    {\n      const uint32_t *sg = r->seg[%d] + q0;\n      const double *uq = r->u[%d] + q0;\n"
+                     "      int same = 1;\n      for (size_t l = 1; l < L; l++)\n        same &= sg[l] == sg[0];\n",
+                  loc, loc);
+    dc_buf_printf(o, "      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */\n"
+                     "        double mo[4] = {0, 0, 0, 0};\n        for (size_t l = 0; l < L; l++) {\n"
+                     "          const double ga = ga%d[l], u = uq[l];\n"
+                     "          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;\n        }\n"
+                     "        double *ca = w->coef_adj[%d] + 4 * sg[0];\n"
+                     "        for (size_t p = 0; p < 4; p++)\n          ca[p] += mo[p];\n"
+                     "      } else {\n        for (size_t l = 0; l < L && q0 + l < r->n; l++) {\n"
+                     "          double *ca = w->coef_adj[%d] + 4 * sg[l];\n"
+                     "          const double ga = ga%d[l], u = uq[l];\n          %s\n        }\n      }\n    }\n",
+                  id, sp->index, sp->index, id, CUBIC_ADJOINT);
   }
-  dc_buf_puts(o, "    }\n  }\n  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n    sum += S[l];\n");
+  dc_buf_puts(o, "  }\n  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n    sum += S[l];\n");
   print_lane_adjoints(e, k, 1);
   dc_buf_puts(o, "  return sum;\n}\n\n");
 }

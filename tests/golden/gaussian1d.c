@@ -196,9 +196,8 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj21[l] -= wq * v45;
       adj27[l] -= wq * (-1.0);
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-    }
   }
   }
   double sum = 0;
@@ -260,7 +259,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v56 = 0.1 * v46;
     const double v57 = v56 + v56;
     const double v58 = (-0.5) * v57;
-#line 264 "model.c"
+#line 263 "model.c"
     lpp += v51;
     g[m->off[0] + 0] += v58;
   }
@@ -278,7 +277,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v61 = v60 - 0.9189385332046728;
     const double v64 = v4 + v4;
     const double v65 = (-0.5) * v64;
-#line 282 "model.c"
+#line 281 "model.c"
     lpp += v61;
     g[m->off[1] + 0] += v65;
   }
@@ -299,7 +298,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v77 = 0.5773502691896258 * v67;
     const double v78 = v77 + v77;
     const double v79 = (-0.5) * v78;
-#line 303 "model.c"
+#line 302 "model.c"
     lpp += v72;
     g[m->off[2] + 0] += v79;
   }
@@ -330,7 +329,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v20 = -v7;
   const double v21 = exp(v20);
   const double v27 = v7 + 0.9189385332046728;
-#line 334 "model.c"
+#line 333 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -341,7 +340,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v25 = (-0.5) * v23;
     const double v28 = v25 - v27;
     const double v29 = v0 + v28;
-#line 345 "model.c"
+#line 344 "model.c"
     out[0 * n + i] = v29;
   }
 }

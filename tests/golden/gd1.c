@@ -312,22 +312,75 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       ga13[l] = -wq * v61;
       ga14[l] = -wq * v63;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-      {
-        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
-        const double ga = ga11[l], u = r->u[0][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    {
+      const uint32_t *sg = r->seg[0] + q0;
+      const double *uq = r->u[0] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga11[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[0] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[0] + 4 * sg[l];
+          const double ga = ga11[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
-      {
-        double *ca = w->coef_adj[1] + 4 * r->seg[2][q0 + l];
-        const double ga = ga13[l], u = r->u[2][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      const uint32_t *sg = r->seg[2] + q0;
+      const double *uq = r->u[2] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga13[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[1] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[1] + 4 * sg[l];
+          const double ga = ga13[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
-      {
-        double *ca = w->coef_adj[2] + 4 * r->seg[4][q0 + l];
-        const double ga = ga14[l], u = r->u[4][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      const uint32_t *sg = r->seg[4] + q0;
+      const double *uq = r->u[4] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga14[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[2] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[2] + 4 * sg[l];
+          const double ga = ga14[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
     }
   }
@@ -399,7 +452,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v56 = (-0.5) * v54;
       const double v57 = (-0.5) * v55;
       const double v58 = v57 + (-1.0);
-#line 403 "model.c"
+#line 456 "model.c"
       lvq[l] = v35;
       const double eq = densrt_exp(r->lw[q] + v35), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -407,22 +460,75 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       ga13[l] = -wq * v56;
       ga14[l] = -wq * v58;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-      {
-        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
-        const double ga = ga11[l], u = r->u[0][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    {
+      const uint32_t *sg = r->seg[0] + q0;
+      const double *uq = r->u[0] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga11[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[0] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[0] + 4 * sg[l];
+          const double ga = ga11[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
-      {
-        double *ca = w->coef_adj[1] + 4 * r->seg[2][q0 + l];
-        const double ga = ga13[l], u = r->u[2][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      const uint32_t *sg = r->seg[2] + q0;
+      const double *uq = r->u[2] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga13[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[1] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[1] + 4 * sg[l];
+          const double ga = ga13[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
-      {
-        double *ca = w->coef_adj[2] + 4 * r->seg[4][q0 + l];
-        const double ga = ga14[l], u = r->u[4][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      const uint32_t *sg = r->seg[4] + q0;
+      const double *uq = r->u[4] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga14[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[2] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[2] + 4 * sg[l];
+          const double ga = ga14[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
     }
   }
@@ -460,18 +566,35 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 30 "models/gd1.dens"
       const double v18 = densrt_spline_cubic(c18[0][k], c18[1][k], c18[2][k], c18[3][k], r->u[6][q]);
       const double v24 = v23 + v18;
-#line 464 "model.c"
+#line 570 "model.c"
       lvq[l] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga18[l] = -wq * 1.0;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-      {
-        double *ca = w->coef_adj[3] + 4 * r->seg[6][q0 + l];
-        const double ga = ga18[l], u = r->u[6][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    {
+      const uint32_t *sg = r->seg[6] + q0;
+      const double *uq = r->u[6] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga18[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[3] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[3] + 4 * sg[l];
+          const double ga = ga18[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
     }
   }
@@ -545,7 +668,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v81 = v79 - v72;
     const double v82 = (-0.5) * v80;
     const double v83 = (-0.5) * v81;
-#line 549 "model.c"
+#line 672 "model.c"
     lpp += v75;
     g[m->off[0] + i + 1] += v82;
     g[m->off[0] + i + 0] += v83;
@@ -569,7 +692,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v93 = v91 - v84;
     const double v94 = (-0.5) * v92;
     const double v95 = (-0.5) * v93;
-#line 573 "model.c"
+#line 696 "model.c"
     lpp += v87;
     g[m->off[1] + i + 1] += v94;
     g[m->off[1] + i + 0] += v95;
@@ -593,7 +716,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v105 = v103 - v96;
     const double v106 = (-0.5) * v104;
     const double v107 = (-0.5) * v105;
-#line 597 "model.c"
+#line 720 "model.c"
     lpp += v99;
     g[m->off[2] + i + 1] += v106;
     g[m->off[2] + i + 0] += v107;
@@ -642,7 +765,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v34 = v31 - v33;
 #line 28 "models/gd1.dens"
     const double v35 = v11 + v34;
-#line 646 "model.c"
+#line 769 "model.c"
     out[0 * n + i] = v35;
     out[1 * n + i] = v18;
   }

@@ -322,22 +322,75 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       ga19[l] = -wq * v66;
       ga20[l] = -wq * v68;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-      {
-        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
-        const double ga = ga17[l], u = r->u[0][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    {
+      const uint32_t *sg = r->seg[0] + q0;
+      const double *uq = r->u[0] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga17[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[0] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[0] + 4 * sg[l];
+          const double ga = ga17[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
-      {
-        double *ca = w->coef_adj[1] + 4 * r->seg[2][q0 + l];
-        const double ga = ga19[l], u = r->u[2][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      const uint32_t *sg = r->seg[2] + q0;
+      const double *uq = r->u[2] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga19[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[1] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[1] + 4 * sg[l];
+          const double ga = ga19[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
-      {
-        double *ca = w->coef_adj[2] + 4 * r->seg[4][q0 + l];
-        const double ga = ga20[l], u = r->u[4][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      const uint32_t *sg = r->seg[4] + q0;
+      const double *uq = r->u[4] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga20[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[2] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[2] + 4 * sg[l];
+          const double ga = ga20[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
     }
   }
@@ -409,7 +462,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v61 = (-0.5) * v59;
       const double v62 = (-0.5) * v60;
       const double v63 = v62 + (-1.0);
-#line 413 "model.c"
+#line 466 "model.c"
       lvq[l] = v40;
       const double eq = densrt_exp(r->lw[q] + v40), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -417,22 +470,75 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       ga19[l] = -wq * v61;
       ga20[l] = -wq * v63;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-      {
-        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
-        const double ga = ga17[l], u = r->u[0][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    {
+      const uint32_t *sg = r->seg[0] + q0;
+      const double *uq = r->u[0] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga17[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[0] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[0] + 4 * sg[l];
+          const double ga = ga17[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
-      {
-        double *ca = w->coef_adj[1] + 4 * r->seg[2][q0 + l];
-        const double ga = ga19[l], u = r->u[2][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      const uint32_t *sg = r->seg[2] + q0;
+      const double *uq = r->u[2] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga19[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[1] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[1] + 4 * sg[l];
+          const double ga = ga19[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
-      {
-        double *ca = w->coef_adj[2] + 4 * r->seg[4][q0 + l];
-        const double ga = ga20[l], u = r->u[4][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    }
+    {
+      const uint32_t *sg = r->seg[4] + q0;
+      const double *uq = r->u[4] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga20[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[2] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[2] + 4 * sg[l];
+          const double ga = ga20[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
     }
   }
@@ -473,19 +579,36 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v24 = densrt_spline_cubic(c24[0][k], c24[1][k], c24[2][k], c24[3][k], r->u[6][q]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 477 "model.c"
+#line 583 "model.c"
       lvq[l] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj11[l] -= wq * x1;
       ga24[l] = -wq * 1.0;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-      {
-        double *ca = w->coef_adj[3] + 4 * r->seg[6][q0 + l];
-        const double ga = ga24[l], u = r->u[6][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    {
+      const uint32_t *sg = r->seg[6] + q0;
+      const double *uq = r->u[6] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga24[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[3] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[3] + 4 * sg[l];
+          const double ga = ga24[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
     }
   }
@@ -558,7 +681,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v87 = 0.2 * v77;
     const double v88 = v87 + v87;
     const double v89 = (-0.5) * v88;
-#line 562 "model.c"
+#line 685 "model.c"
     lpp += v82;
     g[m->off[0] + i + 0] += v89;
   }
@@ -578,7 +701,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v100 = 0.3333333333333333 * v90;
     const double v101 = v100 + v100;
     const double v102 = (-0.5) * v101;
-#line 582 "model.c"
+#line 705 "model.c"
     lpp += v95;
     g[m->off[1] + i + 0] += v102;
   }
@@ -597,7 +720,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v106 = v105 - 0.9189385332046728;
     const double v109 = v103 + v103;
     const double v110 = (-0.5) * v109;
-#line 601 "model.c"
+#line 724 "model.c"
     lpp += v106;
     g[m->off[2] + i + 0] += v110;
   }
@@ -618,7 +741,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v122 = 2.0 * v111;
     const double v123 = v122 + v122;
     const double v124 = (-0.5) * v123;
-#line 622 "model.c"
+#line 745 "model.c"
     lpp += v117;
     g[m->off[4] + 0] += v124;
   }
@@ -670,7 +793,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v39 = v36 - v38;
 #line 20 "tests/golden/mixture2d.dens"
     const double v40 = v17 + v39;
-#line 674 "model.c"
+#line 797 "model.c"
     out[0 * n + i] = v40;
     out[1 * n + i] = v26;
   }

@@ -406,9 +406,8 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj35[l] -= wq * v129;
       adj41[l] -= wq * (-1.0);
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-    }
   }
   }
   double sum = 0;
@@ -464,7 +463,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v133 = v131 + v131;
       const double v134 = (-0.5) * v132;
       const double v135 = (-0.5) * v133;
-#line 468 "model.c"
+#line 467 "model.c"
       lvq[l] = v52;
       const double eq = densrt_exp(r->lw[q] + v52), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -473,9 +472,8 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj46[l] -= wq * v135;
       adj50[l] -= wq * (-1.0);
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-    }
   }
   }
   double sum = 0;
@@ -531,7 +529,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v139 = v137 + v137;
       const double v140 = (-0.5) * v138;
       const double v141 = (-0.5) * v139;
-#line 535 "model.c"
+#line 533 "model.c"
       lvq[l] = v61;
       const double eq = densrt_exp(r->lw[q] + v61), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -540,9 +538,8 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj55[l] -= wq * v141;
       adj59[l] -= wq * (-1.0);
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-    }
   }
   }
   double sum = 0;
@@ -584,18 +581,35 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double x0 = r->x[0][q];
 #line 11 "tests/golden/mixture3.dens"
       const double v23 = densrt_spline_cubic(c23[0][k], c23[1][k], c23[2][k], c23[3][k], r->u[0][q]);
-#line 588 "model.c"
+#line 585 "model.c"
       lvq[l] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
       ga23[l] = -wq * 1.0;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-      {
-        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
-        const double ga = ga23[l], u = r->u[0][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    {
+      const uint32_t *sg = r->seg[0] + q0;
+      const double *uq = r->u[0] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga23[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[0] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[0] + 4 * sg[l];
+          const double ga = ga23[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
     }
   }
@@ -701,7 +715,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v185 = 0.2 * v175;
     const double v186 = v185 + v185;
     const double v187 = (-0.5) * v186;
-#line 705 "model.c"
+#line 719 "model.c"
     lpp += v180;
     g[m->off[3] + i + 0] += v187;
   }
@@ -761,7 +775,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v54 = -v19;
   const double v55 = exp(v54);
   const double v59 = v19 + 0.9189385332046728;
-#line 765 "model.c"
+#line 779 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -790,7 +804,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v58 = (-0.5) * v57;
     const double v60 = v58 - v59;
     const double v61 = v17 + v60;
-#line 794 "model.c"
+#line 808 "model.c"
     out[0 * n + i] = v43;
     out[1 * n + i] = v52;
     out[2 * n + i] = v61;

@@ -145,9 +145,8 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       adj58[l] -= wq * 1.0;
       adj57[l] -= wq * v65;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-    }
   }
   }
   double sum = 0;
@@ -199,7 +198,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v10 = v9 - v3;
     const double v67 = 1.0 / v0;
     const double v69 = v67 + (-0.1);
-#line 203 "model.c"
+#line 202 "model.c"
     lpp += v10;
     g[m->off[1] + 0] += v69;
   }
@@ -268,7 +267,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v123 = v108 - v119;
     const double v125 = v71 - v120;
     const double v126 = -v121;
-#line 272 "model.c"
+#line 271 "model.c"
     lpp += v32;
     g[m->off[1] + 0] += v123;
     g[m->off[3] + 0] += v125;
@@ -295,7 +294,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v135 = v134 + v134;
     const double v136 = v128 * v135;
     const double v137 = -v136;
-#line 299 "model.c"
+#line 298 "model.c"
     lpp += v43;
     g[m->off[3] + 0] += v137;
   }
@@ -345,7 +344,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v173 = v153 * v157;
     const double v175 = v169 - v172;
     const double v177 = v171 - v173;
-#line 349 "model.c"
+#line 348 "model.c"
     lpp += v145;
     g[m->off[4] + 0] += v168;
     g[m->off[2] + 0] += v175;
@@ -363,7 +362,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v52 = 2.0 * v51;
     const double v54 = 0.6931471805599453 - v52;
     const double v56 = v54 - (-2.0);
-#line 367 "model.c"
+#line 366 "model.c"
     lpp += v56;
     g[m->off[5] + 0] += (-2.0);
   }
@@ -401,7 +400,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v61 = 1.0 + v60;
     const double v62 = log(v61);
     const double v63 = v58 + v62;
-#line 405 "model.c"
+#line 404 "model.c"
     out[0 * n + i] = v63;
   }
 }

@@ -150,12 +150,29 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       S[l] += wq;
       ga5[l] = -wq * 1.0;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+    for (size_t l = 0; l < L && q0 + l < r->n; l++)
       lv[q0 + l] = lvq[l];
-      {
-        double *ca = w->coef_adj[0] + 4 * r->seg[0][q0 + l];
-        const double ga = ga5[l], u = r->u[0][q0 + l];
-        ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+    {
+      const uint32_t *sg = r->seg[0] + q0;
+      const double *uq = r->u[0] + q0;
+      int same = 1;
+      for (size_t l = 1; l < L; l++)
+        same &= sg[l] == sg[0];
+      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
+        double mo[4] = {0, 0, 0, 0};
+        for (size_t l = 0; l < L; l++) {
+          const double ga = ga5[l], u = uq[l];
+          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+        }
+        double *ca = w->coef_adj[0] + 4 * sg[0];
+        for (size_t p = 0; p < 4; p++)
+          ca[p] += mo[p];
+      } else {
+        for (size_t l = 0; l < L && q0 + l < r->n; l++) {
+          double *ca = w->coef_adj[0] + 4 * sg[l];
+          const double ga = ga5[l], u = uq[l];
+          ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
+        }
       }
     }
   }
@@ -207,7 +224,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v19 = 0.1 * v7;
     const double v20 = v19 + v19;
     const double v21 = (-0.5) * v20;
-#line 211 "model.c"
+#line 228 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -232,7 +249,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 236 "model.c"
+#line 253 "model.c"
     out[0 * n + i] = v5;
   }
 }
