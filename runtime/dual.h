@@ -33,10 +33,10 @@ static inline double densrt_log_ndiff(double lo, double hi, double mu, double sd
 
 /*
 ** densrt_log_ndiff at DENSRT_LANES points (mu[l], sd[l]) of one window [lo, hi]: where both
-** ends are 10 or more standard deviations away (the usual case of a narrow stream in a
-** wide window) by a branch-free formula the C compiler vectorises — the two tails
-** P = phi(a) R(-a) and Q = phi(b) R(b) are below 2e-23, so log(1 - P - Q) is -(P + Q) to
-** the last bit —, elsewhere (and without hardware fma) by densrt_log_ndiff itself.  The
+** ends are 5 or more standard deviations away (the usual case of a narrow stream in a
+** wide window) by a branch-free formula the C compiler vectorises — from the two tails
+** P = phi(a) R(-a) and Q = phi(b) R(b), at most 2.9e-7 each, log(1 - P - Q) by log1p's
+** series —, elsewhere (and without hardware fma) by densrt_log_ndiff itself.  The
 ** results agree with it to a few ulp where a and b are the same (1e-15 relative, 1e-300
 ** absolute), and to 2 eps a^2 where a differs by its last bit (tests/unit/test_quad).
 */
@@ -54,18 +54,20 @@ static inline void densrt_log_ndiff_lanes(double lo, double hi, const double *re
     const double is = 1.0 / sd[l], ra = lo - mu[l], rb = hi - mu[l];
     const double a0 = ra * is, b0 = rb * is;
     const double a = fma(fma(-a0, sd[l], ra), is, a0), b = fma(fma(-b0, sd[l], rb), is, b0);
-    far[l] = a <= -10.0 && b >= 10.0;
+    far[l] = a <= -5.0 && b >= 5.0;
     any_near |= !far[l];
     /* phi(x) sqrt(2 pi) = exp(-x^2/2), the rounding of x^2 put back (it grows like x^2 eps) */
     const double pa2 = a * a, pb2 = b * b;
     const double ea = pa2 == INFINITY ? 0.0 : densrt_exp(-0.5 * pa2) * (1.0 - 0.5 * fma(a, a, -pa2));
     const double eb = pb2 == INFINITY ? 0.0 : densrt_exp(-0.5 * pb2) * (1.0 - 0.5 * fma(b, b, -pb2));
     const double pa = ea * (1.0 / 2.50662827463100050241576528481105), pb = eb * (1.0 / 2.50662827463100050241576528481105);
-    const double P = pa * densrt_mills_tail_inv(-1.0 / a), Q = pb * densrt_mills_tail_inv(1.0 / b);
-    /* P, Q < 8e-24: 1 - P - Q is 1 exactly, and the partials -phi(a) / 1 and phi(b) / 1 */
-    const double da = -pa, db = pb;
+    const double P = pa * densrt_mills_wide_inv(-1.0 / a), Q = pb * densrt_mills_wide_inv(1.0 / b);
+    /* s = P + Q <= 2 Q(5) = 5.7e-7: log(1 - s) by four terms of log1p's series (the next is
+       below 2e-26 s); 1 - s is 1 exactly where both ends are 10 sd or more away */
+    const double ps = P + Q, D = (0.5 - P) + (0.5 - Q), iD = 1.0 / D;
+    const double da = -pa * iD, db = pb * iD;
     const double ta = a == -INFINITY ? 0.0 : a * da, tb = b == INFINITY ? 0.0 : b * db;
-    v[l] = -(P + Q);
+    v[l] = -(ps + ps * ps * (0.5 + ps * (1.0 / 3.0 + ps * 0.25)));
     d_mu[l] = -(da + db) * is;
     d_sd[l] = -(ta + tb) * is;
   }
