@@ -4,6 +4,7 @@
 ** one `const double v<id>` statement; nothing is differentiated here.
 */
 #include "emit.h"
+#include "layout.h"
 #include "spline.h"
 #include "util.h"
 
@@ -282,7 +283,7 @@ static void print_stmt(printer *p, const ir_node *n)
   }
   case IR_LOG_NDIFF:
     if (p->node_lanes) {   /* densrt_log_ndiff_lanes filled the arrays */
-      dc_buf_printf(o, "%sconst double v%d = nv%d[l], dmu%d = ndmu%d[l], dsd%d = ndsd%d[l];\n", in, id, id, id, id, id,
+      dc_buf_printf(o, "%sconst double v%d = nv%d[k], dmu%d = ndmu%d[k], dsd%d = ndsd%d[k];\n", in, id, id, id, id, id,
                     id);
       break;
     }
@@ -891,10 +892,30 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   print_lane_adjoints(e, k, 0);
   /* the cubics of a chunk of nodes gathered first, in a loop of their own: read right after
      they were written, the lanes' scalar stores would stall the vector loads */
-  dc_buf_puts(o, "  enum { CHUNK = 128 };\n");
+  dc_buf_puts(o, "  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */\n"
+                 "  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */\n");
   for (size_t j = 0; j < k->n_in; j++)
     if (k->in[j]->op == IR_SPLINE)
       dc_buf_printf(o, "  double c%d[4][CHUNK];\n", k->in[j]->id);
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op == IR_SPLINE && has_adjoint(k, j))
+      dc_buf_printf(o, "  double ga%d[CHUNK];\n", k->in[j]->id);
+  /* pass 1: what the normal CDF differences need, computed first, and their arrays */
+  char *mark = dc_xcalloc(ir->n_nodes + 1, 1);
+  int any = 0;
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (n->op != IR_LOG_NDIFF)
+      continue;
+    any = 1;
+    mark_ancestors(n->a[0], mark);
+    mark_ancestors(n->a[1], mark);
+    dc_buf_printf(o, "  double mu%d[CHUNK], sd%d[CHUNK], nv%d[CHUNK], ndmu%d[CHUNK], ndsd%d[CHUNK];\n", n->id, n->id,
+                  n->id, n->id, n->id);
+  }
+  for (size_t i = 0; i < k->n_stmt; i++)
+    if (kept_for_pass2(k->stmt[i], mark))
+      dc_buf_printf(o, "  double pv%d[CHUNK];\n", k->stmt[i]->id);
   dc_buf_puts(o, "  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {\n"
                  "    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;\n"
                  "    for (size_t k = 0; k < nc; k++) {\n");
@@ -905,30 +926,13 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
                        "        c%d[0][k] = c[0], c%d[1][k] = c[1], c%d[2][k] = c[2], c%d[3][k] = c[3];\n      }\n",
                     sp->index, node_loc(ir, sp), sp->id, sp->id, sp->id, sp->id);
   }
-  dc_buf_puts(o, "    }\n  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {\n");
-  for (size_t j = 0; j < k->n_in; j++)
-    if (k->in[j]->op == IR_SPLINE && has_adjoint(k, j))
-      dc_buf_printf(o, "    double ga%d[L];\n", k->in[j]->id);
-  /* pass 1: the arguments of the normal CDF differences */
-  char *mark = dc_xcalloc(ir->n_nodes + 1, 1);
-  int any = 0;
-  for (size_t i = 0; i < k->n_stmt; i++) {
-    const ir_node *n = k->stmt[i];
-    if (n->op != IR_LOG_NDIFF)
-      continue;
-    any = 1;
-    mark_ancestors(n->a[0], mark);
-    mark_ancestors(n->a[1], mark);
-    dc_buf_printf(o, "    double mu%d[L], sd%d[L], nv%d[L], ndmu%d[L], ndsd%d[L];\n", n->id, n->id, n->id, n->id, n->id);
-  }
-  if (any) {
+  dc_buf_puts(o, "    }\n");
+  if (any) {   /* pass 1 */
     printer p;
     pr_init(&p, e, k, "      ");
     p.node_lanes = 1;
-    for (size_t i = 0; i < k->n_stmt; i++)
-      if (kept_for_pass2(k->stmt[i], mark))
-        dc_buf_printf(o, "    double pv%d[L];\n", k->stmt[i]->id);
-    dc_buf_puts(o, "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l, k = q - c0;\n");
+    dc_buf_puts(o, "    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 1 */\n"
+                   "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l, k = q - c0;\n");
     print_columns(&p, "r->x", "q");
     for (size_t i = 0; i < k->n_stmt; i++)
       if (mark[k->stmt[i]->id] && k->stmt[i]->op != IR_DATA && k->stmt[i]->op != IR_CONST)
@@ -936,13 +940,13 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     end_lines(&p);
     for (size_t i = 0; i < k->n_stmt; i++)
       if (kept_for_pass2(k->stmt[i], mark))
-        dc_buf_printf(o, "      pv%d[l] = v%d;\n", k->stmt[i]->id, k->stmt[i]->id);
+        dc_buf_printf(o, "      pv%d[k] = v%d;\n", k->stmt[i]->id, k->stmt[i]->id);
     for (size_t i = 0; i < k->n_stmt; i++) {
       const ir_node *n = k->stmt[i];
       if (n->op != IR_LOG_NDIFF)
         continue;
       char *A = text(n->a[0]), *B = text(n->a[1]);
-      dc_buf_printf(o, "      mu%d[l] = %s;\n      sd%d[l] = %s;\n", n->id, A, n->id, B);
+      dc_buf_printf(o, "      mu%d[k] = %s;\n      sd%d[k] = %s;\n", n->id, A, n->id, B);
       free(A);
       free(B);
     }
@@ -950,8 +954,9 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     for (size_t i = 0; i < k->n_stmt; i++) {
       const ir_node *n = k->stmt[i];
       if (n->op == IR_LOG_NDIFF)
-        dc_buf_printf(o, "    densrt_log_ndiff_lanes(m->lo[%d], m->hi[%d], mu%d, sd%d, nv%d, ndmu%d, ndsd%d);\n", n->index,
-                      n->index, n->id, n->id, n->id, n->id, n->id);
+        dc_buf_printf(o, "    for (size_t k0 = 0; k0 < nc; k0 += L)\n      densrt_log_ndiff_lanes(m->lo[%d], m->hi[%d], "
+                         "mu%d + k0, sd%d + k0, nv%d + k0, ndmu%d + k0, ndsd%d + k0);\n",
+                      n->index, n->index, n->id, n->id, n->id, n->id, n->id);
     }
     pr_free(&p);
   }
@@ -959,14 +964,14 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   printer p;
   pr_init(&p, e, k, "      ");
   p.node_lanes = 1;
-  dc_buf_puts(o, "    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */\n"
+  dc_buf_puts(o, "    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */\n"
                  "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l, k = q - c0;\n"
-                 "      const int mk = q0 + l < r->n;\n");
+                 "      const int mk = q < r->n;\n");
   print_columns(&p, "r->x", "q");
   for (size_t i = 0; i < k->n_stmt; i++) {
     const ir_node *n = k->stmt[i];
     if (kept_for_pass2(n, mark)) {
-      dc_buf_printf(o, "      const double v%d = pv%d[l];\n", n->id, n->id);
+      dc_buf_printf(o, "      const double v%d = pv%d[k];\n", n->id, n->id);
       p.printed[n->id] = 1;
     } else {
       print_stmt(&p, n);
@@ -976,7 +981,7 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   free(mark);
   char *R = text(k->out[0]);
   /* the weight read whatever mk (a load under a condition does not vectorise; the rule is padded) */
-  dc_buf_printf(o, "      lvq[l] = %s;\n      const double eq = densrt_exp(r->lw[q] + %s), wq = mk ? eq : 0.0;\n"
+  dc_buf_printf(o, "      lvq[k] = %s;\n      const double eq = densrt_exp(r->lw[q] + %s), wq = mk ? eq : 0.0;\n"
                    "      S[l] += wq;\n", R, R);
   free(R);
   for (size_t j = 0; j < k->n_in; j++) {
@@ -985,7 +990,7 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
       continue;
     char *D = text(d);
     if (in->op == IR_SPLINE)
-      dc_buf_printf(o, "      ga%d[l] = -wq * %s;\n", in->id, D);
+      dc_buf_printf(o, "      ga%d[k] = -wq * %s;\n", in->id, D);
     else
       dc_buf_printf(o, "      adj%d[l] -= wq * %s;\n", in->id, D);
     free(D);
@@ -993,8 +998,17 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   dc_buf_puts(o, "    }\n");
   pr_free(&p);
   /* the log integrand, and the coefficient adjoints of each node's segments: where all the
-     block's nodes are in one segment (the usual case), its moments at once */
-  dc_buf_puts(o, "    for (size_t l = 0; l < L && q0 + l < r->n; l++)\n      lv[q0 + l] = lvq[l];\n");
+     block's nodes are in one segment (the usual case), its moments at once, the lanes added
+     in halves with constant bounds (loops the C compiler turns into vector additions) */
+  dc_buf hb;
+  dc_buf_init(&hb);
+  for (int h = DENSRT_LANES / 2; h > 0; h /= 2)
+    dc_buf_printf(&hb, "        for (size_t l = 0; l < %d; l++) {\n"
+                       "          m0[l] += m0[l + %d]; m1[l] += m1[l + %d]; m2[l] += m2[l + %d]; m3[l] += m3[l + %d];\n"
+                       "        }\n", h, h, h, h, h);
+  char *halves = dc_buf_take(&hb);
+  dc_buf_puts(o, "    for (size_t k = 0; k < nc && c0 + k < r->n; k++)\n      lv[c0 + k] = lvq[k];\n"
+                 "    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */\n");
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *sp = k->in[j];
     if (sp->op != IR_SPLINE || !has_adjoint(k, j))
@@ -1004,16 +1018,19 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
                      "      int same = 1;\n      for (size_t l = 1; l < L; l++)\n        same &= sg[l] == sg[0];\n",
                   loc, loc);
     dc_buf_printf(o, "      if (same) {   /* (the lanes past the last node repeat it, with ga 0) */\n"
-                     "        double mo[4] = {0, 0, 0, 0};\n        for (size_t l = 0; l < L; l++) {\n"
-                     "          const double ga = ga%d[l], u = uq[l];\n"
-                     "          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;\n        }\n"
+                     "        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */\n"
+                     "        for (size_t l = 0; l < L; l++) {\n"
+                     "          const double ga = ga%d[q0 - c0 + l], u = uq[l], u2 = u * u;\n"
+                     "          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;\n        }\n"
+                     "%s"
                      "        double *ca = w->coef_adj[%d] + 4 * sg[0];\n"
-                     "        for (size_t p = 0; p < 4; p++)\n          ca[p] += mo[p];\n"
+                     "        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];\n"
                      "      } else {\n        for (size_t l = 0; l < L && q0 + l < r->n; l++) {\n"
                      "          double *ca = w->coef_adj[%d] + 4 * sg[l];\n"
-                     "          const double ga = ga%d[l], u = uq[l];\n          %s\n        }\n      }\n    }\n",
-                  id, sp->index, sp->index, id, CUBIC_ADJOINT);
+                     "          const double ga = ga%d[q0 - c0 + l], u = uq[l];\n          %s\n        }\n      }\n    }\n",
+                  id, halves, sp->index, sp->index, id, CUBIC_ADJOINT);
   }
+  free(halves);
   dc_buf_puts(o, "  }\n  }\n  double sum = 0;\n  for (size_t l = 0; l < L; l++)\n    sum += S[l];\n");
   print_lane_adjoints(e, k, 1);
   dc_buf_puts(o, "  return sum;\n}\n\n");

@@ -136,6 +136,13 @@ ir_node *ir_leaf(dc_ir *ir, ir_op op, int index, int elem, dc_loc loc)
   return intern(ir, op, NULL, NULL, NULL, 0, index, elem, loc);
 }
 
+/* A power of two (times which a product is exact, short of over- and underflow)? */
+static int pow2(double c)
+{
+  int e;
+  return isfinite(c) && c != 0 && fabs(frexp(c, &e)) == 0.5;
+}
+
 static int is_const(const ir_node *n, double v)
 {
   return n->op == IR_CONST && n->value == v;
@@ -166,6 +173,8 @@ ir_node *ir_op1(dc_ir *ir, ir_op op, ir_node *a, dc_loc loc)
     return a->a[0];
   if (op == IR_NEG && a->op == IR_NEG)
     return a->a[0];
+  if (op == IR_NEG && a->op == IR_MUL && a->a[0]->op == IR_CONST)   /* -(c x) = (-c) x */
+    return ir_op2(ir, IR_MUL, ir_const(ir, -a->a[0]->value), a->a[1], loc);
   return intern(ir, op, a, NULL, NULL, 0, 0, 0, loc);
 }
 
@@ -188,17 +197,29 @@ ir_node *ir_op2(dc_ir *ir, ir_op op, ir_node *a, ir_node *b, dc_loc loc)
   case IR_ADD:
     if (is_const(a, 0)) return b;
     if (is_const(b, 0)) return a;
+    if (a == b) return ir_op2(ir, IR_MUL, ir_const(ir, 2), a, loc);   /* x + x = 2 x, exactly */
     if (b->op == IR_NEG) return ir_op2(ir, IR_SUB, a, b->a[0], loc);
+    if (a->op == IR_NEG) return ir_op2(ir, IR_SUB, b, a->a[0], loc);
     break;
   case IR_SUB:
     if (is_const(b, 0)) return a;
     if (is_const(a, 0)) return ir_op1(ir, IR_NEG, b, loc);
+    if (b->op == IR_NEG) return ir_op2(ir, IR_ADD, a, b->a[0], loc);
+    if (a->op == IR_NEG) return ir_op1(ir, IR_NEG, ir_op2(ir, IR_ADD, a->a[0], b, loc), loc);   /* -x - y */
     break;
   case IR_MUL:
     if (is_const(a, 1)) return b;
     if (is_const(b, 1)) return a;
     if (is_const(a, -1)) return ir_op1(ir, IR_NEG, b, loc);
     if (b->op == IR_CONST && a->op != IR_CONST) return ir_op2(ir, IR_MUL, b, a, loc); /* constant first */
+    /* signs and exact constant factors gathered (each rewrite rounds as the original): the
+       derivative pass writes chains such as -0.5 * (v * -w + v * -w) */
+    if (a->op == IR_CONST && b->op == IR_NEG) return ir_op2(ir, IR_MUL, ir_const(ir, -a->value), b->a[0], loc);
+    if (a->op == IR_NEG) return ir_op1(ir, IR_NEG, ir_op2(ir, IR_MUL, a->a[0], b, loc), loc);
+    if (b->op == IR_NEG) return ir_op1(ir, IR_NEG, ir_op2(ir, IR_MUL, a, b->a[0], loc), loc);
+    if (a->op == IR_CONST && b->op == IR_MUL && b->a[0]->op == IR_CONST &&
+        (pow2(a->value) || pow2(b->a[0]->value)))
+      return ir_op2(ir, IR_MUL, ir_const(ir, a->value * b->a[0]->value), b->a[1], loc);
     break;
   case IR_DIV:
     if (is_const(b, 1)) return a;

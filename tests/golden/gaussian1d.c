@@ -91,18 +91,14 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v25 = (-0.5) * v23;
         const double v28 = v25 - v27;
         const double v29 = v0 + v28;
-        const double v31 = -v21;
-        const double v40 = v22 * v31;
-        const double v41 = v22 * v19;
-        const double v42 = v40 + v40;
-        const double v43 = v41 + v41;
-        const double v44 = (-0.5) * v42;
-        const double v45 = (-0.5) * v43;
-#line 102 "model.c"
+        const double v37 = v22 * v21;
+        const double v39 = v22 * v19;
+        const double v40 = -v39;
+#line 98 "model.c"
         ll[l] += v29;
         adj0[l] += 1.0;
-        adj4[l] += v44;
-        adj21[l] += v45;
+        adj4[l] += v37;
+        adj21[l] += v40;
         adj27[l] += (-1.0);
       }
     }
@@ -118,18 +114,14 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v25 = (-0.5) * v23;
         const double v28 = v25 - v27;
         const double v29 = v0 + v28;
-        const double v31 = -v21;
-        const double v40 = v22 * v31;
-        const double v41 = v22 * v19;
-        const double v42 = v40 + v40;
-        const double v43 = v41 + v41;
-        const double v44 = (-0.5) * v42;
-        const double v45 = (-0.5) * v43;
-#line 129 "model.c"
+        const double v37 = v22 * v21;
+        const double v39 = v22 * v19;
+        const double v40 = -v39;
+#line 121 "model.c"
         ll[l] += mk ? v29 : 0.0;
         adj0[l] += mk ? 1.0 : 0.0;
-        adj4[l] += mk ? v44 : 0.0;
-        adj21[l] += mk ? v45 : 0.0;
+        adj4[l] += mk ? v37 : 0.0;
+        adj21[l] += mk ? v40 : 0.0;
         adj27[l] += mk ? (-1.0) : 0.0;
       }
     }
@@ -162,16 +154,16 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj4[L] = {0};
   double adj21[L] = {0};
   double adj27[L] = {0};
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 15 "models/gaussian1d.dens"
       const double v19 = x0 - v4;
@@ -180,24 +172,21 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v25 = (-0.5) * v23;
       const double v28 = v25 - v27;
       const double v29 = v0 + v28;
-      const double v31 = -v21;
-      const double v40 = v22 * v31;
-      const double v41 = v22 * v19;
-      const double v42 = v40 + v40;
-      const double v43 = v41 + v41;
-      const double v44 = (-0.5) * v42;
-      const double v45 = (-0.5) * v43;
-#line 191 "model.c"
-      lvq[l] = v29;
+      const double v37 = v22 * v21;
+      const double v39 = v22 * v19;
+      const double v40 = -v39;
+#line 179 "model.c"
+      lvq[k] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj0[l] -= wq * 1.0;
-      adj4[l] -= wq * v44;
-      adj21[l] -= wq * v45;
+      adj4[l] -= wq * v37;
+      adj21[l] -= wq * v40;
       adj27[l] -= wq * (-1.0);
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
   }
   }
   double sum = 0;
@@ -252,16 +241,14 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v0 = th[m->off[0] + 0];   /* ln_N0 */
 #line 18 "models/gaussian1d.dens"
-    const double v46 = v0 / 10.0;
-    const double v47 = v46 * v46;
-    const double v48 = (-0.5) * v47;
-    const double v51 = v48 - 3.2215236261987186;
-    const double v56 = 0.1 * v46;
-    const double v57 = v56 + v56;
-    const double v58 = (-0.5) * v57;
-#line 263 "model.c"
-    lpp += v51;
-    g[m->off[0] + 0] += v58;
+    const double v43 = v0 / 10.0;
+    const double v44 = v43 * v43;
+    const double v45 = (-0.5) * v44;
+    const double v48 = v45 - 3.2215236261987186;
+    const double v53 = (-0.1) * v43;
+#line 250 "model.c"
+    lpp += v48;
+    g[m->off[0] + 0] += v53;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -272,14 +259,13 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v4 = th[m->off[1] + 0];   /* mean */
 #line 19 "models/gaussian1d.dens"
-    const double v59 = v4 * v4;
-    const double v60 = (-0.5) * v59;
-    const double v61 = v60 - 0.9189385332046728;
-    const double v64 = v4 + v4;
-    const double v65 = (-0.5) * v64;
-#line 281 "model.c"
-    lpp += v61;
-    g[m->off[1] + 0] += v65;
+    const double v57 = v4 * v4;
+    const double v58 = (-0.5) * v57;
+    const double v59 = v58 - 0.9189385332046728;
+    const double v61 = -v4;
+#line 267 "model.c"
+    lpp += v59;
+    g[m->off[1] + 0] += v61;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -290,17 +276,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v7 = th[m->off[2] + 0];   /* ln_std */
 #line 20 "models/gaussian1d.dens"
-    const double v66 = v7 - (-2.0);
-    const double v67 = v66 / 1.7320508075688772;
-    const double v68 = v67 * v67;
-    const double v69 = (-0.5) * v68;
-    const double v72 = v69 - 1.4682446775387277;
-    const double v77 = 0.5773502691896258 * v67;
-    const double v78 = v77 + v77;
-    const double v79 = (-0.5) * v78;
-#line 302 "model.c"
-    lpp += v72;
-    g[m->off[2] + 0] += v79;
+    const double v63 = v7 - (-2.0);
+    const double v64 = v63 / 1.7320508075688772;
+    const double v65 = v64 * v64;
+    const double v66 = (-0.5) * v65;
+    const double v69 = v66 - 1.4682446775387277;
+    const double v74 = (-0.5773502691896258) * v64;
+#line 286 "model.c"
+    lpp += v69;
+    g[m->off[2] + 0] += v74;
   }
     w->log_prior_part[2] = lpp;
     lp += lpp;
@@ -329,7 +313,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v20 = -v7;
   const double v21 = exp(v20);
   const double v27 = v7 + 0.9189385332046728;
-#line 333 "model.c"
+#line 317 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -340,7 +324,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v25 = (-0.5) * v23;
     const double v28 = v25 - v27;
     const double v29 = v0 + v28;
-#line 344 "model.c"
+#line 328 "model.c"
     out[0 * n + i] = v29;
   }
 }

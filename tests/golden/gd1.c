@@ -66,9 +66,9 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   enum { RUN_CHUNK = 128 };   /* rows a stage's loop takes at a time */
   double cv14[RUN_CHUNK];
   double cv18[RUN_CHUNK];
-  double cv25[RUN_CHUNK];
   double cv27[RUN_CHUNK];
   double cv28[RUN_CHUNK];
+  double cv29[RUN_CHUNK];
   double cv35[RUN_CHUNK];
   double ce36[RUN_CHUNK];
   double ll[L] = {0}, prod[L];
@@ -137,8 +137,8 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double e36 = densrt_exp_neg(-fabs(v35 - v18));
 #line 139 "model.c"
         cv18[c] = v18;
-        cv25[c] = v25;
         cv28[c] = v28;
+        cv29[c] = v29;
         cv35[c] = v35;
         ce36[c] = e36;
       }
@@ -151,9 +151,9 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double x1 = m->xs[1][i];
         const double v14 = cv14[c];
         const double v18 = cv18[c];
-        const double v25 = cv25[c];
         const double v27 = cv27[c];
         const double v28 = cv28[c];
+        const double v29 = cv29[c];
         const double v35 = cv35[c];
         const double e36 = ce36[c];
 #line 31 "models/gd1.dens"
@@ -161,19 +161,12 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v37 = v35 >= v18 ? r37 : e36 * r37;
         const double v38 = 1.0 - v37;
 #line 29 "models/gd1.dens"
-        const double v50 = -v27;
-        const double v51 = v25 * v50;
-        const double v52 = v28 * v50;
-        const double v53 = v28 * v51;
-        const double v54 = v52 + v52;
-        const double v55 = v53 + v53;
-        const double v56 = (-0.5) * v54;
-        const double v57 = (-0.5) * v55;
-        const double v58 = v57 + (-1.0);
+        const double v54 = v28 * v27;
+        const double v60 = v29 + (-1.0);
 #line 31 "models/gd1.dens"
-        const double v59 = v37 * v56;
-        const double v60 = v37 * v58;
-#line 177 "model.c"
+        const double v61 = v37 * v54;
+        const double v62 = v37 * v60;
+#line 170 "model.c"
         const double u11 = x0 - t11;
         const double u13 = x0 - t13;
         const double u14 = x0 - t14;
@@ -185,11 +178,11 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           g11[0][l] += ga; g11[1][l] += ga * ua; g11[2][l] += ga * ua * ua; g11[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = mk ? v59 : 0.0, ua = u13;
+          const double ga = mk ? v61 : 0.0, ua = u13;
           g13[0][l] += ga; g13[1][l] += ga * ua; g13[2][l] += ga * ua * ua; g13[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = mk ? v60 : 0.0, ua = u14;
+          const double ga = mk ? v62 : 0.0, ua = u14;
           g14[0][l] += ga; g14[1][l] += ga * ua; g14[2][l] += ga * ua * ua; g14[3][l] += ga * ua * ua * ua;
         }
         {
@@ -243,10 +236,18 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   double c11[4][CHUNK];
   double c13[4][CHUNK];
   double c14[4][CHUNK];
+  double ga11[CHUNK];
+  double ga13[CHUNK];
+  double ga14[CHUNK];
+  double mu21[CHUNK], sd21[CHUNK], nv21[CHUNK], ndmu21[CHUNK], ndsd21[CHUNK];
+  double pv13[CHUNK];
+  double pv14[CHUNK];
+  double pv15[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
@@ -263,14 +264,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
         c14[0][k] = c[0], c14[1][k] = c[1], c14[2][k] = c[2], c14[3][k] = c[3];
       }
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double ga11[L];
-    double ga13[L];
-    double ga14[L];
-    double mu21[L], sd21[L], nv21[L], ndmu21[L], ndsd21[L];
-    double pv13[L];
-    double pv14[L];
-    double pv15[L];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 1 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const double x0 = r->x[0][q];
@@ -278,42 +272,44 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v13 = densrt_spline_cubic(c13[0][k], c13[1][k], c13[2][k], c13[3][k], r->u[2][q]);
       const double v14 = densrt_spline_cubic(c14[0][k], c14[1][k], c14[2][k], c14[3][k], r->u[4][q]);
       const double v15 = densrt_exp(v14);
-#line 282 "model.c"
-      pv13[l] = v13;
-      pv14[l] = v14;
-      pv15[l] = v15;
-      mu21[l] = v13;
-      sd21[l] = v15;
+#line 276 "model.c"
+      pv13[k] = v13;
+      pv14[k] = v14;
+      pv15[k] = v15;
+      mu21[k] = v13;
+      sd21[k] = v15;
     }
-    densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu21, sd21, nv21, ndmu21, ndsd21);
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t k0 = 0; k0 < nc; k0 += L)
+      densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu21 + k0, sd21 + k0, nv21 + k0, ndmu21 + k0, ndsd21 + k0);
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 28 "models/gd1.dens"
       const double v11 = densrt_spline_cubic(c11[0][k], c11[1][k], c11[2][k], c11[3][k], r->u[0][q]);
-      const double v13 = pv13[l];
-      const double v14 = pv14[l];
-      const double v15 = pv15[l];
+      const double v13 = pv13[k];
+      const double v14 = pv14[k];
+      const double v15 = pv15[k];
 #line 29 "models/gd1.dens"
-      const double v21 = nv21[l], dmu21 = ndmu21[l], dsd21 = ndsd21[l];
+      const double v21 = nv21[k], dmu21 = ndmu21[k], dsd21 = ndsd21[k];
 #line 28 "models/gd1.dens"
       const double v22 = v11 + v21;
 #line 29 "models/gd1.dens"
-      const double v61 = dmu21;
-      const double v62 = dsd21;
-      const double v63 = v62 * v15;
-#line 308 "model.c"
-      lvq[l] = v22;
+      const double v63 = dmu21;
+      const double v64 = dsd21;
+      const double v65 = v64 * v15;
+#line 303 "model.c"
+      lvq[k] = v22;
       const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga11[l] = -wq * 1.0;
-      ga13[l] = -wq * v61;
-      ga14[l] = -wq * v63;
+      ga11[k] = -wq * 1.0;
+      ga13[k] = -wq * v63;
+      ga14[k] = -wq * v65;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
     {
       const uint32_t *sg = r->seg[0] + q0;
       const double *uq = r->u[0] + q0;
@@ -321,18 +317,26 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga11[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga11[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[0] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[0] + 4 * sg[l];
-          const double ga = ga11[l], u = uq[l];
+          const double ga = ga11[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -344,18 +348,26 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga13[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga13[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[1] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[1] + 4 * sg[l];
-          const double ga = ga13[l], u = uq[l];
+          const double ga = ga13[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -367,18 +379,26 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga14[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga14[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[2] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[2] + 4 * sg[l];
-          const double ga = ga14[l], u = uq[l];
+          const double ga = ga14[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -397,10 +417,14 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   double c11[4][CHUNK];
   double c13[4][CHUNK];
   double c14[4][CHUNK];
+  double ga11[CHUNK];
+  double ga13[CHUNK];
+  double ga14[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
@@ -417,14 +441,10 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
         c14[0][k] = c[0], c14[1][k] = c[1], c14[2][k] = c[2], c14[3][k] = c[3];
       }
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double ga11[L];
-    double ga13[L];
-    double ga14[L];
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 28 "models/gd1.dens"
@@ -443,25 +463,19 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 28 "models/gd1.dens"
       const double v35 = v11 + v34;
 #line 29 "models/gd1.dens"
-      const double v50 = -v27;
-      const double v51 = v25 * v50;
-      const double v52 = v28 * v50;
-      const double v53 = v28 * v51;
-      const double v54 = v52 + v52;
-      const double v55 = v53 + v53;
-      const double v56 = (-0.5) * v54;
-      const double v57 = (-0.5) * v55;
-      const double v58 = v57 + (-1.0);
-#line 456 "model.c"
-      lvq[l] = v35;
+      const double v54 = v28 * v27;
+      const double v60 = v29 + (-1.0);
+#line 469 "model.c"
+      lvq[k] = v35;
       const double eq = densrt_exp(r->lw[q] + v35), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga11[l] = -wq * 1.0;
-      ga13[l] = -wq * v56;
-      ga14[l] = -wq * v58;
+      ga11[k] = -wq * 1.0;
+      ga13[k] = -wq * v54;
+      ga14[k] = -wq * v60;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
     {
       const uint32_t *sg = r->seg[0] + q0;
       const double *uq = r->u[0] + q0;
@@ -469,18 +483,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga11[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga11[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[0] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[0] + 4 * sg[l];
-          const double ga = ga11[l], u = uq[l];
+          const double ga = ga11[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -492,18 +514,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga13[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga13[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[1] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[1] + 4 * sg[l];
-          const double ga = ga13[l], u = uq[l];
+          const double ga = ga13[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -515,18 +545,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga14[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga14[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[2] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[2] + 4 * sg[l];
-          const double ga = ga14[l], u = uq[l];
+          const double ga = ga14[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -546,8 +584,10 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   const densrt_points *r = &m->rule[1];
   double S[L] = {0}, *lv = w->lv;
   const double v23 = hv[0];
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   double c18[4][CHUNK];
+  double ga18[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
@@ -556,24 +596,23 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
         c18[0][k] = c[0], c18[1][k] = c[1], c18[2][k] = c[2], c18[3][k] = c[3];
       }
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double ga18[L];
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 30 "models/gd1.dens"
       const double v18 = densrt_spline_cubic(c18[0][k], c18[1][k], c18[2][k], c18[3][k], r->u[6][q]);
       const double v24 = v23 + v18;
-#line 570 "model.c"
-      lvq[l] = v24;
+#line 608 "model.c"
+      lvq[k] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga18[l] = -wq * 1.0;
+      ga18[k] = -wq * 1.0;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
     {
       const uint32_t *sg = r->seg[6] + q0;
       const double *uq = r->u[6] + q0;
@@ -581,18 +620,26 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga18[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga18[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[3] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[3] + 4 * sg[l];
-          const double ga = ga18[l], u = uq[l];
+          const double ga = ga18[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -663,15 +710,11 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v73 = v72 * v72;
     const double v74 = (-0.5) * v73;
     const double v75 = v74 - 0.9189385332046728;
-    const double v79 = -v72;
-    const double v80 = v72 + v72;
-    const double v81 = v79 - v72;
-    const double v82 = (-0.5) * v80;
-    const double v83 = (-0.5) * v81;
-#line 672 "model.c"
+    const double v77 = -v72;
+#line 715 "model.c"
     lpp += v75;
-    g[m->off[0] + i + 1] += v82;
-    g[m->off[0] + i + 0] += v83;
+    g[m->off[0] + i + 1] += v77;
+    g[m->off[0] + i + 0] += v72;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -683,19 +726,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v4 = th[m->off[1] + i + 1];   /* mean_phi2[i+1] */
     const double v5 = th[m->off[1] + i + 0];   /* mean_phi2[i+0] */
 #line 36 "models/gd1.dens"
-    const double v84 = v4 - v5;
-    const double v85 = v84 * v84;
-    const double v86 = (-0.5) * v85;
-    const double v87 = v86 - 0.9189385332046728;
-    const double v91 = -v84;
-    const double v92 = v84 + v84;
-    const double v93 = v91 - v84;
-    const double v94 = (-0.5) * v92;
-    const double v95 = (-0.5) * v93;
-#line 696 "model.c"
-    lpp += v87;
-    g[m->off[1] + i + 1] += v94;
-    g[m->off[1] + i + 0] += v95;
+    const double v80 = v4 - v5;
+    const double v81 = v80 * v80;
+    const double v82 = (-0.5) * v81;
+    const double v83 = v82 - 0.9189385332046728;
+    const double v85 = -v80;
+#line 735 "model.c"
+    lpp += v83;
+    g[m->off[1] + i + 1] += v85;
+    g[m->off[1] + i + 0] += v80;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -707,19 +746,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v7 = th[m->off[2] + i + 1];   /* ln_std_phi2[i+1] */
     const double v8 = th[m->off[2] + i + 0];   /* ln_std_phi2[i+0] */
 #line 37 "models/gd1.dens"
-    const double v96 = v7 - v8;
-    const double v97 = v96 * v96;
-    const double v98 = (-0.5) * v97;
-    const double v99 = v98 - 0.9189385332046728;
-    const double v103 = -v96;
-    const double v104 = v96 + v96;
-    const double v105 = v103 - v96;
-    const double v106 = (-0.5) * v104;
-    const double v107 = (-0.5) * v105;
-#line 720 "model.c"
-    lpp += v99;
-    g[m->off[2] + i + 1] += v106;
-    g[m->off[2] + i + 0] += v107;
+    const double v88 = v7 - v8;
+    const double v89 = v88 * v88;
+    const double v90 = (-0.5) * v89;
+    const double v91 = v90 - 0.9189385332046728;
+    const double v93 = -v88;
+#line 755 "model.c"
+    lpp += v91;
+    g[m->off[2] + i + 1] += v93;
+    g[m->off[2] + i + 0] += v88;
   }
     w->log_prior_part[2] = lpp;
     lp += lpp;
@@ -765,7 +800,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v34 = v31 - v33;
 #line 28 "models/gd1.dens"
     const double v35 = v11 + v34;
-#line 769 "model.c"
+#line 804 "model.c"
     out[0 * n + i] = v35;
     out[1 * n + i] = v18;
   }

@@ -67,9 +67,9 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   enum { RUN_CHUNK = 128 };   /* rows a stage's loop takes at a time */
   double cv20[RUN_CHUNK];
   double cv26[RUN_CHUNK];
-  double cv30[RUN_CHUNK];
   double cv32[RUN_CHUNK];
   double cv33[RUN_CHUNK];
+  double cv34[RUN_CHUNK];
   double cv40[RUN_CHUNK];
   double ce41[RUN_CHUNK];
   const double v11 = hv[0];
@@ -142,8 +142,8 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double e41 = densrt_exp_neg(-fabs(v40 - v26));
 #line 144 "model.c"
         cv26[c] = v26;
-        cv30[c] = v30;
         cv33[c] = v33;
+        cv34[c] = v34;
         cv40[c] = v40;
         ce41[c] = e41;
       }
@@ -156,9 +156,9 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double x1 = m->xs[1][i];
         const double v20 = cv20[c];
         const double v26 = cv26[c];
-        const double v30 = cv30[c];
         const double v32 = cv32[c];
         const double v33 = cv33[c];
+        const double v34 = cv34[c];
         const double v40 = cv40[c];
         const double e41 = ce41[c];
 #line 24 "tests/golden/mixture2d.dens"
@@ -166,38 +166,31 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v42 = v40 >= v26 ? r42 : e41 * r42;
         const double v43 = 1.0 - v42;
 #line 23 "tests/golden/mixture2d.dens"
-        const double v54 = v43 * x1;
+        const double v56 = v43 * x1;
 #line 21 "tests/golden/mixture2d.dens"
-        const double v55 = -v32;
-        const double v56 = v30 * v55;
-        const double v57 = v33 * v55;
-        const double v58 = v33 * v56;
-        const double v59 = v57 + v57;
-        const double v60 = v58 + v58;
-        const double v61 = (-0.5) * v59;
-        const double v62 = (-0.5) * v60;
-        const double v63 = v62 + (-1.0);
+        const double v59 = v33 * v32;
+        const double v65 = v34 + (-1.0);
 #line 24 "tests/golden/mixture2d.dens"
-        const double v64 = v42 * v61;
-        const double v65 = v42 * v63;
-#line 184 "model.c"
+        const double v66 = v42 * v59;
+        const double v67 = v42 * v65;
+#line 177 "model.c"
         const double u17 = x0 - t17;
         const double u19 = x0 - t19;
         const double u20 = x0 - t20;
         const double u24 = x0 - t24;
         ll[l] += mk ? (v40 > v26 ? v40 : v26) : 0.0;
         prod[l] *= mk ? (1 + e41) : 1.0;
-        adj11[l] += mk ? v54 : 0.0;
+        adj11[l] += mk ? v56 : 0.0;
         {
           const double ga = mk ? v42 : 0.0, ua = u17;
           g17[0][l] += ga; g17[1][l] += ga * ua; g17[2][l] += ga * ua * ua; g17[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = mk ? v64 : 0.0, ua = u19;
+          const double ga = mk ? v66 : 0.0, ua = u19;
           g19[0][l] += ga; g19[1][l] += ga * ua; g19[2][l] += ga * ua * ua; g19[3][l] += ga * ua * ua * ua;
         }
         {
-          const double ga = mk ? v65 : 0.0, ua = u20;
+          const double ga = mk ? v67 : 0.0, ua = u20;
           g20[0][l] += ga; g20[1][l] += ga * ua; g20[2][l] += ga * ua * ua; g20[3][l] += ga * ua * ua * ua;
         }
         {
@@ -253,10 +246,18 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   double c17[4][CHUNK];
   double c19[4][CHUNK];
   double c20[4][CHUNK];
+  double ga17[CHUNK];
+  double ga19[CHUNK];
+  double ga20[CHUNK];
+  double mu28[CHUNK], sd28[CHUNK], nv28[CHUNK], ndmu28[CHUNK], ndsd28[CHUNK];
+  double pv19[CHUNK];
+  double pv20[CHUNK];
+  double pv21[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
@@ -273,14 +274,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
         c20[0][k] = c[0], c20[1][k] = c[1], c20[2][k] = c[2], c20[3][k] = c[3];
       }
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double ga17[L];
-    double ga19[L];
-    double ga20[L];
-    double mu28[L], sd28[L], nv28[L], ndmu28[L], ndsd28[L];
-    double pv19[L];
-    double pv20[L];
-    double pv21[L];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 1 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const double x0 = r->x[0][q];
@@ -288,42 +282,44 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v19 = densrt_spline_cubic(c19[0][k], c19[1][k], c19[2][k], c19[3][k], r->u[2][q]);
       const double v20 = densrt_spline_cubic(c20[0][k], c20[1][k], c20[2][k], c20[3][k], r->u[4][q]);
       const double v21 = densrt_exp(v20);
-#line 292 "model.c"
-      pv19[l] = v19;
-      pv20[l] = v20;
-      pv21[l] = v21;
-      mu28[l] = v19;
-      sd28[l] = v21;
+#line 286 "model.c"
+      pv19[k] = v19;
+      pv20[k] = v20;
+      pv21[k] = v21;
+      mu28[k] = v19;
+      sd28[k] = v21;
     }
-    densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu28, sd28, nv28, ndmu28, ndsd28);
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t k0 = 0; k0 < nc; k0 += L)
+      densrt_log_ndiff_lanes(m->lo[1], m->hi[1], mu28 + k0, sd28 + k0, nv28 + k0, ndmu28 + k0, ndsd28 + k0);
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 20 "tests/golden/mixture2d.dens"
       const double v17 = densrt_spline_cubic(c17[0][k], c17[1][k], c17[2][k], c17[3][k], r->u[0][q]);
-      const double v19 = pv19[l];
-      const double v20 = pv20[l];
-      const double v21 = pv21[l];
+      const double v19 = pv19[k];
+      const double v20 = pv20[k];
+      const double v21 = pv21[k];
 #line 21 "tests/golden/mixture2d.dens"
-      const double v28 = nv28[l], dmu28 = ndmu28[l], dsd28 = ndsd28[l];
+      const double v28 = nv28[k], dmu28 = ndmu28[k], dsd28 = ndsd28[k];
 #line 20 "tests/golden/mixture2d.dens"
       const double v29 = v17 + v28;
 #line 21 "tests/golden/mixture2d.dens"
-      const double v66 = dmu28;
-      const double v67 = dsd28;
-      const double v68 = v67 * v21;
-#line 318 "model.c"
-      lvq[l] = v29;
+      const double v68 = dmu28;
+      const double v69 = dsd28;
+      const double v70 = v69 * v21;
+#line 313 "model.c"
+      lvq[k] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga17[l] = -wq * 1.0;
-      ga19[l] = -wq * v66;
-      ga20[l] = -wq * v68;
+      ga17[k] = -wq * 1.0;
+      ga19[k] = -wq * v68;
+      ga20[k] = -wq * v70;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
     {
       const uint32_t *sg = r->seg[0] + q0;
       const double *uq = r->u[0] + q0;
@@ -331,18 +327,26 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga17[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga17[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[0] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[0] + 4 * sg[l];
-          const double ga = ga17[l], u = uq[l];
+          const double ga = ga17[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -354,18 +358,26 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga19[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga19[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[1] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[1] + 4 * sg[l];
-          const double ga = ga19[l], u = uq[l];
+          const double ga = ga19[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -377,18 +389,26 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga20[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga20[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[2] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[2] + 4 * sg[l];
-          const double ga = ga20[l], u = uq[l];
+          const double ga = ga20[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -407,10 +427,14 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   double c17[4][CHUNK];
   double c19[4][CHUNK];
   double c20[4][CHUNK];
+  double ga17[CHUNK];
+  double ga19[CHUNK];
+  double ga20[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
@@ -427,14 +451,10 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
         c20[0][k] = c[0], c20[1][k] = c[1], c20[2][k] = c[2], c20[3][k] = c[3];
       }
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double ga17[L];
-    double ga19[L];
-    double ga20[L];
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 20 "tests/golden/mixture2d.dens"
@@ -453,25 +473,19 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 20 "tests/golden/mixture2d.dens"
       const double v40 = v17 + v39;
 #line 21 "tests/golden/mixture2d.dens"
-      const double v55 = -v32;
-      const double v56 = v30 * v55;
-      const double v57 = v33 * v55;
-      const double v58 = v33 * v56;
-      const double v59 = v57 + v57;
-      const double v60 = v58 + v58;
-      const double v61 = (-0.5) * v59;
-      const double v62 = (-0.5) * v60;
-      const double v63 = v62 + (-1.0);
-#line 466 "model.c"
-      lvq[l] = v40;
+      const double v59 = v33 * v32;
+      const double v65 = v34 + (-1.0);
+#line 479 "model.c"
+      lvq[k] = v40;
       const double eq = densrt_exp(r->lw[q] + v40), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga17[l] = -wq * 1.0;
-      ga19[l] = -wq * v61;
-      ga20[l] = -wq * v63;
+      ga17[k] = -wq * 1.0;
+      ga19[k] = -wq * v59;
+      ga20[k] = -wq * v65;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
     {
       const uint32_t *sg = r->seg[0] + q0;
       const double *uq = r->u[0] + q0;
@@ -479,18 +493,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga17[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga17[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[0] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[0] + 4 * sg[l];
-          const double ga = ga17[l], u = uq[l];
+          const double ga = ga17[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -502,18 +524,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga19[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga19[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[1] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[1] + 4 * sg[l];
-          const double ga = ga19[l], u = uq[l];
+          const double ga = ga19[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -525,18 +555,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga20[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga20[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[2] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[2] + 4 * sg[l];
-          const double ga = ga20[l], u = uq[l];
+          const double ga = ga20[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -557,8 +595,10 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double S[L] = {0}, *lv = w->lv;
   const double v11 = hv[0];
   double adj11[L] = {0};
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   double c24[4][CHUNK];
+  double ga24[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
@@ -567,27 +607,26 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
         c24[0][k] = c[0], c24[1][k] = c[1], c24[2][k] = c[2], c24[3][k] = c[3];
       }
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double ga24[L];
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 23 "tests/golden/mixture2d.dens"
       const double v24 = densrt_spline_cubic(c24[0][k], c24[1][k], c24[2][k], c24[3][k], r->u[6][q]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 583 "model.c"
-      lvq[l] = v26;
+#line 621 "model.c"
+      lvq[k] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj11[l] -= wq * x1;
-      ga24[l] = -wq * 1.0;
+      ga24[k] = -wq * 1.0;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
     {
       const uint32_t *sg = r->seg[6] + q0;
       const double *uq = r->u[6] + q0;
@@ -595,18 +634,26 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga24[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga24[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[3] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[3] + 4 * sg[l];
-          const double ga = ga24[l], u = uq[l];
+          const double ga = ga24[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -678,12 +725,10 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v78 = v77 * v77;
     const double v79 = (-0.5) * v78;
     const double v82 = v79 - 2.528376445638773;
-    const double v87 = 0.2 * v77;
-    const double v88 = v87 + v87;
-    const double v89 = (-0.5) * v88;
-#line 685 "model.c"
+    const double v87 = (-0.2) * v77;
+#line 730 "model.c"
     lpp += v82;
-    g[m->off[0] + i + 0] += v89;
+    g[m->off[0] + i + 0] += v87;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -694,16 +739,14 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[1]; i++) {
     const double v4 = th[m->off[1] + i + 0];   /* mu[i+0] */
 #line 28 "tests/golden/mixture2d.dens"
-    const double v90 = v4 / 3.0;
-    const double v91 = v90 * v90;
-    const double v92 = (-0.5) * v91;
-    const double v95 = v92 - 2.0175508218727827;
-    const double v100 = 0.3333333333333333 * v90;
-    const double v101 = v100 + v100;
-    const double v102 = (-0.5) * v101;
-#line 705 "model.c"
-    lpp += v95;
-    g[m->off[1] + i + 0] += v102;
+    const double v91 = v4 / 3.0;
+    const double v92 = v91 * v91;
+    const double v93 = (-0.5) * v92;
+    const double v96 = v93 - 2.0175508218727827;
+    const double v101 = (-0.3333333333333333) * v91;
+#line 748 "model.c"
+    lpp += v96;
+    g[m->off[1] + i + 0] += v101;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -714,14 +757,13 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[2]; i++) {
     const double v7 = th[m->off[2] + i + 0];   /* ln_s[i+0] */
 #line 29 "tests/golden/mixture2d.dens"
-    const double v103 = v7 - (-1.0);
-    const double v104 = v103 * v103;
-    const double v105 = (-0.5) * v104;
-    const double v106 = v105 - 0.9189385332046728;
-    const double v109 = v103 + v103;
-    const double v110 = (-0.5) * v109;
-#line 724 "model.c"
-    lpp += v106;
+    const double v105 = v7 - (-1.0);
+    const double v106 = v105 * v105;
+    const double v107 = (-0.5) * v106;
+    const double v108 = v107 - 0.9189385332046728;
+    const double v110 = -v105;
+#line 766 "model.c"
+    lpp += v108;
     g[m->off[2] + i + 0] += v110;
   }
     w->log_prior_part[2] = lpp;
@@ -733,17 +775,15 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     const double v11 = th[m->off[4] + 0];   /* f */
 #line 30 "tests/golden/mixture2d.dens"
-    const double v111 = v11 / 0.5;
-    const double v112 = v111 * v111;
-    const double v113 = (-0.5) * v112;
-    const double v116 = v113 - 0.2257913526447275;
-    const double v117 = v116 - (-0.046567912292390164);
-    const double v122 = 2.0 * v111;
-    const double v123 = v122 + v122;
-    const double v124 = (-0.5) * v123;
-#line 745 "model.c"
-    lpp += v117;
-    g[m->off[4] + 0] += v124;
+    const double v112 = v11 / 0.5;
+    const double v113 = v112 * v112;
+    const double v114 = (-0.5) * v113;
+    const double v117 = v114 - 0.2257913526447275;
+    const double v118 = v117 - (-0.046567912292390164);
+    const double v121 = (-2.0) * v112;
+#line 785 "model.c"
+    lpp += v118;
+    g[m->off[4] + 0] += v121;
   }
     w->log_prior_part[3] = lpp;
     lp += lpp;
@@ -793,7 +833,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v39 = v36 - v38;
 #line 20 "tests/golden/mixture2d.dens"
     const double v40 = v17 + v39;
-#line 797 "model.c"
+#line 837 "model.c"
     out[0 * n + i] = v40;
     out[1 * n + i] = v26;
   }

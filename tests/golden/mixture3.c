@@ -270,42 +270,46 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v101 = -v100;
         const double v103 = v93 * v67;
         const double v104 = -v103;
-#line 10 "tests/golden/mixture3.dens"
-        const double v106 = (-0.5) * v97;
-        const double v107 = v106 * v56;
-        const double v108 = v107 + v107;
-        const double v109 = v108 * v55;
-        const double v110 = v108 * v53;
-        const double v111 = -v109;
-#line 9 "tests/golden/mixture3.dens"
-        const double v112 = (-0.5) * v100;
-        const double v113 = v112 * v47;
-        const double v114 = v113 + v113;
-        const double v115 = v114 * v46;
-        const double v116 = v114 * v44;
-        const double v117 = -v115;
 #line 8 "tests/golden/mixture3.dens"
-        const double v118 = (-0.5) * v103;
-        const double v119 = v118 * v36;
-        const double v120 = v119 + v119;
-        const double v121 = v120 * v35;
-        const double v122 = v120 * v33;
-        const double v123 = -v121;
-#line 295 "model.c"
+        const double v125 = v36 * v35;
+        const double v127 = v36 * v33;
+#line 9 "tests/golden/mixture3.dens"
+        const double v132 = v47 * v46;
+        const double v134 = v47 * v44;
+#line 10 "tests/golden/mixture3.dens"
+        const double v138 = v56 * v55;
+        const double v140 = v56 * v53;
+#line 12 "tests/golden/mixture3.dens"
+        const double v144 = v67 * v125;
+        const double v145 = v67 * v127;
+        const double v148 = v69 * v132;
+        const double v149 = v69 * v134;
+        const double v152 = v72 * v138;
+        const double v153 = v72 * v140;
+        const double v156 = v93 * v144;
+        const double v157 = v93 * v145;
+        const double v158 = -v157;
+        const double v159 = v93 * v148;
+        const double v160 = v93 * v149;
+        const double v161 = -v160;
+        const double v162 = v93 * v152;
+        const double v163 = v93 * v153;
+        const double v164 = -v163;
+#line 299 "model.c"
         const double u23 = x0 - t23;
         ll[l] += mk ? v65 : 0.0;
         prod[l] *= mk ? v76 : 1.0;
         adj4[l] += mk ? v103 : 0.0;
-        adj6[l] += mk ? v123 : 0.0;
-        adj35[l] += mk ? v122 : 0.0;
+        adj6[l] += mk ? v156 : 0.0;
+        adj35[l] += mk ? v158 : 0.0;
         adj41[l] += mk ? v104 : 0.0;
         adj11[l] += mk ? v100 : 0.0;
-        adj12[l] += mk ? v117 : 0.0;
-        adj46[l] += mk ? v116 : 0.0;
+        adj12[l] += mk ? v159 : 0.0;
+        adj46[l] += mk ? v161 : 0.0;
         adj50[l] += mk ? v101 : 0.0;
         adj17[l] += mk ? v97 : 0.0;
-        adj18[l] += mk ? v111 : 0.0;
-        adj55[l] += mk ? v110 : 0.0;
+        adj18[l] += mk ? v162 : 0.0;
+        adj55[l] += mk ? v164 : 0.0;
         adj59[l] += mk ? v98 : 0.0;
         {
           const double ga = mk ? v94 : 0.0, ua = u23;
@@ -372,16 +376,16 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj6[L] = {0};
   double adj35[L] = {0};
   double adj41[L] = {0};
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 8 "tests/golden/mixture3.dens"
       const double v33 = x0 - v6;
@@ -390,24 +394,21 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v39 = (-0.5) * v37;
       const double v42 = v39 - v41;
       const double v43 = v4 + v42;
-      const double v81 = -v35;
-      const double v124 = v36 * v81;
-      const double v125 = v36 * v33;
-      const double v126 = v124 + v124;
-      const double v127 = v125 + v125;
-      const double v128 = (-0.5) * v126;
-      const double v129 = (-0.5) * v127;
+      const double v125 = v36 * v35;
+      const double v127 = v36 * v33;
+      const double v131 = -v127;
 #line 401 "model.c"
-      lvq[l] = v43;
+      lvq[k] = v43;
       const double eq = densrt_exp(r->lw[q] + v43), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj4[l] -= wq * 1.0;
-      adj6[l] -= wq * v128;
-      adj35[l] -= wq * v129;
+      adj6[l] -= wq * v125;
+      adj35[l] -= wq * v131;
       adj41[l] -= wq * (-1.0);
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
   }
   }
   double sum = 0;
@@ -438,16 +439,16 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj12[L] = {0};
   double adj46[L] = {0};
   double adj50[L] = {0};
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 9 "tests/golden/mixture3.dens"
       const double v44 = x0 - v12;
@@ -456,24 +457,21 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v49 = (-0.5) * v48;
       const double v51 = v49 - v50;
       const double v52 = v11 + v51;
-      const double v82 = -v46;
-      const double v130 = v47 * v82;
-      const double v131 = v47 * v44;
-      const double v132 = v130 + v130;
-      const double v133 = v131 + v131;
-      const double v134 = (-0.5) * v132;
-      const double v135 = (-0.5) * v133;
-#line 467 "model.c"
-      lvq[l] = v52;
+      const double v132 = v47 * v46;
+      const double v134 = v47 * v44;
+      const double v137 = -v134;
+#line 464 "model.c"
+      lvq[k] = v52;
       const double eq = densrt_exp(r->lw[q] + v52), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj11[l] -= wq * 1.0;
-      adj12[l] -= wq * v134;
-      adj46[l] -= wq * v135;
+      adj12[l] -= wq * v132;
+      adj46[l] -= wq * v137;
       adj50[l] -= wq * (-1.0);
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
   }
   }
   double sum = 0;
@@ -504,16 +502,16 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   double adj18[L] = {0};
   double adj55[L] = {0};
   double adj59[L] = {0};
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 10 "tests/golden/mixture3.dens"
       const double v53 = x0 - v18;
@@ -522,24 +520,21 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v58 = (-0.5) * v57;
       const double v60 = v58 - v59;
       const double v61 = v17 + v60;
-      const double v83 = -v55;
-      const double v136 = v56 * v83;
-      const double v137 = v56 * v53;
-      const double v138 = v136 + v136;
-      const double v139 = v137 + v137;
-      const double v140 = (-0.5) * v138;
-      const double v141 = (-0.5) * v139;
-#line 533 "model.c"
-      lvq[l] = v61;
+      const double v138 = v56 * v55;
+      const double v140 = v56 * v53;
+      const double v143 = -v140;
+#line 527 "model.c"
+      lvq[k] = v61;
       const double eq = densrt_exp(r->lw[q] + v61), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj17[l] -= wq * 1.0;
-      adj18[l] -= wq * v140;
-      adj55[l] -= wq * v141;
+      adj18[l] -= wq * v138;
+      adj55[l] -= wq * v143;
       adj59[l] -= wq * (-1.0);
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
   }
   }
   double sum = 0;
@@ -562,8 +557,10 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[3];
   double S[L] = {0}, *lv = w->lv;
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   double c23[4][CHUNK];
+  double ga23[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
@@ -572,23 +569,22 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
         c23[0][k] = c[0], c23[1][k] = c[1], c23[2][k] = c[2], c23[3][k] = c[3];
       }
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double ga23[L];
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 11 "tests/golden/mixture3.dens"
       const double v23 = densrt_spline_cubic(c23[0][k], c23[1][k], c23[2][k], c23[3][k], r->u[0][q]);
-#line 585 "model.c"
-      lvq[l] = v23;
+#line 580 "model.c"
+      lvq[k] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga23[l] = -wq * 1.0;
+      ga23[k] = -wq * 1.0;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
     {
       const uint32_t *sg = r->seg[0] + q0;
       const double *uq = r->u[0] + q0;
@@ -596,18 +592,26 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga23[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga23[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[0] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[0] + 4 * sg[l];
-          const double ga = ga23[l], u = uq[l];
+          const double ga = ga23[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -708,16 +712,14 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   for (size_t i = 0; i < m->size[3]; i++) {
     const double v0 = th[m->off[3] + i + 0];   /* bg[i+0] */
 #line 14 "tests/golden/mixture3.dens"
-    const double v175 = v0 / 5.0;
-    const double v176 = v175 * v175;
-    const double v177 = (-0.5) * v176;
-    const double v180 = v177 - 2.528376445638773;
-    const double v185 = 0.2 * v175;
-    const double v186 = v185 + v185;
-    const double v187 = (-0.5) * v186;
-#line 719 "model.c"
-    lpp += v180;
-    g[m->off[3] + i + 0] += v187;
+    const double v171 = v0 / 5.0;
+    const double v172 = v171 * v171;
+    const double v173 = (-0.5) * v172;
+    const double v176 = v173 - 2.528376445638773;
+    const double v181 = (-0.2) * v171;
+#line 721 "model.c"
+    lpp += v176;
+    g[m->off[3] + i + 0] += v181;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -775,7 +777,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v54 = -v19;
   const double v55 = exp(v54);
   const double v59 = v19 + 0.9189385332046728;
-#line 779 "model.c"
+#line 781 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -804,7 +806,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v58 = (-0.5) * v57;
     const double v60 = v58 - v59;
     const double v61 = v17 + v60;
-#line 808 "model.c"
+#line 810 "model.c"
     out[0 * n + i] = v43;
     out[1 * n + i] = v52;
     out[2 * n + i] = v61;

@@ -43,10 +43,10 @@ static const densrt_prior_def priors[] = {
 /* Parameter-only values, hoisted out of the point loops, and their derivatives. */
 static void prelude_0(const densrt_model *m, const double *th, double *restrict hv, double *restrict dh)
 {
-  const double v58 = th[m->off[0] + 0];   /* a */
-  const double v57 = th[m->off[6] + 0];   /* u */
-  hv[0] = v58;
-  hv[1] = v57;
+  const double v60 = th[m->off[0] + 0];   /* a */
+  const double v59 = th[m->off[6] + 0];   /* u */
+  hv[0] = v60;
+  hv[1] = v59;
   (void)dh;
 }
 
@@ -54,11 +54,11 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   enum { L = DENSRT_LANES };
-  const double v58 = hv[0];
-  const double v57 = hv[1];
+  const double v60 = hv[0];
+  const double v59 = hv[1];
   double ll[L] = {0};
-  double adj58[L] = {0};
-  double adj57[L] = {0};
+  double adj60[L] = {0};
+  double adj59[L] = {0};
   for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
     const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
     const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
@@ -69,16 +69,16 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const size_t i = b + l;
         const double x0 = m->xs[0][i];
 #line 14 "tests/golden/priors.dens"
-        const double v60 = v57 * x0;
-        const double v61 = 1.0 + v60;
-        const double v62 = log(v61);
-        const double v63 = v58 + v62;
-        const double v64 = 1.0 / v61;
-        const double v65 = v64 * x0;
+        const double v62 = v59 * x0;
+        const double v63 = 1.0 + v62;
+        const double v64 = log(v63);
+        const double v65 = v60 + v64;
+        const double v66 = 1.0 / v63;
+        const double v67 = v66 * x0;
 #line 79 "model.c"
-        ll[l] += v63;
-        adj58[l] += 1.0;
-        adj57[l] += v65;
+        ll[l] += v65;
+        adj60[l] += 1.0;
+        adj59[l] += v67;
       }
     }
     if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
@@ -87,16 +87,16 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const int mk = i < b1;
         const double x0 = m->xs[0][i];
 #line 14 "tests/golden/priors.dens"
-        const double v60 = v57 * x0;
-        const double v61 = 1.0 + v60;
-        const double v62 = log(v61);
-        const double v63 = v58 + v62;
-        const double v64 = 1.0 / v61;
-        const double v65 = v64 * x0;
+        const double v62 = v59 * x0;
+        const double v63 = 1.0 + v62;
+        const double v64 = log(v63);
+        const double v65 = v60 + v64;
+        const double v66 = 1.0 / v63;
+        const double v67 = v66 * x0;
 #line 97 "model.c"
-        ll[l] += mk ? v63 : 0.0;
-        adj58[l] += mk ? 1.0 : 0.0;
-        adj57[l] += mk ? v65 : 0.0;
+        ll[l] += mk ? v65 : 0.0;
+        adj60[l] += mk ? 1.0 : 0.0;
+        adj59[l] += mk ? v67 : 0.0;
       }
     }
   }
@@ -104,9 +104,9 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   for (size_t l = 0; l < L; l++)
     sum += ll[l];
   for (size_t l = 0; l < L; l++)
-    adj[0] += adj58[l];
+    adj[0] += adj60[l];
   for (size_t l = 0; l < L; l++)
-    adj[1] += adj57[l];
+    adj[1] += adj59[l];
   return sum;
 }
 
@@ -116,46 +116,47 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  const double v58 = hv[0];
-  const double v57 = hv[1];
-  double adj58[L] = {0};
-  double adj57[L] = {0};
-  enum { CHUNK = 128 };
+  const double v60 = hv[0];
+  const double v59 = hv[1];
+  double adj60[L] = {0};
+  double adj59[L] = {0};
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 14 "tests/golden/priors.dens"
-      const double v60 = v57 * x0;
-      const double v61 = 1.0 + v60;
-      const double v62 = log(v61);
-      const double v63 = v58 + v62;
-      const double v64 = 1.0 / v61;
-      const double v65 = v64 * x0;
+      const double v62 = v59 * x0;
+      const double v63 = 1.0 + v62;
+      const double v64 = log(v63);
+      const double v65 = v60 + v64;
+      const double v66 = 1.0 / v63;
+      const double v67 = v66 * x0;
 #line 142 "model.c"
-      lvq[l] = v63;
-      const double eq = densrt_exp(r->lw[q] + v63), wq = mk ? eq : 0.0;
+      lvq[k] = v65;
+      const double eq = densrt_exp(r->lw[q] + v65), wq = mk ? eq : 0.0;
       S[l] += wq;
-      adj58[l] -= wq * 1.0;
-      adj57[l] -= wq * v65;
+      adj60[l] -= wq * 1.0;
+      adj59[l] -= wq * v67;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
   }
   }
   double sum = 0;
   for (size_t l = 0; l < L; l++)
     sum += S[l];
   for (size_t l = 0; l < L; l++)
-    adj[0] += adj58[l];
+    adj[0] += adj60[l];
   for (size_t l = 0; l < L; l++)
-    adj[1] += adj57[l];
+    adj[1] += adj59[l];
   return sum;
 }
 
@@ -196,11 +197,11 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v4 = log(v0);
     const double v9 = (-4.605170185988091) + v4;
     const double v10 = v9 - v3;
-    const double v67 = 1.0 / v0;
-    const double v69 = v67 + (-0.1);
-#line 202 "model.c"
+    const double v69 = 1.0 / v0;
+    const double v71 = v69 + (-0.1);
+#line 203 "model.c"
     lpp += v10;
-    g[m->off[1] + 0] += v69;
+    g[m->off[1] + 0] += v71;
   }
     w->log_prior_part[0] = lpp;
     lp += lpp;
@@ -232,46 +233,43 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v31 = v25 - v30;
     const double v32 = v31 - v29;
 #line 16 "tests/golden/priors.dens"
-    const double v67 = 1.0 / v0;
+    const double v69 = 1.0 / v0;
 #line 17 "tests/golden/priors.dens"
-    const double v70 = 1.0 / v12;
-    const double v71 = -v70;
-    const double v74 = 1.0 + v27;
-    const double v75 = 1.0 / v74;
-    const double v78 = v27 * v67;
-    const double v79 = -v78;
-    const double v83 = densrt_special_digamma(v16);
-    const double v85 = densrt_special_digamma(v21);
-    const double v90 = 1.0 / v18;
-    const double v97 = v13 * v70;
-    const double v98 = -v97;
-    const double v101 = 0.5 * v83;
-    const double v102 = 0.5 * v85;
-    const double v104 = v101 - v102;
-    const double v105 = 3.141592653589793 * v90;
-    const double v106 = 0.5 * v105;
-    const double v108 = v104 - v106;
-    const double v109 = 0.5 * v28;
-    const double v110 = v13 * v98;
-    const double v111 = v110 + v110;
-    const double v112 = v97 + v97;
-    const double v113 = v67 * v111;
-    const double v114 = v67 * v112;
-    const double v115 = v75 * v79;
-    const double v116 = v75 * v113;
-    const double v117 = v75 * v114;
-    const double v118 = v16 * v115;
-    const double v119 = v109 + v118;
-    const double v120 = v16 * v116;
-    const double v121 = v16 * v117;
-    const double v123 = v108 - v119;
-    const double v125 = v71 - v120;
-    const double v126 = -v121;
-#line 271 "model.c"
+    const double v72 = 1.0 / v12;
+    const double v77 = 1.0 + v27;
+    const double v78 = 1.0 / v77;
+    const double v81 = v27 * v69;
+    const double v87 = densrt_special_digamma(v16);
+    const double v89 = densrt_special_digamma(v21);
+    const double v91 = (-0.5) * v89;
+    const double v93 = 1.0 / v18;
+    const double v96 = (-1.5707963267948966) * v93;
+    const double v101 = v13 * v72;
+    const double v107 = 0.5 * v87;
+    const double v109 = v107 + v91;
+    const double v113 = v109 + v96;
+    const double v114 = 0.5 * v28;
+    const double v115 = v13 * v101;
+    const double v117 = (-2.0) * v115;
+    const double v118 = 2.0 * v101;
+    const double v119 = v69 * v117;
+    const double v120 = v69 * v118;
+    const double v121 = v78 * v81;
+    const double v123 = v78 * v119;
+    const double v124 = v78 * v120;
+    const double v125 = v16 * v121;
+    const double v127 = v114 - v125;
+    const double v128 = v16 * v123;
+    const double v129 = v16 * v124;
+    const double v131 = v113 - v127;
+    const double v133 = v72 + v128;
+    const double v134 = -v133;
+    const double v135 = -v129;
+#line 269 "model.c"
     lpp += v32;
-    g[m->off[1] + 0] += v123;
-    g[m->off[3] + 0] += v125;
-    g[m->off[2] + 0] += v126;
+    g[m->off[1] + 0] += v131;
+    g[m->off[3] + 0] += v134;
+    g[m->off[2] + 0] += v135;
   }
     w->log_prior_part[1] = lpp;
     lp += lpp;
@@ -285,18 +283,17 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v34 = v12 / 2.5;
     const double v38 = v34 * v34;
     const double v39 = log1p(v38);
-    const double v40 = -v39;
-    const double v41 = v40 - 2.061020617723555;
-    const double v43 = v41 - (-0.6931471805599453);
-    const double v127 = 1.0 + v38;
-    const double v128 = 1.0 / v127;
-    const double v134 = 0.4 * v34;
-    const double v135 = v134 + v134;
-    const double v136 = v128 * v135;
-    const double v137 = -v136;
-#line 298 "model.c"
-    lpp += v43;
-    g[m->off[3] + 0] += v137;
+    const double v41 = v39 + 2.061020617723555;
+    const double v44 = v41 + (-0.6931471805599453);
+    const double v45 = -v44;
+    const double v136 = 1.0 + v38;
+    const double v137 = 1.0 / v136;
+    const double v147 = 0.8 * v34;
+    const double v148 = v137 * v147;
+    const double v149 = -v148;
+#line 295 "model.c"
+    lpp += v45;
+    g[m->off[3] + 0] += v149;
   }
     w->log_prior_part[2] = lpp;
     lp += lpp;
@@ -305,50 +302,41 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     double lpp = 0;
   {
-    const double v44 = th[m->off[4] + 0];   /* pt */
+    const double v46 = th[m->off[4] + 0];   /* pt */
     const double v11 = th[m->off[2] + 0];   /* t */
     const double v12 = th[m->off[3] + 0];   /* s */
 #line 17 "tests/golden/priors.dens"
     const double v30 = log(v12);
 #line 19 "tests/golden/priors.dens"
-    const double v46 = -v11;
-    const double v47 = v46 / v12;
-    double da49, db49;
-    const double v49 = densrt_quad_log_normal_diff(v47, INFINITY, &da49, &db49);
+    const double v48 = -v11;
+    const double v49 = v48 / v12;
+    double da51, db51;
+    const double v51 = densrt_quad_log_normal_diff(v49, INFINITY, &da51, &db51);
 #line 17 "tests/golden/priors.dens"
-    const double v70 = 1.0 / v12;
-    const double v71 = -v70;
+    const double v72 = 1.0 / v12;
 #line 19 "tests/golden/priors.dens"
-    const double v138 = v44 - v11;
-    const double v139 = v138 / v12;
-    const double v140 = v139 * v139;
-    const double v141 = (-0.5) * v140;
-    const double v143 = v30 + 0.9189385332046728;
-    const double v144 = v141 - v143;
-    const double v145 = v144 - v49;
-    const double v149 = v139 * v70;
-    const double v150 = -v149;
-    const double v153 = da49;
-    const double v156 = v47 * v70;
-    const double v157 = -v156;
-    const double v163 = v139 * v71;
-    const double v164 = v139 * v150;
-    const double v165 = v149 + v149;
-    const double v166 = v163 + v163;
-    const double v167 = v164 + v164;
-    const double v168 = (-0.5) * v165;
-    const double v169 = (-0.5) * v166;
-    const double v170 = (-0.5) * v167;
-    const double v171 = v170 - v70;
-    const double v172 = v153 * v71;
-    const double v173 = v153 * v157;
-    const double v175 = v169 - v172;
-    const double v177 = v171 - v173;
-#line 348 "model.c"
-    lpp += v145;
-    g[m->off[4] + 0] += v168;
-    g[m->off[2] + 0] += v175;
-    g[m->off[3] + 0] += v177;
+    const double v150 = v46 - v11;
+    const double v151 = v150 / v12;
+    const double v152 = v151 * v151;
+    const double v153 = (-0.5) * v152;
+    const double v155 = v30 + 0.9189385332046728;
+    const double v156 = v153 - v155;
+    const double v157 = v156 - v51;
+    const double v160 = v151 * v72;
+    const double v161 = -v160;
+    const double v162 = v151 * v160;
+    const double v164 = da51;
+    const double v166 = v164 * v72;
+    const double v168 = v49 * v72;
+    const double v170 = v164 * v168;
+    const double v173 = v160 + v166;
+    const double v178 = v162 - v72;
+    const double v179 = v178 + v170;
+#line 336 "model.c"
+    lpp += v157;
+    g[m->off[4] + 0] += v161;
+    g[m->off[2] + 0] += v173;
+    g[m->off[3] + 0] += v179;
   }
     w->log_prior_part[3] = lpp;
     lp += lpp;
@@ -357,13 +345,13 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
   {
     double lpp = 0;
   {
-    const double v51 = th[m->off[5] + 0];   /* e */
+    const double v53 = th[m->off[5] + 0];   /* e */
 #line 20 "tests/golden/priors.dens"
-    const double v52 = 2.0 * v51;
-    const double v54 = 0.6931471805599453 - v52;
-    const double v56 = v54 - (-2.0);
-#line 366 "model.c"
-    lpp += v56;
+    const double v54 = 2.0 * v53;
+    const double v56 = 0.6931471805599453 - v54;
+    const double v58 = v56 - (-2.0);
+#line 354 "model.c"
+    lpp += v58;
     g[m->off[5] + 0] += (-2.0);
   }
     w->log_prior_part[4] = lpp;
@@ -390,18 +378,18 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
 
 static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th, size_t n, const double *const *x, double *out)
 {
-  const double v58 = th[m->off[0] + 0];   /* a */
-  const double v57 = th[m->off[6] + 0];   /* u */
+  const double v60 = th[m->off[0] + 0];   /* a */
+  const double v59 = th[m->off[6] + 0];   /* u */
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
 #line 14 "tests/golden/priors.dens"
-    const double v60 = v57 * x0;
-    const double v61 = 1.0 + v60;
-    const double v62 = log(v61);
-    const double v63 = v58 + v62;
-#line 404 "model.c"
-    out[0 * n + i] = v63;
+    const double v62 = v59 * x0;
+    const double v63 = 1.0 + v62;
+    const double v64 = log(v63);
+    const double v65 = v60 + v64;
+#line 392 "model.c"
+    out[0 * n + i] = v65;
   }
 }
 

@@ -125,8 +125,10 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
   enum { L = DENSRT_LANES };
   const densrt_points *r = &m->rule[0];
   double S[L] = {0}, *lv = w->lv;
-  enum { CHUNK = 128 };
+  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */
+  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */
   double c5[4][CHUNK];
+  double ga5[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
     for (size_t k = 0; k < nc; k++) {
@@ -135,23 +137,22 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
         c5[0][k] = c[0], c5[1][k] = c[1], c5[2][k] = c[2], c5[3][k] = c[3];
       }
     }
-  for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {
-    double ga5[L];
-    double lvq[L];   /* into lv after the loop: a store through lv could alias what it reads */
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const int mk = q0 + l < r->n;
+      const int mk = q < r->n;
       const double x0 = r->x[0][q];
 #line 18 "models/spline1d.dens"
       const double v5 = densrt_spline_cubic(c5[0][k], c5[1][k], c5[2][k], c5[3][k], r->u[0][q]);
 #line 148 "model.c"
-      lvq[l] = v5;
+      lvq[k] = v5;
       const double eq = densrt_exp(r->lw[q] + v5), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga5[l] = -wq * 1.0;
+      ga5[k] = -wq * 1.0;
     }
-    for (size_t l = 0; l < L && q0 + l < r->n; l++)
-      lv[q0 + l] = lvq[l];
+    for (size_t k = 0; k < nc && c0 + k < r->n; k++)
+      lv[c0 + k] = lvq[k];
+    for (size_t q0 = c0; q0 < c0 + nc; q0 += L) {   /* the coefficient adjoints */
     {
       const uint32_t *sg = r->seg[0] + q0;
       const double *uq = r->u[0] + q0;
@@ -159,18 +160,26 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       for (size_t l = 1; l < L; l++)
         same &= sg[l] == sg[0];
       if (same) {   /* (the lanes past the last node repeat it, with ga 0) */
-        double mo[4] = {0, 0, 0, 0};
+        double m0[L], m1[L], m2[L], m3[L];   /* the lanes' terms, added in halves */
         for (size_t l = 0; l < L; l++) {
-          const double ga = ga5[l], u = uq[l];
-          mo[0] += ga; mo[1] += ga * u; mo[2] += ga * u * u; mo[3] += ga * u * u * u;
+          const double ga = ga5[q0 - c0 + l], u = uq[l], u2 = u * u;
+          m0[l] = ga, m1[l] = ga * u, m2[l] = ga * u2, m3[l] = ga * u2 * u;
+        }
+        for (size_t l = 0; l < 4; l++) {
+          m0[l] += m0[l + 4]; m1[l] += m1[l + 4]; m2[l] += m2[l + 4]; m3[l] += m3[l + 4];
+        }
+        for (size_t l = 0; l < 2; l++) {
+          m0[l] += m0[l + 2]; m1[l] += m1[l + 2]; m2[l] += m2[l + 2]; m3[l] += m3[l + 2];
+        }
+        for (size_t l = 0; l < 1; l++) {
+          m0[l] += m0[l + 1]; m1[l] += m1[l + 1]; m2[l] += m2[l + 1]; m3[l] += m3[l + 1];
         }
         double *ca = w->coef_adj[0] + 4 * sg[0];
-        for (size_t p = 0; p < 4; p++)
-          ca[p] += mo[p];
+        ca[0] += m0[0], ca[1] += m1[0], ca[2] += m2[0], ca[3] += m3[0];
       } else {
         for (size_t l = 0; l < L && q0 + l < r->n; l++) {
           double *ca = w->coef_adj[0] + 4 * sg[l];
-          const double ga = ga5[l], u = uq[l];
+          const double ga = ga5[q0 - c0 + l], u = uq[l];
           ca[0] += ga; ca[1] += ga * u; ca[2] += ga * u * u; ca[3] += ga * u * u * u;
         }
       }
@@ -221,10 +230,8 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v8 = v7 * v7;
     const double v10 = (-0.5) * v8;
     const double v14 = v10 - 3.2215236261987186;
-    const double v19 = 0.1 * v7;
-    const double v20 = v19 + v19;
-    const double v21 = (-0.5) * v20;
-#line 228 "model.c"
+    const double v21 = (-0.1) * v7;
+#line 235 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -249,7 +256,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 253 "model.c"
+#line 260 "model.c"
     out[0 * n + i] = v5;
   }
 }

@@ -133,6 +133,44 @@ START_TEST(test_each_operation)
 }
 END_TEST
 
+/* The constructors' rewrites: a / e^c becomes a e^-c (a multiplication: within an ulp or two
+** of the quotient), and signs and power-of-two factors are gathered (exactly: the value is the
+** same double); the derivative pass's chains shrink to what they compute. */
+START_TEST(test_rewrites)
+{
+  dc_ir ir;
+  dc_ir_init(&ir);
+  ir_node *a = ir_leaf(&ir, IR_PARAM, 0, -1, L), *b = ir_leaf(&ir, IR_PARAM, 1, -1, L),
+          *c = ir_leaf(&ir, IR_PARAM, 2, -1, L);
+  ir_node *q = ir_op2(&ir, IR_DIV, a, ir_op1(&ir, IR_EXP, c, L), L);
+  ck_assert_int_eq(q->op, IR_MUL);
+  ck_assert_int_eq(q->a[1]->op, IR_EXP);
+  ck_assert_int_eq(q->a[1]->a[0]->op, IR_NEG);
+  ir_node *inv = ir_op2(&ir, IR_DIV, ir_const(&ir, 1), ir_op1(&ir, IR_EXP, c, L), L);
+  ck_assert_ptr_eq(inv, q->a[1]);   /* 1 / e^c is e^-c itself */
+  ir_node *ab = ir_op2(&ir, IR_MUL, a, b, L);
+  ck_assert_ptr_eq(ir_op2(&ir, IR_ADD, ab, ab, L), ir_op2(&ir, IR_MUL, ir_const(&ir, 2), ab, L));
+  /* -0.5 * (a * -b + a * -b) = a b, the derivative pass's pattern */
+  ir_node *t = ir_op2(&ir, IR_MUL, a, ir_op1(&ir, IR_NEG, b, L), L);
+  ir_node *chain = ir_op2(&ir, IR_MUL, ir_const(&ir, -0.5), ir_op2(&ir, IR_ADD, t, t, L), L);
+  ck_assert_ptr_eq(chain, ab);
+  ck_assert_ptr_eq(ir_op2(&ir, IR_MUL, ir_op1(&ir, IR_NEG, a, L), ir_op1(&ir, IR_NEG, b, L), L), ab);
+  ck_assert_ptr_eq(ir_op2(&ir, IR_SUB, a, ir_op1(&ir, IR_NEG, b, L), L), ir_op2(&ir, IR_ADD, a, b, L));
+  ir_node *m3 = ir_op2(&ir, IR_MUL, ir_const(&ir, 3), ab, L);   /* 3 is no power of two: kept */
+  ck_assert_ptr_eq(ir_op2(&ir, IR_MUL, ir_const(&ir, 0.1), m3, L)->a[1], m3);
+  const double pts[][NP] = {{0.3, 1.7, -0.4}, {-2.5, 1e-3, 3.25}, {1e10, -7.5, 20}};
+  for (size_t i = 0; i < sizeof pts / sizeof *pts; i++) {
+    const double *th = pts[i];
+    double want = th[0] / exp(th[2]), got = eval(q, th);
+    ck_assert_msg(fabs(got - want) <= 4e-16 * fabs(want), "a / e^c: %.17g vs %.17g", got, want);
+    ck_assert(eval(chain, th) == -0.5 * (th[0] * -th[1] + th[0] * -th[1]));
+  }
+  check_gradient(&ir, q, pts[0], "a / exp(c) as a exp(-c)");
+  check_gradient(&ir, ir_op2(&ir, IR_SUB, ir_op1(&ir, IR_NEG, chain, L), m3, L), pts[0], "gathered signs");
+  dc_ir_free(&ir);
+}
+END_TEST
+
 /* Every n-ary term -inf but one: the shift is that term; all -inf: the sum is -inf. */
 START_TEST(test_lse_n_values)
 {
@@ -206,6 +244,7 @@ int main(void)
   Suite *s = suite_create("deriv");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_each_operation);
+  tcase_add_test(tc, test_rewrites);
   tcase_add_test(tc, test_lse_n_values);
   tcase_add_test(tc, test_linear_size);
   suite_add_tcase(s, tc);

@@ -305,9 +305,11 @@ START_TEST(test_hash_consing)
                         "model { component c = exp(a * z) * exp(a * z); intensity = c; }\n",
                         &n, &ir);
   ck_assert_msg(n == 0, "%s", out);
-  ir_node *l = ir.terms[0].logn;   /* a*z + a*z, one shared node */
-  ck_assert_int_eq(l->op, IR_ADD);
-  ck_assert_ptr_eq(l->a[0], l->a[1]);
+  ir_node *l = ir.terms[0].logn;   /* a*z + a*z: one shared node, so that the sum is 2 (a*z) */
+  ck_assert_int_eq(l->op, IR_MUL);
+  ck_assert_int_eq(l->a[0]->op, IR_CONST);
+  ck_assert(l->a[0]->value == 2);
+  ck_assert_int_eq(l->a[1]->op, IR_MUL);
   dc_ir_free(&ir);
   free(out);
 }
