@@ -32,6 +32,17 @@ static inline double densrt_log_ndiff(double lo, double hi, double mu, double sd
 }
 
 /*
+** r / s from is = 1/s and one fma correction, within an ulp of the quotient (no division:
+** the lanes below take 1/sd once for both window ends); an infinite r, a window's infinite
+** end, gives its infinity (the correction alone would be inf - inf = NaN).
+*/
+static inline double densrt_ndiff_end(double r, double s, double is)
+{
+  const double q = r * is;
+  return fabs(r) == INFINITY ? q : fma(fma(-q, s, r), is, q);
+}
+
+/*
 ** densrt_log_ndiff at DENSRT_LANES points (mu[l], sd[l]) of one window [lo, hi]: where both
 ** ends are 5 or more standard deviations away (the usual case of a narrow stream in a
 ** wide window) by a branch-free formula the C compiler vectorises — from the two tails
@@ -49,11 +60,10 @@ static inline void densrt_log_ndiff_lanes(double lo, double hi, const double *re
 #else
   int far[DENSRT_LANES], any_near = 0;
   for (int l = 0; l < DENSRT_LANES; l++) {
-    /* a = (lo - mu) / sd from 1/sd and one correction, within an ulp as the division (the
-       tails' relative error grows like a^2 times that of a) */
-    const double is = 1.0 / sd[l], ra = lo - mu[l], rb = hi - mu[l];
-    const double a0 = ra * is, b0 = rb * is;
-    const double a = fma(fma(-a0, sd[l], ra), is, a0), b = fma(fma(-b0, sd[l], rb), is, b0);
+    /* a = (lo - mu) / sd within an ulp of the division (the tails' relative error grows like
+       a^2 times that of a); an infinite end stays infinite, so it is far */
+    const double is = 1.0 / sd[l];
+    const double a = densrt_ndiff_end(lo - mu[l], sd[l], is), b = densrt_ndiff_end(hi - mu[l], sd[l], is);
     far[l] = a <= -5.0 && b >= 5.0;
     any_near |= !far[l];
     /* phi(x) sqrt(2 pi) = exp(-x^2/2), the rounding of x^2 put back (it grows like x^2 eps) */

@@ -721,6 +721,30 @@ START_TEST(test_exp_neg)
 }
 END_TEST
 
+/* The lanes' standardised window ends: r / s within an ulp of the division, and an
+** infinite end (a column's unbounded window) infinite, not NaN (which sent every lane of
+** such a window to the scalar fallback). */
+START_TEST(test_ndiff_end)
+{
+  static const double sds[] = {1e-3, 0.3, 1.0, 2.5, 7e4};
+  for (size_t i = 0; i < sizeof sds / sizeof *sds; i++) {
+    const double s = sds[i], is = 1.0 / s;
+    ck_assert_msg(densrt_ndiff_end(-INFINITY, s, is) == -INFINITY, "-inf / %g", s);
+    ck_assert_msg(densrt_ndiff_end(INFINITY, s, is) == INFINITY, "+inf / %g", s);
+  }
+  ck_assert(isnan(densrt_ndiff_end(NAN, 1.0, 1.0)));
+  uint64_t st = 424242;
+  for (int i = 0; i < 100000; i++) {
+    st = st * 6364136223846793005u + 1442695040888963407u;
+    const double u1 = (double)(st >> 11) * 0x1p-53;
+    st = st * 6364136223846793005u + 1442695040888963407u;
+    const double u2 = (double)(st >> 11) * 0x1p-53;
+    const double r = (u1 - 0.5) * 200, s = exp(-6 + 10 * u2), q = r / s, got = densrt_ndiff_end(r, s, 1.0 / s);
+    ck_assert_msg(fabs(got - q) <= DBL_EPSILON * fabs(q), "%.17g / %.17g: %.17g, not %.17g", r, s, got, q);
+  }
+}
+END_TEST
+
 typedef void lanes_fn(double lo, double hi, const double *mu, const double *sd, double *v, double *d_mu, double *d_sd);
 void quad_fma_lanes(double lo, double hi, const double *mu, const double *sd, double *v, double *d_mu, double *d_sd);
 
@@ -814,6 +838,7 @@ static Suite *quad_suite(void)
   tc = tcase_create("inline_exp");
   tcase_add_test(tc, test_inline_exp);
   tcase_add_test(tc, test_exp_neg);
+  tcase_add_test(tc, test_ndiff_end);
   tcase_add_test(tc, test_log_ndiff_lanes);
   tcase_add_test(tc, test_log_ndiff_lanes_fma);
   suite_add_tcase(s, tc);
