@@ -115,7 +115,8 @@ static inline void densrt_spline_coefs_adjoint_inline(const densrt_spline *s, co
 
 /* The cubic of segment j at offset u from its left knot, summed in ascending
 ** powers as scipy's PPoly does: far from the knots the terms cancel, and the
-** same order gives the same rounding. */
+** same order gives the same rounding (in the library; generated programs, built
+** with -ffp-contract=fast, fuse the steps and round once less). */
 static inline double densrt_spline_cubic(double c0, double c1, double c2, double c3, double u)
 {
   const double u2 = u * u;

@@ -656,6 +656,29 @@ static void print_stage_arrays(emitter *e, const dc_kernel *k, const run_stages 
   }
 }
 
+/* Does stage s read n: an argument of one of its statements, or (the last stage) an
+** operand of the sum or a derivative? */
+static int used_in_stage(const printer *p, const run_stages *rs, const ir_node *n, int s)
+{
+  const dc_kernel *k = p->k;
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *m = k->stmt[i];
+    if (rs->stage[m->id] == s && (m->a[0] == n || m->a[1] == n || m->a[2] == n))
+      return 1;
+  }
+  if (s != rs->last)
+    return 0;
+  const ir_node *fu[3];
+  size_t nf = final_uses(p, fu);
+  for (size_t i = 0; i < nf; i++)
+    if (fu[i] == n)
+      return 1;
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->d[j] == n)
+      return 1;
+  return 0;
+}
+
 /* Stage s's statements at row i (chunk position c), lane l: earlier stages' values read
 ** from the chunk's arrays, its own crossing values stored. */
 static void print_stage_stmts(printer *p, const run_stages *rs, int s)
@@ -664,7 +687,7 @@ static void print_stage_stmts(printer *p, const run_stages *rs, int s)
   const dc_kernel *k = p->k;
   for (size_t i = 0; i < k->n_stmt; i++) {
     const ir_node *n = k->stmt[i];
-    if (!rs->stored[n->id] || rs->stage[n->id] >= s)
+    if (!rs->stored[n->id] || rs->stage[n->id] >= s || !used_in_stage(p, rs, n, s))
       continue;
     if (n->op != IR_LSE || n != p->e_only)
       dc_buf_printf(o, "%sconst double v%d = cv%d[c];\n", p->ind, n->id, n->id);
@@ -990,7 +1013,8 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
       continue;
     char *D = text(d);
     if (in->op == IR_SPLINE)
-      dc_buf_printf(o, "      ga%d[k] = -wq * %s;\n", in->id, D);
+      dc_buf_printf(o, "      ga%d[k] = mk ? -wq * %s : 0.0;   /* 0, not -0 times an infinite D, past the last */\n",
+                    in->id, D);
     else
       dc_buf_printf(o, "      adj%d[l] -= wq * %s;\n", in->id, D);
     free(D);

@@ -212,8 +212,9 @@ ir_node *ir_op2(dc_ir *ir, ir_op op, ir_node *a, ir_node *b, dc_loc loc)
     if (is_const(b, 1)) return a;
     if (is_const(a, -1)) return ir_op1(ir, IR_NEG, b, loc);
     if (b->op == IR_CONST && a->op != IR_CONST) return ir_op2(ir, IR_MUL, b, a, loc); /* constant first */
-    /* signs and exact constant factors gathered (each rewrite rounds as the original): the
-       derivative pass writes chains such as -0.5 * (v * -w + v * -w) */
+    /* signs and power-of-two factors gathered: the same double, short of over- and underflow
+       in c1 (c2 x) and of the sign of a zero result in -x - y; the derivative pass writes
+       chains such as -0.5 * (v * -w + v * -w) */
     if (a->op == IR_CONST && b->op == IR_NEG) return ir_op2(ir, IR_MUL, ir_const(ir, -a->value), b->a[0], loc);
     if (a->op == IR_NEG) return ir_op1(ir, IR_NEG, ir_op2(ir, IR_MUL, a->a[0], b, loc), loc);
     if (b->op == IR_NEG) return ir_op1(ir, IR_NEG, ir_op2(ir, IR_MUL, a, b->a[0], loc), loc);

@@ -149,7 +149,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const int mk = c < n;
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
-        const double v14 = cv14[c];
         const double v18 = cv18[c];
         const double v27 = cv27[c];
         const double v28 = cv28[c];
@@ -166,7 +165,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
         const double v61 = v37 * v54;
         const double v62 = v37 * v60;
-#line 170 "model.c"
+#line 169 "model.c"
         const double u11 = x0 - t11;
         const double u13 = x0 - t13;
         const double u14 = x0 - t14;
@@ -272,7 +271,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v13 = densrt_spline_cubic(c13[0][k], c13[1][k], c13[2][k], c13[3][k], r->u[2][q]);
       const double v14 = densrt_spline_cubic(c14[0][k], c14[1][k], c14[2][k], c14[3][k], r->u[4][q]);
       const double v15 = densrt_exp(v14);
-#line 276 "model.c"
+#line 275 "model.c"
       pv13[k] = v13;
       pv14[k] = v14;
       pv15[k] = v15;
@@ -299,13 +298,13 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v63 = dmu21;
       const double v64 = dsd21;
       const double v65 = v64 * v15;
-#line 303 "model.c"
+#line 302 "model.c"
       lvq[k] = v22;
       const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga11[k] = -wq * 1.0;
-      ga13[k] = -wq * v63;
-      ga14[k] = -wq * v65;
+      ga11[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga13[k] = mk ? -wq * v63 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga14[k] = mk ? -wq * v65 : 0.0;   /* 0, not -0 times an infinite D, past the last */
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -465,13 +464,13 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 29 "models/gd1.dens"
       const double v54 = v28 * v27;
       const double v60 = v29 + (-1.0);
-#line 469 "model.c"
+#line 468 "model.c"
       lvq[k] = v35;
       const double eq = densrt_exp(r->lw[q] + v35), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga11[k] = -wq * 1.0;
-      ga13[k] = -wq * v54;
-      ga14[k] = -wq * v60;
+      ga11[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga13[k] = mk ? -wq * v54 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga14[k] = mk ? -wq * v60 : 0.0;   /* 0, not -0 times an infinite D, past the last */
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -604,11 +603,11 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 30 "models/gd1.dens"
       const double v18 = densrt_spline_cubic(c18[0][k], c18[1][k], c18[2][k], c18[3][k], r->u[6][q]);
       const double v24 = v23 + v18;
-#line 608 "model.c"
+#line 607 "model.c"
       lvq[k] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga18[k] = -wq * 1.0;
+      ga18[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -711,7 +710,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v74 = (-0.5) * v73;
     const double v75 = v74 - 0.9189385332046728;
     const double v77 = -v72;
-#line 715 "model.c"
+#line 714 "model.c"
     lpp += v75;
     g[m->off[0] + i + 1] += v77;
     g[m->off[0] + i + 0] += v72;
@@ -731,7 +730,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v82 = (-0.5) * v81;
     const double v83 = v82 - 0.9189385332046728;
     const double v85 = -v80;
-#line 735 "model.c"
+#line 734 "model.c"
     lpp += v83;
     g[m->off[1] + i + 1] += v85;
     g[m->off[1] + i + 0] += v80;
@@ -751,7 +750,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v90 = (-0.5) * v89;
     const double v91 = v90 - 0.9189385332046728;
     const double v93 = -v88;
-#line 755 "model.c"
+#line 754 "model.c"
     lpp += v91;
     g[m->off[2] + i + 1] += v93;
     g[m->off[2] + i + 0] += v88;
@@ -800,7 +799,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v34 = v31 - v33;
 #line 28 "models/gd1.dens"
     const double v35 = v11 + v34;
-#line 804 "model.c"
+#line 803 "model.c"
     out[0 * n + i] = v35;
     out[1 * n + i] = v18;
   }

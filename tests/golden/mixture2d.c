@@ -154,7 +154,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const int mk = c < n;
         const double x0 = m->xs[0][i];
         const double x1 = m->xs[1][i];
-        const double v20 = cv20[c];
         const double v26 = cv26[c];
         const double v32 = cv32[c];
         const double v33 = cv33[c];
@@ -173,7 +172,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
         const double v66 = v42 * v59;
         const double v67 = v42 * v65;
-#line 177 "model.c"
+#line 176 "model.c"
         const double u17 = x0 - t17;
         const double u19 = x0 - t19;
         const double u20 = x0 - t20;
@@ -282,7 +281,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v19 = densrt_spline_cubic(c19[0][k], c19[1][k], c19[2][k], c19[3][k], r->u[2][q]);
       const double v20 = densrt_spline_cubic(c20[0][k], c20[1][k], c20[2][k], c20[3][k], r->u[4][q]);
       const double v21 = densrt_exp(v20);
-#line 286 "model.c"
+#line 285 "model.c"
       pv19[k] = v19;
       pv20[k] = v20;
       pv21[k] = v21;
@@ -309,13 +308,13 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v68 = dmu28;
       const double v69 = dsd28;
       const double v70 = v69 * v21;
-#line 313 "model.c"
+#line 312 "model.c"
       lvq[k] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga17[k] = -wq * 1.0;
-      ga19[k] = -wq * v68;
-      ga20[k] = -wq * v70;
+      ga17[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga19[k] = mk ? -wq * v68 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga20[k] = mk ? -wq * v70 : 0.0;   /* 0, not -0 times an infinite D, past the last */
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -475,13 +474,13 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 21 "tests/golden/mixture2d.dens"
       const double v59 = v33 * v32;
       const double v65 = v34 + (-1.0);
-#line 479 "model.c"
+#line 478 "model.c"
       lvq[k] = v40;
       const double eq = densrt_exp(r->lw[q] + v40), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga17[k] = -wq * 1.0;
-      ga19[k] = -wq * v59;
-      ga20[k] = -wq * v65;
+      ga17[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga19[k] = mk ? -wq * v59 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga20[k] = mk ? -wq * v65 : 0.0;   /* 0, not -0 times an infinite D, past the last */
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -617,12 +616,12 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v24 = densrt_spline_cubic(c24[0][k], c24[1][k], c24[2][k], c24[3][k], r->u[6][q]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 621 "model.c"
+#line 620 "model.c"
       lvq[k] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
       adj11[l] -= wq * x1;
-      ga24[k] = -wq * 1.0;
+      ga24[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -726,7 +725,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v79 = (-0.5) * v78;
     const double v82 = v79 - 2.528376445638773;
     const double v87 = (-0.2) * v77;
-#line 730 "model.c"
+#line 729 "model.c"
     lpp += v82;
     g[m->off[0] + i + 0] += v87;
   }
@@ -744,7 +743,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v93 = (-0.5) * v92;
     const double v96 = v93 - 2.0175508218727827;
     const double v101 = (-0.3333333333333333) * v91;
-#line 748 "model.c"
+#line 747 "model.c"
     lpp += v96;
     g[m->off[1] + i + 0] += v101;
   }
@@ -762,7 +761,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v107 = (-0.5) * v106;
     const double v108 = v107 - 0.9189385332046728;
     const double v110 = -v105;
-#line 766 "model.c"
+#line 765 "model.c"
     lpp += v108;
     g[m->off[2] + i + 0] += v110;
   }
@@ -781,7 +780,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v117 = v114 - 0.2257913526447275;
     const double v118 = v117 - (-0.046567912292390164);
     const double v121 = (-2.0) * v112;
-#line 785 "model.c"
+#line 784 "model.c"
     lpp += v118;
     g[m->off[4] + 0] += v121;
   }
@@ -833,7 +832,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v39 = v36 - v38;
 #line 20 "tests/golden/mixture2d.dens"
     const double v40 = v17 + v39;
-#line 837 "model.c"
+#line 836 "model.c"
     out[0 * n + i] = v40;
     out[1 * n + i] = v26;
   }

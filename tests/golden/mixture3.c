@@ -580,7 +580,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga23[k] = -wq * 1.0;
+      ga23[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];

@@ -4,6 +4,8 @@
 ** processor has them (the rest of the test program is compiled for any x86-64).
 */
 #pragma GCC target("avx2,fma")
+long quad_fma_fallbacks;   /* lanes that took the scalar function */
+#define DENSRT_NDIFF_FALLBACK_HOOK (quad_fma_fallbacks++)
 #include "dual.h"
 
 void quad_fma_lanes(double lo, double hi, const double *mu, const double *sd, double *v, double *d_mu, double *d_sd);

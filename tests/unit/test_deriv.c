@@ -134,8 +134,9 @@ START_TEST(test_each_operation)
 END_TEST
 
 /* The constructors' rewrites: a / e^c becomes a e^-c (a multiplication: within an ulp or two
-** of the quotient), and signs and power-of-two factors are gathered (exactly: the value is the
-** same double); the derivative pass's chains shrink to what they compute. */
+** of the quotient), and signs and power-of-two factors are gathered (the same double, short of
+** over- and underflow and the sign of a zero); the derivative pass's chains shrink to what
+** they compute. */
 START_TEST(test_rewrites)
 {
   dc_ir ir;

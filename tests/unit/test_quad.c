@@ -747,6 +747,7 @@ END_TEST
 
 typedef void lanes_fn(double lo, double hi, const double *mu, const double *sd, double *v, double *d_mu, double *d_sd);
 void quad_fma_lanes(double lo, double hi, const double *mu, const double *sd, double *v, double *d_mu, double *d_sd);
+extern long quad_fma_fallbacks;
 
 /* This program's own build of densrt_log_ndiff_lanes (any x86-64: the scalar function). */
 static void plain_lanes(double lo, double hi, const double *mu, const double *sd, double *v, double *d_mu,
@@ -756,9 +757,12 @@ static void plain_lanes(double lo, double hi, const double *mu, const double *sd
 }
 
 /* lanes() against densrt_log_ndiff, far in the tails (the branch-free formula where the
-** build has FMA) and near (its fallback), with infinite window ends. */
-static void compare_lanes(lanes_fn *lanes)
+** build has FMA) and near (its fallback), with infinite window ends.  With fallbacks, the
+** count of lanes that took the scalar function: exactly the near ones. */
+static void compare_lanes(lanes_fn *lanes, long *fallbacks)
 {
+  if (fallbacks)
+    *fallbacks = 0;
   static const double win[][2] = {{-7, 5}, {-INFINITY, 5}, {-7, INFINITY}, {0, 1}};
   uint64_t st = 12345;
   int far = 0, near = 0;
@@ -793,11 +797,13 @@ static void compare_lanes(lanes_fn *lanes)
       }
     }
   ck_assert(far > 1000 && near > 1000);
+  if (fallbacks)
+    ck_assert_msg(*fallbacks == near, "%ld lanes took the scalar function, %d are near", *fallbacks, near);
 }
 
 START_TEST(test_log_ndiff_lanes)
 {
-  compare_lanes(plain_lanes);
+  compare_lanes(plain_lanes, NULL);
 }
 END_TEST
 
@@ -808,7 +814,7 @@ START_TEST(test_log_ndiff_lanes_fma)
     printf("SKIP: test_quad: no AVX2 and FMA here, the vector path of densrt_log_ndiff_lanes is not tested\n");
     return;
   }
-  compare_lanes(quad_fma_lanes);
+  compare_lanes(quad_fma_lanes, &quad_fma_fallbacks);
 }
 END_TEST
 
