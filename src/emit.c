@@ -543,6 +543,14 @@ static int run_kernel(const dc_kernel *k)
 */
 enum { RUN_CHUNK = 128 };   /* rows of a chunk: its arrays stay in the first-level cache */
 
+/* Points a chunk takes when `arrays` arrays of doubles hold it: RUN_CHUNK, or fewer (a multiple
+** of the lanes) so that they take at most 64 KiB of the stack. */
+static int chunk_points(size_t arrays)
+{
+  size_t n = arrays ? (size_t)65536 / (8 * arrays) / DENSRT_LANES * DENSRT_LANES : RUN_CHUNK;
+  return n >= RUN_CHUNK ? RUN_CHUNK : n >= DENSRT_LANES ? (int)n : DENSRT_LANES;
+}
+
 typedef struct {
   int last;                 /* the last stage: the sums, the moments and the adjoints */
   int *stage;               /* per node id */
@@ -642,18 +650,27 @@ static void free_stages(run_stages *rs)
   free(rs->stored);
 }
 
-/* A crossing value's arrays: v (and an LSE's e). */
-static void print_stage_arrays(emitter *e, const dc_kernel *k, const run_stages *rs, const printer *p)
+/* The crossing values' arrays, v (and an LSE's e), declared on o (NULL: only counted).
+** Returns their number. */
+static size_t stage_arrays(const dc_kernel *k, const run_stages *rs, const printer *p, dc_buf *o)
 {
+  size_t arrays = 0;
   for (size_t i = 0; i < k->n_stmt; i++) {
     const ir_node *n = k->stmt[i];
     if (!rs->stored[n->id])
       continue;
-    if (n->op != IR_LSE || n != p->e_only)
-      dc_buf_printf(&e->out, "  double cv%d[RUN_CHUNK];\n", n->id);
-    if (n->op == IR_LSE)
-      dc_buf_printf(&e->out, "  double ce%d[RUN_CHUNK];\n", n->id);
+    if (n->op != IR_LSE || n != p->e_only) {
+      if (o)
+        dc_buf_printf(o, "  double cv%d[RUN_CHUNK];\n", n->id);
+      arrays++;
+    }
+    if (n->op == IR_LSE) {
+      if (o)
+        dc_buf_printf(o, "  double ce%d[RUN_CHUNK];\n", n->id);
+      arrays++;
+    }
   }
+  return arrays;
 }
 
 /* Does stage s read n: an argument of one of its statements, or (the last stage) an
@@ -791,9 +808,11 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   dc_buf_printf(o, "static double %s(const densrt_model *m, densrt_work *w, const double *restrict hv, "
                    "double *restrict adj, size_t i0, size_t i1)\n{\n", name ? name : k->name);
   dc_buf_puts(o, "  enum { L = DENSRT_LANES };\n");
-  if (rs.last)
-    dc_buf_printf(o, "  enum { RUN_CHUNK = %d };   /* rows a stage's loop takes at a time */\n", RUN_CHUNK);
-  print_stage_arrays(e, k, &rs, &q);
+  if (rs.last) {
+    dc_buf_printf(o, "  enum { RUN_CHUNK = %d };   /* rows a stage's loop takes at a time */\n",
+                  chunk_points(stage_arrays(k, &rs, &q, NULL)));
+    stage_arrays(k, &rs, &q, o);
+  }
   pr_free(&q);
   print_hv_inputs(e, k, 0);
   dc_buf_printf(o, "  double ll[L] = {0}%s;\n", product ? ", prod[L]" : "");
@@ -915,26 +934,36 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   print_lane_adjoints(e, k, 0);
   /* the cubics of a chunk of nodes gathered first, in a loop of their own: read right after
      they were written, the lanes' scalar stores would stall the vector loads */
-  dc_buf_puts(o, "  enum { CHUNK = 128 };   /* nodes each loop takes: its arrays stay in the first-level cache */\n"
-                 "  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */\n");
+  /* pass 1: what the normal CDF differences need, computed first */
+  char *mark = dc_xcalloc(ir->n_nodes + 1, 1);
+  int any = 0;
+  size_t arrays = 1;   /* of the chunk: lvq, ... */
+  for (size_t i = 0; i < k->n_stmt; i++)
+    if (k->stmt[i]->op == IR_LOG_NDIFF) {
+      any = 1;
+      mark_ancestors(k->stmt[i]->a[0], mark);
+      mark_ancestors(k->stmt[i]->a[1], mark);
+      arrays += 5;   /* ... the CDF differences' arguments and results, ... */
+    }
+  for (size_t i = 0; i < k->n_stmt; i++)
+    arrays += kept_for_pass2(k->stmt[i], mark);   /* ... pass 1's values, ... */
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op == IR_SPLINE)
+      arrays += 4 + has_adjoint(k, j);   /* ... the cubics and their adjoints */
+  dc_buf_printf(o, "  enum { CHUNK = %d };   /* nodes each loop takes: its arrays stay in the first-level cache */\n"
+                   "  double lvq[CHUNK];   /* into lv after the loop: a store through lv could alias what it reads */\n",
+                chunk_points(arrays));
   for (size_t j = 0; j < k->n_in; j++)
     if (k->in[j]->op == IR_SPLINE)
       dc_buf_printf(o, "  double c%d[4][CHUNK];\n", k->in[j]->id);
   for (size_t j = 0; j < k->n_in; j++)
     if (k->in[j]->op == IR_SPLINE && has_adjoint(k, j))
       dc_buf_printf(o, "  double ga%d[CHUNK];\n", k->in[j]->id);
-  /* pass 1: what the normal CDF differences need, computed first, and their arrays */
-  char *mark = dc_xcalloc(ir->n_nodes + 1, 1);
-  int any = 0;
   for (size_t i = 0; i < k->n_stmt; i++) {
     const ir_node *n = k->stmt[i];
-    if (n->op != IR_LOG_NDIFF)
-      continue;
-    any = 1;
-    mark_ancestors(n->a[0], mark);
-    mark_ancestors(n->a[1], mark);
-    dc_buf_printf(o, "  double mu%d[CHUNK], sd%d[CHUNK], nv%d[CHUNK], ndmu%d[CHUNK], ndsd%d[CHUNK];\n", n->id, n->id,
-                  n->id, n->id, n->id);
+    if (n->op == IR_LOG_NDIFF)
+      dc_buf_printf(o, "  double mu%d[CHUNK], sd%d[CHUNK], nv%d[CHUNK], ndmu%d[CHUNK], ndsd%d[CHUNK];\n", n->id, n->id,
+                    n->id, n->id, n->id);
   }
   for (size_t i = 0; i < k->n_stmt; i++)
     if (kept_for_pass2(k->stmt[i], mark))
