@@ -381,12 +381,28 @@ static void print_value_stmts(printer *p)
     print_stmt(p, p->k->vstmt[i]);
 }
 
-/* The coordinates a kernel reads at point `idx` of `from` ("m->xs", "r->x", "x"). */
-static void print_columns(printer *p, const char *from, const char *idx)
+/* The coordinates `dims` at point `idx` of `from` ("m->xs", "r->x", "x"). */
+static void print_columns_of(printer *p, const char *from, const char *idx, uint32_t dims)
 {
   for (int d = 0; d < DENSRT_MAX_DIMS; d++)
-    if (p->k->dims & (1u << d))
+    if (dims & (1u << d))
       dc_buf_printf(&p->e->out, "%sconst double x%d = %s[%d][%s];\n", p->ind, d, from, d, idx);
+}
+
+/* Every coordinate the kernel reads. */
+static void print_columns(printer *p, const char *from, const char *idx)
+{
+  print_columns_of(p, from, idx, p->k->dims);
+}
+
+/* The columns n reads itself (a quadrature node's spline reads its offset from the rule). */
+static uint32_t dims_read(const ir_node *n, int node_lanes)
+{
+  uint32_t dims = n->op == IR_DATA ? 1u << n->index : 0;
+  for (int j = 0; j < 3 && !(node_lanes && n->op == IR_SPLINE); j++)
+    if (n->a[j] && n->a[j]->op == IR_DATA)
+      dims |= 1u << n->a[j]->index;
+  return dims;
 }
 
 /* }==================================================================== */
@@ -696,6 +712,30 @@ static int used_in_stage(const printer *p, const run_stages *rs, const ir_node *
   return 0;
 }
 
+/* The columns stage s reads: its statements', and in the last stage those of the sum's
+** operands and derivatives and of the splines whose offsets the moments need. */
+static uint32_t stage_dims(const printer *p, const run_stages *rs, int s)
+{
+  const dc_kernel *k = p->k;
+  uint32_t dims = 0;
+  for (size_t i = 0; i < k->n_stmt; i++)
+    if (rs->stage[k->stmt[i]->id] == s)
+      dims |= dims_read(k->stmt[i], 0);
+  if (s != rs->last)
+    return dims;
+  const ir_node *fu[3];
+  size_t nf = final_uses(p, fu);
+  for (size_t i = 0; i < nf; i++)
+    dims |= dims_read(fu[i], 0);
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->d[j]) {
+      dims |= dims_read(k->d[j], 0);
+      if (k->in[j]->op == IR_SPLINE)
+        dims |= dims_read(k->in[j], 0);
+    }
+  return dims;
+}
+
 /* Stage s's statements at row i (chunk position c), lane l: earlier stages' values read
 ** from the chunk's arrays, its own crossing values stored. */
 static void print_stage_stmts(printer *p, const run_stages *rs, int s)
@@ -741,11 +781,12 @@ static void print_lane_body(emitter *e, const dc_kernel *k, int masked, const ru
   p.lanes = 1;
   char *max = NULL, *f = NULL;
   int product = log_product_form(&p, k->out[0], &max, &f);
-  print_columns(&p, "m->xs", "i");
   if (!rs) {
+    print_columns(&p, "m->xs", "i");
     print_stmts(&p);
     end_lines(&p);
   } else {
+    print_columns_of(&p, "m->xs", "i", stage_dims(&p, rs, stage));
     print_stage_stmts(&p, rs, stage);
     if (stage < rs->last)
       goto done;
@@ -822,8 +863,12 @@ static void print_run_data_kernel(emitter *e, const dc_kernel *k, const char *na
   print_lane_adjoints(e, k, 0);
   dc_buf_printf(o, "  for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {\n"
                    "    const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;\n"
-                   "    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;\n"
-                   "    const uint32_t *seg = m->run_seg + r * %zu;\n", e->ks->n_slot);
+                   "    const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;\n");
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->in[j]->op == IR_SPLINE) {   /* the run's segments */
+      dc_buf_printf(o, "    const uint32_t *seg = m->run_seg + r * %zu;\n", e->ks->n_slot);
+      break;
+    }
   for (size_t j = 0; j < k->n_in; j++) {
     const ir_node *sp = k->in[j];
     if (sp->op != IR_SPLINE)
@@ -945,8 +990,25 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
       mark_ancestors(k->stmt[i]->a[1], mark);
       arrays += 5;   /* ... the CDF differences' arguments and results, ... */
     }
-  for (size_t i = 0; i < k->n_stmt; i++)
-    arrays += kept_for_pass2(k->stmt[i], mark);   /* ... pass 1's values, ... */
+  /* pass 2 reads the columns and pass 1's values that its own statements, the integrand
+     and the derivatives read */
+  char *used = dc_xcalloc(ir->n_nodes + 1, 1);
+  uint32_t dims2 = dims_read(k->out[0], 1);
+  used[k->out[0]->id] = 1;
+  for (size_t j = 0; j < k->n_in; j++)
+    if (k->d[j])
+      dims2 |= dims_read(k->d[j], 1), used[k->d[j]->id] = 1;
+  for (size_t i = 0; i < k->n_stmt; i++) {
+    const ir_node *n = k->stmt[i];
+    if (kept_for_pass2(n, mark) || n->op == IR_LOG_NDIFF)   /* (its results come from the lanes' arrays) */
+      continue;
+    dims2 |= dims_read(n, 1);
+    for (int j = 0; j < 3; j++)
+      if (n->a[j])
+        used[n->a[j]->id] = 1;
+  }
+  for (size_t i = 0; i < k->n_stmt; i++)   /* ... pass 1's values, ... */
+    arrays += kept_for_pass2(k->stmt[i], mark) && used[k->stmt[i]->id];
   for (size_t j = 0; j < k->n_in; j++)
     if (k->in[j]->op == IR_SPLINE)
       arrays += 4 + has_adjoint(k, j);   /* ... the cubics and their adjoints */
@@ -966,7 +1028,7 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
                     n->id, n->id, n->id);
   }
   for (size_t i = 0; i < k->n_stmt; i++)
-    if (kept_for_pass2(k->stmt[i], mark))
+    if (kept_for_pass2(k->stmt[i], mark) && used[k->stmt[i]->id])
       dc_buf_printf(o, "  double pv%d[CHUNK];\n", k->stmt[i]->id);
   dc_buf_puts(o, "  for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {\n"
                  "    const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;\n"
@@ -985,13 +1047,17 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
     p.node_lanes = 1;
     dc_buf_puts(o, "    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 1 */\n"
                    "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l, k = q - c0;\n");
-    print_columns(&p, "r->x", "q");
+    uint32_t dims = 0;
+    for (size_t i = 0; i < k->n_stmt; i++)
+      if (mark[k->stmt[i]->id])
+        dims |= dims_read(k->stmt[i], 1);
+    print_columns_of(&p, "r->x", "q", dims);
     for (size_t i = 0; i < k->n_stmt; i++)
       if (mark[k->stmt[i]->id] && k->stmt[i]->op != IR_DATA && k->stmt[i]->op != IR_CONST)
         print_stmt(&p, k->stmt[i]);
     end_lines(&p);
     for (size_t i = 0; i < k->n_stmt; i++)
-      if (kept_for_pass2(k->stmt[i], mark))
+      if (kept_for_pass2(k->stmt[i], mark) && used[k->stmt[i]->id])
         dc_buf_printf(o, "      pv%d[k] = v%d;\n", k->stmt[i]->id, k->stmt[i]->id);
     for (size_t i = 0; i < k->n_stmt; i++) {
       const ir_node *n = k->stmt[i];
@@ -1019,11 +1085,12 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   dc_buf_puts(o, "    for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 2 */\n"
                  "    for (size_t l = 0; l < L; l++) {\n      const size_t q = q0 + l, k = q - c0;\n"
                  "      const int mk = q < r->n;\n");
-  print_columns(&p, "r->x", "q");
+  print_columns_of(&p, "r->x", "q", dims2);
   for (size_t i = 0; i < k->n_stmt; i++) {
     const ir_node *n = k->stmt[i];
     if (kept_for_pass2(n, mark)) {
-      dc_buf_printf(o, "      const double v%d = pv%d[k];\n", n->id, n->id);
+      if (used[n->id])
+        dc_buf_printf(o, "      const double v%d = pv%d[k];\n", n->id, n->id);
       p.printed[n->id] = 1;
     } else {
       print_stmt(&p, n);
@@ -1031,6 +1098,7 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   }
   end_lines(&p);
   free(mark);
+  free(used);
   char *R = text(k->out[0]);
   /* the weight read whatever mk (a load under a condition does not vectorise; the rule is padded) */
   dc_buf_printf(o, "      lvq[k] = %s;\n      const double eq = densrt_exp(r->lw[q] + %s), wq = mk ? eq : 0.0;\n"

@@ -78,7 +78,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
     const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
     const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
-    const uint32_t *seg = m->run_seg + r * 0;
     size_t b = b0;
     for (; b + L <= b1; b += L) {
       for (size_t l = 0; l < L; l++) {
@@ -94,7 +93,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v37 = v22 * v21;
         const double v39 = v22 * v19;
         const double v40 = -v39;
-#line 98 "model.c"
+#line 97 "model.c"
         ll[l] += v29;
         adj0[l] += 1.0;
         adj4[l] += v37;
@@ -117,7 +116,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v37 = v22 * v21;
         const double v39 = v22 * v19;
         const double v40 = -v39;
-#line 121 "model.c"
+#line 120 "model.c"
         ll[l] += mk ? v29 : 0.0;
         adj0[l] += mk ? 1.0 : 0.0;
         adj4[l] += mk ? v37 : 0.0;
@@ -175,7 +174,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v37 = v22 * v21;
       const double v39 = v22 * v19;
       const double v40 = -v39;
-#line 179 "model.c"
+#line 178 "model.c"
       lvq[k] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -246,7 +245,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v45 = (-0.5) * v44;
     const double v48 = v45 - 3.2215236261987186;
     const double v53 = (-0.1) * v43;
-#line 250 "model.c"
+#line 249 "model.c"
     lpp += v48;
     g[m->off[0] + 0] += v53;
   }
@@ -263,7 +262,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v58 = (-0.5) * v57;
     const double v59 = v58 - 0.9189385332046728;
     const double v61 = -v4;
-#line 267 "model.c"
+#line 266 "model.c"
     lpp += v59;
     g[m->off[1] + 0] += v61;
   }
@@ -282,7 +281,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v66 = (-0.5) * v65;
     const double v69 = v66 - 1.4682446775387277;
     const double v74 = (-0.5773502691896258) * v64;
-#line 286 "model.c"
+#line 285 "model.c"
     lpp += v69;
     g[m->off[2] + 0] += v74;
   }
@@ -313,7 +312,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v20 = -v7;
   const double v21 = exp(v20);
   const double v27 = v7 + 0.9189385332046728;
-#line 317 "model.c"
+#line 316 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -324,7 +323,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v25 = (-0.5) * v23;
     const double v28 = v25 - v27;
     const double v29 = v0 + v28;
-#line 328 "model.c"
+#line 327 "model.c"
     out[0 * n + i] = v29;
   }
 }

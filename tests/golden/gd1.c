@@ -97,13 +97,12 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
       for (size_t l = 0; l < L; l++) {
         const size_t c = c0 + l, i = b + c;
         const double x0 = m->xs[0][i];
-        const double x1 = m->xs[1][i];
 #line 29 "models/gd1.dens"
         const double u14 = x0 - t14;
         const double v14 = densrt_spline_seg_eval(c14, 0, u14);
         const double v26 = -v14;
         const double v27 = densrt_exp(v26);
-#line 107 "model.c"
+#line 106 "model.c"
         cv14[c] = v14;
         cv27[c] = v27;
       }
@@ -135,7 +134,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v35 = v11 + v34;
 #line 31 "models/gd1.dens"
         const double e36 = densrt_exp_neg(-fabs(v35 - v18));
-#line 139 "model.c"
+#line 138 "model.c"
         cv18[c] = v18;
         cv28[c] = v28;
         cv29[c] = v29;
@@ -148,7 +147,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const size_t c = c0 + l, i = b + c;
         const int mk = c < n;
         const double x0 = m->xs[0][i];
-        const double x1 = m->xs[1][i];
         const double v18 = cv18[c];
         const double v27 = cv27[c];
         const double v28 = cv28[c];
@@ -165,7 +163,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 31 "models/gd1.dens"
         const double v61 = v37 * v54;
         const double v62 = v37 * v60;
-#line 169 "model.c"
+#line 167 "model.c"
         const double u11 = x0 - t11;
         const double u13 = x0 - t13;
         const double u14 = x0 - t14;
@@ -244,8 +242,6 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   double ga13[CHUNK];
   double ga14[CHUNK];
   double mu21[CHUNK], sd21[CHUNK], nv21[CHUNK], ndmu21[CHUNK], ndsd21[CHUNK];
-  double pv13[CHUNK];
-  double pv14[CHUNK];
   double pv15[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
@@ -266,14 +262,11 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 1 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const double x0 = r->x[0][q];
 #line 29 "models/gd1.dens"
       const double v13 = densrt_spline_cubic(c13[0][k], c13[1][k], c13[2][k], c13[3][k], r->u[2][q]);
       const double v14 = densrt_spline_cubic(c14[0][k], c14[1][k], c14[2][k], c14[3][k], r->u[4][q]);
       const double v15 = densrt_exp(v14);
-#line 275 "model.c"
-      pv13[k] = v13;
-      pv14[k] = v14;
+#line 270 "model.c"
       pv15[k] = v15;
       mu21[k] = v13;
       sd21[k] = v15;
@@ -284,11 +277,8 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const int mk = q < r->n;
-      const double x0 = r->x[0][q];
 #line 28 "models/gd1.dens"
       const double v11 = densrt_spline_cubic(c11[0][k], c11[1][k], c11[2][k], c11[3][k], r->u[0][q]);
-      const double v13 = pv13[k];
-      const double v14 = pv14[k];
       const double v15 = pv15[k];
 #line 29 "models/gd1.dens"
       const double v21 = nv21[k], dmu21 = ndmu21[k], dsd21 = ndsd21[k];
@@ -298,7 +288,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v63 = dmu21;
       const double v64 = dsd21;
       const double v65 = v64 * v15;
-#line 302 "model.c"
+#line 292 "model.c"
       lvq[k] = v22;
       const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -444,7 +434,6 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const int mk = q < r->n;
-      const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 28 "models/gd1.dens"
       const double v11 = densrt_spline_cubic(c11[0][k], c11[1][k], c11[2][k], c11[3][k], r->u[0][q]);
@@ -464,7 +453,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 29 "models/gd1.dens"
       const double v54 = v28 * v27;
       const double v60 = v29 + (-1.0);
-#line 468 "model.c"
+#line 457 "model.c"
       lvq[k] = v35;
       const double eq = densrt_exp(r->lw[q] + v35), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -599,11 +588,10 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const int mk = q < r->n;
-      const double x0 = r->x[0][q];
 #line 30 "models/gd1.dens"
       const double v18 = densrt_spline_cubic(c18[0][k], c18[1][k], c18[2][k], c18[3][k], r->u[6][q]);
       const double v24 = v23 + v18;
-#line 607 "model.c"
+#line 595 "model.c"
       lvq[k] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -710,7 +698,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v74 = (-0.5) * v73;
     const double v75 = v74 - 0.9189385332046728;
     const double v77 = -v72;
-#line 714 "model.c"
+#line 702 "model.c"
     lpp += v75;
     g[m->off[0] + i + 1] += v77;
     g[m->off[0] + i + 0] += v72;
@@ -730,7 +718,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v82 = (-0.5) * v81;
     const double v83 = v82 - 0.9189385332046728;
     const double v85 = -v80;
-#line 734 "model.c"
+#line 722 "model.c"
     lpp += v83;
     g[m->off[1] + i + 1] += v85;
     g[m->off[1] + i + 0] += v80;
@@ -750,7 +738,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v90 = (-0.5) * v89;
     const double v91 = v90 - 0.9189385332046728;
     const double v93 = -v88;
-#line 754 "model.c"
+#line 742 "model.c"
     lpp += v91;
     g[m->off[2] + i + 1] += v93;
     g[m->off[2] + i + 0] += v88;
@@ -799,7 +787,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v34 = v31 - v33;
 #line 28 "models/gd1.dens"
     const double v35 = v11 + v34;
-#line 803 "model.c"
+#line 791 "model.c"
     out[0 * n + i] = v35;
     out[1 * n + i] = v18;
   }

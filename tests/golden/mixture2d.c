@@ -100,13 +100,12 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
       for (size_t l = 0; l < L; l++) {
         const size_t c = c0 + l, i = b + c;
         const double x0 = m->xs[0][i];
-        const double x1 = m->xs[1][i];
 #line 21 "tests/golden/mixture2d.dens"
         const double u20 = x0 - t20;
         const double v20 = densrt_spline_seg_eval(c20, 0, u20);
         const double v31 = -v20;
         const double v32 = densrt_exp(v31);
-#line 110 "model.c"
+#line 109 "model.c"
         cv20[c] = v20;
         cv32[c] = v32;
       }
@@ -140,7 +139,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v40 = v17 + v39;
 #line 24 "tests/golden/mixture2d.dens"
         const double e41 = densrt_exp_neg(-fabs(v40 - v26));
-#line 144 "model.c"
+#line 143 "model.c"
         cv26[c] = v26;
         cv33[c] = v33;
         cv34[c] = v34;
@@ -172,7 +171,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
 #line 24 "tests/golden/mixture2d.dens"
         const double v66 = v42 * v59;
         const double v67 = v42 * v65;
-#line 176 "model.c"
+#line 175 "model.c"
         const double u17 = x0 - t17;
         const double u19 = x0 - t19;
         const double u20 = x0 - t20;
@@ -254,8 +253,6 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
   double ga19[CHUNK];
   double ga20[CHUNK];
   double mu28[CHUNK], sd28[CHUNK], nv28[CHUNK], ndmu28[CHUNK], ndsd28[CHUNK];
-  double pv19[CHUNK];
-  double pv20[CHUNK];
   double pv21[CHUNK];
   for (size_t c0 = 0; c0 < r->n; c0 += CHUNK) {
     const size_t nc = r->n - c0 < CHUNK ? (r->n - c0 + L - 1) / L * L : CHUNK;
@@ -276,14 +273,11 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     for (size_t q0 = c0; q0 < c0 + nc; q0 += L)   /* pass 1 */
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
-      const double x0 = r->x[0][q];
 #line 21 "tests/golden/mixture2d.dens"
       const double v19 = densrt_spline_cubic(c19[0][k], c19[1][k], c19[2][k], c19[3][k], r->u[2][q]);
       const double v20 = densrt_spline_cubic(c20[0][k], c20[1][k], c20[2][k], c20[3][k], r->u[4][q]);
       const double v21 = densrt_exp(v20);
-#line 285 "model.c"
-      pv19[k] = v19;
-      pv20[k] = v20;
+#line 281 "model.c"
       pv21[k] = v21;
       mu28[k] = v19;
       sd28[k] = v21;
@@ -294,11 +288,8 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const int mk = q < r->n;
-      const double x0 = r->x[0][q];
 #line 20 "tests/golden/mixture2d.dens"
       const double v17 = densrt_spline_cubic(c17[0][k], c17[1][k], c17[2][k], c17[3][k], r->u[0][q]);
-      const double v19 = pv19[k];
-      const double v20 = pv20[k];
       const double v21 = pv21[k];
 #line 21 "tests/golden/mixture2d.dens"
       const double v28 = nv28[k], dmu28 = ndmu28[k], dsd28 = ndsd28[k];
@@ -308,7 +299,7 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       const double v68 = dmu28;
       const double v69 = dsd28;
       const double v70 = v69 * v21;
-#line 312 "model.c"
+#line 303 "model.c"
       lvq[k] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -454,7 +445,6 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const int mk = q < r->n;
-      const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 20 "tests/golden/mixture2d.dens"
       const double v17 = densrt_spline_cubic(c17[0][k], c17[1][k], c17[2][k], c17[3][k], r->u[0][q]);
@@ -474,7 +464,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
 #line 21 "tests/golden/mixture2d.dens"
       const double v59 = v33 * v32;
       const double v65 = v34 + (-1.0);
-#line 478 "model.c"
+#line 468 "model.c"
       lvq[k] = v40;
       const double eq = densrt_exp(r->lw[q] + v40), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -610,13 +600,12 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const int mk = q < r->n;
-      const double x0 = r->x[0][q];
       const double x1 = r->x[1][q];
 #line 23 "tests/golden/mixture2d.dens"
       const double v24 = densrt_spline_cubic(c24[0][k], c24[1][k], c24[2][k], c24[3][k], r->u[6][q]);
       const double v25 = v11 * x1;
       const double v26 = v24 + v25;
-#line 620 "model.c"
+#line 609 "model.c"
       lvq[k] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -725,7 +714,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v79 = (-0.5) * v78;
     const double v82 = v79 - 2.528376445638773;
     const double v87 = (-0.2) * v77;
-#line 729 "model.c"
+#line 718 "model.c"
     lpp += v82;
     g[m->off[0] + i + 0] += v87;
   }
@@ -743,7 +732,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v93 = (-0.5) * v92;
     const double v96 = v93 - 2.0175508218727827;
     const double v101 = (-0.3333333333333333) * v91;
-#line 747 "model.c"
+#line 736 "model.c"
     lpp += v96;
     g[m->off[1] + i + 0] += v101;
   }
@@ -761,7 +750,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v107 = (-0.5) * v106;
     const double v108 = v107 - 0.9189385332046728;
     const double v110 = -v105;
-#line 765 "model.c"
+#line 754 "model.c"
     lpp += v108;
     g[m->off[2] + i + 0] += v110;
   }
@@ -780,7 +769,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v117 = v114 - 0.2257913526447275;
     const double v118 = v117 - (-0.046567912292390164);
     const double v121 = (-2.0) * v112;
-#line 784 "model.c"
+#line 773 "model.c"
     lpp += v118;
     g[m->off[4] + 0] += v121;
   }
@@ -832,7 +821,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v39 = v36 - v38;
 #line 20 "tests/golden/mixture2d.dens"
     const double v40 = v17 + v39;
-#line 836 "model.c"
+#line 825 "model.c"
     out[0 * n + i] = v40;
     out[1 * n + i] = v26;
   }

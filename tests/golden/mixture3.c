@@ -573,10 +573,9 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const int mk = q < r->n;
-      const double x0 = r->x[0][q];
 #line 11 "tests/golden/mixture3.dens"
       const double v23 = densrt_spline_cubic(c23[0][k], c23[1][k], c23[2][k], c23[3][k], r->u[0][q]);
-#line 580 "model.c"
+#line 579 "model.c"
       lvq[k] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -717,7 +716,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v173 = (-0.5) * v172;
     const double v176 = v173 - 2.528376445638773;
     const double v181 = (-0.2) * v171;
-#line 721 "model.c"
+#line 720 "model.c"
     lpp += v176;
     g[m->off[3] + i + 0] += v181;
   }
@@ -777,7 +776,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v54 = -v19;
   const double v55 = exp(v54);
   const double v59 = v19 + 0.9189385332046728;
-#line 781 "model.c"
+#line 780 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -806,7 +805,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v58 = (-0.5) * v57;
     const double v60 = v58 - v59;
     const double v61 = v17 + v60;
-#line 810 "model.c"
+#line 809 "model.c"
     out[0 * n + i] = v43;
     out[1 * n + i] = v52;
     out[2 * n + i] = v61;

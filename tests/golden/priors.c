@@ -62,7 +62,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
   for (size_t r = densrt_model_run_of(m, i0); r < m->n_runs && m->run_start[r] < i1; r++) {
     const size_t b0 = m->run_start[r] > i0 ? m->run_start[r] : i0;
     const size_t b1 = m->run_start[r + 1] < i1 ? m->run_start[r + 1] : i1;
-    const uint32_t *seg = m->run_seg + r * 0;
     size_t b = b0;
     for (; b + L <= b1; b += L) {
       for (size_t l = 0; l < L; l++) {
@@ -75,7 +74,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v65 = v60 + v64;
         const double v66 = 1.0 / v63;
         const double v67 = v66 * x0;
-#line 79 "model.c"
+#line 78 "model.c"
         ll[l] += v65;
         adj60[l] += 1.0;
         adj59[l] += v67;
@@ -93,7 +92,7 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v65 = v60 + v64;
         const double v66 = 1.0 / v63;
         const double v67 = v66 * x0;
-#line 97 "model.c"
+#line 96 "model.c"
         ll[l] += mk ? v65 : 0.0;
         adj60[l] += mk ? 1.0 : 0.0;
         adj59[l] += mk ? v67 : 0.0;
@@ -138,7 +137,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v65 = v60 + v64;
       const double v66 = 1.0 / v63;
       const double v67 = v66 * x0;
-#line 142 "model.c"
+#line 141 "model.c"
       lvq[k] = v65;
       const double eq = densrt_exp(r->lw[q] + v65), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -199,7 +198,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v10 = v9 - v3;
     const double v69 = 1.0 / v0;
     const double v71 = v69 + (-0.1);
-#line 203 "model.c"
+#line 202 "model.c"
     lpp += v10;
     g[m->off[1] + 0] += v71;
   }
@@ -265,7 +264,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v133 = v72 + v128;
     const double v134 = -v133;
     const double v135 = -v129;
-#line 269 "model.c"
+#line 268 "model.c"
     lpp += v32;
     g[m->off[1] + 0] += v131;
     g[m->off[3] + 0] += v134;
@@ -291,7 +290,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v147 = 0.8 * v34;
     const double v148 = v137 * v147;
     const double v149 = -v148;
-#line 295 "model.c"
+#line 294 "model.c"
     lpp += v45;
     g[m->off[3] + 0] += v149;
   }
@@ -332,7 +331,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v173 = v160 + v166;
     const double v178 = v162 - v72;
     const double v179 = v178 + v170;
-#line 336 "model.c"
+#line 335 "model.c"
     lpp += v157;
     g[m->off[4] + 0] += v161;
     g[m->off[2] + 0] += v173;
@@ -350,7 +349,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v54 = 2.0 * v53;
     const double v56 = 0.6931471805599453 - v54;
     const double v58 = v56 - (-2.0);
-#line 354 "model.c"
+#line 353 "model.c"
     lpp += v58;
     g[m->off[5] + 0] += (-2.0);
   }
@@ -388,7 +387,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v63 = 1.0 + v62;
     const double v64 = log(v63);
     const double v65 = v60 + v64;
-#line 392 "model.c"
+#line 391 "model.c"
     out[0 * n + i] = v65;
   }
 }

@@ -141,10 +141,9 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
     for (size_t l = 0; l < L; l++) {
       const size_t q = q0 + l, k = q - c0;
       const int mk = q < r->n;
-      const double x0 = r->x[0][q];
 #line 18 "models/spline1d.dens"
       const double v5 = densrt_spline_cubic(c5[0][k], c5[1][k], c5[2][k], c5[3][k], r->u[0][q]);
-#line 148 "model.c"
+#line 147 "model.c"
       lvq[k] = v5;
       const double eq = densrt_exp(r->lw[q] + v5), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -231,7 +230,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v10 = (-0.5) * v8;
     const double v14 = v10 - 3.2215236261987186;
     const double v21 = (-0.1) * v7;
-#line 235 "model.c"
+#line 234 "model.c"
     lpp += v14;
     g[m->off[0] + i + 0] += v21;
   }
@@ -256,7 +255,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     double u5;
     const size_t j5 = densrt_spline_locate(m->spline[0], x0, &u5);
     const double v5 = densrt_spline_seg_eval(w->coef[0], j5, u5);
-#line 260 "model.c"
+#line 259 "model.c"
     out[0 * n + i] = v5;
   }
 }
