@@ -332,19 +332,22 @@ done:
 
 static int build_rules(densrt_model *m, int level)
 {
-  size_t biggest = 1;
-  for (size_t t = 0; t < m->def->n_terms; t++) {
+  int rc = DENSRT_OK;
+  for (size_t t = 0; t < m->def->n_terms && !rc; t++) {
     densrt_points r;
-    int rc = build_rule(m, t, level, &r);
-    if (rc)
-      return rc;
-    free_rule(&m->rule[t]);
-    m->rule[t] = r;
-    if (r.n > biggest)
-      biggest = r.n;
+    if (!(rc = build_rule(m, t, level, &r))) {
+      free_rule(&m->rule[t]);
+      m->rule[t] = r;
+    }
   }
+  /* the largest rule in place, also when a failure (out of memory) left the first terms with
+     new rules: the work's node buffer is sized by it, and the kernels fill a rule's nodes */
+  size_t biggest = 1;
+  for (size_t t = 0; t < m->def->n_terms; t++)
+    if (m->rule[t].n > biggest)
+      biggest = m->rule[t].n;
   m->biggest_rule = biggest;
-  return DENSRT_OK;
+  return rc;
 }
 
 /* }==================================================================== */
