@@ -1337,7 +1337,7 @@ static void explain_nonfinite(densrt_model *m, const double *theta, const char *
 /* The chosen quadrature is the user's call, but an inaccurate one must not pass silently. */
 static void warn_inaccurate(const options *o, double rel_err)
 {
-  if (!(rel_err <= 1e-6))
+  if (rel_err > 1e-6)   /* (NaN: no estimate, said where it failed) */
     note(o, "warning: the integrals are inaccurate at these parameters (estimated relative error %g); "
             "use a finer rule or --integrate COLUMN=auto", rel_err);
 }
@@ -1363,10 +1363,12 @@ static int cmd_eval(densrt_model *m, const options *o, double *theta)
     fail("out of memory");
     return EXIT_BAD;
   }
-  int changed, rc;
+  int changed, rc, untrusted = 0;   /* the result is written, the exit status says it is not to be trusted */
   double rel_err = NAN;
-  if (densrt_model_refine(m, theta, o->tol, &changed, &rel_err))
-    note(o, "warning: %s", densrt_error_message());
+  if (densrt_model_refine(m, theta, o->tol, &changed, &rel_err)) {
+    fail("warning: %s: the integrals are not verified to --tol %g", densrt_error_message(), o->tol);
+    untrusted = 1;
+  }
   warn_inaccurate(o, rel_err);
   double lp = densrt_model_log_density(m, theta, g);
   double N = (double)m->n;
@@ -1374,6 +1376,16 @@ static int cmd_eval(densrt_model *m, const options *o, double *theta)
     explain_nonfinite(m, theta, o->params);
     free(g);
     return EXIT_BAD;
+  }
+  size_t nonfinite = 0, first = 0;   /* a finite log density whose gradient is not (0/0 somewhere) */
+  for (size_t i = n; i-- > 0;)
+    if (!isfinite(g[i]))
+      nonfinite++, first = i;
+  if (nonfinite) {
+    char nm[256];
+    fail("warning: %zu gradient %s not finite at these parameters (the first: %s)", nonfinite,
+         plural(nonfinite, "component is", "components are"), densrt_model_value_name(m, first, nm, sizeof nm));
+    untrusted = 1;
   }
   /* --repeat: the median time of N more evaluations at the same point */
   double per_eval = NAN;
@@ -1422,7 +1434,8 @@ static int cmd_eval(densrt_model *m, const options *o, double *theta)
   write_params(f, m, "params", theta);
   fputs("\n}\n", f);
   free(g);
-  return close_out(&out);
+  rc = close_out(&out);
+  return rc ? rc : untrusted ? EXIT_NOCONV : 0;
 }
 
 static const char *fit_status_text(int st)
@@ -2009,10 +2022,12 @@ static int cmd_sample(densrt_model *m, const options *o, double *theta)
     for (size_t c = 0; c < chains; c++)
       init[c] = theta;
   /* the rules of 'auto' integrals, checked at the initial values (or the default start) */
-  int changed;
+  int changed, unverified = 0;
   double rel_err = NAN;
-  if (densrt_model_refine(m, theta, o->tol, &changed, &rel_err))
-    note(o, "warning: %s", densrt_error_message());
+  if (densrt_model_refine(m, theta, o->tol, &changed, &rel_err)) {
+    fail("warning: %s: the integrals are not verified to --tol %g", densrt_error_message(), o->tol);
+    unverified = 1;   /* the draws are made and written; the exit status says so */
+  }
   if (o->init || o->init_map) {
     double *g = calloc(n + 1, sizeof *g);
     double lp = g ? densrt_model_log_density(m, theta, g) : NAN;
@@ -2110,7 +2125,7 @@ static int cmd_sample(densrt_model *m, const options *o, double *theta)
     fail("%s", paths ? densrt_error_message() : "out of memory");
   } else {
     int warn = summarize(&set, stdout, o, o->max_depth);
-    rc = warn < 0 ? EXIT_BAD : warn ? EXIT_NOCONV : 0;
+    rc = warn < 0 ? EXIT_BAD : warn || unverified ? EXIT_NOCONV : 0;
     densrt_stancsv_set_free(&set);
   }
   for (size_t c = 0; paths && c < chains; c++)

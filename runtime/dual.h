@@ -26,8 +26,10 @@ static inline double densrt_log_ndiff(double lo, double hi, double mu, double sd
   const double ta = isinf(a) ? 0 : a * da, tb = isinf(b) ? 0 : b * db;
   da = isinf(a) ? 0 : da;
   db = isinf(b) ? 0 : db;
-  *d_mu = -(da + db) / sd;
-  *d_sd = -(ta + tb) / sd;
+  /* no change where both ends are infinite, also at sd = 0 (an underflowed width: 0/0) */
+  const double s = da + db, t = ta + tb;
+  *d_mu = s == 0 ? 0 : -s / sd;
+  *d_sd = t == 0 ? 0 : -t / sd;
   return v;
 }
 
@@ -78,8 +80,9 @@ static inline void densrt_log_ndiff_lanes(double lo, double hi, const double *re
     const double da = -pa * iD, db = pb * iD;
     const double ta = a == -INFINITY ? 0.0 : a * da, tb = b == INFINITY ? 0.0 : b * db;
     v[l] = -(ps + ps * ps * (0.5 + ps * (1.0 / 3.0 + ps * 0.25)));
-    d_mu[l] = -(da + db) * is;
-    d_sd[l] = -(ta + tb) * is;
+    const double sm = da + db, st = ta + tb;
+    d_mu[l] = sm == 0 ? 0 : -sm * is;   /* (0 also at sd = 0, where is is infinite) */
+    d_sd[l] = st == 0 ? 0 : -st * is;
   }
   if (any_near)
     for (int l = 0; l < DENSRT_LANES; l++)

@@ -19,6 +19,10 @@
 #define DENSRT_BRK_WORDS(n_knots) ((n_knots) / 32 + 1)
 /* bytes of a data column's unit ("deg"), printed in axis labels and 'info' */
 #define DENSRT_MAX_UNIT 32
+/* Bytes an 'auto' rule may take when refinement makes it finer (its nodes' coordinates, weights
+** and spline locations: 32 to 100 bytes a node): a term that does not converge stops there
+** with an error instead of taking all memory. */
+#define DENSRT_MAX_AUTO_BYTES ((size_t)1 << 30)
 /* how a parameter's length is given: a scalar, a fixed length, the size of a knot set */
 #define DENSRT_SIZE_KINDS(X) X(SCALAR) X(FIXED) X(KNOTS)
 

@@ -259,7 +259,11 @@ static int build_rule(densrt_model *m, size_t t, int level, densrt_points *out)
   memset(r1, 0, sizeof r1);
   memset(out, 0, sizeof *out);
   size_t n = 1;   /* with no numeric column: the single node of the empty product, weight 1 */
-  int rc = DENSRT_OK;
+  int rc = DENSRT_OK, auto_col = 0;
+  size_t per_node = 16;   /* bytes: the log weight, the kernels' log integrand, and per column ... */
+  for (size_t d = 0; d < m->def->n_dims; d++)
+    if (cols & (1u << d))
+      per_node += 8 + 12 * m->def->n_coefsets;   /* ... its coordinate, each spline's segment and offset */
   for (size_t d = 0; d < m->def->n_dims; d++)
     if (cols & (1u << d)) {
       rc = column_rule(m, t, d, level, &r1[d]);
@@ -270,7 +274,14 @@ static int build_rule(densrt_model *m, size_t t, int level, densrt_points *out)
         goto done;
       }
       n *= r1[d].n;
+      auto_col |= m->method[d].kind == DENSRT_METHOD_AUTO;
     }
+  if (auto_col && n > DENSRT_MAX_AUTO_BYTES / per_node) {   /* refinement that does not converge stops here */
+    rc = DENSRT_FAIL(DENSRT_ETOL, "term '%s': 'auto' integration would take more than %zu quadrature nodes "
+                     "(%d MiB; give its columns a rule: --integrate COLUMN=gauss_legendre(order = N, subdiv = M))",
+                     term->name, DENSRT_MAX_AUTO_BYTES / per_node, (int)(DENSRT_MAX_AUTO_BYTES >> 20));
+    goto done;
+  }
   out->n = n;
   /* DENSRT_LANES more nodes, copies of the last: the quadrature kernels' last block of lanes
      reads and writes them (and adds nothing) */
@@ -768,20 +779,29 @@ int densrt_model_integral_error(densrt_model *m, const double *theta, double *re
   size_t nt = m->def->n_terms;
   double *a = malloc((nt + 1) * sizeof *a), *b = malloc((nt + 1) * sizeof *b);
   int rc = DENSRT_OK;
-  *rel_err = 0;
+  *rel_err = NAN;   /* until there is an estimate */
   if (!a || !b) {
     rc = DENSRT_FAIL(DENSRT_ENOMEM, "out of memory");
     goto done;
   }
   if ((rc = term_integrals(m, theta, a)) || (rc = build_rules(m, 1)) || (rc = term_integrals(m, theta, b)))
     goto done;
+  /* each term's change relative to the total: what -integral in the log posterior sees (a
+     term at e^-6000 of the total need not converge by itself) */
+  double top = -INFINITY, total = 0;
+  for (size_t t = 0; t < nt; t++)
+    top = a[t] > top ? a[t] : top;
+  for (size_t t = 0; t < nt; t++)
+    total += isinf(top) ? 0 : exp(a[t] - top);
+  double worst = 0;
   for (size_t t = 0; t < nt; t++) {
-    double e = fabs(expm1(b[t] - a[t]));
+    double e = fabs(expm1(b[t] - a[t])) * (isinf(top) ? 1 : exp(a[t] - top) / total);
     if (isinf(a[t]) && a[t] == b[t])
       e = 0;
-    if (!(e <= *rel_err))
-      *rel_err = isnan(e) ? INFINITY : e;
+    if (!(e <= worst))
+      worst = isnan(e) ? INFINITY : e;
   }
+  *rel_err = worst;
   rc = build_rules(m, 0);
 done:
   free(a);

@@ -191,8 +191,9 @@ double densrt_model_eval(const densrt_model *m, densrt_work *w, const double *th
 /* Doubles the order of 'auto' columns until every term's integral changes by < tol (relative).
    *changed tells whether the rules were refined. */
 int  densrt_model_refine(densrt_model *m, const double *theta, double tol, int *changed, double *rel_err);
-/* The relative change of the worst term's integral at theta when every quadrature rule is
-   refined once (halved spacing); the rules are left as they were. */
+/* The largest change of a term's integral at theta when every quadrature rule is refined
+   once (halved spacing), relative to the sum of all terms' integrals (the expected count, whose
+   error the log posterior sees); the rules are left as they were.  NAN when it fails. */
 int  densrt_model_integral_error(densrt_model *m, const double *theta, double *rel_err);
 /* Quadrature nodes of term t's current plan: 0 when it is fully analytic. */
 size_t densrt_model_nodes(const densrt_model *m, size_t t);

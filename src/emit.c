@@ -508,6 +508,8 @@ static void print_point_kernel(emitter *e, const dc_kernel *k, const char *name)
     dc_buf_printf(o, "    lv[q] = %s;\n    const double wq = exp(r->lw[q] + %s);\n    S += wq;\n", R, R);
   }
   free(R);
+  if (!data)   /* w d(log w) -> 0 as w -> 0, also where the derivative is infinite */
+    dc_buf_puts(o, "    if (wq == 0)\n      continue;\n");
   accumulate(&p, 0, data ? "" : "wq * ", !data);
   dc_buf_puts(o, "  }\n");
   if (product)
@@ -1100,7 +1102,9 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
   free(mark);
   free(used);
   char *R = text(k->out[0]);
-  /* the weight read whatever mk (a load under a condition does not vectorise; the rule is padded) */
+  /* the weight read whatever mk (a load under a condition does not vectorise; the rule is padded);
+     where it is 0 (past the last node, or underflowed) the derivatives add 0: w d(log w) -> 0 as w
+     -> 0, where the derivative itself may be infinite (a normal's mass far outside the window) */
   dc_buf_printf(o, "      lvq[k] = %s;\n      const double eq = densrt_exp(r->lw[q] + %s), wq = mk ? eq : 0.0;\n"
                    "      S[l] += wq;\n", R, R);
   free(R);
@@ -1110,10 +1114,9 @@ static void print_lane_quad_kernel(emitter *e, const dc_kernel *k)
       continue;
     char *D = text(d);
     if (in->op == IR_SPLINE)
-      dc_buf_printf(o, "      ga%d[k] = mk ? -wq * %s : 0.0;   /* 0, not -0 times an infinite D, past the last */\n",
-                    in->id, D);
+      dc_buf_printf(o, "      ga%d[k] = wq != 0 ? -wq * %s : 0.0;\n", in->id, D);
     else
-      dc_buf_printf(o, "      adj%d[l] -= wq * %s;\n", in->id, D);
+      dc_buf_printf(o, "      adj%d[l] -= wq != 0 ? wq * %s : 0.0;\n", in->id, D);
     free(D);
   }
   dc_buf_puts(o, "    }\n");

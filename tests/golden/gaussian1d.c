@@ -178,10 +178,10 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
-      adj0[l] -= wq * 1.0;
-      adj4[l] -= wq * v37;
-      adj21[l] -= wq * v40;
-      adj27[l] -= wq * (-1.0);
+      adj0[l] -= wq != 0 ? wq * 1.0 : 0.0;
+      adj4[l] -= wq != 0 ? wq * v37 : 0.0;
+      adj21[l] -= wq != 0 ? wq * v40 : 0.0;
+      adj27[l] -= wq != 0 ? wq * (-1.0) : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];

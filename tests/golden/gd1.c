@@ -292,9 +292,9 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       lvq[k] = v22;
       const double eq = densrt_exp(r->lw[q] + v22), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga11[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
-      ga13[k] = mk ? -wq * v63 : 0.0;   /* 0, not -0 times an infinite D, past the last */
-      ga14[k] = mk ? -wq * v65 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga11[k] = wq != 0 ? -wq * 1.0 : 0.0;
+      ga13[k] = wq != 0 ? -wq * v63 : 0.0;
+      ga14[k] = wq != 0 ? -wq * v65 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -457,9 +457,9 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v35;
       const double eq = densrt_exp(r->lw[q] + v35), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga11[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
-      ga13[k] = mk ? -wq * v54 : 0.0;   /* 0, not -0 times an infinite D, past the last */
-      ga14[k] = mk ? -wq * v60 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga11[k] = wq != 0 ? -wq * 1.0 : 0.0;
+      ga13[k] = wq != 0 ? -wq * v54 : 0.0;
+      ga14[k] = wq != 0 ? -wq * v60 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -595,7 +595,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v24;
       const double eq = densrt_exp(r->lw[q] + v24), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga18[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga18[k] = wq != 0 ? -wq * 1.0 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];

@@ -303,9 +303,9 @@ static double term0_exact_kernel(const densrt_model *m, densrt_work *w, const do
       lvq[k] = v29;
       const double eq = densrt_exp(r->lw[q] + v29), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga17[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
-      ga19[k] = mk ? -wq * v68 : 0.0;   /* 0, not -0 times an infinite D, past the last */
-      ga20[k] = mk ? -wq * v70 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga17[k] = wq != 0 ? -wq * 1.0 : 0.0;
+      ga19[k] = wq != 0 ? -wq * v68 : 0.0;
+      ga20[k] = wq != 0 ? -wq * v70 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -468,9 +468,9 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v40;
       const double eq = densrt_exp(r->lw[q] + v40), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga17[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
-      ga19[k] = mk ? -wq * v59 : 0.0;   /* 0, not -0 times an infinite D, past the last */
-      ga20[k] = mk ? -wq * v65 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga17[k] = wq != 0 ? -wq * 1.0 : 0.0;
+      ga19[k] = wq != 0 ? -wq * v59 : 0.0;
+      ga20[k] = wq != 0 ? -wq * v65 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -609,8 +609,8 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v26;
       const double eq = densrt_exp(r->lw[q] + v26), wq = mk ? eq : 0.0;
       S[l] += wq;
-      adj11[l] -= wq * x1;
-      ga24[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      adj11[l] -= wq != 0 ? wq * x1 : 0.0;
+      ga24[k] = wq != 0 ? -wq * 1.0 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];

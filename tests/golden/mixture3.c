@@ -401,10 +401,10 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v43;
       const double eq = densrt_exp(r->lw[q] + v43), wq = mk ? eq : 0.0;
       S[l] += wq;
-      adj4[l] -= wq * 1.0;
-      adj6[l] -= wq * v125;
-      adj35[l] -= wq * v131;
-      adj41[l] -= wq * (-1.0);
+      adj4[l] -= wq != 0 ? wq * 1.0 : 0.0;
+      adj6[l] -= wq != 0 ? wq * v125 : 0.0;
+      adj35[l] -= wq != 0 ? wq * v131 : 0.0;
+      adj41[l] -= wq != 0 ? wq * (-1.0) : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -464,10 +464,10 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v52;
       const double eq = densrt_exp(r->lw[q] + v52), wq = mk ? eq : 0.0;
       S[l] += wq;
-      adj11[l] -= wq * 1.0;
-      adj12[l] -= wq * v132;
-      adj46[l] -= wq * v137;
-      adj50[l] -= wq * (-1.0);
+      adj11[l] -= wq != 0 ? wq * 1.0 : 0.0;
+      adj12[l] -= wq != 0 ? wq * v132 : 0.0;
+      adj46[l] -= wq != 0 ? wq * v137 : 0.0;
+      adj50[l] -= wq != 0 ? wq * (-1.0) : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -527,10 +527,10 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v61;
       const double eq = densrt_exp(r->lw[q] + v61), wq = mk ? eq : 0.0;
       S[l] += wq;
-      adj17[l] -= wq * 1.0;
-      adj18[l] -= wq * v138;
-      adj55[l] -= wq * v143;
-      adj59[l] -= wq * (-1.0);
+      adj17[l] -= wq != 0 ? wq * 1.0 : 0.0;
+      adj18[l] -= wq != 0 ? wq * v138 : 0.0;
+      adj55[l] -= wq != 0 ? wq * v143 : 0.0;
+      adj59[l] -= wq != 0 ? wq * (-1.0) : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];
@@ -579,7 +579,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga23[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga23[k] = wq != 0 ? -wq * 1.0 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];

@@ -141,8 +141,8 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v65;
       const double eq = densrt_exp(r->lw[q] + v65), wq = mk ? eq : 0.0;
       S[l] += wq;
-      adj60[l] -= wq * 1.0;
-      adj59[l] -= wq * v67;
+      adj60[l] -= wq != 0 ? wq * 1.0 : 0.0;
+      adj59[l] -= wq != 0 ? wq * v67 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];

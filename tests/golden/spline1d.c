@@ -147,7 +147,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       lvq[k] = v5;
       const double eq = densrt_exp(r->lw[q] + v5), wq = mk ? eq : 0.0;
       S[l] += wq;
-      ga5[k] = mk ? -wq * 1.0 : 0.0;   /* 0, not -0 times an infinite D, past the last */
+      ga5[k] = wq != 0 ? -wq * 1.0 : 0.0;
     }
     for (size_t k = 0; k < nc && c0 + k < r->n; k++)
       lv[c0 + k] = lvq[k];

@@ -801,6 +801,27 @@ static void compare_lanes(lanes_fn *lanes, long *fallbacks)
     ck_assert_msg(*fallbacks == near, "%ld lanes took the scalar function, %d are near", *fallbacks, near);
 }
 
+/* A width that underflowed to 0 with the mean inside the window: all the mass, and no
+** change with the mean or the width (0, not 0/0). */
+START_TEST(test_log_ndiff_zero_width)
+{
+  double dm, ds;
+  double v = densrt_log_ndiff(-3, -1, -2, 0.0, &dm, &ds);
+  ck_assert_msg(v == 0 && dm == 0 && ds == 0, "%g %g %g", v, dm, ds);
+  double mu[DENSRT_LANES], sd[DENSRT_LANES], lv[DENSRT_LANES], ldm[DENSRT_LANES], lds[DENSRT_LANES];
+  for (int l = 0; l < DENSRT_LANES; l++)
+    mu[l] = -2.5 + 0.1 * l, sd[l] = l % 2 ? 0.0 : 0.01;
+  __builtin_cpu_init();
+  int fma_here = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  for (int pass = 0; pass < 1 + fma_here; pass++) {   /* this build's lanes, and the AVX2+FMA ones */
+    (pass ? quad_fma_lanes : plain_lanes)(-3, -1, mu, sd, lv, ldm, lds);
+    for (int l = 0; l < DENSRT_LANES; l++)
+      ck_assert_msg(isfinite(lv[l]) && isfinite(ldm[l]) && isfinite(lds[l]), "pass %d lane %d: %g %g %g", pass, l, lv[l],
+                    ldm[l], lds[l]);
+  }
+}
+END_TEST
+
 START_TEST(test_log_ndiff_lanes)
 {
   compare_lanes(plain_lanes, NULL);
@@ -840,6 +861,7 @@ static Suite *quad_suite(void)
   tcase_add_test(tc, test_lnd_narrow);
   tcase_add_test(tc, test_lnd_finite_differences);
   tcase_add_test(tc, test_lnd_limits);
+  tcase_add_test(tc, test_log_ndiff_zero_width);
   suite_add_tcase(s, tc);
   tc = tcase_create("inline_exp");
   tcase_add_test(tc, test_inline_exp);
