@@ -553,10 +553,11 @@ static int run_kernel(const dc_kernel *k)
 }
 
 /*
-** A run kernel's statements in stages.  An exponential's value is used one stage after it
-** is computed, each stage a short loop over a chunk of a run's rows (values that cross to
-** a later stage go through an array of the chunk): a loop through two dependent
-** exponentials waits on their latency, short loops let the processor overlap the rows.
+** A run kernel's statements in stages, where a row's work chains two or more exponentials.
+** An exponential's value is used one stage after it is computed, each stage a short loop
+** over a chunk of a run's rows (values that cross to a later stage go through an array of
+** the chunk): a loop through dependent exponentials waits on their latency, short loops
+** let the processor overlap the rows.
 ** stage[id] is where statement id is computed, or -1 where it is not a statement here.
 */
 enum { RUN_CHUNK = 128 };   /* rows of a chunk: its arrays stay in the first-level cache */
@@ -624,7 +625,9 @@ static void plan_stages(const printer *p, run_stages *rs)
     if (s > rs->last)
       rs->last = s;
   }
-  if (!splittable)
+  /* one exponential a row: the arrays cost more than the overlap gains (measured: a normal
+     plus a constant on 10^5 rows, 92 us unsplit against 276 us in two stages) */
+  if (!splittable || rs->last < 2)
     rs->last = 0;
   /* as late as the uses allow (an exponential as early as it can): fewer values cross */
   for (size_t i = 0; i < nn; i++)

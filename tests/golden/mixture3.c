@@ -138,18 +138,6 @@ static void prelude_0(const densrt_model *m, const double *th, double *restrict 
 static double data_kernel(const densrt_model *m, densrt_work *w, const double *restrict hv, double *restrict adj, size_t i0, size_t i1)
 {
   enum { L = DENSRT_LANES };
-  enum { RUN_CHUNK = 128 };   /* rows a stage's loop takes at a time */
-  double cv33[RUN_CHUNK];
-  double cv36[RUN_CHUNK];
-  double cv44[RUN_CHUNK];
-  double cv47[RUN_CHUNK];
-  double cv53[RUN_CHUNK];
-  double cv56[RUN_CHUNK];
-  double cv65[RUN_CHUNK];
-  double cv67[RUN_CHUNK];
-  double cv69[RUN_CHUNK];
-  double cv72[RUN_CHUNK];
-  double cv75[RUN_CHUNK];
   const double v4 = hv[0];
   const double v6 = hv[1];
   const double v35 = hv[2];
@@ -185,11 +173,10 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
     const size_t j23 = seg[0];
     const double t23 = m->knots[0][j23], *c23 = w->coef[0] + 4 * j23;
     double g23[4][L] = {{0}};
-    for (size_t b = b0; b < b1; b += RUN_CHUNK) {
-      const size_t n = b1 - b < RUN_CHUNK ? b1 - b : RUN_CHUNK;
-      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 0 */
+    size_t b = b0;
+    for (; b + L <= b1; b += L) {
       for (size_t l = 0; l < L; l++) {
-        const size_t c = c0 + l, i = b + c;
+        const size_t i = b + l;
         const double x0 = m->xs[0][i];
 #line 11 "tests/golden/mixture3.dens"
         const double u23 = x0 - t23;
@@ -224,43 +211,12 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v67 = densrt_exp(v66);
         const double v68 = v52 - v65;
         const double v69 = densrt_exp(v68);
+        const double v70 = v67 + v69;
         const double v71 = v61 - v65;
         const double v72 = densrt_exp(v71);
+        const double v73 = v70 + v72;
         const double v74 = v23 - v65;
         const double v75 = densrt_exp(v74);
-#line 232 "model.c"
-        cv33[c] = v33;
-        cv36[c] = v36;
-        cv44[c] = v44;
-        cv47[c] = v47;
-        cv53[c] = v53;
-        cv56[c] = v56;
-        cv65[c] = v65;
-        cv67[c] = v67;
-        cv69[c] = v69;
-        cv72[c] = v72;
-        cv75[c] = v75;
-      }
-      }
-      for (size_t c0 = 0; c0 < n; c0 += L) {   /* stage 1 */
-      for (size_t l = 0; l < L; l++) {
-        const size_t c = c0 + l, i = b + c;
-        const int mk = c < n;
-        const double x0 = m->xs[0][i];
-        const double v33 = cv33[c];
-        const double v36 = cv36[c];
-        const double v44 = cv44[c];
-        const double v47 = cv47[c];
-        const double v53 = cv53[c];
-        const double v56 = cv56[c];
-        const double v65 = cv65[c];
-        const double v67 = cv67[c];
-        const double v69 = cv69[c];
-        const double v72 = cv72[c];
-        const double v75 = cv75[c];
-#line 12 "tests/golden/mixture3.dens"
-        const double v70 = v67 + v69;
-        const double v73 = v70 + v72;
         const double v76 = v73 + v75;
         const double v93 = 1.0 / v76;
         const double v94 = v93 * v75;
@@ -295,8 +251,113 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
         const double v162 = v93 * v152;
         const double v163 = v93 * v153;
         const double v164 = -v163;
-#line 299 "model.c"
+#line 255 "model.c"
+        ll[l] += v65;
+        prod[l] *= v76;
+        adj4[l] += v103;
+        adj6[l] += v156;
+        adj35[l] += v158;
+        adj41[l] += v104;
+        adj11[l] += v100;
+        adj12[l] += v159;
+        adj46[l] += v161;
+        adj50[l] += v101;
+        adj17[l] += v97;
+        adj18[l] += v162;
+        adj55[l] += v164;
+        adj59[l] += v98;
+        {
+          const double ga = v94, ua = u23;
+          g23[0][l] += ga; g23[1][l] += ga * ua; g23[2][l] += ga * ua * ua; g23[3][l] += ga * ua * ua * ua;
+        }
+      }
+      if (++nb == 64) {   /* into the sum before the product could overflow */
+        for (size_t l = 0; l < L; l++) {
+          ll[l] += log(prod[l]);
+          prod[l] = 1;
+        }
+        nb = 0;
+      }
+    }
+    if (b < b1) {   /* the run's last rows, and lanes that add nothing (xs is padded) */
+      for (size_t l = 0; l < L; l++) {
+        const size_t i = b + l;
+        const int mk = i < b1;
+        const double x0 = m->xs[0][i];
+#line 11 "tests/golden/mixture3.dens"
         const double u23 = x0 - t23;
+        const double v23 = densrt_spline_seg_eval(c23, 0, u23);
+#line 8 "tests/golden/mixture3.dens"
+        const double v33 = x0 - v6;
+        const double v36 = v33 * v35;
+        const double v37 = v36 * v36;
+        const double v39 = (-0.5) * v37;
+        const double v42 = v39 - v41;
+        const double v43 = v4 + v42;
+#line 9 "tests/golden/mixture3.dens"
+        const double v44 = x0 - v12;
+        const double v47 = v44 * v46;
+        const double v48 = v47 * v47;
+        const double v49 = (-0.5) * v48;
+        const double v51 = v49 - v50;
+        const double v52 = v11 + v51;
+#line 10 "tests/golden/mixture3.dens"
+        const double v53 = x0 - v18;
+        const double v56 = v53 * v55;
+        const double v57 = v56 * v56;
+        const double v58 = (-0.5) * v57;
+        const double v60 = v58 - v59;
+        const double v61 = v17 + v60;
+#line 12 "tests/golden/mixture3.dens"
+        const double v62 = fmax(v43, v52);
+        const double v63 = fmax(v62, v61);
+        const double v64 = fmax(v63, v23);
+        const double v65 = v64 == -INFINITY ? 0 : v64;
+        const double v66 = v43 - v65;
+        const double v67 = densrt_exp(v66);
+        const double v68 = v52 - v65;
+        const double v69 = densrt_exp(v68);
+        const double v70 = v67 + v69;
+        const double v71 = v61 - v65;
+        const double v72 = densrt_exp(v71);
+        const double v73 = v70 + v72;
+        const double v74 = v23 - v65;
+        const double v75 = densrt_exp(v74);
+        const double v76 = v73 + v75;
+        const double v93 = 1.0 / v76;
+        const double v94 = v93 * v75;
+        const double v97 = v93 * v72;
+        const double v98 = -v97;
+        const double v100 = v93 * v69;
+        const double v101 = -v100;
+        const double v103 = v93 * v67;
+        const double v104 = -v103;
+#line 8 "tests/golden/mixture3.dens"
+        const double v125 = v36 * v35;
+        const double v127 = v36 * v33;
+#line 9 "tests/golden/mixture3.dens"
+        const double v132 = v47 * v46;
+        const double v134 = v47 * v44;
+#line 10 "tests/golden/mixture3.dens"
+        const double v138 = v56 * v55;
+        const double v140 = v56 * v53;
+#line 12 "tests/golden/mixture3.dens"
+        const double v144 = v67 * v125;
+        const double v145 = v67 * v127;
+        const double v148 = v69 * v132;
+        const double v149 = v69 * v134;
+        const double v152 = v72 * v138;
+        const double v153 = v72 * v140;
+        const double v156 = v93 * v144;
+        const double v157 = v93 * v145;
+        const double v158 = -v157;
+        const double v159 = v93 * v148;
+        const double v160 = v93 * v149;
+        const double v161 = -v160;
+        const double v162 = v93 * v152;
+        const double v163 = v93 * v153;
+        const double v164 = -v163;
+#line 361 "model.c"
         ll[l] += mk ? v65 : 0.0;
         prod[l] *= mk ? v76 : 1.0;
         adj4[l] += mk ? v103 : 0.0;
@@ -322,7 +383,6 @@ static double data_kernel(const densrt_model *m, densrt_work *w, const double *r
           prod[l] = 1;
         }
         nb = 0;
-      }
       }
     }
     {
@@ -397,7 +457,7 @@ static double term0_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v125 = v36 * v35;
       const double v127 = v36 * v33;
       const double v131 = -v127;
-#line 401 "model.c"
+#line 461 "model.c"
       lvq[k] = v43;
       const double eq = densrt_exp(r->lw[q] + v43), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -460,7 +520,7 @@ static double term1_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v132 = v47 * v46;
       const double v134 = v47 * v44;
       const double v137 = -v134;
-#line 464 "model.c"
+#line 524 "model.c"
       lvq[k] = v52;
       const double eq = densrt_exp(r->lw[q] + v52), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -523,7 +583,7 @@ static double term2_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const double v138 = v56 * v55;
       const double v140 = v56 * v53;
       const double v143 = -v140;
-#line 527 "model.c"
+#line 587 "model.c"
       lvq[k] = v61;
       const double eq = densrt_exp(r->lw[q] + v61), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -575,7 +635,7 @@ static double term3_numeric_kernel(const densrt_model *m, densrt_work *w, const 
       const int mk = q < r->n;
 #line 11 "tests/golden/mixture3.dens"
       const double v23 = densrt_spline_cubic(c23[0][k], c23[1][k], c23[2][k], c23[3][k], r->u[0][q]);
-#line 579 "model.c"
+#line 639 "model.c"
       lvq[k] = v23;
       const double eq = densrt_exp(r->lw[q] + v23), wq = mk ? eq : 0.0;
       S[l] += wq;
@@ -716,7 +776,7 @@ static double log_density(const densrt_model *m, densrt_work *w, const double *t
     const double v173 = (-0.5) * v172;
     const double v176 = v173 - 2.528376445638773;
     const double v181 = (-0.2) * v171;
-#line 720 "model.c"
+#line 780 "model.c"
     lpp += v176;
     g[m->off[3] + i + 0] += v181;
   }
@@ -776,7 +836,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
   const double v54 = -v19;
   const double v55 = exp(v54);
   const double v59 = v19 + 0.9189385332046728;
-#line 780 "model.c"
+#line 840 "model.c"
   (void)w;
   for (size_t i = 0; i < n; i++) {
     const double x0 = x[0][i];
@@ -805,7 +865,7 @@ static void log_terms_0(const densrt_model *m, densrt_work *w, const double *th,
     const double v58 = (-0.5) * v57;
     const double v60 = v58 - v59;
     const double v61 = v17 + v60;
-#line 809 "model.c"
+#line 869 "model.c"
     out[0 * n + i] = v43;
     out[1 * n + i] = v52;
     out[2 * n + i] = v61;
