@@ -2,7 +2,7 @@
 # (Q = 1 - Phi), as g(t) = x R(x) with t = 1/x^2, R computed in 60-digit decimals (Laplace's
 # continued fraction, backward):
 #   (default)  densrt_mills_poly: x >= 10, monomials in t on [0, 1/100], degree 11;
-#   wide       densrt_mills_wide: x >= 5, monomials in s = 50 t - 1 on t in [0, 1/25], degree 19.
+#   wide       densrt_mills_wide_inv: x >= 5, monomials in s = 50 t - 1 on t in [0, 1/25], degree 19.
 # Each is the Chebyshev interpolant, its coefficients rounded to double; prints the error of
 # that polynomial (evaluated exactly) on a fine grid, then the coefficients, lowest first.
 # Run: /usr/bin/python3 scripts/fit-mills.py [wide]
